@@ -1,0 +1,189 @@
+"""Fixtures for the Python-SDK (mcp==2.3.0) end-to-end tests of hubmcp.
+
+The tests start the server themselves:
+
+* HTTP: ``hubmcp serve --toolset conformance --host 127.0.0.1 --port <free port>``,
+  polled until the port accepts connections; the endpoint is ``http://127.0.0.1:PORT/mcp``.
+* stdio: the SDK's own ``stdio_client`` spawns ``hubmcp stdio --toolset conformance``.
+
+The binary is ``$HUBMCP_BIN`` if set, else ``<repo>/target/debug/hubmcp``. A missing binary is a
+test failure (not a skip), so a broken build can never look like a green run.
+
+The server's stderr (tracing logs) goes to a file per server; when a test fails, the tail of
+every log that test used is attached to its report.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import time
+from collections.abc import Iterator
+from contextlib import ExitStack
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from mcp import Client, StdioServerParameters
+from mcp import types
+from mcp.client.stdio import stdio_client
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+MODERN = "2026-07-28"
+"""The stateless protocol revision under test (``Client(mode=MODERN)`` adopts it with no probe)."""
+
+REQUEST_TIMEOUT_S = 20.0
+"""Per-request read timeout handed to the SDK, so a server that never answers fails the test."""
+
+SERVER_START_TIMEOUT_S = 30.0
+
+_LOGS_KEY = pytest.StashKey[list[Path]]()
+
+
+def _server_env() -> dict[str, str]:
+    # The server's own tracing level; the developer can override it from the environment.
+    return {"RUST_LOG": os.environ.get("RUST_LOG", "info"), "RUST_BACKTRACE": "1"}
+
+
+@pytest.fixture(scope="session")
+def anyio_backend() -> str:
+    # anyio's bundled pytest plugin runs the `@pytest.mark.anyio` tests; no pytest-asyncio needed.
+    return "asyncio"
+
+
+@pytest.fixture(scope="session")
+def hubmcp_bin() -> str:
+    raw = os.environ.get("HUBMCP_BIN")
+    path = Path(raw) if raw else REPO_ROOT / "target" / "debug" / "hubmcp"
+    if not path.is_file() or not os.access(path, os.X_OK):
+        pytest.fail(
+            f"hubmcp binary not found or not executable at {path} "
+            "(build it with `cargo build -p hubmcp`, or point HUBMCP_BIN at it)",
+            pytrace=False,
+        )
+    return str(path)
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _tail(path: Path, limit: int = 8000) -> str:
+    try:
+        data = path.read_text(errors="replace")
+    except OSError as exc:
+        return f"<unreadable: {exc}>"
+    return data if len(data) <= limit else "...\n" + data[-limit:]
+
+
+@dataclass
+class HttpServer:
+    url: str
+    port: int
+    process: subprocess.Popen[bytes]
+    log_path: Path
+
+    def assert_alive(self) -> None:
+        code = self.process.poll()
+        if code is not None:
+            pytest.fail(
+                f"hubmcp serve exited with code {code} before the test ran; its log:\n{_tail(self.log_path)}",
+                pytrace=False,
+            )
+
+
+@pytest.fixture(scope="session")
+def http_server(hubmcp_bin: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[HttpServer]:
+    port = _free_port()
+    log_path = tmp_path_factory.mktemp("hubmcp-http") / "serve.log"
+    cmd = [hubmcp_bin, "serve", "--toolset", "conformance", "--host", "127.0.0.1", "--port", str(port)]
+    with open(log_path, "wb") as log:
+        process = subprocess.Popen(
+            cmd,
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            env={**os.environ, **_server_env()},
+        )
+    server = HttpServer(url=f"http://127.0.0.1:{port}/mcp", port=port, process=process, log_path=log_path)
+    try:
+        deadline = time.monotonic() + SERVER_START_TIMEOUT_S
+        while True:
+            if process.poll() is not None:
+                pytest.fail(
+                    f"`{' '.join(cmd)}` exited with code {process.returncode} before listening; "
+                    f"its output:\n{_tail(log_path)}",
+                    pytrace=False,
+                )
+            try:
+                with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                    break
+            except OSError:
+                if time.monotonic() > deadline:
+                    pytest.fail(
+                        f"`{' '.join(cmd)}` did not accept connections on port {port} within "
+                        f"{SERVER_START_TIMEOUT_S}s; its output:\n{_tail(log_path)}",
+                        pytrace=False,
+                    )
+                time.sleep(0.1)
+        yield server
+    finally:
+        if process.poll() is None:
+            process.terminate()
+            try:
+                process.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait(timeout=5)
+
+
+@pytest.fixture(params=["http", "stdio"])
+def transport(request: pytest.FixtureRequest) -> str:
+    return request.param
+
+
+@pytest.fixture
+def make_client(
+    transport: str, hubmcp_bin: str, request: pytest.FixtureRequest, tmp_path: Path
+) -> Iterator[Any]:
+    """Factory for an un-entered SDK ``Client`` over the parametrized transport.
+
+    ``make_client(mode=..., **client_kwargs)``; the default mode is the 2026-07-28 pin.
+    """
+    logs = request.node.stash.setdefault(_LOGS_KEY, [])
+    with ExitStack() as stack:
+        http: HttpServer | None = None
+        if transport == "http":
+            http = request.getfixturevalue("http_server")
+            http.assert_alive()
+            logs.append(http.log_path)
+
+        def factory(mode: str = MODERN, **kwargs: Any) -> Client:
+            kwargs.setdefault("read_timeout_seconds", REQUEST_TIMEOUT_S)
+            kwargs.setdefault("client_info", types.Implementation(name="hubmcp-python-e2e", version="0.1.0"))
+            if http is not None:
+                return Client(http.url, mode=mode, **kwargs)
+            log_path = tmp_path / f"stdio-{len(logs)}.log"
+            logs.append(log_path)
+            errlog = stack.enter_context(open(log_path, "w"))
+            params = StdioServerParameters(
+                command=hubmcp_bin, args=["stdio", "--toolset", "conformance"], env=_server_env()
+            )
+            # `Client` accepts any transport context manager; building `stdio_client` here (instead of
+            # passing the StdioServerParameters) lets the server's stderr go to a file we can report.
+            return Client(stdio_client(params, errlog=errlog), mode=mode, **kwargs)
+
+        yield factory
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
+    outcome = yield
+    report = outcome.get_result()
+    if report.when == "call" and report.failed:
+        for path in item.stash.get(_LOGS_KEY, []):
+            report.sections.append((f"hubmcp output ({path.name})", _tail(path)))

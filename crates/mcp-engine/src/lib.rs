@@ -1,1 +1,26 @@
-//! placeholder
+//! A reusable Model Context Protocol engine: protocol types, dispatch, transports and
+//! stores. It knows nothing of any particular integration; integrations implement
+//! [`provider::Provider`].
+//!
+//! Request flow: a transport frames and classifies a message ([`transport`]), builds a
+//! [`dispatch::Call`], and the [`dispatch::Engine`] routes it to the provider's
+//! [`provider::Catalog`], whose handlers run with a [`context::Ctx`].
+
+pub mod context;
+pub mod dispatch;
+pub mod headers;
+pub mod jsonrpc;
+pub mod notify;
+pub mod protocol;
+pub mod provider;
+pub mod seal;
+pub mod server;
+pub mod transport;
+
+pub use context::{elicited_str, CallError, Ctx, InputRequests};
+pub use dispatch::{Engine, EngineConfig};
+pub use jsonrpc::{JsonObject, McpError};
+pub use notify::{Audience, ChangeEvent, InMemoryBus, NotificationBus};
+pub use protocol::{LogLevel, RequestInfo, ServerInfo};
+pub use provider::{Arguments, CacheHint, Catalog, Provider, StaticProvider, Tool, ToolOutput};
+pub use seal::Sealer;

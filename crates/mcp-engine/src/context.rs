@@ -1,0 +1,248 @@
+//! The context a handler runs with: progress, logging, input requests, change
+//! notifications and cancellation — the same API in both protocol eras.
+//!
+//! Input requests are where the eras differ most. On the modern path a handler cannot
+//! wait for the client, so the engine *replays* it: `request_input` returns the answers
+//! when the client already sent them (this round or, via the sealed `requestState`, an
+//! earlier one), and otherwise ends the call with an `input_required` result. Handlers
+//! are therefore written as straight-line code and must be safe to re-run up to their
+//! last `request_input`. In the session era the same call sends real server-initiated
+//! requests and waits for the answers.
+
+use std::sync::Arc;
+
+use serde_json::Value;
+use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
+
+use crate::jsonrpc::{write_notification, JsonObject, McpError};
+use crate::notify::{ChangeEvent, NotificationBus};
+use crate::protocol::{LogLevel, RequestInfo};
+use crate::provider::BoxFuture;
+
+/// Why a handler did not produce a result.
+#[derive(Debug)]
+pub enum CallError {
+    /// The call needs input from the client first (modern era).
+    InputRequired(InputRequired),
+    /// A JSON-RPC error for the caller.
+    Protocol(McpError),
+}
+
+impl From<McpError> for CallError {
+    fn from(e: McpError) -> Self {
+        CallError::Protocol(e)
+    }
+}
+
+/// The pending input requests of a call, with what must survive to the next round.
+#[derive(Debug)]
+pub struct InputRequired {
+    /// key → `{method, params}` for the questions not answered yet.
+    pub requests: JsonObject,
+    pub(crate) answers: JsonObject,
+    pub(crate) state: Option<Value>,
+}
+
+/// Questions a handler asks the client: elicitation, sampling or roots.
+#[derive(Debug, Default, Clone)]
+pub struct InputRequests {
+    items: Vec<(String, &'static str, Value)>,
+}
+
+impl InputRequests {
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// A form elicitation (`elicitation/create`) with a message and a requested schema.
+    pub fn elicit(mut self, key: impl Into<String>, message: impl Into<String>, schema: Value) -> Self {
+        let params = serde_json::json!({ "message": message.into(), "requestedSchema": schema });
+        self.items.push((key.into(), "elicitation/create", params));
+        self
+    }
+    /// An elicitation with fully specified params (e.g. URL mode).
+    pub fn elicit_with(mut self, key: impl Into<String>, params: Value) -> Self {
+        self.items.push((key.into(), "elicitation/create", params));
+        self
+    }
+    /// A sampling request (`sampling/createMessage`).
+    pub fn sample(mut self, key: impl Into<String>, params: Value) -> Self {
+        self.items.push((key.into(), "sampling/createMessage", params));
+        self
+    }
+    /// A `roots/list` request.
+    pub fn list_roots(mut self, key: impl Into<String>) -> Self {
+        self.items.push((key.into(), "roots/list", Value::Object(JsonObject::new())));
+        self
+    }
+    pub fn is_empty(&self) -> bool {
+        self.items.is_empty()
+    }
+}
+
+/// The client capability a server-to-client method needs.
+pub fn capability_for(method: &str) -> &'static str {
+    match method {
+        "elicitation/create" => "elicitation",
+        "sampling/createMessage" => "sampling",
+        "roots/list" => "roots",
+        _ => "experimental",
+    }
+}
+
+/// Sends server-initiated requests to the client and awaits the answers (session era).
+pub trait ClientRequester: Send + Sync {
+    fn request(&self, method: &'static str, params: Value) -> BoxFuture<'_, Result<Value, McpError>>;
+}
+
+pub(crate) enum InputMode {
+    /// Modern era: answers gathered from `inputResponses` and the sealed state.
+    Replay { answers: JsonObject },
+    /// Session era: ask the client directly.
+    Live(Arc<dyn ClientRequester>),
+    /// The transport cannot reach the client.
+    Unavailable,
+}
+
+/// Per-call context handed to every handler.
+pub struct Ctx {
+    request: Arc<RequestInfo>,
+    events: Option<mpsc::Sender<Vec<u8>>>,
+    input: InputMode,
+    state: Option<Value>,
+    bus: Arc<dyn NotificationBus>,
+    cancel: CancellationToken,
+}
+
+impl Ctx {
+    pub(crate) fn new(
+        request: Arc<RequestInfo>,
+        events: Option<mpsc::Sender<Vec<u8>>>,
+        input: InputMode,
+        state: Option<Value>,
+        bus: Arc<dyn NotificationBus>,
+        cancel: CancellationToken,
+    ) -> Ctx {
+        Ctx { request, events, input, state, bus, cancel }
+    }
+
+    /// What is known about the request: era, client capabilities, caller, HTTP headers.
+    pub fn request(&self) -> &Arc<RequestInfo> {
+        &self.request
+    }
+
+    /// Fails with -32021 unless the client declared `capability`.
+    pub fn require_capability(&self, capability: &str) -> Result<(), CallError> {
+        if self.request.client_supports(capability) {
+            Ok(())
+        } else {
+            Err(CallError::Protocol(McpError::missing_capability(capability)))
+        }
+    }
+
+    /// Report progress; a no-op unless the request carried a `progressToken`.
+    pub async fn progress(&self, progress: f64, total: Option<f64>, message: Option<&str>) {
+        let (Some(events), Some(token)) = (&self.events, &self.request.progress_token) else { return };
+        let mut params = JsonObject::new();
+        params.insert("progressToken".into(), token.clone());
+        params.insert("progress".into(), progress.into());
+        if let Some(total) = total {
+            params.insert("total".into(), total.into());
+        }
+        if let Some(message) = message {
+            params.insert("message".into(), message.into());
+        }
+        let mut out = Vec::with_capacity(128);
+        write_notification(&mut out, "notifications/progress", &Value::Object(params));
+        // A closed channel means the client went away; the call is being cancelled.
+        let _ = events.send(out).await;
+    }
+
+    /// Send a log message to the client, if it asked for logs at this level or below.
+    pub async fn log(&self, level: LogLevel, logger: Option<&str>, data: Value) {
+        let Some(events) = &self.events else { return };
+        match self.request.log_level {
+            Some(min) if level >= min => {}
+            _ => return,
+        }
+        let mut params = JsonObject::new();
+        params.insert("level".into(), serde_json::to_value(level).expect("level"));
+        if let Some(logger) = logger {
+            params.insert("logger".into(), logger.into());
+        }
+        params.insert("data".into(), data);
+        let mut out = Vec::with_capacity(128);
+        write_notification(&mut out, "notifications/message", &Value::Object(params));
+        let _ = events.send(out).await;
+    }
+
+    /// Ask the client for input and get every answer, keyed as asked.
+    ///
+    /// Modern era: returns at once when all answers are known; otherwise the call ends
+    /// here with an `input_required` result (propagate the error with `?`). Session era:
+    /// sends the requests to the client and waits. Either way a request for a capability
+    /// the client did not declare fails with -32021.
+    pub async fn request_input(&mut self, requests: InputRequests) -> Result<JsonObject, CallError> {
+        for (_, method, _) in &requests.items {
+            self.require_capability(capability_for(method))?;
+        }
+        match &self.input {
+            InputMode::Replay { answers } => {
+                let missing: JsonObject = requests
+                    .items
+                    .iter()
+                    .filter(|(key, _, _)| !answers.contains_key(key))
+                    .map(|(key, method, params)| {
+                        (key.clone(), serde_json::json!({ "method": method, "params": params }))
+                    })
+                    .collect();
+                if missing.is_empty() {
+                    Ok(requests.items.iter().map(|(k, _, _)| (k.clone(), answers[k].clone())).collect())
+                } else {
+                    Err(CallError::InputRequired(InputRequired {
+                        requests: missing,
+                        answers: answers.clone(),
+                        state: self.state.clone(),
+                    }))
+                }
+            }
+            InputMode::Live(requester) => {
+                let mut out = JsonObject::new();
+                for (key, method, params) in requests.items {
+                    let answer = requester.request(method, params).await?;
+                    out.insert(key, answer);
+                }
+                Ok(out)
+            }
+            InputMode::Unavailable => Err(CallError::Protocol(McpError::internal(
+                "this transport cannot send requests to the client",
+            ))),
+        }
+    }
+
+    /// State carried across input rounds (modern era: inside the sealed `requestState`).
+    pub fn state(&self) -> Option<&Value> {
+        self.state.as_ref()
+    }
+    pub fn set_state(&mut self, state: Value) {
+        self.state = Some(state);
+    }
+
+    /// Announce a change (e.g. the tool list changed) to listening clients.
+    pub fn notify(&self, event: ChangeEvent) {
+        self.bus.publish(event);
+    }
+
+    /// Cancelled when the client abandons the request (stream closed, `notifications/cancelled`).
+    pub fn cancelled(&self) -> CancellationToken {
+        self.cancel.clone()
+    }
+}
+
+/// The text of an accepted elicitation answer's field, if present.
+pub fn elicited_str<'a>(answer: &'a Value, field: &str) -> Option<&'a str> {
+    if answer.get("action").and_then(Value::as_str) != Some("accept") {
+        return None;
+    }
+    answer.get("content")?.get(field)?.as_str()
+}

@@ -1,0 +1,665 @@
+//! The engine: one instance per process, shared by every transport. It routes a parsed
+//! request to the provider's catalog and turns the outcome into a reply. Transports own
+//! framing (HTTP status, SSE, stdio lines) and era detection; the engine owns semantics.
+
+use std::borrow::Cow;
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine as _;
+use serde::Deserialize;
+use serde_json::value::RawValue;
+use serde_json::Value;
+use tokio::sync::{broadcast, mpsc};
+use tokio_util::sync::CancellationToken;
+
+use crate::context::{CallError, ClientRequester, Ctx, InputMode, InputRequired};
+use crate::headers::check_params;
+use crate::jsonrpc::{write_notification, Id, JsonObject, McpError};
+use crate::notify::{ChangeEvent, InMemoryBus, NotificationBus, SubscriptionFilter};
+use crate::protocol::{
+    Era, Params, RequestInfo, ServerInfo, LEGACY_VERSIONS, META_SERVER_INFO, META_SUBSCRIPTION_ID, MODERN_VERSIONS,
+    REMOVED_MODERN_METHODS,
+};
+use crate::provider::{CacheHint, Catalog, Provider, ResourceRead, ToolOutput};
+use crate::seal::{Opened, Sealer};
+
+/// Engine settings with production defaults.
+#[derive(Debug, Clone)]
+pub struct EngineConfig {
+    /// Items per page of tools/list, prompts/list, resources/list.
+    pub page_size: usize,
+    /// Caching hint on `server/discover`.
+    pub discover_cache: CacheHint,
+    /// How long a sealed `requestState` stays valid.
+    pub request_state_ttl: Duration,
+}
+
+impl Default for EngineConfig {
+    fn default() -> Self {
+        EngineConfig {
+            page_size: 100,
+            discover_cache: CacheHint::public(300_000),
+            request_state_ttl: Duration::from_secs(15 * 60),
+        }
+    }
+}
+
+/// The MCP engine. Cheap to clone.
+#[derive(Clone)]
+pub struct Engine {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    provider: Arc<dyn Provider>,
+    info: ServerInfo,
+    capabilities: Value,
+    instructions: Option<String>,
+    /// `"_meta":{"io.modelcontextprotocol/serverInfo":{…}}`, serialized once.
+    meta_fragment: Vec<u8>,
+    server_info: Value,
+    sealer: Sealer,
+    bus: Arc<dyn NotificationBus>,
+    config: EngineConfig,
+    shutdown: CancellationToken,
+}
+
+/// What a request produced.
+pub enum Reply {
+    /// A serialized result object (already stamped for its era).
+    Result(Vec<u8>),
+    Error(McpError),
+    /// A `subscriptions/listen` stream.
+    Listen(Listener),
+}
+
+/// One request, ready for the engine.
+pub struct Call<'a> {
+    pub id: Id,
+    pub method: &'a str,
+    pub params: Params<'a>,
+    pub info: Arc<RequestInfo>,
+    /// Where request-scoped notifications (progress, logs) go, if the transport can
+    /// deliver them.
+    pub events: Option<mpsc::Sender<Vec<u8>>>,
+    /// Session era: how to reach the client with server-initiated requests.
+    pub requester: Option<Arc<dyn ClientRequester>>,
+    /// Cancelled when the client abandons the request.
+    pub cancel: CancellationToken,
+}
+
+pub struct EngineBuilder {
+    provider: Arc<dyn Provider>,
+    info: ServerInfo,
+    sealer: Option<Sealer>,
+    bus: Option<Arc<dyn NotificationBus>>,
+    config: EngineConfig,
+}
+
+impl EngineBuilder {
+    pub fn sealer(mut self, sealer: Sealer) -> Self {
+        self.sealer = Some(sealer);
+        self
+    }
+    pub fn bus(mut self, bus: Arc<dyn NotificationBus>) -> Self {
+        self.bus = Some(bus);
+        self
+    }
+    pub fn config(mut self, config: EngineConfig) -> Self {
+        self.config = config;
+        self
+    }
+    pub fn build(self) -> Engine {
+        let server_info = self.info.to_json();
+        let mut meta_fragment = br#""_meta":{""#.to_vec();
+        meta_fragment.extend_from_slice(META_SERVER_INFO.as_bytes());
+        meta_fragment.extend_from_slice(b"\":");
+        serde_json::to_writer(&mut meta_fragment, &server_info).expect("server info");
+        meta_fragment.push(b'}');
+        let mut instructions = self.provider.instructions();
+        if instructions.is_none() {
+            instructions = self.info.instructions.clone();
+        }
+        let sealer = self.sealer.unwrap_or_else(|| Sealer::random(self.config.request_state_ttl));
+        Engine {
+            inner: Arc::new(Inner {
+                capabilities: self.provider.capabilities(),
+                provider: self.provider,
+                info: self.info,
+                instructions,
+                meta_fragment,
+                server_info,
+                sealer,
+                bus: self.bus.unwrap_or_else(|| Arc::new(InMemoryBus::default())),
+                config: self.config,
+                shutdown: CancellationToken::new(),
+            }),
+        }
+    }
+}
+
+const CACHEABLE: &[&str] =
+    &["server/discover", "tools/list", "prompts/list", "resources/list", "resources/templates/list", "resources/read"];
+
+impl Engine {
+    pub fn builder(provider: Arc<dyn Provider>, info: ServerInfo) -> EngineBuilder {
+        EngineBuilder { provider, info, sealer: None, bus: None, config: EngineConfig::default() }
+    }
+
+    pub fn server_info(&self) -> &ServerInfo {
+        &self.inner.info
+    }
+    pub fn capabilities(&self) -> &Value {
+        &self.inner.capabilities
+    }
+    pub fn instructions(&self) -> Option<&str> {
+        self.inner.instructions.as_deref()
+    }
+    pub fn bus(&self) -> &Arc<dyn NotificationBus> {
+        &self.inner.bus
+    }
+    /// Fired when the server begins shutting down; long-lived streams end gracefully.
+    pub fn shutdown_token(&self) -> &CancellationToken {
+        &self.inner.shutdown
+    }
+
+    /// The versions the server accepts on the modern path.
+    pub fn modern_versions(&self) -> &'static [&'static str] {
+        MODERN_VERSIONS
+    }
+
+    fn has_capability(&self, cap: &str) -> bool {
+        self.inner.capabilities.get(cap).is_some()
+    }
+
+    /// Serve one request of either era.
+    pub async fn dispatch(&self, call: Call<'_>) -> Reply {
+        let era = call.info.era;
+        let method = call.method;
+        if era == Era::Modern && REMOVED_MODERN_METHODS.contains(&method) {
+            return Reply::Error(McpError::new(
+                crate::jsonrpc::code::METHOD_NOT_FOUND,
+                format!("Method not found: {method} was removed in protocol revision 2026-07-28"),
+            ));
+        }
+        let gated = |cap: &str| -> Option<Reply> {
+            (!self.has_capability(cap)).then(|| Reply::Error(McpError::method_not_found(method)))
+        };
+        let outcome: Result<Reply, McpError> = match method {
+            "server/discover" if era == Era::Modern => Ok(self.discover()),
+            "tools/list" => match gated("tools") {
+                Some(r) => Ok(r),
+                None => self.list_tools(&call).await,
+            },
+            "tools/call" => match gated("tools") {
+                Some(r) => Ok(r),
+                None => Ok(self.call_tool(call).await),
+            },
+            "prompts/list" => match gated("prompts") {
+                Some(r) => Ok(r),
+                None => self.list_prompts(&call).await,
+            },
+            "prompts/get" => match gated("prompts") {
+                Some(r) => Ok(r),
+                None => Ok(self.get_prompt(call).await),
+            },
+            "resources/list" => match gated("resources") {
+                Some(r) => Ok(r),
+                None => self.list_resources(&call).await,
+            },
+            "resources/templates/list" => match gated("resources") {
+                Some(r) => Ok(r),
+                None => self.list_templates(&call).await,
+            },
+            "resources/read" => match gated("resources") {
+                Some(r) => Ok(r),
+                None => Ok(self.read_resource(call).await),
+            },
+            "completion/complete" => match gated("completions") {
+                Some(r) => Ok(r),
+                None => self.complete(&call).await,
+            },
+            "subscriptions/listen" if era == Era::Modern => self.listen(&call),
+            "ping" if era == Era::Legacy => Ok(Reply::Result(b"{}".to_vec())),
+            _ => Err(McpError::method_not_found(method)),
+        };
+        outcome.unwrap_or_else(Reply::Error)
+    }
+
+    // ----- results ------------------------------------------------------------------
+
+    /// Serialize a result, adding what the modern era requires: `resultType`, the server
+    /// identity in `_meta`, and caching hints on cacheable methods.
+    fn finish(&self, era: Era, method: &str, mut result: JsonObject, cache: Option<CacheHint>) -> Reply {
+        if era == Era::Legacy {
+            return Reply::Result(serde_json::to_vec(&result).expect("result serializes"));
+        }
+        result.entry("resultType").or_insert_with(|| "complete".into());
+        if CACHEABLE.contains(&method) {
+            let hint = cache.unwrap_or(CacheHint::NONE);
+            result.entry("ttlMs").or_insert_with(|| hint.ttl_ms.into());
+            result.entry("cacheScope").or_insert_with(|| hint.scope().into());
+        }
+        match result.get_mut("_meta") {
+            Some(Value::Object(meta)) => {
+                meta.entry(META_SERVER_INFO).or_insert_with(|| self.inner.server_info.clone());
+                Reply::Result(serde_json::to_vec(&result).expect("result serializes"))
+            }
+            Some(_) => Reply::Result(serde_json::to_vec(&result).expect("result serializes")),
+            None => {
+                let mut out = serde_json::to_vec(&result).expect("result serializes");
+                self.splice_meta(&mut out);
+                Reply::Result(out)
+            }
+        }
+    }
+
+    /// Append the `_meta` fragment to a serialized object that has none.
+    fn splice_meta(&self, out: &mut Vec<u8>) {
+        debug_assert_eq!(out.last(), Some(&b'}'));
+        out.pop();
+        if out.len() > 1 {
+            out.push(b',');
+        }
+        out.extend_from_slice(&self.inner.meta_fragment);
+        out.push(b'}');
+    }
+
+    /// Stamp a result that arrived as raw JSON without re-parsing its values.
+    fn finish_raw(&self, era: Era, raw: &RawValue) -> Reply {
+        if era == Era::Legacy {
+            return Reply::Result(raw.get().as_bytes().to_vec());
+        }
+        let keys: BTreeMap<Cow<'_, str>, &RawValue> = match serde_json::from_str(raw.get()) {
+            Ok(k) => k,
+            Err(_) => return Reply::Error(McpError::internal("upstream result is not a JSON object")),
+        };
+        if keys.contains_key("_meta") {
+            // Rare: merge through a full parse.
+            let map: JsonObject = serde_json::from_str(raw.get()).expect("checked above");
+            return self.finish(era, "tools/call", map, None);
+        }
+        let mut out = raw.get().trim_end().as_bytes().to_vec();
+        out.pop();
+        let empty = keys.is_empty();
+        if !keys.contains_key("resultType") {
+            if !empty {
+                out.push(b',');
+            }
+            out.extend_from_slice(br#""resultType":"complete""#);
+        }
+        out.push(b'}');
+        self.splice_meta(&mut out);
+        Reply::Result(out)
+    }
+
+    fn discover(&self) -> Reply {
+        let mut r = JsonObject::new();
+        r.insert("supportedVersions".into(), serde_json::json!(MODERN_VERSIONS));
+        r.insert("capabilities".into(), self.inner.capabilities.clone());
+        if let Some(i) = &self.inner.instructions {
+            r.insert("instructions".into(), i.clone().into());
+        }
+        self.finish(Era::Modern, "server/discover", r, Some(self.inner.config.discover_cache))
+    }
+
+    /// The `initialize` result for the session era, negotiating the version.
+    pub fn initialize_result(&self, requested: Option<&str>) -> (String, Vec<u8>) {
+        let version = requested
+            .filter(|v| LEGACY_VERSIONS.contains(v))
+            .unwrap_or(LEGACY_VERSIONS[0])
+            .to_owned();
+        let mut r = JsonObject::new();
+        r.insert("protocolVersion".into(), version.clone().into());
+        r.insert("capabilities".into(), self.inner.capabilities.clone());
+        r.insert("serverInfo".into(), self.inner.server_info.clone());
+        if let Some(i) = &self.inner.instructions {
+            r.insert("instructions".into(), i.clone().into());
+        }
+        (version, serde_json::to_vec(&r).expect("serializes"))
+    }
+
+    // ----- lists --------------------------------------------------------------------
+
+    async fn catalog(&self, info: &RequestInfo) -> Result<Arc<Catalog>, McpError> {
+        self.inner.provider.catalog(info).await
+    }
+
+    fn page_bounds(&self, cursor: Option<&str>, len: usize) -> Result<(usize, usize, Option<String>), McpError> {
+        let start = match cursor {
+            None => 0,
+            Some(c) => decode_cursor(c).filter(|&s| s <= len).ok_or_else(|| McpError::invalid_params("Invalid cursor"))?,
+        };
+        let end = (start + self.inner.config.page_size.max(1)).min(len);
+        let next = (end < len).then(|| encode_cursor(end));
+        Ok((start, end, next))
+    }
+
+    async fn list_tools(&self, call: &Call<'_>) -> Result<Reply, McpError> {
+        let catalog = self.catalog(&call.info).await?;
+        let tools = catalog.tools();
+        let (start, end, next) = self.page_bounds(call.params.cursor.as_deref(), tools.len())?;
+        // Tool definitions are pre-serialized; write the list directly.
+        let mut out = Vec::with_capacity(256 + tools[start..end].iter().map(|t| t.listed.get().len() + 1).sum::<usize>());
+        out.extend_from_slice(br#"{"tools":["#);
+        for (i, tool) in tools[start..end].iter().enumerate() {
+            if i > 0 {
+                out.push(b',');
+            }
+            out.extend_from_slice(tool.listed.get().as_bytes());
+        }
+        out.push(b']');
+        if let Some(next) = next {
+            out.extend_from_slice(br#","nextCursor":"#);
+            serde_json::to_writer(&mut out, &next).expect("string");
+        }
+        if call.info.era == Era::Modern {
+            let hint = catalog.list_cache;
+            out.extend_from_slice(br#","resultType":"complete","ttlMs":"#);
+            out.extend_from_slice(hint.ttl_ms.to_string().as_bytes());
+            out.extend_from_slice(br#","cacheScope":""#);
+            out.extend_from_slice(hint.scope().as_bytes());
+            out.extend_from_slice(b"\"}");
+            self.splice_meta(&mut out);
+        } else {
+            out.push(b'}');
+        }
+        Ok(Reply::Result(out))
+    }
+
+    fn list_of(&self, call: &Call<'_>, key: &str, items: Vec<&JsonObject>, cache: CacheHint) -> Result<Reply, McpError> {
+        let (start, end, next) = self.page_bounds(call.params.cursor.as_deref(), items.len())?;
+        let mut r = JsonObject::new();
+        r.insert(key.into(), Value::Array(items[start..end].iter().map(|d| Value::Object((*d).clone())).collect()));
+        if let Some(next) = next {
+            r.insert("nextCursor".into(), next.into());
+        }
+        Ok(self.finish(call.info.era, call.method, r, Some(cache)))
+    }
+
+    async fn list_prompts(&self, call: &Call<'_>) -> Result<Reply, McpError> {
+        let catalog = self.catalog(&call.info).await?;
+        let items = catalog.prompts().iter().map(|p| &p.definition).collect();
+        self.list_of(call, "prompts", items, catalog.list_cache)
+    }
+
+    async fn list_resources(&self, call: &Call<'_>) -> Result<Reply, McpError> {
+        let catalog = self.catalog(&call.info).await?;
+        let items = catalog.resources().iter().map(|r| &r.definition).collect();
+        self.list_of(call, "resources", items, catalog.list_cache)
+    }
+
+    async fn list_templates(&self, call: &Call<'_>) -> Result<Reply, McpError> {
+        let catalog = self.catalog(&call.info).await?;
+        let items = catalog.templates().iter().map(|t| &t.definition).collect();
+        self.list_of(call, "resourceTemplates", items, catalog.list_cache)
+    }
+
+    // ----- calls with input rounds -----------------------------------------------------
+
+    /// Build the handler context, opening the sealed state of earlier rounds.
+    fn context(&self, call: &mut Call<'_>, target: &str) -> Result<Ctx, McpError> {
+        let input = match call.info.era {
+            Era::Modern => {
+                let Opened { state, mut answers } = match &call.params.request_state {
+                    Some(sealed) => {
+                        self.inner.sealer.open(sealed, call.method, target, call.info.caller.binding())?
+                    }
+                    None => Opened::default(),
+                };
+                if let Some(raw) = call.params.input_responses {
+                    let fresh: JsonObject = serde_json::from_str(raw.get())
+                        .map_err(|_| McpError::invalid_params("Invalid params: inputResponses must be an object"))?;
+                    for (key, answer) in fresh {
+                        if !answer.is_object() {
+                            return Err(McpError::invalid_params(format!(
+                                "Invalid params: inputResponses.{key} must be a result object"
+                            )));
+                        }
+                        answers.insert(key, answer);
+                    }
+                }
+                let events = call.events.take();
+                return Ok(Ctx::new(
+                    call.info.clone(),
+                    events,
+                    InputMode::Replay { answers },
+                    state,
+                    self.inner.bus.clone(),
+                    call.cancel.clone(),
+                ));
+            }
+            Era::Legacy => match call.requester.take() {
+                Some(r) => InputMode::Live(r),
+                None => InputMode::Unavailable,
+            },
+        };
+        Ok(Ctx::new(call.info.clone(), call.events.take(), input, None, self.inner.bus.clone(), call.cancel.clone()))
+    }
+
+    /// Turn an interrupted call into an `input_required` result with a sealed state.
+    fn input_required(&self, call_method: &str, target: &str, info: &RequestInfo, ir: InputRequired) -> Reply {
+        let sealed = self.inner.sealer.seal(call_method, target, info.caller.binding(), ir.state, ir.answers);
+        let mut r = JsonObject::new();
+        r.insert("resultType".into(), "input_required".into());
+        r.insert("inputRequests".into(), Value::Object(ir.requests));
+        r.insert("requestState".into(), sealed.into());
+        self.finish(Era::Modern, call_method, r, None)
+    }
+
+    fn call_error(&self, method: &str, target: &str, info: &RequestInfo, e: CallError) -> Reply {
+        match e {
+            CallError::Protocol(e) => Reply::Error(e),
+            CallError::InputRequired(ir) if info.era == Era::Modern => self.input_required(method, target, info, ir),
+            CallError::InputRequired(_) => {
+                Reply::Error(McpError::internal("input requests cannot be answered on this transport"))
+            }
+        }
+    }
+
+    async fn call_tool(&self, mut call: Call<'_>) -> Reply {
+        let Some(name) = call.params.name.clone() else {
+            return Reply::Error(McpError::invalid_params("Invalid params: tools/call needs a tool name"));
+        };
+        let catalog = match self.catalog(&call.info).await {
+            Ok(c) => c,
+            Err(e) => return Reply::Error(e),
+        };
+        let Some(tool) = catalog.find_tool(&name).cloned() else {
+            return Reply::Error(McpError::invalid_params(format!("Unknown tool: {name}")));
+        };
+        let arguments: Box<RawValue> = match call.params.arguments {
+            Some(raw) if raw.get().trim_start().starts_with('{') => raw.to_owned(),
+            Some(raw) if raw.get().trim() == "null" => empty_object(),
+            None => empty_object(),
+            Some(_) => return Reply::Error(McpError::invalid_params("Invalid params: arguments must be an object")),
+        };
+        if call.info.era == Era::Modern && !tool.header_params.is_empty() {
+            if let Some(http) = &call.info.http {
+                let args: Value = serde_json::from_str(arguments.get()).unwrap_or(Value::Null);
+                if let Err(e) = check_params(&http.headers, &tool.header_params, Some(&args)) {
+                    return Reply::Error(e);
+                }
+            }
+        }
+        let ctx = match self.context(&mut call, &name) {
+            Ok(c) => c,
+            Err(e) => return Reply::Error(e),
+        };
+        match (tool.handler)(arguments, ctx).await {
+            Ok(ToolOutput::Result(r)) => self.finish(call.info.era, "tools/call", r, None),
+            Ok(ToolOutput::Raw(raw)) => self.finish_raw(call.info.era, &raw),
+            Err(e) => self.call_error("tools/call", &name, &call.info, e),
+        }
+    }
+
+    async fn get_prompt(&self, mut call: Call<'_>) -> Reply {
+        let Some(name) = call.params.name.clone() else {
+            return Reply::Error(McpError::invalid_params("Invalid params: prompts/get needs a prompt name"));
+        };
+        let catalog = match self.catalog(&call.info).await {
+            Ok(c) => c,
+            Err(e) => return Reply::Error(e),
+        };
+        let Some(handler) = catalog.find_prompt(&name).map(|p| p.handler.clone()) else {
+            return Reply::Error(McpError::invalid_params(format!("Unknown prompt: {name}")));
+        };
+        #[derive(Deserialize, Default)]
+        struct PromptParams {
+            #[serde(default)]
+            arguments: Option<JsonObject>,
+        }
+        let args = match call.params.typed::<PromptParams>() {
+            Ok(p) => p.arguments.unwrap_or_default(),
+            Err(e) => return Reply::Error(e),
+        };
+        let ctx = match self.context(&mut call, &name) {
+            Ok(c) => c,
+            Err(e) => return Reply::Error(e),
+        };
+        match handler(args, ctx).await {
+            Ok(r) => self.finish(call.info.era, "prompts/get", r, None),
+            Err(e) => self.call_error("prompts/get", &name, &call.info, e),
+        }
+    }
+
+    async fn read_resource(&self, mut call: Call<'_>) -> Reply {
+        let Some(uri) = call.params.uri.clone() else {
+            return Reply::Error(McpError::invalid_params("Invalid params: resources/read needs a uri"));
+        };
+        let catalog = match self.catalog(&call.info).await {
+            Ok(c) => c,
+            Err(e) => return Reply::Error(e),
+        };
+        let Some((handler, variables)) = catalog.resolve_resource(&uri) else {
+            return Reply::Error(
+                McpError::invalid_params(format!("Resource not found: {uri}")).with_data(serde_json::json!({ "uri": uri })),
+            );
+        };
+        let ctx = match self.context(&mut call, &uri) {
+            Ok(c) => c,
+            Err(e) => return Reply::Error(e),
+        };
+        match handler(ResourceRead { uri: uri.to_string(), variables }, ctx).await {
+            Ok(r) => self.finish(call.info.era, "resources/read", r, Some(catalog.read_cache)),
+            Err(e) => self.call_error("resources/read", &uri, &call.info, e),
+        }
+    }
+
+    async fn complete(&self, call: &Call<'_>) -> Result<Reply, McpError> {
+        let catalog = self.catalog(&call.info).await?;
+        let params: Value = call.params.typed()?;
+        if params.get("ref").is_none() || params.get("argument").is_none() {
+            return Err(McpError::invalid_params("Invalid params: completion/complete needs ref and argument"));
+        }
+        let result = match catalog.completion_handler() {
+            Some(h) => h(params, call.info.clone()).await?,
+            None => {
+                let mut r = JsonObject::new();
+                r.insert("completion".into(), serde_json::json!({ "values": [], "total": 0, "hasMore": false }));
+                r
+            }
+        };
+        Ok(self.finish(call.info.era, "completion/complete", result, None))
+    }
+
+    // ----- subscriptions ----------------------------------------------------------------
+
+    fn listen(&self, call: &Call<'_>) -> Result<Reply, McpError> {
+        #[derive(Deserialize, Default)]
+        struct ListenParams {
+            #[serde(default)]
+            notifications: Option<SubscriptionFilter>,
+        }
+        let requested = call.params.typed::<ListenParams>()?.notifications.unwrap_or_default();
+        let filter = requested.honored(&self.inner.capabilities);
+        Ok(Reply::Listen(Listener {
+            id: call.id.clone(),
+            caller: call.info.caller.id.clone(),
+            receiver: self.inner.bus.subscribe(),
+            filter,
+            engine: self.clone(),
+        }))
+    }
+}
+
+/// An open `subscriptions/listen` stream: the acknowledgement first, then every change
+/// the filter asks for, each tagged with the subscription id.
+pub struct Listener {
+    id: Id,
+    caller: Option<Arc<str>>,
+    receiver: broadcast::Receiver<Arc<ChangeEvent>>,
+    filter: SubscriptionFilter,
+    engine: Engine,
+}
+
+impl Listener {
+    pub fn id(&self) -> &Id {
+        &self.id
+    }
+
+    fn tag(&self) -> JsonObject {
+        let mut meta = JsonObject::new();
+        meta.insert(META_SUBSCRIPTION_ID.into(), serde_json::to_value(&self.id).expect("id"));
+        meta
+    }
+
+    /// `notifications/subscriptions/acknowledged` with the honored filter.
+    pub fn acknowledgement(&self) -> Vec<u8> {
+        let mut params = JsonObject::new();
+        params.insert("_meta".into(), Value::Object(self.tag()));
+        params.insert("notifications".into(), serde_json::to_value(&self.filter).expect("filter"));
+        let mut out = Vec::new();
+        write_notification(&mut out, "notifications/subscriptions/acknowledged", &Value::Object(params));
+        out
+    }
+
+    /// Wait for the next notification this subscription wants.
+    pub async fn next(&mut self) -> Option<Vec<u8>> {
+        loop {
+            let event = match self.receiver.recv().await {
+                Ok(e) => e,
+                // Missed some events: list-changed notifications are idempotent, so go on.
+                Err(broadcast::error::RecvError::Lagged(_)) => continue,
+                Err(broadcast::error::RecvError::Closed) => return None,
+            };
+            if !self.filter.wants(&event, self.caller.as_deref()) {
+                continue;
+            }
+            let mut params = JsonObject::new();
+            params.insert("_meta".into(), Value::Object(self.tag()));
+            if let ChangeEvent::ResourceUpdated { uri } = &*event {
+                params.insert("uri".into(), uri.clone().into());
+            }
+            let mut out = Vec::new();
+            write_notification(&mut out, event.method(), &Value::Object(params));
+            return Some(out);
+        }
+    }
+
+    /// The graceful-closure response to the listen request.
+    pub fn closing_result(&self) -> Vec<u8> {
+        let mut r = JsonObject::new();
+        r.insert("resultType".into(), "complete".into());
+        let mut meta = self.tag();
+        meta.insert(META_SERVER_INFO.into(), self.engine.inner.server_info.clone());
+        r.insert("_meta".into(), Value::Object(meta));
+        serde_json::to_vec(&r).expect("serializes")
+    }
+}
+
+fn empty_object() -> Box<RawValue> {
+    RawValue::from_string("{}".to_owned()).expect("valid JSON")
+}
+
+fn encode_cursor(offset: usize) -> String {
+    URL_SAFE_NO_PAD.encode(format!("o:{offset}"))
+}
+
+fn decode_cursor(cursor: &str) -> Option<usize> {
+    let bytes = URL_SAFE_NO_PAD.decode(cursor).ok()?;
+    std::str::from_utf8(&bytes).ok()?.strip_prefix("o:")?.parse().ok()
+}

@@ -1,0 +1,157 @@
+//! Change notifications that belong to no request (list changes, resource updates), and
+//! the bus that fans them out to listening clients.
+//!
+//! The bus is a trait so that several instances can share one (a Redis-backed bus relays
+//! into each instance's local fan-out); the in-memory bus serves a single instance.
+
+use std::sync::Arc;
+
+use serde::Deserialize;
+use tokio::sync::broadcast;
+
+/// Something changed that listening clients may want to hear about.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ChangeEvent {
+    ToolsListChanged(Audience),
+    PromptsListChanged(Audience),
+    ResourcesListChanged(Audience),
+    ResourceUpdated { uri: String },
+}
+
+/// Who a change concerns: everyone, or only the caller with this identity.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Audience {
+    Everyone,
+    Caller(Arc<str>),
+}
+
+impl Audience {
+    fn includes(&self, caller: Option<&str>) -> bool {
+        match self {
+            Audience::Everyone => true,
+            Audience::Caller(id) => caller == Some(&**id),
+        }
+    }
+}
+
+impl ChangeEvent {
+    pub fn method(&self) -> &'static str {
+        match self {
+            ChangeEvent::ToolsListChanged(_) => "notifications/tools/list_changed",
+            ChangeEvent::PromptsListChanged(_) => "notifications/prompts/list_changed",
+            ChangeEvent::ResourcesListChanged(_) => "notifications/resources/list_changed",
+            ChangeEvent::ResourceUpdated { .. } => "notifications/resources/updated",
+        }
+    }
+}
+
+pub trait NotificationBus: Send + Sync + 'static {
+    fn publish(&self, event: ChangeEvent);
+    fn subscribe(&self) -> broadcast::Receiver<Arc<ChangeEvent>>;
+}
+
+/// Fan-out within one process.
+pub struct InMemoryBus {
+    tx: broadcast::Sender<Arc<ChangeEvent>>,
+}
+
+impl InMemoryBus {
+    pub fn new(capacity: usize) -> Self {
+        InMemoryBus { tx: broadcast::channel(capacity).0 }
+    }
+}
+
+impl Default for InMemoryBus {
+    fn default() -> Self {
+        Self::new(1024)
+    }
+}
+
+impl NotificationBus for InMemoryBus {
+    fn publish(&self, event: ChangeEvent) {
+        // No receivers is fine: nobody is listening right now.
+        let _ = self.tx.send(Arc::new(event));
+    }
+    fn subscribe(&self) -> broadcast::Receiver<Arc<ChangeEvent>> {
+        self.tx.subscribe()
+    }
+}
+
+/// The `notifications` filter of `subscriptions/listen` (2026-07-28) — also used to say
+/// what a legacy session listens to.
+#[derive(Debug, Clone, Default, Deserialize, serde::Serialize, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub struct SubscriptionFilter {
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub tools_list_changed: bool,
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub prompts_list_changed: bool,
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub resources_list_changed: bool,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub resource_subscriptions: Vec<String>,
+}
+
+fn is_false(b: &bool) -> bool {
+    !*b
+}
+
+impl SubscriptionFilter {
+    /// Keep only what the server can deliver, given its capabilities.
+    pub fn honored(&self, capabilities: &serde_json::Value) -> SubscriptionFilter {
+        let flag = |cap: &str, key: &str| capabilities.get(cap).and_then(|c| c.get(key)).and_then(|v| v.as_bool()) == Some(true);
+        SubscriptionFilter {
+            tools_list_changed: self.tools_list_changed && flag("tools", "listChanged"),
+            prompts_list_changed: self.prompts_list_changed && flag("prompts", "listChanged"),
+            resources_list_changed: self.resources_list_changed && flag("resources", "listChanged"),
+            resource_subscriptions: if flag("resources", "subscribe") {
+                self.resource_subscriptions.clone()
+            } else {
+                Vec::new()
+            },
+        }
+    }
+
+    /// Does this filter (for a caller with this identity) want the event?
+    pub fn wants(&self, event: &ChangeEvent, caller: Option<&str>) -> bool {
+        match event {
+            ChangeEvent::ToolsListChanged(a) => self.tools_list_changed && a.includes(caller),
+            ChangeEvent::PromptsListChanged(a) => self.prompts_list_changed && a.includes(caller),
+            ChangeEvent::ResourcesListChanged(a) => self.resources_list_changed && a.includes(caller),
+            ChangeEvent::ResourceUpdated { uri } => self.resource_subscriptions.iter().any(|u| u == uri),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn filters_by_kind_and_audience() {
+        let f = SubscriptionFilter { prompts_list_changed: true, ..Default::default() };
+        assert!(!f.wants(&ChangeEvent::ToolsListChanged(Audience::Everyone), None));
+        assert!(f.wants(&ChangeEvent::PromptsListChanged(Audience::Everyone), None));
+        let mine = ChangeEvent::PromptsListChanged(Audience::Caller("u1".into()));
+        assert!(f.wants(&mine, Some("u1")));
+        assert!(!f.wants(&mine, Some("u2")));
+        assert!(!f.wants(&mine, None));
+    }
+
+    #[test]
+    fn honored_subset_follows_capabilities() {
+        let f = SubscriptionFilter { tools_list_changed: true, resources_list_changed: true, ..Default::default() };
+        let caps = serde_json::json!({ "tools": { "listChanged": true }, "resources": {} });
+        assert_eq!(f.honored(&caps), SubscriptionFilter { tools_list_changed: true, ..Default::default() });
+    }
+
+    #[tokio::test]
+    async fn bus_fans_out() {
+        let bus = InMemoryBus::default();
+        let mut a = bus.subscribe();
+        let mut b = bus.subscribe();
+        bus.publish(ChangeEvent::ResourceUpdated { uri: "x".into() });
+        assert_eq!(*a.recv().await.unwrap(), ChangeEvent::ResourceUpdated { uri: "x".into() });
+        assert_eq!(*b.recv().await.unwrap(), ChangeEvent::ResourceUpdated { uri: "x".into() });
+    }
+}

@@ -1,0 +1,115 @@
+//! DNS-rebinding protection: the `Host` and `Origin` of every HTTP request must name an
+//! allowed host. By default only loopback names are allowed, which is right for a server
+//! on a developer machine; a public deployment configures its own host names.
+
+use axum::extract::{Request, State};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use http::{header, StatusCode};
+use std::sync::Arc;
+
+/// Which host names a request may name.
+#[derive(Debug, Clone)]
+pub enum HostPolicy {
+    Any,
+    /// Lower-case host names without port (`localhost`, `127.0.0.1`, `[::1]`).
+    List(Vec<String>),
+}
+
+impl HostPolicy {
+    pub fn loopback() -> Self {
+        HostPolicy::List(vec!["localhost".into(), "127.0.0.1".into(), "[::1]".into()])
+    }
+
+    /// Parse a comma-separated list; `*` allows any host.
+    pub fn parse(list: &str) -> Self {
+        let items: Vec<String> =
+            list.split(',').map(|s| s.trim().to_ascii_lowercase()).filter(|s| !s.is_empty()).collect();
+        if items.iter().any(|s| s == "*") {
+            HostPolicy::Any
+        } else {
+            HostPolicy::List(items)
+        }
+    }
+
+    pub fn allows(&self, host: &str) -> bool {
+        match self {
+            HostPolicy::Any => true,
+            HostPolicy::List(list) => {
+                let host = host.to_ascii_lowercase();
+                list.iter().any(|h| *h == host)
+            }
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct GuardConfig {
+    pub hosts: HostPolicy,
+    pub origins: HostPolicy,
+}
+
+impl Default for GuardConfig {
+    fn default() -> Self {
+        GuardConfig { hosts: HostPolicy::loopback(), origins: HostPolicy::loopback() }
+    }
+}
+
+/// Strip the port from a `Host` value (`[::1]:3000` → `[::1]`, `a.b:80` → `a.b`).
+fn host_name(authority: &str) -> &str {
+    if authority.starts_with('[') {
+        return match authority.find(']') {
+            Some(end) => &authority[..=end],
+            None => authority,
+        };
+    }
+    authority.rsplit_once(':').map_or(authority, |(h, port)| if port.bytes().all(|b| b.is_ascii_digit()) { h } else { authority })
+}
+
+/// The host of an `Origin` value (`http://localhost:3000` → `localhost`).
+fn origin_host(origin: &str) -> Option<&str> {
+    let (_, rest) = origin.split_once("://")?;
+    let authority = rest.split('/').next()?;
+    let authority = authority.rsplit_once('@').map_or(authority, |(_, a)| a);
+    Some(host_name(authority))
+}
+
+pub async fn guard(State(config): State<Arc<GuardConfig>>, req: Request, next: Next) -> Response {
+    let host = req.headers().get(header::HOST).and_then(|v| v.to_str().ok()).or_else(|| req.uri().authority().map(|a| a.as_str()));
+    if let Some(host) = host {
+        if !config.hosts.allows(host_name(host)) {
+            return forbidden("Forbidden: Host not allowed");
+        }
+    }
+    if let Some(origin) = req.headers().get(header::ORIGIN) {
+        let ok = origin.to_str().ok().and_then(origin_host).is_some_and(|h| config.origins.allows(h));
+        if !ok {
+            return forbidden("Forbidden: Origin not allowed");
+        }
+    }
+    next.run(req).await
+}
+
+fn forbidden(message: &str) -> Response {
+    let body = serde_json::json!({ "jsonrpc": "2.0", "error": { "code": -32600, "message": message } });
+    (StatusCode::FORBIDDEN, [(header::CONTENT_TYPE, "application/json")], body.to_string()).into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn host_and_origin_parsing() {
+        assert_eq!(host_name("127.0.0.1:3000"), "127.0.0.1");
+        assert_eq!(host_name("[::1]:3000"), "[::1]");
+        assert_eq!(host_name("localhost"), "localhost");
+        assert_eq!(origin_host("http://localhost:5173"), Some("localhost"));
+        assert_eq!(origin_host("https://evil.example.com"), Some("evil.example.com"));
+        assert_eq!(origin_host("null"), None);
+        let p = HostPolicy::loopback();
+        assert!(p.allows("LOCALHOST") && p.allows("[::1]") && !p.allows("evil.example.com"));
+        assert!(HostPolicy::parse("a.com, *").allows("x"));
+        assert!(HostPolicy::parse("hf.co,example.org").allows("example.org"));
+    }
+}

@@ -1,1 +1,134 @@
-fn main() {}
+//! `hubmcp`: wires configuration into the engine and a toolset, then runs a transport.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context as _;
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use mcp_engine::protocol::Caller;
+use mcp_engine::provider::Provider;
+use mcp_engine::transport::guard::{GuardConfig, HostPolicy};
+use mcp_engine::transport::http::HttpConfig;
+use mcp_engine::{Engine, EngineConfig, Sealer, ServerInfo};
+
+#[derive(Parser)]
+#[command(name = "hubmcp", version, about = "MCP server for the Hugging Face Hub")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve Streamable HTTP (both protocol eras on one endpoint).
+    Serve(ServeArgs),
+    /// Speak newline-delimited JSON-RPC on stdin/stdout.
+    Stdio(CommonArgs),
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum Toolset {
+    /// The tools, resources and prompts the official MCP conformance suite expects.
+    Conformance,
+}
+
+#[derive(Args)]
+struct CommonArgs {
+    /// What to serve.
+    #[arg(long, env = "HUBMCP_TOOLSET", value_enum, default_value = "conformance")]
+    toolset: Toolset,
+    /// Secret that seals multi-round request state; set the same value on every instance
+    /// behind one load balancer. Random per process when unset.
+    #[arg(long, env = "HUBMCP_STATE_KEY", hide_env_values = true)]
+    state_key: Option<String>,
+    /// Log filter (tracing syntax), e.g. `info` or `hubmcp=debug`.
+    #[arg(long, env = "HUBMCP_LOG", default_value = "info")]
+    log: String,
+}
+
+#[derive(Args)]
+struct ServeArgs {
+    #[command(flatten)]
+    common: CommonArgs,
+    #[arg(long, env = "HUBMCP_HOST", default_value = "127.0.0.1")]
+    host: String,
+    #[arg(long, env = "HUBMCP_PORT", default_value_t = 3000)]
+    port: u16,
+    /// Path of the MCP endpoint.
+    #[arg(long, env = "HUBMCP_PATH", default_value = "/mcp")]
+    path: String,
+    /// Host names requests may address (comma-separated, `*` for any). Default: loopback.
+    #[arg(long, env = "HUBMCP_ALLOWED_HOSTS")]
+    allowed_hosts: Option<String>,
+    /// Origins (host names) browsers may send requests from (comma-separated, `*` for any).
+    #[arg(long, env = "HUBMCP_ALLOWED_ORIGINS")]
+    allowed_origins: Option<String>,
+    /// Largest accepted request body in bytes.
+    #[arg(long, env = "HUBMCP_MAX_BODY_BYTES", default_value_t = 4 * 1024 * 1024)]
+    max_body_bytes: usize,
+    /// Seconds to let in-flight requests finish after SIGTERM/SIGINT.
+    #[arg(long, env = "HUBMCP_DRAIN_SECONDS", default_value_t = 10)]
+    drain_seconds: u64,
+}
+
+fn init_logging(filter: &str) {
+    let filter = tracing_subscriber::EnvFilter::try_new(filter).unwrap_or_else(|_| "info".into());
+    tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).init();
+}
+
+fn build_engine(common: &CommonArgs) -> Engine {
+    let provider: Arc<dyn Provider> = match common.toolset {
+        Toolset::Conformance => Arc::new(toolset_conformance::provider()),
+    };
+    let info = ServerInfo {
+        name: "hubmcp".into(),
+        version: env!("CARGO_PKG_VERSION").into(),
+        title: Some("Hugging Face Hub MCP server".into()),
+        instructions: None,
+    };
+    let config = EngineConfig::default();
+    let sealer = match &common.state_key {
+        Some(key) => Sealer::new(key.as_bytes(), config.request_state_ttl),
+        None => Sealer::random(config.request_state_ttl),
+    };
+    Engine::builder(provider, info).config(config).sealer(sealer).build()
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Serve(args) => {
+            init_logging(&args.common.log);
+            let engine = build_engine(&args.common);
+            let mut guard = GuardConfig::default();
+            if let Some(h) = &args.allowed_hosts {
+                guard.hosts = HostPolicy::parse(h);
+            }
+            if let Some(o) = &args.allowed_origins {
+                guard.origins = HostPolicy::parse(o);
+            }
+            let config = HttpConfig { path: args.path.clone(), max_body_bytes: args.max_body_bytes, guard, ..HttpConfig::default() };
+            let addr = format!("{}:{}", args.host, args.port);
+            let listener = tokio::net::TcpListener::bind(&addr).await.with_context(|| format!("binding {addr}"))?;
+            let local = listener.local_addr()?;
+            tracing::info!("hubmcp listening on http://{local}{}", args.path);
+            mcp_engine::server::serve_http(
+                engine,
+                config,
+                listener,
+                mcp_engine::server::shutdown_signal(),
+                Duration::from_secs(args.drain_seconds),
+            )
+            .await?;
+            tracing::info!("hubmcp stopped");
+        }
+        Command::Stdio(common) => {
+            init_logging(&common.log);
+            let engine = build_engine(&common);
+            mcp_engine::transport::stdio::serve(engine, tokio::io::stdin(), tokio::io::stdout(), Caller::anonymous())
+                .await?;
+        }
+    }
+    Ok(())
+}

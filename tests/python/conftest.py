@@ -43,8 +43,9 @@ _LOGS_KEY = pytest.StashKey[list[Path]]()
 
 
 def _server_env() -> dict[str, str]:
-    # The server's own tracing level; the developer can override it from the environment.
-    return {"RUST_LOG": os.environ.get("RUST_LOG", "info"), "RUST_BACKTRACE": "1"}
+    # HUBMCP_LOG is the server's log filter (`--log`); override it from the environment, e.g.
+    # HUBMCP_LOG=debug. NO_COLOR keeps ANSI escapes out of the logs attached to failures.
+    return {"HUBMCP_LOG": os.environ.get("HUBMCP_LOG", "info"), "NO_COLOR": "1", "RUST_BACKTRACE": "1"}
 
 
 @pytest.fixture(scope="session")

@@ -41,6 +41,9 @@ struct CommonArgs {
     /// behind one load balancer. Random per process when unset.
     #[arg(long, env = "HUBMCP_STATE_KEY", hide_env_values = true)]
     state_key: Option<String>,
+    /// Items per page of tools/list, prompts/list and resources/list.
+    #[arg(long, env = "HUBMCP_PAGE_SIZE", default_value_t = 100)]
+    page_size: usize,
     /// Log filter (tracing syntax), e.g. `info` or `hubmcp=debug`.
     #[arg(long, env = "HUBMCP_LOG", default_value = "info")]
     log: String,
@@ -73,7 +76,11 @@ struct ServeArgs {
 
 fn init_logging(filter: &str) {
     let filter = tracing_subscriber::EnvFilter::try_new(filter).unwrap_or_else(|_| "info".into());
-    tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).init();
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .init();
 }
 
 fn build_engine(common: &CommonArgs) -> Engine {
@@ -86,7 +93,7 @@ fn build_engine(common: &CommonArgs) -> Engine {
         title: Some("Hugging Face Hub MCP server".into()),
         instructions: None,
     };
-    let config = EngineConfig::default();
+    let config = EngineConfig { page_size: common.page_size.max(1), ..EngineConfig::default() };
     let sealer = match &common.state_key {
         Some(key) => Sealer::new(key.as_bytes(), config.request_state_ttl),
         None => Sealer::random(config.request_state_ttl),
@@ -108,7 +115,12 @@ async fn main() -> anyhow::Result<()> {
             if let Some(o) = &args.allowed_origins {
                 guard.origins = HostPolicy::parse(o);
             }
-            let config = HttpConfig { path: args.path.clone(), max_body_bytes: args.max_body_bytes, guard, ..HttpConfig::default() };
+            let config = HttpConfig {
+                path: args.path.clone(),
+                max_body_bytes: args.max_body_bytes,
+                guard,
+                ..HttpConfig::default()
+            };
             let addr = format!("{}:{}", args.host, args.port);
             let listener = tokio::net::TcpListener::bind(&addr).await.with_context(|| format!("binding {addr}"))?;
             let local = listener.local_addr()?;

@@ -100,7 +100,9 @@ fn tools(c: &mut Catalog) {
     c.tool(Tool::new(
         no_args("test_tool_with_logging", "Tests tool that emits log messages during execution"),
         |_, ctx: Ctx| async move {
-            for (i, msg) in ["Tool execution started", "Tool processing data", "Tool execution completed"].iter().enumerate() {
+            for (i, msg) in
+                ["Tool execution started", "Tool processing data", "Tool execution completed"].iter().enumerate()
+            {
                 if i > 0 {
                     tokio::time::sleep(Duration::from_millis(50)).await;
                 }
@@ -236,7 +238,9 @@ fn mrtr_tools(c: &mut Catalog) {
     c.tool(Tool::new(
         no_args("test_input_required_result_elicitation", "MRTR: returns InputRequiredResult with elicitation request"),
         |_, mut ctx: Ctx| async move {
-            let a = ctx.request_input(InputRequests::new().elicit("user_name", "What is your name?", text_schema("name"))).await?;
+            let a = ctx
+                .request_input(InputRequests::new().elicit("user_name", "What is your name?", text_schema("name")))
+                .await?;
             let name = elicited_str(&a["user_name"], "name").unwrap_or("unknown");
             Ok(ToolOutput::text(format!("Hello, {name}!")))
         },
@@ -300,10 +304,16 @@ fn mrtr_tools(c: &mut Catalog) {
     c.tool(Tool::new(
         no_args("test_input_required_result_multi_round", "MRTR: multi-round InputRequiredResult workflow"),
         |_, mut ctx: Ctx| async move {
-            let a = ctx.request_input(InputRequests::new().elicit("step1", "Step 1: What is your name?", text_schema("name"))).await?;
+            let a = ctx
+                .request_input(InputRequests::new().elicit("step1", "Step 1: What is your name?", text_schema("name")))
+                .await?;
             let name = elicited_str(&a["step1"], "name").unwrap_or("friend").to_owned();
             let b = ctx
-                .request_input(InputRequests::new().elicit("step2", "Step 2: What is your favorite color?", text_schema("color")))
+                .request_input(InputRequests::new().elicit(
+                    "step2",
+                    "Step 2: What is your favorite color?",
+                    text_schema("color"),
+                ))
                 .await?;
             let color = elicited_str(&b["step2"], "color").unwrap_or("unknown");
             Ok(ToolOutput::text(format!("Multi-round complete for {name} who likes {color}")))
@@ -328,10 +338,13 @@ fn mrtr_tools(c: &mut Catalog) {
                 keys.push("elicit_input");
             }
             if ctx.request().client_supports("sampling") {
-                asks = asks.sample("sample_input", json!({
-                    "messages": [{ "role": "user", "content": { "type": "text", "text": "Sample request" } }],
-                    "maxTokens": 50
-                }));
+                asks = asks.sample(
+                    "sample_input",
+                    json!({
+                        "messages": [{ "role": "user", "content": { "type": "text", "text": "Sample request" } }],
+                        "maxTokens": 50
+                    }),
+                );
                 keys.push("sample_input");
             }
             if asks.is_empty() {
@@ -392,7 +405,9 @@ fn resources(c: &mut Catalog) {
     c.resource(
         json!({ "uri": "test://static-text", "name": "static-text", "title": "Static Text Resource",
                 "description": "A static text resource for testing", "mimeType": "text/plain" }),
-        |r, _| async move { Ok(contents(&r.uri, "text/plain", json!({ "text": "This is the content of the static text resource." }))) },
+        |r, _| async move {
+            Ok(contents(&r.uri, "text/plain", json!({ "text": "This is the content of the static text resource." })))
+        },
     );
     c.resource(
         json!({ "uri": "test://static-binary", "name": "static-binary", "title": "Static Binary Resource",

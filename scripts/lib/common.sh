@@ -96,8 +96,8 @@ hubmcp_free_port() {
     if command -v python3 >/dev/null 2>&1; then
         python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()' && return 0
     fi
-    local p i
-    for i in $(seq 1 100); do
+    local p
+    for _ in $(seq 1 100); do
         p=$((20000 + RANDOM % 40000))
         if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
             printf '%s\n' "$p"

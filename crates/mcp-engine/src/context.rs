@@ -95,6 +95,13 @@ pub trait ClientRequester: Send + Sync {
     fn request(&self, method: &'static str, params: Value) -> BoxFuture<'_, Result<Value, McpError>>;
 }
 
+/// Lets a handler end its response stream early (session era, Streamable HTTP): the call
+/// goes on, its later messages are logged, and the client resumes with `GET` +
+/// `Last-Event-ID` (SEP-1699 polling).
+pub trait StreamControl: Send + Sync {
+    fn close_stream(&self);
+}
+
 pub(crate) enum InputMode {
     /// Modern era: answers gathered from `inputResponses` and the sealed state.
     Replay { answers: JsonObject },
@@ -112,6 +119,7 @@ pub struct Ctx {
     state: Option<Value>,
     bus: Arc<dyn NotificationBus>,
     cancel: CancellationToken,
+    stream: Option<Arc<dyn StreamControl>>,
 }
 
 impl Ctx {
@@ -122,8 +130,23 @@ impl Ctx {
         state: Option<Value>,
         bus: Arc<dyn NotificationBus>,
         cancel: CancellationToken,
+        stream: Option<Arc<dyn StreamControl>>,
     ) -> Ctx {
-        Ctx { request, events, input, state, bus, cancel }
+        Ctx { request, events, input, state, bus, cancel, stream }
+    }
+
+    /// Close the response stream now while the call goes on; the client reconnects and
+    /// gets the rest (including the result) by resuming the stream. Only resumable
+    /// transports support it (session-era Streamable HTTP); elsewhere this returns `false`
+    /// and does nothing.
+    pub fn close_stream(&self) -> bool {
+        match &self.stream {
+            Some(s) => {
+                s.close_stream();
+                true
+            }
+            None => false,
+        }
     }
 
     /// What is known about the request: era, client capabilities, caller, HTTP headers.
@@ -214,9 +237,9 @@ impl Ctx {
                 }
                 Ok(out)
             }
-            InputMode::Unavailable => Err(CallError::Protocol(McpError::internal(
-                "this transport cannot send requests to the client",
-            ))),
+            InputMode::Unavailable => {
+                Err(CallError::Protocol(McpError::internal("this transport cannot send requests to the client")))
+            }
         }
     }
 

@@ -15,7 +15,7 @@ use serde_json::Value;
 use tokio::sync::{broadcast, mpsc};
 use tokio_util::sync::CancellationToken;
 
-use crate::context::{CallError, ClientRequester, Ctx, InputMode, InputRequired};
+use crate::context::{CallError, ClientRequester, Ctx, InputMode, InputRequired, StreamControl};
 use crate::headers::check_params;
 use crate::jsonrpc::{write_notification, Id, JsonObject, McpError};
 use crate::notify::{ChangeEvent, InMemoryBus, NotificationBus, SubscriptionFilter};
@@ -89,6 +89,8 @@ pub struct Call<'a> {
     pub requester: Option<Arc<dyn ClientRequester>>,
     /// Cancelled when the client abandons the request.
     pub cancel: CancellationToken,
+    /// Session era over resumable streams: lets the handler close its stream early.
+    pub stream: Option<Arc<dyn StreamControl>>,
 }
 
 pub struct EngineBuilder {
@@ -308,10 +310,7 @@ impl Engine {
 
     /// The `initialize` result for the session era, negotiating the version.
     pub fn initialize_result(&self, requested: Option<&str>) -> (String, Vec<u8>) {
-        let version = requested
-            .filter(|v| LEGACY_VERSIONS.contains(v))
-            .unwrap_or(LEGACY_VERSIONS[0])
-            .to_owned();
+        let version = requested.filter(|v| LEGACY_VERSIONS.contains(v)).unwrap_or(LEGACY_VERSIONS[0]).to_owned();
         let mut r = JsonObject::new();
         r.insert("protocolVersion".into(), version.clone().into());
         r.insert("capabilities".into(), self.inner.capabilities.clone());
@@ -331,7 +330,9 @@ impl Engine {
     fn page_bounds(&self, cursor: Option<&str>, len: usize) -> Result<(usize, usize, Option<String>), McpError> {
         let start = match cursor {
             None => 0,
-            Some(c) => decode_cursor(c).filter(|&s| s <= len).ok_or_else(|| McpError::invalid_params("Invalid cursor"))?,
+            Some(c) => {
+                decode_cursor(c).filter(|&s| s <= len).ok_or_else(|| McpError::invalid_params("Invalid cursor"))?
+            }
         };
         let end = (start + self.inner.config.page_size.max(1)).min(len);
         let next = (end < len).then(|| encode_cursor(end));
@@ -343,7 +344,8 @@ impl Engine {
         let tools = catalog.tools();
         let (start, end, next) = self.page_bounds(call.params.cursor.as_deref(), tools.len())?;
         // Tool definitions are pre-serialized; write the list directly.
-        let mut out = Vec::with_capacity(256 + tools[start..end].iter().map(|t| t.listed.get().len() + 1).sum::<usize>());
+        let mut out =
+            Vec::with_capacity(256 + tools[start..end].iter().map(|t| t.listed.get().len() + 1).sum::<usize>());
         out.extend_from_slice(br#"{"tools":["#);
         for (i, tool) in tools[start..end].iter().enumerate() {
             if i > 0 {
@@ -370,7 +372,13 @@ impl Engine {
         Ok(Reply::Result(out))
     }
 
-    fn list_of(&self, call: &Call<'_>, key: &str, items: Vec<&JsonObject>, cache: CacheHint) -> Result<Reply, McpError> {
+    fn list_of(
+        &self,
+        call: &Call<'_>,
+        key: &str,
+        items: Vec<&JsonObject>,
+        cache: CacheHint,
+    ) -> Result<Reply, McpError> {
         let (start, end, next) = self.page_bounds(call.params.cursor.as_deref(), items.len())?;
         let mut r = JsonObject::new();
         r.insert(key.into(), Value::Array(items[start..end].iter().map(|d| Value::Object((*d).clone())).collect()));
@@ -405,9 +413,7 @@ impl Engine {
         let input = match call.info.era {
             Era::Modern => {
                 let Opened { state, mut answers } = match &call.params.request_state {
-                    Some(sealed) => {
-                        self.inner.sealer.open(sealed, call.method, target, call.info.caller.binding())?
-                    }
+                    Some(sealed) => self.inner.sealer.open(sealed, call.method, target, call.info.caller.binding())?,
                     None => Opened::default(),
                 };
                 if let Some(raw) = call.params.input_responses {
@@ -430,6 +436,7 @@ impl Engine {
                     state,
                     self.inner.bus.clone(),
                     call.cancel.clone(),
+                    None,
                 ));
             }
             Era::Legacy => match call.requester.take() {
@@ -437,7 +444,15 @@ impl Engine {
                 None => InputMode::Unavailable,
             },
         };
-        Ok(Ctx::new(call.info.clone(), call.events.take(), input, None, self.inner.bus.clone(), call.cancel.clone()))
+        Ok(Ctx::new(
+            call.info.clone(),
+            call.events.take(),
+            input,
+            None,
+            self.inner.bus.clone(),
+            call.cancel.clone(),
+            call.stream.take(),
+        ))
     }
 
     /// Turn an interrupted call into an `input_required` result with a sealed state.
@@ -536,7 +551,8 @@ impl Engine {
         };
         let Some((handler, variables)) = catalog.resolve_resource(&uri) else {
             return Reply::Error(
-                McpError::invalid_params(format!("Resource not found: {uri}")).with_data(serde_json::json!({ "uri": uri })),
+                McpError::invalid_params(format!("Resource not found: {uri}"))
+                    .with_data(serde_json::json!({ "uri": uri })),
             );
         };
         let ctx = match self.context(&mut call, &uri) {

@@ -73,9 +73,8 @@ pub fn decode_header_value(value: &str) -> Result<String, McpError> {
     match value.strip_prefix("=?base64?").and_then(|v| v.strip_suffix("?=")) {
         None => Ok(value.to_owned()),
         Some(encoded) => {
-            let bytes = STANDARD
-                .decode(encoded)
-                .map_err(|_| McpError::header_mismatch("Header value is not valid Base64"))?;
+            let bytes =
+                STANDARD.decode(encoded).map_err(|_| McpError::header_mismatch("Header value is not valid Base64"))?;
             String::from_utf8(bytes).map_err(|_| McpError::header_mismatch("Base64 header value is not UTF-8"))
         }
     }

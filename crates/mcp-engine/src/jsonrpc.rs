@@ -67,10 +67,20 @@ fn explicit_null<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Option
 
 /// What an incoming message turned out to be.
 pub enum Message<'a> {
-    Request { id: Id, method: Cow<'a, str>, params: Option<&'a RawValue> },
-    Notification { method: Cow<'a, str>, params: Option<&'a RawValue> },
+    Request {
+        id: Id,
+        method: Cow<'a, str>,
+        params: Option<&'a RawValue>,
+    },
+    Notification {
+        method: Cow<'a, str>,
+        params: Option<&'a RawValue>,
+    },
     /// A client's answer to a server-initiated request (session era only).
-    Response { id: Id, result: Result<&'a RawValue, &'a RawValue> },
+    Response {
+        id: Id,
+        result: Result<&'a RawValue, &'a RawValue>,
+    },
 }
 
 /// Parse one JSON-RPC message. Errors come back as ready-to-send JSON-RPC errors.
@@ -156,11 +166,8 @@ impl McpError {
     pub fn missing_capability(capability: &str) -> Self {
         let mut caps = JsonObject::new();
         caps.insert(capability.to_owned(), Value::Object(JsonObject::new()));
-        Self::new(
-            code::MISSING_CLIENT_CAPABILITY,
-            format!("Missing required client capability: {capability}"),
-        )
-        .with_data(serde_json::json!({ "requiredCapabilities": caps }))
+        Self::new(code::MISSING_CLIENT_CAPABILITY, format!("Missing required client capability: {capability}"))
+            .with_data(serde_json::json!({ "requiredCapabilities": caps }))
     }
 }
 
@@ -235,7 +242,9 @@ mod tests {
     #[test]
     fn parses_request_notification_and_response() {
         let m = parse(br#"{"jsonrpc":"2.0","id":7,"method":"tools/list","params":{"a":1}}"#).unwrap();
-        assert!(matches!(m, Message::Request { id: Id::Num(7), ref method, params: Some(_) } if method == "tools/list"));
+        assert!(
+            matches!(m, Message::Request { id: Id::Num(7), ref method, params: Some(_) } if method == "tools/list")
+        );
         let m = parse(br#"{"jsonrpc":"2.0","method":"notifications/initialized"}"#).unwrap();
         assert!(matches!(m, Message::Notification { .. }));
         let m = parse(br#"{"jsonrpc":"2.0","id":"x","result":{}}"#).unwrap();

@@ -15,12 +15,14 @@ pub mod protocol;
 pub mod provider;
 pub mod seal;
 pub mod server;
+pub mod session;
+pub mod store;
 pub mod transport;
 
 pub use context::{elicited_str, CallError, Ctx, InputRequests};
 pub use dispatch::{Engine, EngineConfig};
 pub use jsonrpc::{JsonObject, McpError};
-pub use notify::{Audience, ChangeEvent, InMemoryBus, NotificationBus};
+pub use notify::{Audience, ChangeEvent, InMemoryBus, NotificationBus, SessionEvent};
 pub use protocol::{LogLevel, RequestInfo, ServerInfo};
 pub use provider::{Arguments, CacheHint, Catalog, Provider, StaticProvider, Tool, ToolOutput};
 pub use seal::Sealer;

@@ -45,19 +45,46 @@ impl ChangeEvent {
     }
 }
 
+/// Messages about one session that must reach whichever instance holds its live parts
+/// (open streams, running handlers, waiting server-to-client requests). A transport first
+/// tries its own process; only a miss goes to the bus, and every instance's session hub
+/// consumes these events.
+#[derive(Debug, Clone, PartialEq)]
+pub enum SessionEvent {
+    /// The session ended (DELETE, idle expiry, HTTP+SSE disconnect): drop its streams and
+    /// abort its handlers.
+    Ended { session: Arc<str> },
+    /// The client answered a server-initiated request (`result` is the JSON-RPC `result`
+    /// or, when `ok` is false, the `error` object).
+    ClientResponse { session: Arc<str>, id: crate::jsonrpc::Id, ok: bool, body: serde_json::Value },
+    /// The client sent `notifications/cancelled` for one of its requests.
+    Cancelled { session: Arc<str>, request: crate::jsonrpc::Id },
+}
+
 pub trait NotificationBus: Send + Sync + 'static {
     fn publish(&self, event: ChangeEvent);
     fn subscribe(&self) -> broadcast::Receiver<Arc<ChangeEvent>>;
+
+    /// Route a session event to every instance. The default drops it: a bus without
+    /// session routing serves a single instance, where the local path never misses.
+    fn publish_session(&self, event: SessionEvent) {
+        let _ = event;
+    }
+    /// Session events from every instance, if this bus routes them.
+    fn subscribe_sessions(&self) -> Option<broadcast::Receiver<Arc<SessionEvent>>> {
+        None
+    }
 }
 
 /// Fan-out within one process.
 pub struct InMemoryBus {
     tx: broadcast::Sender<Arc<ChangeEvent>>,
+    sessions: broadcast::Sender<Arc<SessionEvent>>,
 }
 
 impl InMemoryBus {
     pub fn new(capacity: usize) -> Self {
-        InMemoryBus { tx: broadcast::channel(capacity).0 }
+        InMemoryBus { tx: broadcast::channel(capacity).0, sessions: broadcast::channel(capacity).0 }
     }
 }
 
@@ -74,6 +101,12 @@ impl NotificationBus for InMemoryBus {
     }
     fn subscribe(&self) -> broadcast::Receiver<Arc<ChangeEvent>> {
         self.tx.subscribe()
+    }
+    fn publish_session(&self, event: SessionEvent) {
+        let _ = self.sessions.send(Arc::new(event));
+    }
+    fn subscribe_sessions(&self) -> Option<broadcast::Receiver<Arc<SessionEvent>>> {
+        Some(self.sessions.subscribe())
     }
 }
 
@@ -99,7 +132,9 @@ fn is_false(b: &bool) -> bool {
 impl SubscriptionFilter {
     /// Keep only what the server can deliver, given its capabilities.
     pub fn honored(&self, capabilities: &serde_json::Value) -> SubscriptionFilter {
-        let flag = |cap: &str, key: &str| capabilities.get(cap).and_then(|c| c.get(key)).and_then(|v| v.as_bool()) == Some(true);
+        let flag = |cap: &str, key: &str| {
+            capabilities.get(cap).and_then(|c| c.get(key)).and_then(|v| v.as_bool()) == Some(true)
+        };
         SubscriptionFilter {
             tools_list_changed: self.tools_list_changed && flag("tools", "listChanged"),
             prompts_list_changed: self.prompts_list_changed && flag("prompts", "listChanged"),

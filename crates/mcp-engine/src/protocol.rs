@@ -34,13 +34,8 @@ pub enum Era {
 }
 
 /// Methods that 2026-07-28 removed; on the modern path they answer -32601.
-pub const REMOVED_MODERN_METHODS: &[&str] = &[
-    "initialize",
-    "ping",
-    "logging/setLevel",
-    "resources/subscribe",
-    "resources/unsubscribe",
-];
+pub const REMOVED_MODERN_METHODS: &[&str] =
+    &["initialize", "ping", "logging/setLevel", "resources/subscribe", "resources/unsubscribe"];
 
 /// Log levels in increasing severity (RFC 5424 order, as MCP uses them).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Deserialize, serde::Serialize)]
@@ -96,8 +91,8 @@ pub struct Params<'a> {
 impl<'a> Params<'a> {
     pub fn parse(raw: Option<&'a RawValue>) -> Result<Params<'a>, McpError> {
         let Some(raw) = raw else { return Ok(Params::default()) };
-        let mut p: Params<'a> = serde_json::from_str(raw.get())
-            .map_err(|e| McpError::invalid_params(format!("Invalid params: {e}")))?;
+        let mut p: Params<'a> =
+            serde_json::from_str(raw.get()).map_err(|e| McpError::invalid_params(format!("Invalid params: {e}")))?;
         p.raw = Some(raw);
         Ok(p)
     }
@@ -201,15 +196,13 @@ fn percent_decode(s: &str) -> String {
         let hex = |b: u8| (b as char).to_digit(16);
         match bytes[i] {
             b'+' => out.push(b' '),
-            b'%' if i + 2 < bytes.len() => {
-                match (hex(bytes[i + 1]), hex(bytes[i + 2])) {
-                    (Some(h), Some(l)) => {
-                        out.push((h * 16 + l) as u8);
-                        i += 2;
-                    }
-                    _ => out.push(b'%'),
+            b'%' if i + 2 < bytes.len() => match (hex(bytes[i + 1]), hex(bytes[i + 2])) {
+                (Some(h), Some(l)) => {
+                    out.push((h * 16 + l) as u8);
+                    i += 2;
                 }
-            }
+                _ => out.push(b'%'),
+            },
             b => out.push(b),
         }
         i += 1;
@@ -270,11 +263,8 @@ pub fn validate_modern_meta(meta: Option<RequestMeta>) -> Result<ModernMeta, Mcp
 
 /// The error for a protocol version the server does not serve.
 pub fn unsupported_version(requested: &str, supported: &[&str]) -> McpError {
-    McpError::new(
-        code::UNSUPPORTED_PROTOCOL_VERSION,
-        format!("Unsupported protocol version: {requested}"),
-    )
-    .with_data(serde_json::json!({ "supported": supported, "requested": requested }))
+    McpError::new(code::UNSUPPORTED_PROTOCOL_VERSION, format!("Unsupported protocol version: {requested}"))
+        .with_data(serde_json::json!({ "supported": supported, "requested": requested }))
 }
 
 /// Server identity, as published in results and `initialize`.

@@ -126,9 +126,7 @@ impl Tool {
     pub fn from_parts(definition: Value, handler: ToolHandler) -> Tool {
         let Value::Object(mut definition) = definition else { panic!("a tool definition must be an object") };
         let name = definition.get("name").and_then(Value::as_str).expect("a tool needs a name").to_owned();
-        definition
-            .entry("inputSchema")
-            .or_insert_with(|| serde_json::json!({ "type": "object", "properties": {} }));
+        definition.entry("inputSchema").or_insert_with(|| serde_json::json!({ "type": "object", "properties": {} }));
         let header_params = header_params_of(&definition["inputSchema"]);
         let listed = serde_json::value::to_raw_value(&definition).expect("tool definition serializes");
         Tool { name, definition, listed, header_params, handler }
@@ -318,9 +316,7 @@ impl Catalog {
         if let Some(r) = self.resources.iter().find(|r| r.uri == uri) {
             return Some((r.handler.clone(), HashMap::new()));
         }
-        self.templates
-            .iter()
-            .find_map(|t| match_template(&t.uri_template, uri).map(|vars| (t.handler.clone(), vars)))
+        self.templates.iter().find_map(|t| match_template(&t.uri_template, uri).map(|vars| (t.handler.clone(), vars)))
     }
 }
 
@@ -338,11 +334,7 @@ pub fn match_template(template: &str, uri: &str) -> Option<HashMap<String, Strin
             // The literal that follows the variable (up to the next variable) bounds it.
             let literal_end = t.find('{').unwrap_or(t.len());
             let literal = &t[..literal_end];
-            let value_end = if literal.is_empty() {
-                rest.find('/').unwrap_or(rest.len())
-            } else {
-                rest.find(literal)?
-            };
+            let value_end = if literal.is_empty() { rest.find('/').unwrap_or(rest.len()) } else { rest.find(literal)? };
             let value = &rest[..value_end];
             if value.is_empty() || value.contains('/') {
                 return None;

@@ -23,13 +23,14 @@ pub async fn serve_http(
     let token = engine.shutdown_token().clone();
     let signalled = tokio_util::sync::CancellationToken::new();
     let signalled2 = signalled.clone();
-    let server = axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
-        .with_graceful_shutdown(async move {
+    let server = axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>()).with_graceful_shutdown(
+        async move {
             shutdown.await;
             tracing::info!("shutting down: draining in-flight requests");
             token.cancel();
             signalled2.cancel();
-        });
+        },
+    );
     tokio::select! {
         r = server => r,
         _ = async { signalled.cancelled().await; tokio::time::sleep(drain_timeout).await } => {

@@ -132,6 +132,21 @@ fn tools(c: &mut Catalog) {
         Ok(ToolOutput::error("This tool intentionally returns an error for testing"))
     }));
     c.tool(Tool::new(
+        no_args(
+            "test_reconnection",
+            "Tests SSE stream disconnection and client reconnection (SEP-1699). Server will close the stream mid-call and send the result after client reconnects.",
+        ),
+        |_, ctx: Ctx| async move {
+            // Session era over Streamable HTTP: the client resumes with Last-Event-ID and
+            // gets the result from the event log. Elsewhere this is a no-op.
+            ctx.close_stream();
+            tokio::time::sleep(Duration::from_millis(100)).await;
+            Ok(ToolOutput::text(
+                "Reconnection test completed successfully. If you received this, the client properly reconnected after stream closure.",
+            ))
+        },
+    ));
+    c.tool(Tool::new(
         json!({ "name": "test_sampling", "description": "Tests server-initiated sampling (LLM completion request)",
                 "inputSchema": { "type": "object", "properties": { "prompt": { "type": "string", "description": "The prompt to send to the LLM" } }, "required": ["prompt"] } }),
         |args, mut ctx: Ctx| async move {
@@ -151,7 +166,10 @@ fn tools(c: &mut Catalog) {
                 "inputSchema": { "type": "object", "properties": { "message": { "type": "string", "description": "The message to show the user" } }, "required": ["message"] } }),
         |args, mut ctx: Ctx| async move {
             let message = arg_str(&args, "message").unwrap_or_default();
-            let schema = json!({ "type": "object", "properties": { "response": { "type": "string", "description": "User's response" } }, "required": ["response"] });
+            let schema = json!({ "type": "object", "properties": {
+                "username": { "type": "string", "description": "User's response" },
+                "email": { "type": "string", "description": "User's email address" }
+            }, "required": ["username", "email"] });
             let answers = ctx.request_input(InputRequests::new().elicit("response", message, schema)).await?;
             Ok(ToolOutput::text(elicit_result_text("User response", &answers["response"])))
         },

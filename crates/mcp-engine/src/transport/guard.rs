@@ -63,7 +63,9 @@ fn host_name(authority: &str) -> &str {
             None => authority,
         };
     }
-    authority.rsplit_once(':').map_or(authority, |(h, port)| if port.bytes().all(|b| b.is_ascii_digit()) { h } else { authority })
+    authority
+        .rsplit_once(':')
+        .map_or(authority, |(h, port)| if port.bytes().all(|b| b.is_ascii_digit()) { h } else { authority })
 }
 
 /// The host of an `Origin` value (`http://localhost:3000` → `localhost`).
@@ -75,7 +77,11 @@ fn origin_host(origin: &str) -> Option<&str> {
 }
 
 pub async fn guard(State(config): State<Arc<GuardConfig>>, req: Request, next: Next) -> Response {
-    let host = req.headers().get(header::HOST).and_then(|v| v.to_str().ok()).or_else(|| req.uri().authority().map(|a| a.as_str()));
+    let host = req
+        .headers()
+        .get(header::HOST)
+        .and_then(|v| v.to_str().ok())
+        .or_else(|| req.uri().authority().map(|a| a.as_str()));
     if let Some(host) = host {
         if !config.hosts.allows(host_name(host)) {
             return forbidden("Forbidden: Host not allowed");

@@ -23,7 +23,9 @@ use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
 use super::guard::{guard, GuardConfig};
+use super::hub::{SessionConfig, SessionHub};
 use super::sse::{frame, BoxedOutcome, RequestStream, KEEP_ALIVE};
+use super::{http_session, http_sse};
 use crate::dispatch::{Call, Engine, Listener, Reply};
 use crate::headers::check_standard;
 use crate::jsonrpc::{self, write_error, write_result_raw, Id, McpError, Message};
@@ -31,6 +33,7 @@ use crate::protocol::{
     unsupported_version, validate_modern_meta, Caller, Era, HttpRequestParts, Params, RequestInfo, Transport,
     LEGACY_VERSIONS,
 };
+use crate::store::{EventLog, MemoryEventLog, MemorySessionStore, SessionStore};
 
 /// HTTP transport settings with production defaults.
 #[derive(Debug, Clone)]
@@ -42,6 +45,8 @@ pub struct HttpConfig {
     pub guard: GuardConfig,
     /// Interval of keep-alive comments on long-lived streams.
     pub keep_alive: Duration,
+    /// The session era: limits, intervals, the HTTP+SSE paths.
+    pub sessions: SessionConfig,
 }
 
 impl Default for HttpConfig {
@@ -51,31 +56,53 @@ impl Default for HttpConfig {
             max_body_bytes: 4 * 1024 * 1024,
             guard: GuardConfig::default(),
             keep_alive: Duration::from_secs(15),
+            sessions: SessionConfig::default(),
         }
     }
 }
 
-struct App {
-    engine: Engine,
-    config: HttpConfig,
+pub(super) struct App {
+    pub(super) engine: Engine,
+    pub(super) config: HttpConfig,
+    pub(super) hub: Arc<SessionHub>,
 }
 
-/// The MCP endpoint (plus `/healthz`), with Host/Origin validation in front.
+/// The MCP endpoint (plus `/healthz` and, unless disabled, the HTTP+SSE transport), with
+/// Host/Origin validation in front. Session-era state lives in in-memory stores.
 pub fn router(engine: Engine, config: HttpConfig) -> Router {
+    let store = Arc::new(MemorySessionStore::new(config.sessions.max_sessions, config.sessions.idle_timeout));
+    let log =
+        Arc::new(MemoryEventLog::new(config.sessions.max_events_per_stream, config.sessions.max_streams_per_session));
+    router_with_stores(engine, config, store, log)
+}
+
+/// [`router`] with session-era state in the given stores (e.g. shared by several instances).
+pub fn router_with_stores(
+    engine: Engine,
+    config: HttpConfig,
+    store: Arc<dyn SessionStore>,
+    log: Arc<dyn EventLog>,
+) -> Router {
     let guard_config = Arc::new(config.guard.clone());
     let path = config.path.clone();
-    let app = Arc::new(App { engine, config });
-    Router::new()
-        .route(&path, any(endpoint))
-        .route("/healthz", axum::routing::get(|| async { "ok" }))
-        .with_state(app)
-        .layer(axum::middleware::from_fn_with_state(guard_config, guard))
+    let hub = SessionHub::new(engine.clone(), store, log, config.sessions.clone(), config.keep_alive);
+    let sse_paths = config.sessions.sse_paths.clone();
+    let app = Arc::new(App { engine, config, hub });
+    let mut r = Router::new().route(&path, any(endpoint)).route("/healthz", axum::routing::get(|| async { "ok" }));
+    if let Some((sse, message)) = sse_paths {
+        r = r.route(&sse, axum::routing::get(http_sse::open)).route(&message, axum::routing::post(http_sse::message));
+    }
+    r.with_state(app).layer(axum::middleware::from_fn_with_state(guard_config, guard))
 }
 
 async fn endpoint(State(app): State<Arc<App>>, req: Request) -> Response {
+    let session = req.headers().contains_key(http_session::SESSION_HEADER);
     match *req.method() {
         Method::POST => post(app, req).await,
-        // GET streams and DELETE belong to sessions, which the modern era does not have.
+        Method::GET if session => http_session::get(app, req.into_parts().0).await,
+        Method::DELETE if session => http_session::delete(app, req.into_parts().0).await,
+        // Without a session, GET streams and DELETE have no meaning (the modern era has no
+        // sessions).
         _ => {
             let mut r = plain_error(StatusCode::METHOD_NOT_ALLOWED, "Method Not Allowed: use POST");
             r.headers_mut().insert(header::ALLOW, HeaderValue::from_static("POST"));
@@ -89,17 +116,17 @@ fn plain_error(status: StatusCode, message: &str) -> Response {
     error_response(None, &err)
 }
 
-fn error_response(id: Option<&Id>, err: &McpError) -> Response {
+pub(super) fn error_response(id: Option<&Id>, err: &McpError) -> Response {
     let mut out = Vec::with_capacity(128);
     write_error(&mut out, id, err);
     json_response(err.status, out)
 }
 
-fn json_response(status: StatusCode, body: Vec<u8>) -> Response {
+pub(super) fn json_response(status: StatusCode, body: Vec<u8>) -> Response {
     (status, [(header::CONTENT_TYPE, HeaderValue::from_static("application/json"))], body).into_response()
 }
 
-fn sse_response(body: Body) -> Response {
+pub(super) fn sse_response(body: Body) -> Response {
     let mut r = Response::new(body);
     let h = r.headers_mut();
     h.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/event-stream"));
@@ -109,12 +136,13 @@ fn sse_response(body: Body) -> Response {
 }
 
 /// Does the `Accept` header admit `media`? A missing header admits everything.
-fn accepts(headers: &HeaderMap, media: &str) -> bool {
+pub(super) fn accepts(headers: &HeaderMap, media: &str) -> bool {
     let Some(accept) = headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()) else { return true };
     let (kind, _) = media.split_once('/').unwrap_or((media, ""));
-    accept.split(',').map(|r| r.split(';').next().unwrap_or("").trim()).any(|r| {
-        r == media || r == "*/*" || r.strip_suffix("/*").is_some_and(|k| k == kind)
-    })
+    accept
+        .split(',')
+        .map(|r| r.split(';').next().unwrap_or("").trim())
+        .any(|r| r == media || r == "*/*" || r.strip_suffix("/*").is_some_and(|k| k == kind))
 }
 
 async fn post(app: Arc<App>, req: Request) -> Response {
@@ -125,7 +153,10 @@ async fn post(app: Arc<App>, req: Request) -> Response {
         .and_then(|v| v.to_str().ok())
         .is_some_and(|ct| ct.split(';').next().is_some_and(|m| m.trim().eq_ignore_ascii_case("application/json")));
     if !content_type_ok {
-        return plain_error(StatusCode::UNSUPPORTED_MEDIA_TYPE, "Unsupported Media Type: Content-Type must be application/json");
+        return plain_error(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "Unsupported Media Type: Content-Type must be application/json",
+        );
     }
     let json_ok = accepts(&parts.headers, "application/json");
     let sse_ok = accepts(&parts.headers, "text/event-stream");
@@ -145,6 +176,14 @@ async fn post(app: Arc<App>, req: Request) -> Response {
         Err(e) if e.downcast_ref::<http_body_util::LengthLimitError>().is_some() => return too_large(limit),
         Err(_) => return plain_error(StatusCode::BAD_REQUEST, "Bad Request: could not read the body"),
     };
+
+    if route_era(&parts.headers, &body) == Era::Legacy {
+        return if parts.headers.contains_key(http_session::SESSION_HEADER) {
+            http_session::post(app, parts, body, sse_ok).await
+        } else {
+            http_session::post_without_session(app, parts, body).await
+        };
+    }
 
     let (tx, rx) = if sse_ok {
         let (tx, rx) = mpsc::channel::<Vec<u8>>(32);
@@ -182,9 +221,15 @@ fn too_large(limit: usize) -> Response {
 
 /// What processing a POST produced.
 enum Processed {
-    Reply { id: Id, reply: Reply },
+    Reply {
+        id: Id,
+        reply: Reply,
+    },
     /// An error before a request id was known, or a pre-dispatch rejection.
-    Rejected { id: Option<Id>, error: McpError },
+    Rejected {
+        id: Option<Id>,
+        error: McpError,
+    },
     /// A notification or response was accepted.
     Accepted,
 }
@@ -271,8 +316,32 @@ fn detect_era(headers: &HeaderMap, params: &Params<'_>) -> Era {
     }
 }
 
+/// The era of a POST, from the headers when they decide it (the hot paths: a session id,
+/// or a modern version header), else from the body (`initialize`, or a modern `_meta`
+/// without the header) — parsed here only on that cold path.
+fn route_era(headers: &HeaderMap, body: &[u8]) -> Era {
+    if headers.contains_key(http_session::SESSION_HEADER) {
+        return Era::Legacy;
+    }
+    match headers.get("mcp-protocol-version").and_then(|v| v.to_str().ok()).map(str::trim) {
+        Some(v) if !LEGACY_VERSIONS.contains(&v) => Era::Modern,
+        _ => match jsonrpc::parse(body) {
+            // Malformed bodies get the modern path's exact errors.
+            Err(_) => Era::Modern,
+            Ok(Message::Request { params, .. }) => match Params::parse(params) {
+                Ok(p) => detect_era(headers, &p),
+                Err(_) => Era::Modern,
+            },
+            // A notification or response without a session: only a legacy version header
+            // makes it session-era (and then a 400 for the missing session id).
+            Ok(_) if headers.contains_key("mcp-protocol-version") => Era::Legacy,
+            Ok(_) => Era::Modern,
+        },
+    }
+}
+
 /// The caller behind a request: anonymous, or identified by a hash of its bearer token.
-fn caller_of(headers: &HeaderMap) -> Caller {
+pub(super) fn caller_of(headers: &HeaderMap) -> Caller {
     let token = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
@@ -311,12 +380,6 @@ async fn process(
         Err(error) => return Processed::Rejected { id: Some(id), error: error.with_status(StatusCode::BAD_REQUEST) },
     };
     let headers = &parts.headers;
-    if detect_era(headers, &params) == Era::Legacy {
-        let error = McpError::invalid_request(
-            "This endpoint serves MCP 2026-07-28 (stateless). Session-based revisions are not available over HTTP on this server yet; send io.modelcontextprotocol/protocolVersion in params._meta with an MCP-Protocol-Version header.",
-        );
-        return Processed::Rejected { id: Some(id), error };
-    }
 
     // Modern era: validate transport headers against the body, then metadata.
     let Some(header_version) = headers.get("mcp-protocol-version") else {
@@ -366,7 +429,7 @@ async fn process(
     let cancel = CancellationToken::new();
     // Dropping this future (client gone) cancels the token for any spawned work.
     let _cancel_on_drop = cancel.clone().drop_guard();
-    let call = Call { id: id.clone(), method: &method, params, info, events, requester: None, cancel };
+    let call = Call { id: id.clone(), method: &method, params, info, events, requester: None, cancel, stream: None };
     let reply = app.engine.dispatch(call).await;
     Processed::Reply { id, reply }
 }

@@ -96,3 +96,19 @@ where
         }
     }
 }
+
+/// The priming event that opens a resumable stream: a `retry:` hint, an event id and
+/// empty data, so the client can reconnect with `Last-Event-ID` even before any message.
+pub fn priming(id: &str, retry_ms: u64) -> Bytes {
+    Bytes::from(format!("retry: {retry_ms}\nid: {id}\ndata: \n\n"))
+}
+
+/// Only a `retry:` hint (opens a resumed stream).
+pub fn retry_hint(retry_ms: u64) -> Bytes {
+    Bytes::from(format!("retry: {retry_ms}\n\n"))
+}
+
+/// A named event (HTTP+SSE's `endpoint`).
+pub fn named_event(event: &str, data: &str) -> Bytes {
+    Bytes::from(format!("event: {event}\ndata: {data}\n\n"))
+}

@@ -11,40 +11,33 @@ use std::time::Duration;
 use serde_json::value::RawValue;
 use serde_json::Value;
 use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncWrite, AsyncWriteExt, BufReader};
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::mpsc;
 use tokio::task::AbortHandle;
 use tokio_util::sync::CancellationToken;
 
 use crate::context::ClientRequester;
 use crate::dispatch::{Call, Engine, Reply};
-use crate::jsonrpc::{self, write_error, write_notification, write_request, write_result_raw, Id, JsonObject, McpError, Message};
-use crate::notify::{ChangeEvent, SubscriptionFilter};
-use crate::protocol::{
-    unsupported_version, validate_modern_meta, Caller, Era, LogLevel, Params, RequestInfo, Transport,
-};
-use crate::provider::BoxFuture;
+use crate::jsonrpc::{self, write_error, write_result_raw, Id, JsonObject, McpError, Message};
+use crate::protocol::{unsupported_version, validate_modern_meta, Caller, Era, Params, RequestInfo, Transport};
+use crate::session::{self, ClientNotification, Correlator, LiveRequester, SessionOp, EMPTY_RESULT};
+use crate::store::SessionData;
 
 /// How long a server-initiated request waits for the client's answer.
 const CLIENT_REQUEST_TIMEOUT: Duration = Duration::from_secs(300);
 
-/// The implicit session of a stdio connection (session era only).
-#[derive(Default)]
-struct Session {
-    protocol_version: Option<String>,
-    client_capabilities: Value,
-    client_info: Option<Value>,
-    log_level: Option<LogLevel>,
-    subscriptions: SubscriptionFilter,
-}
+/// The key of the one implicit session in the correlator.
+const SESSION: &str = "stdio";
 
 struct Conn {
     engine: Engine,
     out: mpsc::Sender<Vec<u8>>,
     caller: Caller,
-    session: Mutex<Session>,
+    /// The implicit session (session era only); its methods are the shared ones of
+    /// [`crate::session`], its state a local struct instead of a store.
+    session: Mutex<SessionData>,
     in_flight: Mutex<HashMap<Id, AbortHandle>>,
-    pending: Mutex<HashMap<Id, oneshot::Sender<Result<Value, McpError>>>>,
-    next_id: std::sync::atomic::AtomicI64,
+    correlator: Arc<Correlator>,
+    session_key: Arc<str>,
 }
 
 /// Serve one stdio connection until stdin closes. `caller` is who the process acts for
@@ -68,10 +61,13 @@ where
         engine,
         out: out_tx,
         caller,
-        session: Mutex::new(Session { client_capabilities: Value::Object(JsonObject::new()), ..Default::default() }),
+        session: Mutex::new(SessionData {
+            client_capabilities: Value::Object(JsonObject::new()),
+            ..SessionData::default()
+        }),
         in_flight: Mutex::new(HashMap::new()),
-        pending: Mutex::new(HashMap::new()),
-        next_id: std::sync::atomic::AtomicI64::new(1),
+        correlator: Arc::new(Correlator::new("s")),
+        session_key: Arc::from(SESSION),
     });
     let session_events = tokio::spawn(forward_session_events(conn.clone()));
     let mut lines = BufReader::new(input).lines();
@@ -102,14 +98,7 @@ fn handle_line(conn: &Arc<Conn>, line: String) {
     };
     match message {
         Message::Response { id, result } => {
-            let waiter = conn.pending.lock().expect("lock").remove(&id);
-            if let Some(waiter) = waiter {
-                let answer = match result {
-                    Ok(r) => serde_json::from_str(r.get()).map_err(|_| McpError::internal("unreadable answer")),
-                    Err(e) => Err(client_error(e)),
-                };
-                let _ = waiter.send(answer);
-            }
+            conn.correlator.resolve(SESSION, &id, session::client_answer(result));
         }
         Message::Notification { method, params } => on_notification(conn, &method, params),
         Message::Request { id, .. } => {
@@ -124,32 +113,16 @@ fn handle_line(conn: &Arc<Conn>, line: String) {
     }
 }
 
-fn client_error(raw: &RawValue) -> McpError {
-    #[derive(serde::Deserialize)]
-    struct E {
-        code: i32,
-        message: String,
-    }
-    match serde_json::from_str::<E>(raw.get()) {
-        Ok(e) => McpError::new(e.code, format!("client error: {}", e.message)),
-        Err(_) => McpError::internal("client answered with an error"),
-    }
-}
-
 fn on_notification(conn: &Arc<Conn>, method: &str, params: Option<&RawValue>) {
-    if method == "notifications/cancelled" {
-        #[derive(serde::Deserialize)]
-        struct Cancelled {
-            #[serde(rename = "requestId")]
-            request_id: Id,
-        }
-        if let Some(c) = params.and_then(|p| serde_json::from_str::<Cancelled>(p.get()).ok()) {
-            if let Some(task) = conn.in_flight.lock().expect("lock").remove(&c.request_id) {
+    match ClientNotification::parse(method, params) {
+        ClientNotification::Cancelled(id) => {
+            if let Some(task) = conn.in_flight.lock().expect("lock").remove(&id) {
                 task.abort();
             }
         }
+        ClientNotification::Initialized => conn.session.lock().expect("lock").initialized = true,
+        ClientNotification::Other => {}
     }
-    // notifications/initialized, roots/list_changed, … need no action.
 }
 
 async fn serve_request(conn: &Arc<Conn>, line: String) {
@@ -188,7 +161,12 @@ enum Prepared<'a> {
     Dispatch(Call<'a>),
 }
 
-fn build_call<'a>(conn: &Arc<Conn>, id: &Id, method: &'a str, raw: Option<&'a RawValue>) -> Result<Prepared<'a>, McpError> {
+fn build_call<'a>(
+    conn: &Arc<Conn>,
+    id: &Id,
+    method: &'a str,
+    raw: Option<&'a RawValue>,
+) -> Result<Prepared<'a>, McpError> {
     let mut params = Params::parse(raw)?;
     let modern = params.meta.as_ref().is_some_and(|m| m.protocol_version.is_some());
     let info = if modern {
@@ -210,46 +188,29 @@ fn build_call<'a>(conn: &Arc<Conn>, id: &Id, method: &'a str, raw: Option<&'a Ra
             http: None,
         }
     } else {
-        match method {
-            "initialize" => return initialize(conn, &params).map(Prepared::Immediate),
-            "logging/setLevel" => {
-                #[derive(serde::Deserialize)]
-                struct SetLevel {
-                    level: LogLevel,
-                }
-                let p: SetLevel = params.typed()?;
-                conn.session.lock().expect("lock").log_level = Some(p.level);
-                return Ok(Prepared::Immediate(b"{}".to_vec()));
-            }
-            "resources/subscribe" | "resources/unsubscribe" => {
-                let uri = params.uri.as_deref().ok_or_else(|| McpError::invalid_params("Invalid params: uri is required"))?;
-                let mut s = conn.session.lock().expect("lock");
-                let subs = &mut s.subscriptions.resource_subscriptions;
-                subs.retain(|u| u != uri);
-                if method == "resources/subscribe" {
-                    subs.push(uri.to_owned());
-                }
-                return Ok(Prepared::Immediate(b"{}".to_vec()));
-            }
-            _ => {}
+        if method == "initialize" {
+            let (data, result) = session::initialize(&conn.engine, &params, &conn.caller)?;
+            let mut s = conn.session.lock().expect("lock");
+            let subscribed = std::mem::take(&mut s.subscriptions.resource_subscriptions);
+            *s = data;
+            s.subscriptions.resource_subscriptions = subscribed;
+            return Ok(Prepared::Immediate(result));
+        }
+        if let Some(op) = SessionOp::parse(&conn.engine, method, &params) {
+            op?.apply(&mut conn.session.lock().expect("lock"));
+            return Ok(Prepared::Immediate(EMPTY_RESULT.to_vec()));
         }
         let s = conn.session.lock().expect("lock");
-        let progress_token = params.meta.as_ref().and_then(|m| m.progress_token.clone());
-        RequestInfo {
-            era: Era::Legacy,
-            transport: Transport::Stdio,
-            protocol_version: s.protocol_version.clone().unwrap_or_else(|| "2025-03-26".into()),
-            method: method.to_owned(),
-            client_capabilities: s.client_capabilities.clone(),
-            client_info: s.client_info.clone(),
-            log_level: s.log_level,
-            progress_token,
-            caller: conn.caller.clone(),
-            http: None,
-        }
+        session::request_info(&s, method, &params, Transport::Stdio, None, conn.caller.clone(), None)
     };
-    let requester: Option<Arc<dyn ClientRequester>> =
-        (info.era == Era::Legacy).then(|| Arc::new(StdioRequester(conn.clone())) as Arc<dyn ClientRequester>);
+    let requester: Option<Arc<dyn ClientRequester>> = (info.era == Era::Legacy).then(|| {
+        Arc::new(LiveRequester {
+            out: conn.out.clone(),
+            correlator: conn.correlator.clone(),
+            session: conn.session_key.clone(),
+            timeout: CLIENT_REQUEST_TIMEOUT,
+        }) as Arc<dyn ClientRequester>
+    });
     Ok(Prepared::Dispatch(Call {
         id: id.clone(),
         method,
@@ -259,34 +220,8 @@ fn build_call<'a>(conn: &Arc<Conn>, id: &Id, method: &'a str, raw: Option<&'a Ra
         events: Some(conn.out.clone()),
         requester,
         cancel: CancellationToken::new(),
+        stream: None,
     }))
-}
-
-fn initialize(conn: &Arc<Conn>, params: &Params<'_>) -> Result<Vec<u8>, McpError> {
-    #[derive(serde::Deserialize)]
-    struct Init {
-        #[serde(rename = "protocolVersion")]
-        protocol_version: Option<String>,
-        #[serde(default)]
-        capabilities: Option<Value>,
-        #[serde(rename = "clientInfo", default)]
-        client_info: Option<Value>,
-    }
-    let init: Init = params.typed()?;
-    let (version, result) = conn.engine.initialize_result(init.protocol_version.as_deref());
-    let mut s = conn.session.lock().expect("lock");
-    s.protocol_version = Some(version);
-    s.client_capabilities = init.capabilities.filter(Value::is_object).unwrap_or_else(|| Value::Object(JsonObject::new()));
-    s.client_info = init.client_info;
-    // A session listens to every list change the server can announce.
-    s.subscriptions = SubscriptionFilter {
-        tools_list_changed: true,
-        prompts_list_changed: true,
-        resources_list_changed: true,
-        resource_subscriptions: std::mem::take(&mut s.subscriptions.resource_subscriptions),
-    }
-    .honored(conn.engine.capabilities());
-    Ok(result)
 }
 
 /// Session era: change notifications go to the session once it is initialized.
@@ -298,44 +233,14 @@ async fn forward_session_events(conn: Arc<Conn>) {
             Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => continue,
             Err(_) => return,
         };
-        let wanted = {
+        let notification = {
             let s = conn.session.lock().expect("lock");
-            s.protocol_version.is_some() && s.subscriptions.wants(&event, conn.caller.id.as_deref())
+            session::change_notification(&event, &s)
         };
-        if wanted {
-            let params = match &*event {
-                ChangeEvent::ResourceUpdated { uri } => serde_json::json!({ "uri": uri }),
-                _ => Value::Object(JsonObject::new()),
-            };
-            let mut out = Vec::new();
-            write_notification(&mut out, event.method(), &params);
+        if let Some(out) = notification {
             if conn.out.send(out).await.is_err() {
                 return;
             }
         }
-    }
-}
-
-struct StdioRequester(Arc<Conn>);
-
-impl ClientRequester for StdioRequester {
-    fn request(&self, method: &'static str, params: Value) -> BoxFuture<'_, Result<Value, McpError>> {
-        Box::pin(async move {
-            let conn = &self.0;
-            let id = Id::Str(format!("s-{}", conn.next_id.fetch_add(1, std::sync::atomic::Ordering::Relaxed)));
-            let (tx, rx) = oneshot::channel();
-            conn.pending.lock().expect("lock").insert(id.clone(), tx);
-            let mut out = Vec::new();
-            write_request(&mut out, &id, method, &params);
-            conn.out.send(out).await.map_err(|_| McpError::internal("client disconnected"))?;
-            match tokio::time::timeout(CLIENT_REQUEST_TIMEOUT, rx).await {
-                Ok(Ok(answer)) => answer,
-                Ok(Err(_)) => Err(McpError::internal("client disconnected")),
-                Err(_) => {
-                    conn.pending.lock().expect("lock").remove(&id);
-                    Err(McpError::internal(format!("the client did not answer {method} in time")))
-                }
-            }
-        })
     }
 }

@@ -1,0 +1,292 @@
+//! The session hub: the parts of session-era sessions that are bound to this process —
+//! open streams, running handlers, server-to-client requests waiting for an answer — and
+//! the limits that govern sessions. Session *state* is not here: it lives in the
+//! [`SessionStore`], stream history in the [`EventLog`].
+//!
+//! Routing rule (what makes a shared store enough for several instances): whatever a
+//! request needs to reach a live part (a client's answer, a cancellation, a session's
+//! end) is first tried against this process; a miss is published on the
+//! [`NotificationBus`] as a [`SessionEvent`], and every instance's hub consumes those
+//! events and applies them to its own live parts. With the in-memory bus and one process
+//! a miss simply has no taker.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, MutexGuard, Weak};
+use std::time::Duration;
+
+use bytes::Bytes;
+use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
+
+use crate::dispatch::Engine;
+use crate::jsonrpc::{Id, McpError};
+use crate::notify::SessionEvent;
+use crate::session::Correlator;
+use crate::store::{EventLog, SessionStore};
+
+/// Limits and intervals of the session era, with production defaults.
+#[derive(Debug, Clone)]
+pub struct SessionConfig {
+    /// A session unused for this long ends.
+    pub idle_timeout: Duration,
+    /// The cap on live sessions; `initialize` beyond it gets 503.
+    pub max_sessions: usize,
+    /// How long a server-initiated request waits for the client's answer.
+    pub client_request_timeout: Duration,
+    /// The SSE `retry:` hint sent with priming events (how soon clients reconnect).
+    pub retry: Duration,
+    /// Send `ping` on server-push streams at this interval (off when `None`).
+    pub ping_interval: Option<Duration>,
+    /// Unanswered pings in a row that mark a session unresponsive and close its stream.
+    pub ping_failures: u32,
+    /// Serve the deprecated HTTP+SSE transport (2024-11-05) at these paths.
+    pub sse_paths: Option<(String, String)>,
+    /// Event-log retention (in-memory log): events per stream, streams per session.
+    pub max_events_per_stream: usize,
+    pub max_streams_per_session: usize,
+}
+
+impl Default for SessionConfig {
+    fn default() -> Self {
+        SessionConfig {
+            idle_timeout: Duration::from_secs(30 * 60),
+            max_sessions: 10_000,
+            client_request_timeout: Duration::from_secs(120),
+            retry: Duration::from_millis(1000),
+            ping_interval: None,
+            ping_failures: 3,
+            sse_paths: Some(("/sse".into(), "/message".into())),
+            max_events_per_stream: 1024,
+            max_streams_per_session: 64,
+        }
+    }
+}
+
+/// Where a running request stream currently writes: the POST response, a resuming GET,
+/// or nowhere (the client disconnected; events only go to the log).
+#[derive(Default)]
+pub(crate) struct Attach {
+    sink: Mutex<Option<mpsc::Sender<(u64, Bytes)>>>,
+}
+
+impl Attach {
+    pub(crate) fn set(&self, sink: Option<mpsc::Sender<(u64, Bytes)>>) {
+        *self.sink.lock().unwrap_or_else(|e| e.into_inner()) = sink;
+    }
+    pub(crate) fn get(&self) -> Option<mpsc::Sender<(u64, Bytes)>> {
+        self.sink.lock().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+    /// Detach `sink` if it is still the current one.
+    pub(crate) fn detach(&self, sink: &mpsc::Sender<(u64, Bytes)>) {
+        let mut cur = self.sink.lock().unwrap_or_else(|e| e.into_inner());
+        if cur.as_ref().is_some_and(|c| c.same_channel(sink)) {
+            *cur = None;
+        }
+    }
+}
+
+type Key = (Arc<str>, Id);
+type StreamKey = (Arc<str>, Arc<str>);
+
+pub struct SessionHub {
+    pub(crate) engine: Engine,
+    pub(crate) store: Arc<dyn SessionStore>,
+    pub(crate) log: Arc<dyn EventLog>,
+    pub(crate) config: SessionConfig,
+    pub(crate) keep_alive: Duration,
+    pub(crate) correlator: Arc<Correlator>,
+    in_flight: Mutex<HashMap<Key, CancellationToken>>,
+    streams: Mutex<HashMap<StreamKey, Arc<Attach>>>,
+    /// Fired when a session ends, for the live parts that outlast a request.
+    ended: Mutex<HashMap<Arc<str>, CancellationToken>>,
+    /// HTTP+SSE: each session's one outgoing stream.
+    sse_sinks: Mutex<HashMap<Arc<str>, mpsc::Sender<Vec<u8>>>>,
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+impl SessionHub {
+    pub fn new(
+        engine: Engine,
+        store: Arc<dyn SessionStore>,
+        log: Arc<dyn EventLog>,
+        config: SessionConfig,
+        keep_alive: Duration,
+    ) -> Arc<Self> {
+        let hub = Arc::new(SessionHub {
+            engine,
+            store,
+            log,
+            config,
+            keep_alive,
+            correlator: Arc::new(Correlator::random()),
+            in_flight: Mutex::new(HashMap::new()),
+            streams: Mutex::new(HashMap::new()),
+            ended: Mutex::new(HashMap::new()),
+            sse_sinks: Mutex::new(HashMap::new()),
+        });
+        if let Ok(rt) = tokio::runtime::Handle::try_current() {
+            rt.spawn(background(Arc::downgrade(&hub)));
+        } else {
+            tracing::warn!("session hub created outside a Tokio runtime: no idle sweeping or bus routing");
+        }
+        hub
+    }
+
+    // ----- in-flight requests ------------------------------------------------------------
+
+    pub(crate) fn begin_request(&self, session: &Arc<str>, id: &Id) -> CancellationToken {
+        let token = CancellationToken::new();
+        lock(&self.in_flight).insert((session.clone(), id.clone()), token.clone());
+        token
+    }
+
+    pub(crate) fn end_request(&self, session: &Arc<str>, id: &Id) {
+        lock(&self.in_flight).remove(&(session.clone(), id.clone()));
+    }
+
+    /// `notifications/cancelled`: stop the request here, or ask the other instances.
+    pub(crate) fn cancel_request(&self, session: &Arc<str>, id: Id) {
+        let token = lock(&self.in_flight).remove(&(session.clone(), id.clone()));
+        match token {
+            Some(t) => t.cancel(),
+            None => {
+                self.engine.bus().publish_session(SessionEvent::Cancelled { session: session.clone(), request: id })
+            }
+        }
+    }
+
+    /// A client's answer to a server-initiated request.
+    pub(crate) fn deliver(&self, session: &Arc<str>, id: Id, answer: Result<serde_json::Value, serde_json::Value>) {
+        let local = match &answer {
+            Ok(v) => Ok(v.clone()),
+            Err(e) => Err(crate::session::client_error(e)),
+        };
+        if !self.correlator.resolve(session, &id, local) {
+            let (ok, body) = match answer {
+                Ok(v) => (true, v),
+                Err(e) => (false, e),
+            };
+            self.engine.bus().publish_session(SessionEvent::ClientResponse { session: session.clone(), id, ok, body });
+        }
+    }
+
+    // ----- request streams -----------------------------------------------------------
+
+    pub(crate) fn register_stream(&self, session: &Arc<str>, stream: &Arc<str>, attach: Arc<Attach>) {
+        lock(&self.streams).insert((session.clone(), stream.clone()), attach);
+    }
+
+    pub(crate) fn unregister_stream(&self, session: &Arc<str>, stream: &Arc<str>) {
+        lock(&self.streams).remove(&(session.clone(), stream.clone()));
+    }
+
+    pub(crate) fn stream(&self, session: &Arc<str>, stream: &str) -> Option<Arc<Attach>> {
+        lock(&self.streams).get(&(session.clone(), Arc::from(stream))).cloned()
+    }
+
+    // ----- HTTP+SSE ----------------------------------------------------------------------
+
+    pub(crate) fn set_sse_sink(&self, session: &Arc<str>, sink: mpsc::Sender<Vec<u8>>) {
+        lock(&self.sse_sinks).insert(session.clone(), sink);
+    }
+
+    pub(crate) fn sse_sink(&self, session: &str) -> Option<mpsc::Sender<Vec<u8>>> {
+        lock(&self.sse_sinks).get(session).cloned()
+    }
+
+    // ----- session end -------------------------------------------------------------------
+
+    /// A token fired when the session ends (here or, via the bus, anywhere).
+    pub(crate) fn ended_token(&self, session: &Arc<str>) -> CancellationToken {
+        lock(&self.ended).entry(session.clone()).or_default().clone()
+    }
+
+    /// Drop this process's live parts of a session.
+    fn end_local(&self, session: &str) {
+        if let Some(t) = lock(&self.ended).remove(session) {
+            t.cancel();
+        }
+        lock(&self.in_flight).retain(|(s, _), t| {
+            let keep = &**s != session;
+            if !keep {
+                t.cancel();
+            }
+            keep
+        });
+        lock(&self.streams).retain(|(s, _), _| &**s != session);
+        lock(&self.sse_sinks).remove(session);
+        self.correlator.drop_session(session);
+    }
+
+    /// End a session everywhere: store, log, live parts here and on other instances.
+    pub(crate) async fn end_session(&self, session: &Arc<str>) -> Result<bool, McpError> {
+        let existed = self.store.delete(session).await.map_err(|e| McpError::internal(e.to_string()))?;
+        self.log.remove_session(session).await;
+        self.end_local(session);
+        self.engine.bus().publish_session(SessionEvent::Ended { session: session.clone() });
+        Ok(existed)
+    }
+
+    /// Sessions with a live part in this process (for tests and metrics).
+    pub fn local_sessions(&self) -> usize {
+        lock(&self.ended).len()
+    }
+}
+
+/// Applies session events from the bus and sweeps idle sessions, until the hub is gone.
+async fn background(hub: Weak<SessionHub>) {
+    let (mut events, shutdown, sweep_every) = {
+        let Some(h) = hub.upgrade() else { return };
+        let every = (h.config.idle_timeout / 4).clamp(Duration::from_millis(50), Duration::from_secs(30));
+        (h.engine.bus().subscribe_sessions(), h.engine.shutdown_token().clone(), every)
+    };
+    let mut sweep = tokio::time::interval(sweep_every);
+    sweep.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        let event = tokio::select! {
+            _ = shutdown.cancelled() => return,
+            _ = sweep.tick() => {
+                let Some(h) = hub.upgrade() else { return };
+                for session in h.store.sweep().await {
+                    h.log.remove_session(&session).await;
+                    h.end_local(&session);
+                    h.engine.bus().publish_session(SessionEvent::Ended { session });
+                }
+                continue;
+            }
+            e = async {
+                match events.as_mut() {
+                    Some(rx) => rx.recv().await,
+                    None => std::future::pending().await,
+                }
+            } => e,
+        };
+        let Some(h) = hub.upgrade() else { return };
+        let event = match event {
+            Ok(e) => e,
+            Err(tokio::sync::broadcast::error::RecvError::Lagged(n)) => {
+                tracing::warn!("session bus lagged; {n} session events lost");
+                continue;
+            }
+            Err(_) => {
+                events = None;
+                continue;
+            }
+        };
+        match &*event {
+            SessionEvent::Ended { session } => h.end_local(session),
+            SessionEvent::ClientResponse { session, id, ok, body } => {
+                let answer = if *ok { Ok(body.clone()) } else { Err(crate::session::client_error(body)) };
+                h.correlator.resolve(session, id, answer);
+            }
+            SessionEvent::Cancelled { session, request } => {
+                if let Some(t) = lock(&h.in_flight).remove(&(session.clone(), request.clone())) {
+                    t.cancel();
+                }
+            }
+        }
+    }
+}

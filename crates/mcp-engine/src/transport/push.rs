@@ -1,0 +1,252 @@
+//! Server-push streams: the one `GET` stream a Streamable HTTP session may hold, and the
+//! stream of an HTTP+SSE session. They carry the notifications that belong to no request
+//! (list changes, resource updates), keep-alive comments, and optional server pings.
+
+use std::collections::VecDeque;
+use std::convert::Infallible;
+use std::sync::Arc;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use axum::body::Body;
+use bytes::Bytes;
+use futures_util::stream;
+use tokio::sync::{broadcast, mpsc, oneshot};
+use tokio::time::{Interval, MissedTickBehavior};
+use tokio_util::sync::CancellationToken;
+
+use super::hub::SessionHub;
+use super::sse::{frame, frame_with_id, KEEP_ALIVE};
+use crate::jsonrpc::{write_request, McpError};
+use crate::notify::ChangeEvent;
+use crate::session::change_notification;
+use crate::store::event_log::{event_id, PUSH_STREAM};
+
+pub(crate) fn now_ms() -> u64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis() as u64).unwrap_or(0)
+}
+
+/// How long a push-stream lease lives without renewal.
+pub(crate) fn lease(keep_alive: Duration) -> u64 {
+    (keep_alive * 3).max(Duration::from_secs(30)).as_millis() as u64
+}
+
+/// What a push stream writes to.
+pub(crate) enum Flavor {
+    /// Streamable HTTP GET stream: messages logged under [`PUSH_STREAM`] with event ids;
+    /// `claim` is the lease token released when the stream ends.
+    Resumable { claim: String },
+    /// HTTP+SSE: `event: message` frames, no ids; `outbox` carries responses and requests.
+    Sse { outbox: mpsc::Receiver<Vec<u8>> },
+}
+
+struct Push {
+    hub: Arc<SessionHub>,
+    session: Arc<str>,
+    flavor: Flavor,
+    queue: VecDeque<Bytes>,
+    changes: broadcast::Receiver<Arc<ChangeEvent>>,
+    ended: CancellationToken,
+    shutdown: CancellationToken,
+    keep_alive: Interval,
+    ping: Option<Interval>,
+    ping_wait: Option<oneshot::Receiver<Result<serde_json::Value, McpError>>>,
+    ping_misses: u32,
+    done: bool,
+}
+
+impl Drop for Push {
+    fn drop(&mut self) {
+        let hub = self.hub.clone();
+        let session = self.session.clone();
+        let Ok(rt) = tokio::runtime::Handle::try_current() else { return };
+        match &self.flavor {
+            Flavor::Resumable { claim } => {
+                let claim = claim.clone();
+                rt.spawn(async move {
+                    let _ = hub.store.update(&session, &|d| d.release_push(&claim)).await;
+                });
+            }
+            // An HTTP+SSE session lives exactly as long as its stream.
+            Flavor::Sse { .. } => {
+                rt.spawn(async move {
+                    let _ = hub.end_session(&session).await;
+                });
+            }
+        }
+    }
+}
+
+fn interval(every: Duration) -> Interval {
+    let mut i = tokio::time::interval_at(tokio::time::Instant::now() + every, every);
+    i.set_missed_tick_behavior(MissedTickBehavior::Delay);
+    i
+}
+
+/// The body of a push stream; `first` are frames to send before anything else (priming,
+/// replayed events, the HTTP+SSE `endpoint` event).
+pub(crate) fn body(hub: Arc<SessionHub>, session: Arc<str>, flavor: Flavor, first: Vec<Bytes>) -> Body {
+    let push = Push {
+        changes: hub.engine.bus().subscribe(),
+        ended: hub.ended_token(&session),
+        shutdown: hub.engine.shutdown_token().clone(),
+        keep_alive: interval(hub.keep_alive),
+        ping: hub.config.ping_interval.map(interval),
+        ping_wait: None,
+        ping_misses: 0,
+        done: false,
+        queue: first.into(),
+        hub,
+        session,
+        flavor,
+    };
+    Body::from_stream(stream::unfold(push, |mut p| async move {
+        let item = p.next().await?;
+        Some((Ok::<_, Infallible>(item), p))
+    }))
+}
+
+enum Step {
+    Out(Bytes),
+    Change(Arc<ChangeEvent>),
+    KeepAlive,
+    Ping,
+    Pong,
+    PongLost,
+    Skip,
+    End,
+}
+
+impl Push {
+    async fn next(&mut self) -> Option<Bytes> {
+        loop {
+            if let Some(b) = self.queue.pop_front() {
+                return Some(b);
+            }
+            if self.done {
+                return None;
+            }
+            let step = {
+                let Push { flavor, ping_wait, ping, changes, keep_alive, shutdown, ended, .. } = self;
+                let outbox = async {
+                    match flavor {
+                        Flavor::Sse { outbox } => outbox.recv().await,
+                        Flavor::Resumable { .. } => std::future::pending().await,
+                    }
+                };
+                let pong = async {
+                    match ping_wait {
+                        Some(rx) => rx.await,
+                        None => std::future::pending().await,
+                    }
+                };
+                let ping = async {
+                    match ping {
+                        Some(i) => i.tick().await,
+                        None => std::future::pending().await,
+                    }
+                };
+                tokio::select! {
+                    biased;
+                    _ = shutdown.cancelled() => Step::End,
+                    _ = ended.cancelled() => Step::End,
+                    m = outbox => match m { Some(m) => Step::Out(frame(&m)), None => Step::End },
+                    c = changes.recv() => match c {
+                        Ok(c) => Step::Change(c),
+                        Err(broadcast::error::RecvError::Lagged(_)) => Step::Skip,
+                        Err(_) => Step::End,
+                    },
+                    r = pong => match r { Ok(Ok(_)) => Step::Pong, _ => Step::PongLost },
+                    _ = keep_alive.tick() => Step::KeepAlive,
+                    _ = ping => Step::Ping,
+                }
+            };
+            match step {
+                Step::Out(b) => return Some(b),
+                Step::Skip => {}
+                Step::End => self.done = true,
+                Step::Pong => {
+                    self.ping_wait = None;
+                    self.ping_misses = 0;
+                }
+                Step::PongLost => {
+                    self.ping_wait = None;
+                    self.ping_misses += 1;
+                }
+                Step::Change(event) => {
+                    let Ok(Some(session)) = self.hub.store.get(&self.session).await else {
+                        self.done = true;
+                        continue;
+                    };
+                    if let Some(json) = change_notification(&event, &session) {
+                        return Some(self.emit(json).await);
+                    }
+                }
+                Step::KeepAlive => {
+                    if !self.renew().await {
+                        self.done = true;
+                        continue;
+                    }
+                    return Some(Bytes::from_static(KEEP_ALIVE));
+                }
+                Step::Ping => {
+                    if self.ping_wait.take().is_some() {
+                        self.ping_misses += 1;
+                        if self.ping_misses >= self.hub.config.ping_failures.max(1) {
+                            tracing::info!(session = %short(&self.session), "session unresponsive: closing its push stream");
+                            let _ = self
+                                .hub
+                                .store
+                                .update(&self.session, &|d| {
+                                    !d.unresponsive && {
+                                        d.unresponsive = true;
+                                        true
+                                    }
+                                })
+                                .await;
+                            self.done = true;
+                            continue;
+                        }
+                    }
+                    let (id, rx) = self.hub.correlator.register(&self.session);
+                    self.ping_wait = Some(rx);
+                    let mut out = Vec::with_capacity(64);
+                    write_request(&mut out, &id, "ping", &serde_json::json!({}));
+                    return Some(self.emit(out).await);
+                }
+            }
+        }
+    }
+
+    /// Keep the session alive while its stream is open and renew the stream's lease.
+    async fn renew(&self) -> bool {
+        match &self.flavor {
+            Flavor::Resumable { claim } => {
+                let now = now_ms();
+                let until = now + lease(self.hub.keep_alive);
+                let ok = matches!(
+                    self.hub.store.update(&self.session, &|d| d.claim_push(claim, now, until)).await,
+                    Ok(Some(true))
+                );
+                ok && matches!(self.hub.store.touch(&self.session).await, Ok(Some(_)))
+            }
+            Flavor::Sse { .. } => matches!(self.hub.store.touch(&self.session).await, Ok(Some(_))),
+        }
+    }
+
+    async fn emit(&self, json: Vec<u8>) -> Bytes {
+        match &self.flavor {
+            Flavor::Sse { .. } => frame(&json),
+            Flavor::Resumable { .. } => {
+                match self.hub.log.append(&self.session, PUSH_STREAM, Bytes::from(json.clone()), false).await {
+                    Ok(seq) => frame_with_id(&event_id(PUSH_STREAM, seq), &json),
+                    Err(_) => frame(&json),
+                }
+            }
+        }
+    }
+}
+
+/// A session id shortened for logs.
+pub(crate) fn short(id: &str) -> &str {
+    &id[..id.len().min(8)]
+}

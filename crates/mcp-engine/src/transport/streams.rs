@@ -1,0 +1,137 @@
+//! Resumable SSE streams of the session era (Streamable HTTP).
+//!
+//! A request stream belongs to one POST: every message its handler sends (progress, logs,
+//! server-initiated requests, finally the response) is appended to the [`EventLog`] and
+//! then written to whatever is attached — the POST response, or later a `GET` that
+//! resumed with `Last-Event-ID`. The handler runs in its own task, so a client that drops
+//! the stream does not cancel the call (disconnection is not cancellation); it resumes and
+//! gets exactly what it missed.
+
+use std::convert::Infallible;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::body::Body;
+use bytes::Bytes;
+use futures_util::stream::{self, StreamExt};
+use tokio::sync::mpsc;
+
+use super::hub::{Attach, SessionHub};
+use super::sse::{frame_with_id, priming, retry_hint};
+use crate::store::event_log::{event_id, new_stream_id};
+use crate::store::Replay;
+
+/// Buffer between a stream writer and its socket. A client slower than this for longer
+/// than [`SLOW_CLIENT`] is detached; it can resume from the log.
+const SINK_CAPACITY: usize = 256;
+const SLOW_CLIENT: Duration = Duration::from_secs(5);
+
+/// Does this revision understand priming events (empty `data`) and `retry:` (SEP-1699)?
+pub(crate) fn supports_priming(version: &str) -> bool {
+    version >= "2025-11-25"
+}
+
+/// Writes one request stream: log first, then the attached sink.
+pub(crate) struct StreamWriter {
+    hub: Arc<SessionHub>,
+    session: Arc<str>,
+    stream: Arc<str>,
+    attach: Arc<Attach>,
+}
+
+impl StreamWriter {
+    /// Open a new stream attached to a fresh response body (which begins with a priming
+    /// event when the client's revision supports it).
+    pub(crate) fn open(hub: Arc<SessionHub>, session: Arc<str>, prime: bool) -> (StreamWriter, Body) {
+        let stream: Arc<str> = new_stream_id().into();
+        let (tx, rx) = mpsc::channel(SINK_CAPACITY);
+        let attach = Arc::new(Attach::default());
+        attach.set(Some(tx));
+        hub.register_stream(&session, &stream, attach.clone());
+        let first = prime.then(|| priming(&event_id(&stream, 0), hub.config.retry.as_millis() as u64));
+        let body =
+            Body::from_stream(stream::iter(first).chain(tokio_stream_rx(rx).map(|(_, b)| b)).map(Ok::<_, Infallible>));
+        (StreamWriter { hub, session, stream, attach }, body)
+    }
+
+    /// Append one message; `last` for the response that ends the stream.
+    pub(crate) async fn write(&self, json: Vec<u8>, last: bool) {
+        let seq = match self.hub.log.append(&self.session, &self.stream, Bytes::from(json.clone()), last).await {
+            Ok(seq) => seq,
+            Err(e) => {
+                tracing::warn!("event log append failed: {e}; the event is not resumable");
+                0
+            }
+        };
+        let frame = frame_with_id(&event_id(&self.stream, seq), &json);
+        let Some(sink) = self.attach.get() else { return };
+        match sink.try_send((seq, frame)) {
+            Ok(()) => {}
+            Err(mpsc::error::TrySendError::Full(item)) => {
+                if tokio::time::timeout(SLOW_CLIENT, sink.send(item)).await.map_or(true, |r| r.is_err()) {
+                    self.attach.detach(&sink);
+                }
+            }
+            Err(mpsc::error::TrySendError::Closed(_)) => self.attach.detach(&sink),
+        }
+    }
+
+    /// Close the current connection (the stream itself goes on; the client resumes).
+    pub(crate) fn detach(&self) {
+        self.attach.set(None);
+    }
+
+    /// The stream ends without a response (its request was cancelled).
+    pub(crate) async fn abandon(&self) {
+        let _ = self.hub.log.end(&self.session, &self.stream).await;
+        self.detach();
+    }
+}
+
+impl Drop for StreamWriter {
+    fn drop(&mut self) {
+        self.hub.unregister_stream(&self.session, &self.stream);
+        self.attach.set(None);
+    }
+}
+
+fn tokio_stream_rx<T: Send + 'static>(rx: mpsc::Receiver<T>) -> impl futures_util::Stream<Item = T> + Send {
+    stream::unfold(rx, |mut rx| async move { rx.recv().await.map(|x| (x, rx)) })
+}
+
+/// `GET` + `Last-Event-ID` for a request stream: the missed events from the log, then —
+/// if the stream is still running in this process — the live ones, until it ends.
+/// `None` when the log cannot replay from that point.
+pub(crate) async fn resume(hub: &Arc<SessionHub>, session: &Arc<str>, stream: &str, after: u64) -> Option<Body> {
+    // Attach first, then read the log: nothing written in between is lost (duplicates are
+    // dropped by sequence number).
+    let attach = hub.stream(session, stream);
+    let live = attach.as_ref().map(|a| {
+        let (tx, rx) = mpsc::channel(SINK_CAPACITY);
+        a.set(Some(tx));
+        rx
+    });
+    let replay: Replay = match hub.log.replay_after(session, stream, after).await {
+        Ok(Some(r)) => r,
+        // Resuming from the priming event of a stream that has logged nothing yet.
+        Ok(None) if after == 0 && attach.is_some() => Replay::default(),
+        _ => return None,
+    };
+    let stream_id: Arc<str> = Arc::from(stream);
+    let mut last = after;
+    let mut frames = Vec::with_capacity(replay.events.len() + 1);
+    frames.push(retry_hint(hub.config.retry.as_millis() as u64));
+    for e in &replay.events {
+        frames.push(frame_with_id(&event_id(&stream_id, e.seq), &e.data));
+        last = last.max(e.seq);
+    }
+    let replayed = stream::iter(frames);
+    let body = match live {
+        Some(rx) if !replay.ended => {
+            let live = tokio_stream_rx(rx).filter_map(move |(seq, b)| async move { (seq > last).then_some(b) });
+            Body::from_stream(replayed.chain(live).map(Ok::<_, Infallible>))
+        }
+        _ => Body::from_stream(replayed.map(Ok::<_, Infallible>)),
+    };
+    Some(body)
+}

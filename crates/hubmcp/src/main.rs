@@ -9,6 +9,7 @@ use mcp_engine::protocol::Caller;
 use mcp_engine::provider::Provider;
 use mcp_engine::transport::guard::{GuardConfig, HostPolicy};
 use mcp_engine::transport::http::HttpConfig;
+use mcp_engine::transport::hub::SessionConfig;
 use mcp_engine::{Engine, EngineConfig, Sealer, ServerInfo};
 
 #[derive(Parser)]
@@ -72,6 +73,49 @@ struct ServeArgs {
     /// Seconds to let in-flight requests finish after SIGTERM/SIGINT.
     #[arg(long, env = "HUBMCP_DRAIN_SECONDS", default_value_t = 10)]
     drain_seconds: u64,
+    #[command(flatten)]
+    sessions: SessionArgs,
+}
+
+/// The session era (protocol revisions 2024-11-05 to 2025-11-25).
+#[derive(Args)]
+struct SessionArgs {
+    /// Seconds after which an unused session ends.
+    #[arg(long, env = "HUBMCP_SESSION_IDLE_SECONDS", default_value_t = 1800)]
+    session_idle_seconds: u64,
+    /// Cap on live sessions; `initialize` beyond it is answered 503.
+    #[arg(long, env = "HUBMCP_MAX_SESSIONS", default_value_t = 10_000)]
+    max_sessions: usize,
+    /// Seconds between keep-alive comments on long-lived SSE streams.
+    #[arg(long, env = "HUBMCP_KEEP_ALIVE_SECONDS", default_value_t = 15)]
+    keep_alive_seconds: u64,
+    /// Seconds between server pings on server-push streams (0: no pings).
+    #[arg(long, env = "HUBMCP_PING_SECONDS", default_value_t = 0)]
+    ping_seconds: u64,
+    /// Unanswered pings in a row that mark a session unresponsive and close its stream.
+    #[arg(long, env = "HUBMCP_PING_FAILURES", default_value_t = 3)]
+    ping_failures: u32,
+    /// Seconds a server-initiated request (sampling, elicitation, roots) waits for the client.
+    #[arg(long, env = "HUBMCP_CLIENT_REQUEST_TIMEOUT_SECONDS", default_value_t = 120)]
+    client_request_timeout_seconds: u64,
+    /// Do not serve the deprecated HTTP+SSE transport (GET /sse, POST /message).
+    #[arg(long, env = "HUBMCP_DISABLE_HTTP_SSE")]
+    disable_http_sse: bool,
+}
+
+impl SessionArgs {
+    fn config(&self) -> SessionConfig {
+        let defaults = SessionConfig::default();
+        SessionConfig {
+            idle_timeout: Duration::from_secs(self.session_idle_seconds.max(1)),
+            max_sessions: self.max_sessions.max(1),
+            client_request_timeout: Duration::from_secs(self.client_request_timeout_seconds.max(1)),
+            ping_interval: (self.ping_seconds > 0).then(|| Duration::from_secs(self.ping_seconds)),
+            ping_failures: self.ping_failures.max(1),
+            sse_paths: if self.disable_http_sse { None } else { defaults.sse_paths.clone() },
+            ..defaults
+        }
+    }
 }
 
 fn init_logging(filter: &str) {
@@ -119,6 +163,8 @@ async fn main() -> anyhow::Result<()> {
                 path: args.path.clone(),
                 max_body_bytes: args.max_body_bytes,
                 guard,
+                keep_alive: Duration::from_secs(args.sessions.keep_alive_seconds.max(1)),
+                sessions: args.sessions.config(),
                 ..HttpConfig::default()
             };
             let addr = format!("{}:{}", args.host, args.port);

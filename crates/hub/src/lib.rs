@@ -1,1 +1,9 @@
-//! placeholder
+//! Hugging Face Hub integration for hubmcp.
+//!
+//! [`client`] is the production Hub client (reqwest): Hub API, file downloads and the
+//! datasets-server API, with typed-but-tolerant models, retries, pagination and actionable
+//! errors. The MCP tools built on it (over `mcp-engine`) come later.
+
+pub mod client;
+
+pub use client::{HubClient, HubClientConfig, HubError, HubErrorKind, RepoKind, Token};

@@ -1,0 +1,411 @@
+//! The production Hugging Face Hub client.
+//!
+//! * One [`reqwest::Client`] per [`HubClient`] (connection reuse); `HubClient` is an `Arc`
+//!   inside, so clone it freely.
+//! * Tokens are passed per call (`Option<&Token>`), sent as `Authorization: Bearer` and never
+//!   appear in errors, `Debug` output or logs.
+//! * Idempotent requests are retried on 429 / 5xx / connection failures with exponential
+//!   backoff + jitter, honouring `Retry-After` (see [`RetryPolicy`]). Timeouts are not retried.
+//! * Listings follow `Link: <...>; rel="next"` up to a caller-provided item count.
+//! * Failures are [`HubError`]s with an actionable user-facing message and a retryable flag.
+
+mod api;
+mod config;
+mod datasets_server;
+mod error;
+mod link;
+mod retry;
+mod token;
+mod types;
+
+use std::collections::HashSet;
+use std::fmt;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use reqwest::header::{HeaderMap, ACCEPT, ACCEPT_ENCODING, AUTHORIZATION, LINK, RANGE};
+use reqwest::Method;
+use serde::de::DeserializeOwned;
+use serde_json::Value;
+use url::Url;
+
+pub use config::{
+    default_user_agent, ConfigError, HubClientConfig, DEFAULT_DATASETS_SERVER, DEFAULT_ENDPOINT, DEFAULT_TIMEOUT_SECS,
+    ENV_DATASETS_SERVER, ENV_ENDPOINT, ENV_TIMEOUT,
+};
+pub use datasets_server::{
+    DsFeature, DsFirstRows, DsIsValid, DsParquet, DsParquetFile, DsRow, DsRows, DsSize, DsSizeEntry, DsSizeInfo,
+    DsSplit, DsSplits,
+};
+pub use error::{HubError, HubErrorKind};
+pub use link::next_link;
+pub use retry::{parse_retry_after, RetryPolicy};
+pub use token::{InvalidToken, Token};
+pub use types::*;
+
+use error::{classify, from_transport, ErrorContext, ResponseParts, Service};
+
+/// Maximum number of pages followed in one listing call (guards against Link loops).
+const MAX_PAGES: usize = 200;
+/// Bytes of an error body read to extract the Hub's message.
+const MAX_ERROR_BODY: usize = 16 * 1024;
+
+/// Client for the Hugging Face Hub HTTP API and the datasets-server API. Cheap to clone.
+#[derive(Clone)]
+pub struct HubClient {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    http: reqwest::Client,
+    config: HubClientConfig,
+}
+
+impl fmt::Debug for HubClient {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("HubClient")
+            .field("endpoint", &self.inner.config.endpoint.as_str())
+            .field("datasets_server", &self.inner.config.datasets_server.as_str())
+            .field("timeout", &self.inner.config.timeout)
+            .finish()
+    }
+}
+
+/// One logical GET/HEAD request (retried as a whole).
+pub(crate) struct Req<'a> {
+    pub method: Method,
+    pub url: Url,
+    pub token: Option<&'a Token>,
+    pub accept: Option<&'static str>,
+    pub range: Option<String>,
+    pub identity_encoding: bool,
+    pub service: Service,
+    pub ctx: ErrorContext,
+    /// Non-2xx statuses handled by the caller (e.g. 416 for ranges).
+    pub ok_statuses: &'static [u16],
+}
+
+impl HubClient {
+    /// Build a client (one connection pool for its whole life).
+    pub fn new(config: HubClientConfig) -> Result<Self, HubError> {
+        let http = reqwest::Client::builder()
+            .user_agent(config.user_agent.clone())
+            .timeout(config.timeout)
+            .connect_timeout(config.connect_timeout.min(config.timeout))
+            .pool_idle_timeout(Duration::from_secs(90))
+            .redirect(reqwest::redirect::Policy::limited(5))
+            .build()
+            .map_err(|e| HubError::invalid_input(format!("cannot build the HTTP client: {}", e.without_url())))?;
+        Ok(HubClient { inner: Arc::new(Inner { http, config }) })
+    }
+
+    /// Client configured from `HF_ENDPOINT`, `HF_API_TIMEOUT`, `HF_DATASETS_SERVER_ENDPOINT`.
+    pub fn from_env() -> Result<Self, HubError> {
+        let config = HubClientConfig::from_env().map_err(|e| HubError::invalid_input(e.to_string()))?;
+        HubClient::new(config)
+    }
+
+    pub fn config(&self) -> &HubClientConfig {
+        &self.inner.config
+    }
+
+    pub fn endpoint(&self) -> &Url {
+        &self.inner.config.endpoint
+    }
+
+    fn base(&self, service: Service) -> &Url {
+        match service {
+            Service::Hub => &self.inner.config.endpoint,
+            Service::DatasetsServer => &self.inner.config.datasets_server,
+        }
+    }
+
+    /// `base` + already-split path segments (each percent-encoded).
+    pub(crate) fn url(&self, service: Service, segments: &[&str]) -> Url {
+        let mut u = self.base(service).clone();
+        {
+            let mut s = u.path_segments_mut().expect("http(s) endpoints can have paths");
+            s.pop_if_empty();
+            for seg in segments {
+                s.push(seg);
+            }
+        }
+        u
+    }
+
+    pub(crate) fn ctx(&self, token: Option<&Token>) -> ErrorContext {
+        ErrorContext {
+            had_token: token.is_some(),
+            web_base: web_base(&self.inner.config.endpoint),
+            ..ErrorContext::default()
+        }
+    }
+
+    /// Send with retries. Returns the first successful (or `ok_statuses`) response.
+    pub(crate) async fn send(&self, req: &Req<'_>) -> Result<reqwest::Response, HubError> {
+        let policy = &self.inner.config.retry;
+        let max_attempts = policy.max_attempts.max(1);
+        let idempotent = req.method == Method::GET || req.method == Method::HEAD;
+        let host = req.url.host_str().unwrap_or("the Hub").to_string();
+        let mut attempt = 0u32;
+        loop {
+            attempt += 1;
+            let mut rb = self.inner.http.request(req.method.clone(), req.url.clone());
+            if let Some(t) = req.token {
+                rb = rb.header(AUTHORIZATION, t.authorization_header());
+            }
+            if let Some(a) = req.accept {
+                rb = rb.header(ACCEPT, a);
+            }
+            if let Some(r) = &req.range {
+                rb = rb.header(RANGE, r.as_str());
+            }
+            if req.identity_encoding {
+                rb = rb.header(ACCEPT_ENCODING, "identity");
+            }
+            let started = Instant::now();
+            let err = match rb.send().await {
+                Ok(resp) => {
+                    let status = resp.status();
+                    if status.is_success() || req.ok_statuses.contains(&status.as_u16()) {
+                        tracing::debug!(
+                            method = %req.method, url = %req.url, status = status.as_u16(), attempt,
+                            elapsed_ms = started.elapsed().as_millis() as u64, "hub request"
+                        );
+                        return Ok(resp);
+                    }
+                    let parts = error_parts(resp).await;
+                    classify(parts, req.service, &req.ctx)
+                }
+                Err(e) => from_transport(&e, self.inner.config.timeout, &host),
+            }
+            .scrubbed(req.token);
+            let will_retry =
+                idempotent && attempt < max_attempts && err.is_retryable() && err.kind() != HubErrorKind::Timeout;
+            let delay = if will_retry { policy.delay_for(attempt, err.retry_after()) } else { None };
+            tracing::debug!(
+                method = %req.method, url = %req.url, status = err.status(), kind = %err.kind(),
+                attempt, retry_in_ms = delay.map(|d| d.as_millis() as u64),
+                elapsed_ms = started.elapsed().as_millis() as u64, "hub request failed"
+            );
+            match delay {
+                Some(d) => tokio::time::sleep(d).await,
+                None => return Err(err),
+            }
+        }
+    }
+
+    /// Read a body with a size cap.
+    pub(crate) async fn read_capped(
+        &self,
+        mut resp: reqwest::Response,
+        cap: usize,
+        token: Option<&Token>,
+    ) -> Result<Vec<u8>, HubError> {
+        if let Some(len) = resp.content_length() {
+            if len as usize > cap {
+                return Err(HubError::invalid_response(format!(
+                    "the response is too large ({len} bytes, limit {cap})"
+                )));
+            }
+        }
+        let mut buf = Vec::new();
+        while let Some(chunk) =
+            resp.chunk().await.map_err(|e| from_transport(&e, self.inner.config.timeout, "the Hub").scrubbed(token))?
+        {
+            if buf.len() + chunk.len() > cap {
+                return Err(HubError::invalid_response(format!(
+                    "the response is larger than the limit of {cap} bytes"
+                )));
+            }
+            buf.extend_from_slice(&chunk);
+        }
+        Ok(buf)
+    }
+
+    /// GET JSON; returns the value, response headers and final URL (after redirects).
+    pub(crate) async fn fetch_json(
+        &self,
+        url: Url,
+        token: Option<&Token>,
+        service: Service,
+        ctx: ErrorContext,
+    ) -> Result<(Value, HeaderMap, Url), HubError> {
+        let req = Req {
+            method: Method::GET,
+            url,
+            token,
+            accept: Some("application/json"),
+            range: None,
+            identity_encoding: false,
+            service,
+            ctx,
+            ok_statuses: &[],
+        };
+        let resp = self.send(&req).await?;
+        let headers = resp.headers().clone();
+        let final_url = resp.url().clone();
+        let body = self.read_capped(resp, self.inner.config.max_json_bytes, token).await?;
+        let value =
+            serde_json::from_slice(&body).map_err(|e| HubError::invalid_response(format!("invalid JSON ({e})")))?;
+        Ok((value, headers, final_url))
+    }
+
+    pub(crate) async fn fetch_typed<T: DeserializeOwned>(
+        &self,
+        url: Url,
+        token: Option<&Token>,
+        service: Service,
+        ctx: ErrorContext,
+    ) -> Result<T, HubError> {
+        let (value, _, _) = self.fetch_json(url, token, service, ctx).await?;
+        serde_json::from_value(value)
+            .map_err(|e| HubError::invalid_response(format!("the response does not have the expected shape ({e})")))
+    }
+
+    /// Follow `Link: rel="next"` pages until `max_items` items are collected.
+    pub(crate) async fn paginate_values(
+        &self,
+        first: Url,
+        max_items: usize,
+        token: Option<&Token>,
+        service: Service,
+        ctx: ErrorContext,
+    ) -> Result<Page<Value>, HubError> {
+        let mut page = Page { items: Vec::new(), truncated: false, next_url: None, skipped: 0 };
+        if max_items == 0 {
+            return Ok(page);
+        }
+        let origin = self.base(service).origin();
+        let mut url = first;
+        let mut seen = HashSet::new();
+        for pages in 1.. {
+            seen.insert(url.to_string());
+            let (value, headers, final_url) = self.fetch_json(url, token, service, ctx.clone()).await?;
+            let Value::Array(batch) = value else {
+                return Err(HubError::invalid_response("expected a JSON array"));
+            };
+            let next = headers
+                .get(LINK)
+                .and_then(|v| v.to_str().ok())
+                .and_then(next_link)
+                .map(|n| final_url.join(&n))
+                .transpose()
+                .map_err(|_| HubError::invalid_response("invalid pagination link"))?;
+            let remaining = max_items - page.items.len();
+            if batch.len() > remaining {
+                page.items.extend(batch.into_iter().take(remaining));
+                page.truncated = true;
+                // The rest of this page is lost; the next link (if any) skips it.
+                return Ok(page);
+            }
+            page.items.extend(batch);
+            let Some(next) = next else {
+                return Ok(page);
+            };
+            if page.items.len() >= max_items || pages >= MAX_PAGES {
+                page.truncated = true;
+                page.next_url = Some(next.to_string());
+                return Ok(page);
+            }
+            if next.origin() != origin {
+                return Err(HubError::invalid_response(
+                    "a pagination link points to another host; refusing to follow it",
+                ));
+            }
+            if seen.contains(next.as_str()) {
+                return Err(HubError::invalid_response("the pagination links loop"));
+            }
+            url = next;
+        }
+        unreachable!("loop returns")
+    }
+
+    /// Typed pagination: items that do not fit `T` are skipped and counted.
+    pub(crate) async fn paginate<T: DeserializeOwned>(
+        &self,
+        first: Url,
+        max_items: usize,
+        token: Option<&Token>,
+        service: Service,
+        ctx: ErrorContext,
+    ) -> Result<Page<T>, HubError> {
+        let raw = self.paginate_values(first, max_items, token, service, ctx).await?;
+        typed_page(raw)
+    }
+}
+
+pub(crate) fn typed_page<T: DeserializeOwned>(raw: Page<Value>) -> Result<Page<T>, HubError> {
+    let total = raw.items.len();
+    let mut items = Vec::with_capacity(total);
+    let mut skipped = raw.skipped;
+    let mut last_err = None;
+    for v in raw.items {
+        match serde_json::from_value::<T>(v) {
+            Ok(t) => items.push(t),
+            Err(e) => {
+                skipped += 1;
+                last_err = Some(e);
+            }
+        }
+    }
+    if total > 0 && items.is_empty() {
+        if let Some(e) = last_err {
+            return Err(HubError::invalid_response(format!("no listed item has the expected shape ({e})")));
+        }
+    }
+    if skipped > 0 {
+        tracing::warn!(skipped, "skipped Hub list items with an unexpected shape");
+    }
+    Ok(Page { items, truncated: raw.truncated, next_url: raw.next_url, skipped })
+}
+
+/// `https://huggingface.co` style base for user-facing links.
+fn web_base(endpoint: &Url) -> String {
+    endpoint.as_str().trim_end_matches('/').to_string()
+}
+
+async fn error_parts(resp: reqwest::Response) -> ResponseParts {
+    let status = resp.status();
+    let headers = resp.headers().clone();
+    let header = |name: &str| {
+        headers.get(name).and_then(|v| v.to_str().ok()).map(|s| s.trim().to_string()).filter(|s| !s.is_empty())
+    };
+    let retry_after = header("retry-after").and_then(|v| parse_retry_after(&v));
+    let mut body = Vec::new();
+    let mut resp = resp;
+    while body.len() < MAX_ERROR_BODY {
+        match resp.chunk().await {
+            Ok(Some(c)) => body.extend_from_slice(&c),
+            _ => break,
+        }
+    }
+    body.truncate(MAX_ERROR_BODY);
+    let from_json = serde_json::from_slice::<Value>(&body).ok().and_then(|v| match v.get("error") {
+        Some(Value::String(s)) => Some(s.clone()),
+        Some(Value::Object(o)) => o.get("message").and_then(Value::as_str).map(str::to_string),
+        _ => v.get("message").and_then(Value::as_str).map(str::to_string),
+    });
+    let from_text = || {
+        let text = String::from_utf8_lossy(&body).trim().to_string();
+        let looks_html = text.starts_with('<');
+        (!text.is_empty() && !looks_html).then(|| {
+            let mut t: String = text.chars().take(300).collect();
+            if t.len() < text.len() {
+                t.push('…');
+            }
+            t
+        })
+    };
+    let server_message = from_json.or_else(|| header("x-error-message")).or_else(from_text).filter(|m| {
+        // A bare reason phrase adds nothing.
+        status.canonical_reason() != Some(m.as_str())
+    });
+    ResponseParts {
+        status: status.as_u16(),
+        error_code: header("x-error-code"),
+        server_message,
+        retry_after,
+        request_id: header("x-request-id"),
+    }
+}

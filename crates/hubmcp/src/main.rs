@@ -165,7 +165,6 @@ async fn main() -> anyhow::Result<()> {
                 guard,
                 keep_alive: Duration::from_secs(args.sessions.keep_alive_seconds.max(1)),
                 sessions: args.sessions.config(),
-                ..HttpConfig::default()
             };
             let addr = format!("{}:{}", args.host, args.port);
             let listener = tokio::net::TcpListener::bind(&addr).await.with_context(|| format!("binding {addr}"))?;

@@ -17,8 +17,10 @@ use crate::provider::BoxFuture;
 
 const SHARDS: usize = 16;
 
+type Shard<T> = Mutex<HashMap<Arc<str>, T>>;
+
 struct Sharded<T> {
-    shards: Box<[Mutex<HashMap<Arc<str>, T>>]>,
+    shards: Box<[Shard<T>]>,
 }
 
 impl<T> Sharded<T> {

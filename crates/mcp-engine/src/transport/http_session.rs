@@ -174,7 +174,7 @@ async fn run_message(
                 Ok(r) => serde_json::from_str(r.get()).map_err(|_| serde_json::Value::Null),
                 Err(e) => Err(serde_json::from_str(e.get()).unwrap_or(serde_json::Value::Null)),
             };
-            app.hub.deliver(&v.sid, id, answer.map_err(|e| e));
+            app.hub.deliver(&v.sid, id, answer);
             let _ = reply.send(StatusCode::ACCEPTED.into_response());
             return;
         }

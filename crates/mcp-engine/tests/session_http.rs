@@ -1,0 +1,566 @@
+//! The session era (2024-11-05 … 2025-11-25) over a real TCP port: handshake and version
+//! negotiation, session ids and their errors, DELETE, idle expiry, the session cap, the
+//! one push stream per session, resumable streams, server-initiated requests, HTTP+SSE.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use futures_util::StreamExt;
+use mcp_engine::provider::{Catalog, StaticProvider, Tool, ToolOutput};
+use mcp_engine::transport::http::HttpConfig;
+use mcp_engine::transport::hub::SessionConfig;
+use mcp_engine::{Audience, ChangeEvent, Ctx, Engine, EngineConfig, InputRequests, ServerInfo};
+use serde_json::{json, Value};
+use tokio::sync::oneshot;
+
+struct Server {
+    base: String,
+    url: String,
+    stop: Option<oneshot::Sender<()>>,
+    task: tokio::task::JoinHandle<std::io::Result<()>>,
+}
+
+impl Server {
+    async fn stop(mut self) {
+        let _ = self.stop.take().unwrap().send(());
+        let _ = tokio::time::timeout(Duration::from_secs(10), self.task).await;
+    }
+}
+
+fn catalog() -> Catalog {
+    let mut c = Catalog::new();
+    c.tool(Tool::new(json!({ "name": "plain", "inputSchema": { "type": "object" } }), |_, _| async {
+        Ok(ToolOutput::text("plain result"))
+    }));
+    c.tool(Tool::new(json!({ "name": "ask", "inputSchema": { "type": "object" } }), |_, mut ctx: Ctx| async move {
+        let schema = json!({ "type": "object", "properties": { "name": { "type": "string" } } });
+        let a = ctx.request_input(InputRequests::new().elicit("who", "Your name?", schema)).await?;
+        let name = mcp_engine::elicited_str(&a["who"], "name").unwrap_or("nobody").to_owned();
+        Ok(ToolOutput::text(format!("hello {name}")))
+    }));
+    // Three progress steps; the stream is closed after the first (the client resumes).
+    c.tool(Tool::new(json!({ "name": "steps", "inputSchema": { "type": "object" } }), |_, ctx: Ctx| async move {
+        ctx.progress(1.0, Some(3.0), Some("one")).await;
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        ctx.close_stream();
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        ctx.progress(2.0, Some(3.0), Some("two")).await;
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        ctx.progress(3.0, Some(3.0), Some("three")).await;
+        Ok(ToolOutput::text("steps done"))
+    }));
+    c.tool(Tool::new(json!({ "name": "change", "inputSchema": { "type": "object" } }), |_, ctx: Ctx| async move {
+        ctx.notify(ChangeEvent::ToolsListChanged(Audience::Everyone));
+        ctx.notify(ChangeEvent::ResourceUpdated { uri: "test://watched".into() });
+        Ok(ToolOutput::text("changed"))
+    }));
+    c
+}
+
+async fn start(sessions: SessionConfig, keep_alive: Duration) -> Server {
+    let caps = json!({ "tools": { "listChanged": true }, "resources": { "subscribe": true }, "logging": {} });
+    let provider = Arc::new(StaticProvider::new(catalog(), caps));
+    let info = ServerInfo { name: "test".into(), version: "1".into(), title: None, instructions: None };
+    let engine = Engine::builder(provider, info).config(EngineConfig::default()).build();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let (tx, rx) = oneshot::channel::<()>();
+    let http = HttpConfig { keep_alive, sessions, ..HttpConfig::default() };
+    let task = tokio::spawn(mcp_engine::server::serve_http(
+        engine,
+        http,
+        listener,
+        async move {
+            let _ = rx.await;
+        },
+        Duration::from_secs(2),
+    ));
+    Server { url: format!("{base}/mcp"), base, stop: Some(tx), task }
+}
+
+async fn default_server() -> Server {
+    start(SessionConfig::default(), Duration::from_secs(15)).await
+}
+
+fn post(client: &reqwest::Client, url: &str, session: Option<&str>, body: Value) -> reqwest::RequestBuilder {
+    let mut r = client
+        .post(url)
+        .header("content-type", "application/json")
+        .header("accept", "application/json, text/event-stream")
+        .body(body.to_string());
+    if let Some(s) = session {
+        r = r.header("mcp-session-id", s).header("mcp-protocol-version", "2025-11-25");
+    }
+    r
+}
+
+fn init_body(version: &str) -> Value {
+    json!({ "jsonrpc": "2.0", "id": 0, "method": "initialize", "params": {
+        "protocolVersion": version,
+        "capabilities": { "elicitation": {}, "sampling": {} },
+        "clientInfo": { "name": "session-test", "version": "1" } } })
+}
+
+/// initialize + initialized; returns the session id.
+async fn open_session(client: &reqwest::Client, url: &str) -> String {
+    let res = post(client, url, None, init_body("2025-11-25")).send().await.unwrap();
+    assert_eq!(res.status(), 200);
+    let sid = res.headers()["mcp-session-id"].to_str().unwrap().to_owned();
+    let res = post(client, url, Some(&sid), json!({ "jsonrpc": "2.0", "method": "notifications/initialized" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 202);
+    sid
+}
+
+/// One server-sent event.
+#[derive(Debug, Default, Clone)]
+struct Event {
+    id: Option<String>,
+    event: Option<String>,
+    data: String,
+    retry: bool,
+}
+
+/// Incremental SSE reader over a response body.
+struct Sse {
+    body: std::pin::Pin<Box<dyn futures_util::Stream<Item = reqwest::Result<bytes::Bytes>> + Send>>,
+    buf: String,
+    comments: usize,
+}
+
+impl Sse {
+    fn new(res: reqwest::Response) -> Sse {
+        assert!(res.headers()["content-type"].to_str().unwrap().starts_with("text/event-stream"));
+        Sse { body: Box::pin(res.bytes_stream()), buf: String::new(), comments: 0 }
+    }
+
+    /// The next event (`None` when the stream ends), failing after `wait`.
+    async fn next(&mut self, wait: Duration) -> Option<Event> {
+        tokio::time::timeout(wait, async {
+            loop {
+                if let Some(end) = self.buf.find("\n\n") {
+                    let block: String = self.buf.drain(..end + 2).collect();
+                    let mut e = Event::default();
+                    let mut any = false;
+                    for line in block.lines() {
+                        if line.starts_with(':') {
+                            self.comments += 1;
+                        } else if let Some(v) = line.strip_prefix("id: ") {
+                            e.id = Some(v.to_owned());
+                            any = true;
+                        } else if let Some(v) = line.strip_prefix("event: ") {
+                            e.event = Some(v.to_owned());
+                        } else if let Some(v) = line.strip_prefix("data:") {
+                            e.data.push_str(v.trim_start());
+                            any = true;
+                        } else if line.starts_with("retry:") {
+                            e.retry = true;
+                        }
+                    }
+                    if any {
+                        return Some(e);
+                    }
+                    continue;
+                }
+                match self.body.next().await {
+                    Some(Ok(b)) => self.buf.push_str(std::str::from_utf8(&b).unwrap()),
+                    _ => return None,
+                }
+            }
+        })
+        .await
+        .expect("timed out waiting for an SSE event")
+    }
+
+    /// The next event that carries a JSON message.
+    async fn message(&mut self, wait: Duration) -> Option<(Option<String>, Value)> {
+        loop {
+            let e = self.next(wait).await?;
+            if !e.data.is_empty() {
+                return Some((e.id, serde_json::from_str(&e.data).unwrap()));
+            }
+        }
+    }
+}
+
+const WAIT: Duration = Duration::from_secs(5);
+
+#[tokio::test]
+async fn handshake_negotiates_versions_and_issues_session_ids() {
+    let server = default_server().await;
+    let client = reqwest::Client::new();
+    for (asked, got) in [
+        ("2024-11-05", "2024-11-05"),
+        ("2025-03-26", "2025-03-26"),
+        ("2025-06-18", "2025-06-18"),
+        ("2025-11-25", "2025-11-25"),
+        ("1999-01-01", "2025-11-25"),
+    ] {
+        let res = post(&client, &server.url, None, init_body(asked)).send().await.unwrap();
+        assert_eq!(res.status(), 200);
+        let sid = res.headers()["mcp-session-id"].to_str().unwrap().to_owned();
+        assert!(sid.len() >= 32 && sid.bytes().all(|b| (0x21..=0x7e).contains(&b)), "{sid}");
+        let body: Value = res.json().await.unwrap();
+        assert_eq!(body["result"]["protocolVersion"], got);
+        assert!(body["result"].get("resultType").is_none());
+        assert_eq!(body["result"]["serverInfo"]["name"], "test");
+    }
+    // Two sessions never share an id.
+    let a = open_session(&client, &server.url).await;
+    let b = open_session(&client, &server.url).await;
+    assert_ne!(a, b);
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn protocol_version_header_and_session_id_checks() {
+    let server = default_server().await;
+    let client = reqwest::Client::new();
+    let sid = open_session(&client, &server.url).await;
+    let ping = json!({ "jsonrpc": "2.0", "id": 1, "method": "ping" });
+    // Absent header: assumed 2025-03-26, accepted.
+    let res = client
+        .post(&server.url)
+        .header("content-type", "application/json")
+        .header("accept", "application/json, text/event-stream")
+        .header("mcp-session-id", &sid)
+        .body(ping.to_string())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    assert_eq!(res.json::<Value>().await.unwrap()["result"], json!({}));
+    // Unsupported version: 400.
+    let res = client
+        .post(&server.url)
+        .header("content-type", "application/json")
+        .header("accept", "application/json, text/event-stream")
+        .header("mcp-session-id", &sid)
+        .header("mcp-protocol-version", "2099-01-01")
+        .body(ping.to_string())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 400);
+    // Missing session id on a session-era request: 400. Unknown: 404.
+    let res = client
+        .post(&server.url)
+        .header("content-type", "application/json")
+        .header("accept", "application/json, text/event-stream")
+        .header("mcp-protocol-version", "2025-11-25")
+        .body(json!({ "jsonrpc": "2.0", "id": 1, "method": "tools/list" }).to_string())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 400);
+    let res = post(&client, &server.url, Some("no-such-session"), ping.clone()).send().await.unwrap();
+    assert_eq!(res.status(), 404);
+    // A session belongs to the caller who created it.
+    let res = post(&client, &server.url, Some(&sid), ping.clone()).bearer_auth("someone-else").send().await.unwrap();
+    assert_eq!(res.status(), 404);
+    // setLevel and subscribe answer exactly {}; initialize inside a session is refused.
+    for (method, params) in [
+        ("logging/setLevel", json!({ "level": "debug" })),
+        ("resources/subscribe", json!({ "uri": "test://watched" })),
+        ("resources/unsubscribe", json!({ "uri": "test://watched" })),
+    ] {
+        let body = json!({ "jsonrpc": "2.0", "id": 2, "method": method, "params": params });
+        let res: Value = post(&client, &server.url, Some(&sid), body).send().await.unwrap().json().await.unwrap();
+        assert_eq!(res["result"], json!({}), "{method}");
+    }
+    let res = post(&client, &server.url, Some(&sid), init_body("2025-11-25")).send().await.unwrap();
+    assert_eq!(res.status(), 400);
+    // Without a session id, GET and DELETE stay 405 (the modern path).
+    assert_eq!(client.get(&server.url).send().await.unwrap().status(), 405);
+    assert_eq!(client.delete(&server.url).send().await.unwrap().status(), 405);
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn delete_ends_the_session() {
+    let server = default_server().await;
+    let client = reqwest::Client::new();
+    let sid = open_session(&client, &server.url).await;
+    let list = json!({ "jsonrpc": "2.0", "id": 1, "method": "tools/list" });
+    let res: Value = post(&client, &server.url, Some(&sid), list.clone()).send().await.unwrap().json().await.unwrap();
+    assert!(res["result"]["tools"].as_array().unwrap().len() >= 4);
+    let res = client.delete(&server.url).header("mcp-session-id", &sid).send().await.unwrap();
+    assert_eq!(res.status(), 200);
+    assert_eq!(post(&client, &server.url, Some(&sid), list).send().await.unwrap().status(), 404);
+    let res = client.delete(&server.url).header("mcp-session-id", &sid).send().await.unwrap();
+    assert_eq!(res.status(), 404);
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn idle_sessions_expire() {
+    let sessions = SessionConfig { idle_timeout: Duration::from_millis(300), ..SessionConfig::default() };
+    let server = start(sessions, Duration::from_secs(15)).await;
+    let client = reqwest::Client::new();
+    let sid = open_session(&client, &server.url).await;
+    let ping = json!({ "jsonrpc": "2.0", "id": 1, "method": "ping" });
+    // Use keeps it alive…
+    for _ in 0..3 {
+        tokio::time::sleep(Duration::from_millis(150)).await;
+        assert_eq!(post(&client, &server.url, Some(&sid), ping.clone()).send().await.unwrap().status(), 200);
+    }
+    // …idleness ends it.
+    tokio::time::sleep(Duration::from_millis(700)).await;
+    assert_eq!(post(&client, &server.url, Some(&sid), ping).send().await.unwrap().status(), 404);
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn the_session_cap_is_enforced_with_a_clear_error() {
+    let sessions = SessionConfig { max_sessions: 2, ..SessionConfig::default() };
+    let server = start(sessions, Duration::from_secs(15)).await;
+    let client = reqwest::Client::new();
+    let a = open_session(&client, &server.url).await;
+    let _b = open_session(&client, &server.url).await;
+    let res = post(&client, &server.url, None, init_body("2025-11-25")).send().await.unwrap();
+    assert_eq!(res.status(), 503);
+    assert!(res.headers().contains_key("retry-after"));
+    let body: Value = res.json().await.unwrap();
+    assert!(body["error"]["message"].as_str().unwrap().contains("maximum of 2 live sessions"), "{body}");
+    // Ending one frees a slot.
+    client.delete(&server.url).header("mcp-session-id", &a).send().await.unwrap();
+    open_session(&client, &server.url).await;
+    server.stop().await;
+}
+
+fn get(client: &reqwest::Client, url: &str, sid: &str) -> reqwest::RequestBuilder {
+    client
+        .get(url)
+        .header("accept", "text/event-stream")
+        .header("mcp-session-id", sid)
+        .header("mcp-protocol-version", "2025-11-25")
+}
+
+#[tokio::test]
+async fn one_push_stream_per_session_with_keep_alive_and_notifications() {
+    let server = start(SessionConfig::default(), Duration::from_millis(100)).await;
+    let client = reqwest::Client::new();
+    let sid = open_session(&client, &server.url).await;
+    let subscribe =
+        json!({ "jsonrpc": "2.0", "id": 1, "method": "resources/subscribe", "params": { "uri": "test://watched" } });
+    post(&client, &server.url, Some(&sid), subscribe).send().await.unwrap();
+    let res = get(&client, &server.url, &sid).send().await.unwrap();
+    assert_eq!(res.status(), 200);
+    let mut push = Sse::new(res);
+    let priming = push.next(WAIT).await.unwrap();
+    assert!(priming.retry && priming.data.is_empty() && priming.id.as_deref() == Some("g-0"), "{priming:?}");
+    // A second concurrent GET stream: 409.
+    assert_eq!(get(&client, &server.url, &sid).send().await.unwrap().status(), 409);
+    // Notifications that belong to no request arrive here.
+    let call = json!({ "jsonrpc": "2.0", "id": 2, "method": "tools/call", "params": { "name": "change" } });
+    post(&client, &server.url, Some(&sid), call).send().await.unwrap();
+    let (id1, n1) = push.message(WAIT).await.unwrap();
+    let (_, n2) = push.message(WAIT).await.unwrap();
+    assert_eq!(n1["method"], "notifications/tools/list_changed");
+    assert_eq!(n2["method"], "notifications/resources/updated");
+    assert_eq!(n2["params"]["uri"], "test://watched");
+    assert_eq!(id1.as_deref(), Some("g-1"));
+    // Keep-alive comments flow.
+    tokio::time::sleep(Duration::from_millis(350)).await;
+    let _ = tokio::time::timeout(Duration::from_millis(200), push.next(WAIT)).await;
+    assert!(push.comments >= 2, "keep-alives: {}", push.comments);
+    // Closing the stream frees the slot; resuming with Last-Event-ID replays what was missed.
+    drop(push);
+    let call = json!({ "jsonrpc": "2.0", "id": 3, "method": "tools/call", "params": { "name": "change" } });
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    post(&client, &server.url, Some(&sid), call).send().await.unwrap();
+    let res = get(&client, &server.url, &sid).header("last-event-id", "g-1").send().await.unwrap();
+    assert_eq!(res.status(), 200);
+    let mut push = Sse::new(res);
+    let (id, n) = push.message(WAIT).await.unwrap();
+    assert_eq!((id.as_deref(), n["method"].as_str()), (Some("g-2"), Some("notifications/resources/updated")));
+    // DELETE ends the push stream.
+    client.delete(&server.url).header("mcp-session-id", &sid).send().await.unwrap();
+    assert!(push.message(WAIT).await.is_none());
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn last_event_id_replays_exactly_the_missed_events_of_that_stream() {
+    let server = default_server().await;
+    let client = reqwest::Client::new();
+    let sid = open_session(&client, &server.url).await;
+    let call = json!({ "jsonrpc": "2.0", "id": 7, "method": "tools/call",
+                       "params": { "name": "steps", "_meta": { "progressToken": "p" } } });
+    let mut sse = Sse::new(post(&client, &server.url, Some(&sid), call).send().await.unwrap());
+    let priming = sse.next(WAIT).await.unwrap();
+    assert!(priming.retry && priming.data.is_empty());
+    let (first_id, first) = sse.message(WAIT).await.unwrap();
+    assert_eq!(first["params"]["message"], "one");
+    // The server closed the stream mid-call.
+    assert!(sse.message(WAIT).await.is_none());
+    let first_id = first_id.unwrap();
+    let stream = first_id.rsplit_once('-').unwrap().0.to_owned();
+    // Resume after the first event: "two" (already logged), then "three" and the result live.
+    let res = get(&client, &server.url, &sid).header("last-event-id", &first_id).send().await.unwrap();
+    assert_eq!(res.status(), 200);
+    let mut resumed = Sse::new(res);
+    let mut got = Vec::new();
+    while let Some((id, m)) = resumed.message(WAIT).await {
+        assert!(id.as_deref().unwrap().starts_with(&format!("{stream}-")), "{id:?}");
+        got.push(m);
+    }
+    assert_eq!(got.len(), 3, "{got:?}");
+    assert_eq!(got[0]["params"]["message"], "two");
+    assert_eq!(got[1]["params"]["message"], "three");
+    assert_eq!(got[2]["id"], 7);
+    assert_eq!(got[2]["result"]["content"][0]["text"], "steps done");
+    // Replaying again from the priming event gives the whole stream, once.
+    let res = get(&client, &server.url, &sid).header("last-event-id", format!("{stream}-0")).send().await.unwrap();
+    let mut again = Sse::new(res);
+    let mut n = 0;
+    while again.message(WAIT).await.is_some() {
+        n += 1;
+    }
+    assert_eq!(n, 4);
+    // Another session cannot read this stream; unknown streams are refused.
+    let other = open_session(&client, &server.url).await;
+    let res = get(&client, &server.url, &other).header("last-event-id", &first_id).send().await.unwrap();
+    assert_eq!(res.status(), 400);
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn server_initiated_elicitation_round_trip() {
+    let server = default_server().await;
+    let client = reqwest::Client::new();
+    let sid = open_session(&client, &server.url).await;
+    let call = json!({ "jsonrpc": "2.0", "id": 9, "method": "tools/call", "params": { "name": "ask" } });
+    let mut sse = Sse::new(post(&client, &server.url, Some(&sid), call).send().await.unwrap());
+    let (_, req) = sse.message(WAIT).await.unwrap();
+    assert_eq!(req["method"], "elicitation/create");
+    assert_eq!(req["params"]["message"], "Your name?");
+    // An answer from another session is not taken.
+    let other = open_session(&client, &server.url).await;
+    let answer = json!({ "jsonrpc": "2.0", "id": req["id"], "result": { "action": "accept", "content": { "name": "Mallory" } } });
+    assert_eq!(post(&client, &server.url, Some(&other), answer).send().await.unwrap().status(), 202);
+    let answer =
+        json!({ "jsonrpc": "2.0", "id": req["id"], "result": { "action": "accept", "content": { "name": "Ada" } } });
+    assert_eq!(post(&client, &server.url, Some(&sid), answer).send().await.unwrap().status(), 202);
+    let (_, res) = sse.message(WAIT).await.unwrap();
+    assert_eq!(res["id"], 9);
+    assert_eq!(res["result"]["content"][0]["text"], "hello Ada");
+    // A client without the capability gets -32021 instead of a request.
+    let res = client
+        .post(&server.url)
+        .header("content-type", "application/json")
+        .header("accept", "application/json, text/event-stream")
+        .body(
+            json!({ "jsonrpc": "2.0", "id": 0, "method": "initialize", "params": {
+            "protocolVersion": "2025-11-25", "capabilities": {}, "clientInfo": { "name": "x", "version": "1" } } })
+            .to_string(),
+        )
+        .send()
+        .await
+        .unwrap();
+    let bare = res.headers()["mcp-session-id"].to_str().unwrap().to_owned();
+    let call = json!({ "jsonrpc": "2.0", "id": 10, "method": "tools/call", "params": { "name": "ask" } });
+    let res: Value = post(&client, &server.url, Some(&bare), call).send().await.unwrap().json().await.unwrap();
+    assert_eq!(res["error"]["code"], -32021);
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn cancelled_requests_stop_without_a_response() {
+    let server = default_server().await;
+    let client = reqwest::Client::new();
+    let sid = open_session(&client, &server.url).await;
+    let call = json!({ "jsonrpc": "2.0", "id": 11, "method": "tools/call", "params": { "name": "ask" } });
+    let mut sse = Sse::new(post(&client, &server.url, Some(&sid), call).send().await.unwrap());
+    let (_, req) = sse.message(WAIT).await.unwrap();
+    assert_eq!(req["method"], "elicitation/create");
+    let cancel = json!({ "jsonrpc": "2.0", "method": "notifications/cancelled", "params": { "requestId": 11 } });
+    assert_eq!(post(&client, &server.url, Some(&sid), cancel).send().await.unwrap().status(), 202);
+    assert!(sse.message(WAIT).await.is_none(), "no response after cancellation");
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn unanswered_pings_close_the_push_stream() {
+    let sessions =
+        SessionConfig { ping_interval: Some(Duration::from_millis(100)), ping_failures: 2, ..SessionConfig::default() };
+    let server = start(sessions, Duration::from_secs(15)).await;
+    let client = reqwest::Client::new();
+    let sid = open_session(&client, &server.url).await;
+    let mut push = Sse::new(get(&client, &server.url, &sid).send().await.unwrap());
+    // Answer the first ping, ignore the rest.
+    let (_, ping) = push.message(WAIT).await.unwrap();
+    assert_eq!(ping["method"], "ping");
+    let pong = json!({ "jsonrpc": "2.0", "id": ping["id"], "result": {} });
+    post(&client, &server.url, Some(&sid), pong).send().await.unwrap();
+    let mut pings = 1;
+    while let Some((_, m)) = push.message(WAIT).await {
+        assert_eq!(m["method"], "ping");
+        pings += 1;
+    }
+    assert!(pings >= 3, "{pings}");
+    // The session itself lives on; a new stream may be opened.
+    let res = get(&client, &server.url, &sid).send().await.unwrap();
+    assert_eq!(res.status(), 200);
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn http_sse_transport_round_trip() {
+    let server = start(SessionConfig::default(), Duration::from_millis(100)).await;
+    let client = reqwest::Client::new();
+    let res = client.get(format!("{}/sse", server.base)).header("accept", "text/event-stream").send().await.unwrap();
+    assert_eq!(res.status(), 200);
+    let mut sse = Sse::new(res);
+    let endpoint = sse.next(WAIT).await.unwrap();
+    assert_eq!(endpoint.event.as_deref(), Some("endpoint"));
+    assert!(endpoint.data.starts_with("/message?sessionId="), "{}", endpoint.data);
+    let message_url = format!("{}{}", server.base, endpoint.data);
+    let send = |body: Value| {
+        client.post(&message_url).header("content-type", "application/json").body(body.to_string()).send()
+    };
+    let res = send(init_body("2024-11-05")).await.unwrap();
+    assert_eq!(res.status(), 202);
+    let (_, init) = sse.message(WAIT).await.unwrap();
+    assert_eq!(init["result"]["protocolVersion"], "2024-11-05");
+    assert_eq!(send(json!({ "jsonrpc": "2.0", "method": "notifications/initialized" })).await.unwrap().status(), 202);
+    send(json!({ "jsonrpc": "2.0", "id": 1, "method": "tools/list" })).await.unwrap();
+    let (_, list) = sse.message(WAIT).await.unwrap();
+    assert_eq!(list["id"], 1);
+    assert!(list["result"]["tools"].as_array().unwrap().iter().any(|t| t["name"] == "plain"));
+    // Server-initiated request and its answer over the same pair.
+    send(json!({ "jsonrpc": "2.0", "id": 2, "method": "tools/call", "params": { "name": "ask" } })).await.unwrap();
+    let (_, req) = sse.message(WAIT).await.unwrap();
+    assert_eq!(req["method"], "elicitation/create");
+    let answer =
+        json!({ "jsonrpc": "2.0", "id": req["id"], "result": { "action": "accept", "content": { "name": "Grace" } } });
+    assert_eq!(send(answer).await.unwrap().status(), 202);
+    let (_, res) = sse.message(WAIT).await.unwrap();
+    assert_eq!(res["result"]["content"][0]["text"], "hello Grace");
+    // Change notifications arrive as message events too; keep-alives flow.
+    send(json!({ "jsonrpc": "2.0", "id": 3, "method": "tools/call", "params": { "name": "change" } })).await.unwrap();
+    let mut methods = Vec::new();
+    for _ in 0..2 {
+        let (_, m) = sse.message(WAIT).await.unwrap();
+        methods.push(m.get("method").and_then(Value::as_str).unwrap_or("response").to_owned());
+    }
+    assert!(methods.contains(&"notifications/tools/list_changed".to_owned()), "{methods:?}");
+    tokio::time::sleep(Duration::from_millis(250)).await;
+    let _ = tokio::time::timeout(Duration::from_millis(150), sse.next(WAIT)).await;
+    assert!(sse.comments >= 1);
+    // Unknown session → 404; the session ends with its stream.
+    let res = client
+        .post(format!("{}/message?sessionId=nope", server.base))
+        .header("content-type", "application/json")
+        .body("{}")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 404);
+    drop(sse);
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert_eq!(send(json!({ "jsonrpc": "2.0", "id": 4, "method": "ping" })).await.unwrap().status(), 404);
+    server.stop().await;
+}

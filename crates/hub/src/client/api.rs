@@ -580,6 +580,9 @@ impl HubClient {
         }
         let segs: Vec<String> =
             path.trim_start_matches('/').split('/').filter(|s| !s.is_empty()).map(percent_decode).collect();
+        if segs.iter().any(|s| s == "." || s == "..") {
+            return Err(refuse());
+        }
         let refs: Vec<&str> = segs.iter().map(String::as_str).collect();
         Ok(self.url(Service::Hub, &refs))
     }
@@ -747,6 +750,9 @@ impl HubClient {
             )));
         }
         let segs: Vec<String> = path.trim_start_matches('/').split('/').map(percent_decode).collect();
+        if segs.iter().any(|s| s == "." || s == "..") {
+            return Err(HubError::invalid_input(format!("Invalid API path '{path}': dot segments are not allowed.")));
+        }
         let refs: Vec<&str> = segs.iter().map(String::as_str).collect();
         let mut url = self.url(service, &refs);
         if !query.is_empty() {
@@ -868,6 +874,12 @@ mod tests {
         assert_eq!(u.as_str(), "https://hub.example/prefix/datasets/o/n/resolve/refs%2Fpr%2F1/dir/a%20b.txt");
         assert!(c.doc_url("https://evil.example/docs/hub").is_err());
         assert!(c.doc_url("https://huggingface.co/blog/x").is_err());
+        assert!(c.doc_url("/docs/%2E%2E/api/whoami-v2").is_err());
+        assert!(c.raw_url(Service::Hub, "/api/%2e%2e/x", &[]).is_err());
+        assert_eq!(
+            c.raw_url(Service::Hub, "/api/models/a/b/revision/refs%2Fpr%2F1", &[("x", "1")]).unwrap().as_str(),
+            "https://hub.example/prefix/api/models/a/b/revision/refs%2Fpr%2F1?x=1"
+        );
         assert_eq!(
             c.doc_url("https://huggingface.co/docs/hub/index#x").unwrap().as_str(),
             "https://hub.example/prefix/docs/hub/index"

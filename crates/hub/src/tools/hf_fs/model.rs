@@ -337,6 +337,7 @@ pub fn cat_text(uri: &str, path: &str, content: &str, content_type: Option<&str>
         ("content_type", content_type.map(Value::from).unwrap_or(Value::Null)),
         ("bytes", (end - start).into()),
         ("truncated", truncated.into()),
+        ("_start", start.into()),
     ]);
     if truncated {
         r.insert("truncation_reason".into(), "max_bytes".into());

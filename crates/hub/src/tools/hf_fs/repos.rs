@@ -1,7 +1,6 @@
 //! Repositories: discovery roots, trending, owner namespaces, file trees, file contents
 //! and image attachments.
 
-use base64::Engine as _;
 use serde_json::{json, Map, Value};
 
 use super::grammar::is_repo_trending;
@@ -716,6 +715,7 @@ async fn cat(fs: &Fs<'_>, p: &Params, r: &Repo) -> FsResult {
     let real_end = offset + stop as u64;
     let truncated = real_end < size;
     r_out.insert("content".into(), content.into());
+    r_out.insert("_start".into(), (offset + start as u64).into());
     r_out.insert("bytes".into(), (stop - start).into());
     r_out.insert("truncated".into(), truncated.into());
     if truncated {
@@ -775,6 +775,5 @@ async fn attach(fs: &Fs<'_>, p: &Params, r: &Repo) -> FsResult {
         ("mime_type", mime.into()),
         ("bytes", got.into()),
     ]);
-    let _ = base64::engine::general_purpose::STANDARD; // encoded when the result is assembled
     Ok(Outcome { result: meta, image: Some((dl.bytes, mime)) })
 }

@@ -2,8 +2,13 @@
 //!
 //! [`client`] is the production Hub client (reqwest): Hub API, file downloads and the
 //! datasets-server API, with typed-but-tolerant models, retries, pagination and actionable
-//! errors. The MCP tools built on it (over `mcp-engine`) come later.
+//! errors. [`tools`] are the MCP tools built on it (over `mcp-engine`), served by the `hub`
+//! toolset in [`toolset`].
 
 pub mod client;
 
 pub use client::{HubClient, HubClientConfig, HubError, HubErrorKind, RepoKind, Token};
+pub mod tools;
+pub mod toolset;
+
+pub use toolset::HubProvider;

@@ -12,7 +12,8 @@ use mcp_engine::provider::{BoxFuture, Catalog, Provider};
 use mcp_engine::CacheHint;
 use serde_json::{json, Value};
 
-use crate::tools::upstream::{HubConfig, Upstream};
+use crate::client::{HubClient, HubClientConfig, HubError};
+use crate::tools::upstream::Upstream;
 use crate::tools::{hf_fs, repo_details, repo_search, whoami};
 
 /// How long clients may cache the tool list. Private: selection will become per-user.
@@ -39,15 +40,20 @@ pub struct HubProvider {
 }
 
 impl HubProvider {
-    pub fn new(config: HubConfig) -> Self {
-        let upstream = Arc::new(Upstream::new(config));
+    /// Build the provider and its one Hub client.
+    pub fn new(config: HubClientConfig) -> Result<Self, HubError> {
+        Ok(Self::with_client(HubClient::new(config)?))
+    }
+
+    pub fn with_client(client: HubClient) -> Self {
+        let upstream = Arc::new(Upstream::new(client));
         let catalog = Arc::new(build_catalog(&upstream));
         HubProvider { upstream, catalog }
     }
 
-    /// Configuration from `HF_ENDPOINT`, `HF_DATASETS_SERVER` and `HF_API_TIMEOUT`.
-    pub fn from_env() -> Self {
-        Self::new(HubConfig::from_env())
+    /// Configuration from `HF_ENDPOINT`, `HF_DATASETS_SERVER_ENDPOINT` and `HF_API_TIMEOUT`.
+    pub fn from_env() -> Result<Self, HubError> {
+        Ok(Self::with_client(HubClient::from_env()?))
     }
 
     pub fn upstream(&self) -> &Arc<Upstream> {

@@ -49,9 +49,9 @@ pub fn definition() -> Value {
         "name": NAME,
         "title": "Hub Repository Details",
         "description": "Get details for one or more Hugging Face repos (model, dataset, or space). Auto-detects type \
-unless specified. For datasets, use operations: overview, dataset_structure, dataset_preview. Use dataset_structure first \
-to discover configs, splits, sizes, and schema. Use dataset_preview only when config and split are known, unless the \
-dataset has a single config/split.",
+    unless specified. For datasets, use operations: overview, dataset_structure, dataset_preview. Use dataset_structure first \
+    to discover configs, splits, sizes, and schema. Use dataset_preview only when config and split are known, unless the \
+    dataset has a single config/split.",
         "inputSchema": {
             "type": "object",
             "properties": {
@@ -154,9 +154,7 @@ async fn run(upstream: &Upstream, token: Option<&str>, a: Args) -> ToolOutput {
         match OPERATIONS.iter().find(|o| **o == op.as_str()) {
             Some(o) if !operations.contains(o) => operations.push(o),
             Some(_) => {}
-            None => {
-                return invalid_args(format!("Unknown operation \"{op}\"; use one of {}.", OPERATIONS.join(", ")))
-            }
+            None => return invalid_args(format!("Unknown operation \"{op}\"; use one of {}.", OPERATIONS.join(", "))),
         }
     }
     if operations.is_empty() {
@@ -183,8 +181,9 @@ async fn run(upstream: &Upstream, token: Option<&str>, a: Args) -> ToolOutput {
         limit,
     };
     let ids: Vec<String> = a.repo_ids.iter().map(|s| s.trim().to_owned()).collect();
-    let sections: Vec<Section> =
-        stream::iter(ids.iter().map(|id| inspect(upstream, token, id, &req))).buffered(CONCURRENCY).collect().await;
+    let req = &req;
+    let futures: Vec<_> = ids.iter().map(|id| Box::pin(inspect(upstream, token, id.as_str(), req))).collect();
+    let sections: Vec<Section> = stream::iter(futures).buffered(CONCURRENCY).collect().await;
 
     let ok = sections.iter().filter(|s| s.ok).count();
     let mut text = String::new();
@@ -275,7 +274,9 @@ async fn auto_detect(upstream: &Upstream, token: Option<&str>, id: &str) -> Sect
     let mut parts = Vec::new();
     let mut matches = Vec::new();
     let mut failure: Option<UpstreamError> = None;
-    for (t, r, label) in [(RepoType::Model, m, "Model"), (RepoType::Dataset, d, "Dataset"), (RepoType::Space, s, "Space")] {
+    for (t, r, label) in
+        [(RepoType::Model, m, "Model"), (RepoType::Dataset, d, "Dataset"), (RepoType::Space, s, "Space")]
+    {
         match r {
             Ok((md, ov)) => {
                 let md = if t == RepoType::Dataset { format!("{md}\n\n{}", drill_down_hint()) } else { md };
@@ -310,15 +311,41 @@ async fn auto_detect(upstream: &Upstream, token: Option<&str>, id: &str) -> Sect
 fn expand_params(t: RepoType) -> Vec<(&'static str, String)> {
     let keys: &[&str] = match t {
         RepoType::Model => &[
-            "pipeline_tag", "private", "gated", "downloads", "likes", "lastModified", "author", "downloadsAllTime",
-            "library_name", "tags", "config", "transformersInfo", "safetensors", "cardData", "spaces",
-            "inferenceProviderMapping", "createdAt",
+            "pipeline_tag",
+            "private",
+            "gated",
+            "downloads",
+            "likes",
+            "lastModified",
+            "author",
+            "downloadsAllTime",
+            "library_name",
+            "tags",
+            "config",
+            "transformersInfo",
+            "safetensors",
+            "cardData",
+            "spaces",
+            "inferenceProviderMapping",
+            "createdAt",
         ],
         RepoType::Dataset => &[
-            "private", "downloads", "gated", "likes", "lastModified", "author", "downloadsAllTime", "tags",
-            "description", "cardData", "createdAt", "sha",
+            "private",
+            "downloads",
+            "gated",
+            "likes",
+            "lastModified",
+            "author",
+            "downloadsAllTime",
+            "tags",
+            "description",
+            "cardData",
+            "createdAt",
+            "sha",
         ],
-        RepoType::Space => &["sdk", "likes", "private", "lastModified", "author", "tags", "runtime", "subdomain", "sha"],
+        RepoType::Space => {
+            &["sdk", "likes", "private", "lastModified", "author", "tags", "runtime", "subdomain", "sha"]
+        }
     };
     keys.iter().map(|k| ("expand[]", (*k).to_owned())).collect()
 }
@@ -494,10 +521,9 @@ fn model_overview(v: &Value, requested: &str) -> (String, Value) {
 /// `inferenceProviderMapping` is an object keyed by provider on info, an array on lists.
 fn providers_of(v: Option<&Value>) -> Vec<(String, Option<String>)> {
     match v {
-        Some(Value::Object(m)) => m
-            .iter()
-            .map(|(k, x)| (k.clone(), x.get("status").and_then(Value::as_str).map(str::to_owned)))
-            .collect(),
+        Some(Value::Object(m)) => {
+            m.iter().map(|(k, x)| (k.clone(), x.get("status").and_then(Value::as_str).map(str::to_owned))).collect()
+        }
         Some(Value::Array(a)) => a
             .iter()
             .filter_map(|x| {
@@ -687,9 +713,7 @@ fn splits_of(v: &Value) -> Vec<(String, String)> {
         .get("splits")
         .and_then(Value::as_array)
         .map(|a| {
-            a.iter()
-                .filter_map(|x| Some((str_of(x, "config")?.to_owned(), str_of(x, "split")?.to_owned())))
-                .collect()
+            a.iter().filter_map(|x| Some((str_of(x, "config")?.to_owned(), str_of(x, "split")?.to_owned()))).collect()
         })
         .unwrap_or_default();
     s.sort();
@@ -718,18 +742,10 @@ async fn structure(upstream: &Upstream, token: Option<&str>, id: &str, req: &Req
         l.push(format!("> {w}"));
         l.push(String::new());
     }
-    let size_splits: Vec<Value> = size
-        .as_ref()
-        .and_then(|s| s.pointer("/size/splits"))
-        .and_then(Value::as_array)
-        .cloned()
-        .unwrap_or_default();
-    let configs: Vec<Value> = size
-        .as_ref()
-        .and_then(|s| s.pointer("/size/configs"))
-        .and_then(Value::as_array)
-        .cloned()
-        .unwrap_or_default();
+    let size_splits: Vec<Value> =
+        size.as_ref().and_then(|s| s.pointer("/size/splits")).and_then(Value::as_array).cloned().unwrap_or_default();
+    let configs: Vec<Value> =
+        size.as_ref().and_then(|s| s.pointer("/size/configs")).and_then(Value::as_array).cloned().unwrap_or_default();
     let partial = size.as_ref().and_then(|s| s.get("partial")).and_then(Value::as_bool).unwrap_or(false);
     let mut split_records = Vec::new();
     if !splits.is_empty() || !size_splits.is_empty() {
@@ -747,7 +763,8 @@ async fn structure(upstream: &Upstream, token: Option<&str>, id: &str, req: &Req
         for (c, s) in &rows {
             let e = size_splits.iter().find(|x| str_of(x, "config") == Some(c) && str_of(x, "split") == Some(s));
             let n = |k: &str| e.and_then(|e| num_of(e, k)).map(format_number).unwrap_or_else(|| "—".into());
-            let b = e.and_then(|e| num_of(e, "num_bytes_parquet_files")).map(format_bytes).unwrap_or_else(|| "—".into());
+            let b =
+                e.and_then(|e| num_of(e, "num_bytes_parquet_files")).map(format_bytes).unwrap_or_else(|| "—".into());
             l.push(format!(
                 "| {} | {} | {} | {} | {} | {b} |",
                 escape_md(c),
@@ -760,7 +777,9 @@ async fn structure(upstream: &Upstream, token: Option<&str>, id: &str, req: &Req
             rec.insert("config".into(), c.clone().into());
             rec.insert("split".into(), s.clone().into());
             if let Some(e) = e {
-                for k in ["num_rows", "estimated_num_rows", "num_columns", "num_bytes_parquet_files", "num_bytes_memory"] {
+                for k in
+                    ["num_rows", "estimated_num_rows", "num_columns", "num_bytes_parquet_files", "num_bytes_memory"]
+                {
                     if let Some(x) = e.get(k).filter(|x| !x.is_null()) {
                         rec.insert(k.into(), x.clone());
                     }
@@ -775,16 +794,14 @@ async fn structure(upstream: &Upstream, token: Option<&str>, id: &str, req: &Req
         }
         if partial {
             l.push(String::new());
-            l.push("> Size information is partial; estimated rows may be shown where exact counts are unavailable.".into());
+            l.push(
+                "> Size information is partial; estimated rows may be shown where exact counts are unavailable.".into(),
+            );
         }
         l.push(String::new());
     }
-    let files: Vec<Value> = parquet
-        .as_ref()
-        .and_then(|p| p.get("parquet_files"))
-        .and_then(Value::as_array)
-        .cloned()
-        .unwrap_or_default();
+    let files: Vec<Value> =
+        parquet.as_ref().and_then(|p| p.get("parquet_files")).and_then(Value::as_array).cloned().unwrap_or_default();
     if parquet.is_some() {
         l.push("### Parquet Exports".into());
         if files.is_empty() {
@@ -793,7 +810,8 @@ async fn structure(upstream: &Upstream, token: Option<&str>, id: &str, req: &Req
         } else {
             let mut groups: Vec<(String, String, usize, f64)> = Vec::new();
             for f in &files {
-                let (c, s) = (str_of(f, "config").unwrap_or("").to_owned(), str_of(f, "split").unwrap_or("").to_owned());
+                let (c, s) =
+                    (str_of(f, "config").unwrap_or("").to_owned(), str_of(f, "split").unwrap_or("").to_owned());
                 let size = num_of(f, "size").unwrap_or(0.0);
                 match groups.iter_mut().find(|g| g.0 == c && g.1 == s) {
                     Some(g) => {
@@ -943,7 +961,9 @@ async fn preview(upstream: &Upstream, token: Option<&str>, id: &str, req: &Reque
         Err(w) => {
             return (
                 format!("{head}- Dataset: `{id}`\n- Config: `{config}`\n- Split: `{split}`\n\n> {w}"),
-                Some(json!({ "config": config, "split": split, "offset": req.offset, "rows": [], "partial": false, "warnings": [w] })),
+                Some(
+                    json!({ "config": config, "split": split, "offset": req.offset, "rows": [], "partial": false, "warnings": [w] }),
+                ),
             )
         }
     };
@@ -985,7 +1005,8 @@ async fn preview(upstream: &Upstream, token: Option<&str>, id: &str, req: &Reque
         for r in &row_list {
             let idx = r.get("row_idx").and_then(Value::as_u64).unwrap_or(0);
             let row = r.get("row").cloned().unwrap_or(Value::Null);
-            let truncated_cells: Vec<Value> = r.get("truncated_cells").and_then(Value::as_array).cloned().unwrap_or_default();
+            let truncated_cells: Vec<Value> =
+                r.get("truncated_cells").and_then(Value::as_array).cloned().unwrap_or_default();
             dv_truncated |= !truncated_cells.is_empty();
             let cells: Vec<String> = visible
                 .iter()

@@ -51,6 +51,13 @@ impl RepoType {
             RepoType::Space => "spaces",
         }
     }
+    pub fn client_kind(self) -> crate::client::RepoKind {
+        match self {
+            RepoType::Model => crate::client::RepoKind::Model,
+            RepoType::Dataset => crate::client::RepoKind::Dataset,
+            RepoType::Space => crate::client::RepoKind::Space,
+        }
+    }
     /// `https://hf.co/<prefix><id>`.
     pub fn link(self, id: &str) -> String {
         match self {
@@ -82,7 +89,7 @@ pub fn definition() -> Value {
         "name": NAME,
         "title": "Repo Search",
         "description": "Search Hugging Face repositories with a shared query interface. You can target models, \
-datasets, spaces, or aggregate across multiple repo types in one call. Include links to repositories in your response.",
+    datasets, spaces, or aggregate across multiple repo types in one call. Include links to repositories in your response.",
         "inputSchema": {
             "type": "object",
             "properties": {
@@ -193,8 +200,7 @@ async fn run(upstream: &Upstream, token: Option<&str>, a: Args) -> ToolOutput {
     }
     let query = a.query.as_deref().map(str::trim).filter(|q| !q.is_empty());
     let author = a.author.as_deref().map(str::trim).filter(|q| !q.is_empty());
-    let filters: Vec<&str> =
-        a.filters.iter().flatten().map(|f| f.trim()).filter(|f| !f.is_empty()).collect();
+    let filters: Vec<&str> = a.filters.iter().flatten().map(|f| f.trim()).filter(|f| !f.is_empty()).collect();
     let mut params: Vec<(&str, String)> = Vec::new();
     if let Some(q) = query {
         params.push(("search", q.to_owned()));
@@ -276,7 +282,7 @@ fn render(
     let mut groups = Vec::new();
     // Room kept for the truncation note.
     let room = MAX_CHARS - 400;
-    let mut push = |text: &mut String, block: &str| -> bool {
+    let push = |text: &mut String, block: &str| -> bool {
         if text.len() + block.len() > room {
             false
         } else {

@@ -21,7 +21,7 @@ pub fn definition() -> Value {
         "name": NAME,
         "title": "Hugging Face User Info",
         "description": "Inspect the current Hugging Face authentication context, including the account, visible \
-organization memberships, and credential access details. Read-only and never returns credential values.",
+    organization memberships, and credential access details. Read-only and never returns credential values.",
         "inputSchema": { "type": "object", "properties": {}, "additionalProperties": false },
         "outputSchema": output_schema(),
         "annotations": {
@@ -181,7 +181,9 @@ fn map_org(org: &Value) -> Option<Value> {
     if let Some(groups) = org.get("resourceGroups").and_then(Value::as_array) {
         let groups: Vec<Value> = groups
             .iter()
-            .filter_map(|g| Some(json!({ "id": str_of(g, "id")?, "name": str_of(g, "name")?, "role": str_of(g, "role")? })))
+            .filter_map(|g| {
+                Some(json!({ "id": str_of(g, "id")?, "name": str_of(g, "name")?, "role": str_of(g, "role")? }))
+            })
             .collect();
         if !groups.is_empty() {
             o.insert("resource_groups".into(), Value::Array(groups));
@@ -228,9 +230,7 @@ fn credential(body: &Value, kind: &str) -> Value {
                 es.iter()
                     .filter_map(|e| match e {
                         Value::String(s) if !s.is_empty() => Some(json!({ "name": s })),
-                        Value::Object(_) => {
-                            Some(json!({ "type": str_of(e, "type")?, "name": str_of(e, "name")? }))
-                        }
+                        Value::Object(_) => Some(json!({ "type": str_of(e, "type")?, "name": str_of(e, "name")? })),
                         _ => None,
                     })
                     .collect()
@@ -322,7 +322,9 @@ pub fn markdown(out: &Value) -> String {
             }
             if c["role"] != "fine_grained" {
                 l.push(String::new());
-                l.push("The Hub reports this token's role but no expanded permission list for read/write tokens.".into());
+                l.push(
+                    "The Hub reports this token's role but no expanded permission list for read/write tokens.".into(),
+                );
             } else if let Some(p) = c.get("permissions") {
                 if let Some(b) = p["can_read_gated_repos"].as_bool() {
                     l.push(format!("- **Can read accessible gated repositories:** {}", if b { "yes" } else { "no" }));

@@ -57,7 +57,13 @@ fn summary_entry(c: &Value, prefix_owner: bool) -> Option<Value> {
         "path": if prefix_owner { format!("{owner}/{name}") } else { name.to_owned() },
         "uri": coll_uri(owner, name),
     });
-    for (from, to) in [("title", "title"), ("description", "description"), ("private", "private"), ("upvotes", "upvotes"), ("lastUpdated", "updated_at")] {
+    for (from, to) in [
+        ("title", "title"),
+        ("description", "description"),
+        ("private", "private"),
+        ("upvotes", "upvotes"),
+        ("lastUpdated", "updated_at"),
+    ] {
         if let Some(x) = c.get(from).filter(|x| !x.is_null()) {
             e[to] = x.clone();
         }
@@ -100,7 +106,13 @@ fn item_entries(c: &Value, items_uri: &str) -> Vec<Value> {
             if let Some(n) = item.get("note").and_then(|n| n.get("text")).and_then(Value::as_str) {
                 e["description"] = n.into();
             }
-            for (from, to) in [("upvotes", "upvotes"), ("likes", "likes"), ("downloads", "downloads"), ("lastModified", "updated_at"), ("private", "private")] {
+            for (from, to) in [
+                ("upvotes", "upvotes"),
+                ("likes", "likes"),
+                ("downloads", "downloads"),
+                ("lastModified", "updated_at"),
+                ("private", "private"),
+            ] {
                 if let Some(x) = item.get(from).filter(|x| !x.is_null()) {
                     e[to] = x.clone();
                 }
@@ -110,7 +122,13 @@ fn item_entries(c: &Value, items_uri: &str) -> Vec<Value> {
         .collect()
 }
 
-async fn list(fs: &Fs<'_>, owner: Option<&str>, query: Option<&str>, sort: &str, limit: usize) -> Result<(Vec<Value>, bool), UpstreamError> {
+async fn list(
+    fs: &Fs<'_>,
+    owner: Option<&str>,
+    query: Option<&str>,
+    sort: &str,
+    limit: usize,
+) -> Result<(Vec<Value>, bool), UpstreamError> {
     let mut q: Vec<(&str, String)> = vec![("limit", limit.min(100).to_string()), ("sort", sort.to_owned())];
     if let Some(o) = owner {
         q.push(("owner", o.to_owned()));
@@ -157,7 +175,9 @@ pub async fn run(fs: &Fs<'_>, p: &Params) -> FsResult {
     let sort = match p.sort.as_deref() {
         None => None,
         Some(s @ ("trending" | "upvotes" | "lastModified")) => Some(s),
-        Some(s) => return Err(FsError::invalid(format!("collections sort by trending, upvotes or lastModified, not {s}"))),
+        Some(s) => {
+            return Err(FsError::invalid(format!("collections sort by trending, upvotes or lastModified, not {s}")))
+        }
     };
     match parse(&p.uri)? {
         CUri::Root => match p.op {

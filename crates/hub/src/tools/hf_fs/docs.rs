@@ -50,7 +50,7 @@ fn docs_uri(product: &str, path: &str) -> String {
 async fn manifest(fs: &Fs<'_>, product: &str) -> Result<Option<Vec<(String, String)>>, FsError> {
     let text = fs
         .up
-        .get_text(fs.token, &format!("/docs/{}/llms.txt", enc(product)), "text/plain")
+        .doc_text(&format!("/docs/{}/llms.txt", enc(product)), 4_000_000)
         .await
         .map_err(|e| FsError::upstream(&e, &format!("the {product} documentation manifest")))?;
     let Some((text, ct)) = text else { return Ok(None) };
@@ -116,7 +116,10 @@ pub async fn run(fs: &Fs<'_>, p: &Params) -> FsResult {
         return Err(FsError::invalid("sort is not supported for documentation"));
     }
     if d.anchor.is_some() && p.op != Op::Cat {
-        return Err(FsError::invalid(format!("section anchors apply only to documentation file reads, not {}", p.op.as_str())));
+        return Err(FsError::invalid(format!(
+            "section anchors apply only to documentation file reads, not {}",
+            p.op.as_str()
+        )));
     }
     match p.op {
         Op::Search => search(fs, p, &d).await,
@@ -135,8 +138,13 @@ pub async fn run(fs: &Fs<'_>, p: &Params) -> FsResult {
                 if p.op == Op::Stat && !d.path.is_empty() {
                     // No manifest: check the page itself.
                     let page = fetch_page(fs, product, &d.path).await?;
-                    return Ok(stat_result(&p.uri, page.is_some(), if page.is_some() { "file" } else { "missing" }, &d.path,
-                        vec![("content_type", if page.is_some() { "text/markdown".into() } else { Value::Null })]));
+                    return Ok(stat_result(
+                        &p.uri,
+                        page.is_some(),
+                        if page.is_some() { "file" } else { "missing" },
+                        &d.path,
+                        vec![("content_type", if page.is_some() { "text/markdown".into() } else { Value::Null })],
+                    ));
                 }
                 return Err(FsError::not_found(format!(
                     "no llms.txt manifest is available for documentation product '{product}'; use search hf://docs/{product} QUERY, then cat a returned URI"
@@ -160,15 +168,25 @@ pub async fn run(fs: &Fs<'_>, p: &Params) -> FsResult {
                     }
                     Err(FsError::not_a_directory(format!("{} is a document; use cat", p.uri)))
                 }
-                _ if !is_dir => Err(FsError::not_found(format!("{} is not in the current llms.txt manifest of '{product}'", d.path))),
+                _ if !is_dir => Err(FsError::not_found(format!(
+                    "{} is not in the current llms.txt manifest of '{product}'",
+                    d.path
+                ))),
                 _ => {
                     let all = manifest_entries(product, &pages, &d.path, p.recursive || p.op == Op::Find);
                     let filtered: Vec<Value> = all
                         .into_iter()
-                        .filter(|e| if p.op == Op::Find { find_matches(p, e, &d.path) } else { ls_matches(p, e, &d.path) })
+                        .filter(
+                            |e| if p.op == Op::Find { find_matches(p, e, &d.path) } else { ls_matches(p, e, &d.path) },
+                        )
                         .collect();
                     let (entries, truncated) = page(p, filtered, DEFAULT_LS_LIMIT);
-                    Ok(entries_result(&p.uri, p.op, entries, truncated.then(|| ("entry_limit", Some(ENTRY_LIMIT_MESSAGE.to_owned())))))
+                    Ok(entries_result(
+                        &p.uri,
+                        p.op,
+                        entries,
+                        truncated.then(|| ("entry_limit", Some(ENTRY_LIMIT_MESSAGE.to_owned()))),
+                    ))
                 }
             }
         }
@@ -196,7 +214,9 @@ async fn products(fs: &Fs<'_>, p: &Params) -> FsResult {
             }
             Some(e)
         })
-        .filter(|e| p.type_matches(e) && p.glob.as_deref().is_none_or(|g| glob_match(g, e["path"].as_str().unwrap_or(""))))
+        .filter(|e| {
+            p.type_matches(e) && p.glob.as_deref().is_none_or(|g| glob_match(g, e["path"].as_str().unwrap_or("")))
+        })
         .collect();
     let (entries, truncated) = page(p, entries, DEFAULT_LS_LIMIT);
     Ok(entries_result("hf://docs", Op::Ls, entries, truncated.then_some(("entry_limit", None))))
@@ -206,7 +226,7 @@ async fn fetch_page(fs: &Fs<'_>, product: &str, path: &str) -> Result<Option<Str
     let path = if path.ends_with(".md") { path.to_owned() } else { format!("{path}.md") };
     let res = fs
         .up
-        .get_text(fs.token, &format!("/docs/{}/{}", enc(product), enc_path(&path)), "text/markdown, text/plain")
+        .doc_text(&format!("/docs/{}/{}", enc(product), enc_path(&path)), 2_000_000)
         .await
         .map_err(|e| FsError::upstream(&e, &format!("documentation page {product}/{path}")))?;
     Ok(res.and_then(|(text, ct)| {
@@ -262,7 +282,8 @@ fn section(md: &str, anchor: &str) -> Option<(String, String)> {
             let level = t.chars().take_while(|c| *c == '#').count();
             let text = t[level..].trim().trim_end_matches('#').trim();
             if level <= 6 && !text.is_empty() {
-                let marker = text.find("[[").and_then(|i| text[i + 2..].find("]]").map(|j| text[i + 2..i + 2 + j].to_owned()));
+                let marker =
+                    text.find("[[").and_then(|i| text[i + 2..].find("]]").map(|j| text[i + 2..i + 2 + j].to_owned()));
                 headings.push((offset, level, text.to_owned(), marker));
             }
         }
@@ -310,7 +331,11 @@ async fn search(fs: &Fs<'_>, p: &Params, d: &DocsUri) -> FsResult {
                     .find_map(|k| h.get(*k).and_then(Value::as_str))
                     .unwrap_or("Documentation");
                 if let Some(url) = h.get("source_page_url").and_then(Value::as_str) {
-                    hits.push((url.to_owned(), title.to_owned(), h.get("text").and_then(Value::as_str).unwrap_or("").to_owned()));
+                    hits.push((
+                        url.to_owned(),
+                        title.to_owned(),
+                        h.get("text").and_then(Value::as_str).unwrap_or("").to_owned(),
+                    ));
                 }
             }
         }
@@ -329,7 +354,11 @@ async fn search(fs: &Fs<'_>, p: &Params, d: &DocsUri) -> FsResult {
                         .find_map(|k| h.get(*k).and_then(Value::as_str))
                         .unwrap_or("Documentation");
                     if let Some(url) = h.get("url").and_then(Value::as_str) {
-                        hits.push((url.to_owned(), title.to_owned(), h.get("content").and_then(Value::as_str).unwrap_or("").to_owned()));
+                        hits.push((
+                            url.to_owned(),
+                            title.to_owned(),
+                            h.get("content").and_then(Value::as_str).unwrap_or("").to_owned(),
+                        ));
                     }
                 }
             }
@@ -354,7 +383,8 @@ async fn search(fs: &Fs<'_>, p: &Params, d: &DocsUri) -> FsResult {
             continue;
         }
         let path = if path.ends_with(".md") { path.to_owned() } else { format!("{}.md", path.trim_end_matches('/')) };
-        if !d.path.is_empty() && !(path == d.path || path.starts_with(&format!("{}/", d.path.trim_end_matches(".md")))) {
+        if !d.path.is_empty() && !(path == d.path || path.starts_with(&format!("{}/", d.path.trim_end_matches(".md"))))
+        {
             continue;
         }
         let key = format!("{product}/{path}");
@@ -371,7 +401,7 @@ async fn search(fs: &Fs<'_>, p: &Params, d: &DocsUri) -> FsResult {
             "type": "file", "name": basename(&path),
             "path": if d.product.is_some() { path.clone() } else { format!("{product}/{path}") },
             "uri": uri, "title": title, "library": product, "content_type": "text/markdown",
-            "url": if url.starts_with("http") { url.clone() } else { format!("{}{url}", fs.up.config().endpoint) },
+            "url": if url.starts_with("http") { url.clone() } else { format!("{}{url}", fs.up.endpoint()) },
         });
         let clean: String = text.split_whitespace().collect::<Vec<_>>().join(" ");
         if !clean.is_empty() {

@@ -2,7 +2,9 @@
 //! and validation as the hosted server, and `https://huggingface.co/...` URLs accepted
 //! as `hf://` URIs.
 
-use super::model::{FsError, Op, Params, ATTACH_MAX_BYTES, ENTRY_TYPES, MAX_CAT_BYTES, MAX_LS_LIMIT, MAX_SEARCH_LIMIT, SORTS};
+use super::model::{
+    FsError, Op, Params, ATTACH_MAX_BYTES, ENTRY_TYPES, MAX_CAT_BYTES, MAX_LS_LIMIT, MAX_SEARCH_LIMIT, SORTS,
+};
 
 #[derive(Clone, Copy, PartialEq)]
 enum Kind {
@@ -229,7 +231,9 @@ fn valid_search_uri(uri: &str) -> bool {
 }
 
 fn validate(p: &Params) -> Result<(), FsError> {
-    if p.op == Op::Search && p.query.as_deref().is_none_or(|q| q.trim().is_empty()) && !search_allows_empty_query(&p.uri)
+    if p.op == Op::Search
+        && p.query.as_deref().is_none_or(|q| q.trim().is_empty())
+        && !search_allows_empty_query(&p.uri)
     {
         return Err(FsError::invalid("search requires a positional query or --query"));
     }
@@ -389,7 +393,10 @@ mod tests {
 
     #[test]
     fn rejects_out_of_range() {
-        assert_eq!(parse("ls", &a(&["hf://models/o/r", "--limit", "10001"])).unwrap_err().code, "HF_FS_INVALID_ARGUMENT");
+        assert_eq!(
+            parse("ls", &a(&["hf://models/o/r", "--limit", "10001"])).unwrap_err().code,
+            "HF_FS_INVALID_ARGUMENT"
+        );
         assert!(parse("search", &a(&["hf://models", "--limit", "1001"])).is_err());
         assert!(parse("cat", &a(&["hf://models/o/r/x", "--max-bytes", "80001"])).is_err());
         assert!(parse("attach", &a(&["hf://models/o/r/x.png", "--max-bytes", "9000000"])).is_err());

@@ -20,7 +20,9 @@ use serde::Deserialize;
 use serde_json::{json, Map, Value};
 
 use self::model::*;
-use super::common::{budget_chars, escape_md, format_bytes, inline_code, invalid_args, parse_args, scrub, token_of, TOKEN_BUDGET};
+use super::common::{
+    budget_chars, escape_md, format_bytes, inline_code, invalid_args, parse_args, scrub, token_of, TOKEN_BUDGET,
+};
 use super::upstream::Upstream;
 
 pub const NAME: &str = "hf_fs";
@@ -248,8 +250,21 @@ pub async fn run_one(fs: &Fs<'_>, p: &Params) -> FsResult {
     }
     if uri == "hf://README.md" {
         return match p.op {
-            Op::Cat => Ok(cat_text("hf://README.md", "README.md", README, Some("text/markdown"), p.offset.unwrap_or(0), p.cat_max_bytes())),
-            Op::Stat => Ok(stat_result(uri, true, "file", "README.md", vec![("content_type", "text/markdown".into()), ("size", README.len().into())])),
+            Op::Cat => Ok(cat_text(
+                "hf://README.md",
+                "README.md",
+                README,
+                Some("text/markdown"),
+                p.offset.unwrap_or(0),
+                p.cat_max_bytes(),
+            )),
+            Op::Stat => Ok(stat_result(
+                uri,
+                true,
+                "file",
+                "README.md",
+                vec![("content_type", "text/markdown".into()), ("size", README.len().into())],
+            )),
             Op::Attach => Err(FsError::image_only("Refusing to attach known text file: README.md. Use cat.")),
             _ => Err(FsError::not_a_directory("hf://README.md is a file; use cat")),
         };
@@ -301,7 +316,10 @@ fn shrink(result: &mut Map<String, Value>, room: usize) -> bool {
     if let Some(Value::String(content)) = result.get("content").cloned() {
         if content.len() > over {
             let keep = super::common::cut(&content, content.len() - over).to_owned();
-            let start = result.get("next_offset").and_then(Value::as_u64).zip(result.get("bytes").and_then(Value::as_u64))
+            let start = result
+                .get("next_offset")
+                .and_then(Value::as_u64)
+                .zip(result.get("bytes").and_then(Value::as_u64))
                 .map(|(next, bytes)| next - bytes);
             let start = start.or_else(|| result.get("_start").and_then(Value::as_u64)).unwrap_or(0);
             result.insert("bytes".into(), keep.len().into());
@@ -309,10 +327,14 @@ fn shrink(result: &mut Map<String, Value>, room: usize) -> bool {
             result.insert("content".into(), keep.into());
             result.insert("truncated".into(), true.into());
             result.insert("truncation_reason".into(), "output_budget".into());
-            result.insert("truncation_message".into(), format!(
-                "Content cut to fit the ~{TOKEN_BUDGET}-token output budget. Continue with cat --offset {}.",
-                result["next_offset"]
-            ).into());
+            result.insert(
+                "truncation_message".into(),
+                format!(
+                    "Content cut to fit the ~{TOKEN_BUDGET}-token output budget. Continue with cat --offset {}.",
+                    result["next_offset"]
+                )
+                .into(),
+            );
             return true;
         }
     }
@@ -455,7 +477,10 @@ fn render(r: &Map<String, Value>) -> String {
             if r.get("truncated").and_then(Value::as_bool) == Some(true) {
                 l.push(String::new());
                 l.push(r.get("truncation_message").and_then(Value::as_str).map(str::to_owned).unwrap_or_else(|| {
-                    format!("Result truncated ({}). Use --limit or a narrower scope to see more.", s("truncation_reason"))
+                    format!(
+                        "Result truncated ({}). Use --limit or a narrower scope to see more.",
+                        s("truncation_reason")
+                    )
                 }));
             }
         }
@@ -476,7 +501,10 @@ fn render(r: &Map<String, Value>) -> String {
             if r.get("truncated").and_then(Value::as_bool) == Some(true) {
                 l.push(String::new());
                 l.push(r.get("truncation_message").and_then(Value::as_str).map(str::to_owned).unwrap_or_else(|| {
-                    format!("Content truncated. Resume with --offset {}.", r.get("next_offset").and_then(Value::as_u64).unwrap_or(0))
+                    format!(
+                        "Content truncated. Resume with --offset {}.",
+                        r.get("next_offset").and_then(Value::as_u64).unwrap_or(0)
+                    )
                 }));
             }
         }
@@ -493,7 +521,10 @@ fn render(r: &Map<String, Value>) -> String {
             l.push("# hf_fs stat".into());
             l.push(String::new());
             l.push(format!("- URI: {}", inline_code(s("uri"))));
-            l.push(format!("- Exists: {}", if r.get("exists").and_then(Value::as_bool) == Some(true) { "yes" } else { "no" }));
+            l.push(format!(
+                "- Exists: {}",
+                if r.get("exists").and_then(Value::as_bool) == Some(true) { "yes" } else { "no" }
+            ));
             l.push(format!("- Type: {}", inline_code(s("type"))));
             l.push(format!("- Path: {}", inline_code(s("path"))));
             if let Some(n) = r.get("namespace").and_then(Value::as_str) {
@@ -508,7 +539,15 @@ fn render(r: &Map<String, Value>) -> String {
             if let Some(g) = r.get("gated").and_then(Value::as_str) {
                 l.push(format!("- Gated: {g} (files need accepted access conditions)"));
             }
-            for (k, label) in [("target_uri", "Target"), ("content_type", "Content-Type"), ("published_at", "Published"), ("daily_papers_date", "Daily Papers date"), ("daily_papers_uri", "Daily Papers cohort"), ("url", "Web"), ("arxiv_url", "arXiv")] {
+            for (k, label) in [
+                ("target_uri", "Target"),
+                ("content_type", "Content-Type"),
+                ("published_at", "Published"),
+                ("daily_papers_date", "Daily Papers date"),
+                ("daily_papers_uri", "Daily Papers cohort"),
+                ("url", "Web"),
+                ("arxiv_url", "arXiv"),
+            ] {
                 if let Some(v) = r.get(k).and_then(Value::as_str) {
                     l.push(format!("- {label}: {v}"));
                 }
@@ -563,7 +602,13 @@ fn details(e: &Value) -> String {
     if let Some(v) = s("description") {
         d.push(super::common::ellipsize(&v.split_whitespace().collect::<Vec<_>>().join(" "), 240));
     }
-    for (k, label) in [("updated_at", "updated"), ("published_at", "published"), ("daily_papers_date", "daily papers"), ("url", "web"), ("content_type", "content type")] {
+    for (k, label) in [
+        ("updated_at", "updated"),
+        ("published_at", "published"),
+        ("daily_papers_date", "daily papers"),
+        ("url", "web"),
+        ("content_type", "content type"),
+    ] {
         if let Some(v) = s(k) {
             d.push(format!("{label}={v}"));
         }

@@ -194,8 +194,12 @@ impl FsError {
     }
     pub fn text_only(message: impl Into<String>, image: bool) -> Self {
         if image {
-            FsError::new("HF_FS_TEXT_ONLY", message, "Use attach to return this image to the model, or stat for metadata.")
-                .suggest("attach")
+            FsError::new(
+                "HF_FS_TEXT_ONLY",
+                message,
+                "Use attach to return this image to the model, or stat for metadata.",
+            )
+            .suggest("attach")
         } else {
             FsError::new(
                 "HF_FS_TEXT_ONLY",
@@ -206,7 +210,8 @@ impl FsError {
         }
     }
     pub fn image_only(message: impl Into<String>) -> Self {
-        FsError::new("HF_FS_IMAGE_ONLY", message, "Use cat to read this text file, or stat for metadata.").suggest("cat")
+        FsError::new("HF_FS_IMAGE_ONLY", message, "Use cat to read this text file, or stat for metadata.")
+            .suggest("cat")
     }
     pub fn unsupported_media(message: impl Into<String>) -> Self {
         FsError::new(

@@ -30,9 +30,14 @@ enum PaperUri {
 }
 
 fn normalize_id(s: &str) -> Result<String, FsError> {
-    let invalid = || FsError::invalid("invalid arXiv paper id; expected an id such as 2502.16161 in hf://papers/2502.16161");
+    let invalid =
+        || FsError::invalid("invalid arXiv paper id; expected an id such as 2502.16161 in hf://papers/2502.16161");
     let (a, b) = s.split_once('.').ok_or_else(invalid)?;
-    if a.len() != 4 || !a.bytes().all(|c| c.is_ascii_digit()) || !(3..=5).contains(&b.len()) || !b.bytes().all(|c| c.is_ascii_digit()) {
+    if a.len() != 4
+        || !a.bytes().all(|c| c.is_ascii_digit())
+        || !(3..=5).contains(&b.len())
+        || !b.bytes().all(|c| c.is_ascii_digit())
+    {
         return Err(invalid());
     }
     Ok(format!("{a}.{}", if b.len() == 3 { format!("{b:0>5}") } else { b.to_owned() }))
@@ -92,7 +97,9 @@ fn parse(uri: &str) -> Result<PaperUri, FsError> {
         }
         [id, ..] => {
             normalize_id(id)?;
-            Err(FsError::not_found("no such file or directory; a paper contains metadata.json, paper.md, models, datasets and spaces"))
+            Err(FsError::not_found(
+                "no such file or directory; a paper contains metadata.json, paper.md, models, datasets and spaces",
+            ))
         }
         [] => Ok(PaperUri::Root),
     }
@@ -162,9 +169,9 @@ fn filter(p: &Params, entries: Vec<Value>) -> Vec<Value> {
 }
 
 async fn daily(fs: &Fs<'_>, q: &[(&str, String)]) -> Result<(Vec<Value>, bool), UpstreamError> {
-    let url = fs.up.url(Service::Hub, "/api/daily_papers", q);
-    let (v, next) = fs.up.json_at(fs.token, &url).await?;
-    Ok((v.as_array().cloned().unwrap_or_default(), next.is_some()))
+    let max = q.iter().find(|(k, _)| *k == "limit").and_then(|(_, v)| v.parse().ok()).unwrap_or(DAILY_LIMIT);
+    let l = fs.up.list(fs.token, Service::Hub, "/api/daily_papers", q, max).await?;
+    Ok((l.items, l.more))
 }
 
 fn today() -> String {
@@ -191,19 +198,36 @@ pub async fn run(fs: &Fs<'_>, p: &Params) -> FsResult {
     match parsed {
         PaperUri::Root => root(fs, p).await,
         PaperUri::Readme => match p.op {
-            Op::Cat => Ok(cat_text(&p.uri, "README.md", README, Some("text/markdown"), p.offset.unwrap_or(0), p.cat_max_bytes())),
-            Op::Stat => Ok(stat_result(&p.uri, true, "file", "README.md", vec![("content_type", "text/markdown".into()), ("size", README.len().into())])),
+            Op::Cat => Ok(cat_text(
+                &p.uri,
+                "README.md",
+                README,
+                Some("text/markdown"),
+                p.offset.unwrap_or(0),
+                p.cat_max_bytes(),
+            )),
+            Op::Stat => Ok(stat_result(
+                &p.uri,
+                true,
+                "file",
+                "README.md",
+                vec![("content_type", "text/markdown".into()), ("size", README.len().into())],
+            )),
             _ => Err(FsError::not_a_directory("hf://papers/README.md is a file; use cat")),
         },
         PaperUri::Trending => match p.op {
             Op::Ls | Op::Find => trending(fs, p).await,
             Op::Stat => Ok(stat_result(&p.uri, true, "dir", "trending", vec![])),
             Op::Cat => Err(FsError::not_a_file("hf://papers/trending is a directory; use ls")),
-            _ => Err(FsError::unsupported("paper search is supported only on hf://papers; use search hf://papers QUERY")),
+            _ => {
+                Err(FsError::unsupported("paper search is supported only on hf://papers; use search hf://papers QUERY"))
+            }
         },
-        PaperUri::DailyRoot | PaperUri::DailyLatest | PaperUri::DailyYear(_) | PaperUri::DailyMonth(..) | PaperUri::DailyDay(_) => {
-            daily_index(fs, p, parsed).await
-        }
+        PaperUri::DailyRoot
+        | PaperUri::DailyLatest
+        | PaperUri::DailyYear(_)
+        | PaperUri::DailyMonth(..)
+        | PaperUri::DailyDay(_) => daily_index(fs, p, parsed).await,
         PaperUri::Paper(id) => paper_dir(fs, p, &id).await,
         PaperUri::File(id, name) => paper_file(fs, p, &id, name).await,
         PaperUri::Linked(id, kind, rest) => linked(fs, p, &id, kind, &rest).await,
@@ -214,8 +238,12 @@ async fn root(fs: &Fs<'_>, p: &Params) -> FsResult {
     match p.op {
         Op::Stat => return Ok(stat_result("hf://papers", true, "dir", "papers", vec![])),
         Op::Search => return search(fs, p).await,
-        Op::Cat => return Err(FsError::not_a_file("hf://papers is a directory; cat hf://papers/README.md for guidance")),
-        Op::Find => return Err(FsError::unsupported("find is not supported on hf://papers; use search hf://papers with query")),
+        Op::Cat => {
+            return Err(FsError::not_a_file("hf://papers is a directory; cat hf://papers/README.md for guidance"))
+        }
+        Op::Find => {
+            return Err(FsError::unsupported("find is not supported on hf://papers; use search hf://papers with query"))
+        }
         _ => {}
     }
     if p.sort.is_some() {
@@ -230,8 +258,16 @@ async fn root(fs: &Fs<'_>, p: &Params) -> FsResult {
         json!({ "type": "file", "name": "README.md", "path": "README.md", "uri": "hf://papers/README.md",
                 "title": "How to use Hugging Face Papers", "content_type": "text/markdown",
                 "description": "Search globally or inspect a paper directly as hf://papers/ARXIV_ID, for example hf://papers/2502.16161/paper.md." }),
-        { let mut d = dir("daily", "hf://papers/daily".into()); d["description"] = "Browse Daily Papers batches from 2023-05-04, including daily/latest.".into(); d },
-        { let mut d = dir("trending", "hf://papers/trending".into()); d["description"] = "Current Hugging Face global trending ranking.".into(); d },
+        {
+            let mut d = dir("daily", "hf://papers/daily".into());
+            d["description"] = "Browse Daily Papers batches from 2023-05-04, including daily/latest.".into();
+            d
+        },
+        {
+            let mut d = dir("trending", "hf://papers/trending".into());
+            d["description"] = "Current Hugging Face global trending ranking.".into();
+            d
+        },
     ];
     let sample = p.limit.unwrap_or(ROOT_SAMPLE).min(DAILY_LIMIT);
     let q = [("p", "0".to_owned()), ("limit", sample.to_string()), ("sort", "publishedAt".to_owned())];
@@ -245,10 +281,15 @@ async fn root(fs: &Fs<'_>, p: &Params) -> FsResult {
         "hf://papers",
         Op::Ls,
         entries,
-        includes_papers.then(|| ("provider_limit", Some(format!(
+        includes_papers.then(|| {
+            (
+                "provider_limit",
+                Some(format!(
             "Showing {count} recent papers. The complete paper namespace is not enumerable; use search hf://papers to \
              discover papers by topic or inspect hf://papers/ARXIV_ID directly."
-        )))),
+        )),
+            )
+        }),
     ))
 }
 
@@ -274,7 +315,13 @@ async fn search(fs: &Fs<'_>, p: &Params) -> FsResult {
         "hf://papers",
         Op::Search,
         entries,
-        if more { Some(("limit", None)) } else if provider { Some(("provider_limit", None)) } else { None },
+        if more {
+            Some(("limit", None))
+        } else if provider {
+            Some(("provider_limit", None))
+        } else {
+            None
+        },
     ))
 }
 
@@ -285,7 +332,8 @@ async fn trending(fs: &Fs<'_>, p: &Params) -> FsResult {
     let limit = p.limit.unwrap_or(DEFAULT_TRENDING_LIMIT).min(DAILY_LIMIT);
     let q = [("p", "0".to_owned()), ("limit", limit.to_string()), ("sort", "trending".to_owned())];
     let (items, more) = daily(fs, &q).await.map_err(|e| FsError::upstream(&e, "the trending papers"))?;
-    let entries: Vec<Value> = filter(p, items.iter().filter_map(paper_entry).collect()).into_iter().take(limit).collect();
+    let entries: Vec<Value> =
+        filter(p, items.iter().filter_map(paper_entry).collect()).into_iter().take(limit).collect();
     let n = entries.len();
     let mut out = entries_result(
         &p.uri,
@@ -307,20 +355,29 @@ async fn daily_index(fs: &Fs<'_>, p: &Params, parsed: PaperUri) -> FsResult {
     let (this_year, this_month): (u32, u32) = (ty.parse().unwrap_or(2026), mm.parse().unwrap_or(1));
     let first_year: u32 = FIRST_DAILY[..4].parse().expect("year");
     if p.op == Op::Search {
-        return Err(FsError::unsupported("paper search is supported only on hf://papers; use search hf://papers QUERY"));
+        return Err(FsError::unsupported(
+            "paper search is supported only on hf://papers; use search hf://papers QUERY",
+        ));
     }
     if p.op == Op::Cat {
         return Err(FsError::not_a_file(format!("{} is a directory; use ls", p.uri)));
     }
     if p.sort.is_some() {
-        return Err(FsError::invalid("dated Daily Papers listings use upstream batch upvote order and do not accept sort"));
+        return Err(FsError::invalid(
+            "dated Daily Papers listings use upstream batch upvote order and do not accept sort",
+        ));
     }
     let batch_date = match &parsed {
         PaperUri::DailyDay(d) => Some(d.clone()),
         PaperUri::DailyLatest => {
             let q = [("p", "0".to_owned()), ("limit", "1".to_owned()), ("sort", "publishedAt".to_owned())];
             let (items, _) = daily(fs, &q).await.map_err(|e| FsError::upstream(&e, "the latest Daily Papers"))?;
-            let d = items.first().and_then(|i| i.get("publishedAt")).and_then(Value::as_str).and_then(|d| d.get(..10)).map(str::to_owned);
+            let d = items
+                .first()
+                .and_then(|i| i.get("publishedAt"))
+                .and_then(Value::as_str)
+                .and_then(|d| d.get(..10))
+                .map(str::to_owned);
             Some(d.unwrap_or_else(|| today.clone()))
         }
         _ => None,
@@ -336,16 +393,33 @@ async fn daily_index(fs: &Fs<'_>, p: &Params, parsed: PaperUri) -> FsResult {
         }
         if p.op == Op::Stat {
             let target = matches!(parsed, PaperUri::DailyLatest).then(|| daily_uri(&date));
-            return Ok(stat_result(&p.uri, true, "dir", p.uri.trim_start_matches("hf://papers/"), vec![
-                ("target_uri", target.map(Value::from).unwrap_or(Value::Null)),
-                ("daily_papers_date", date.clone().into()),
-            ]));
+            return Ok(stat_result(
+                &p.uri,
+                true,
+                "dir",
+                p.uri.trim_start_matches("hf://papers/"),
+                vec![
+                    ("target_uri", target.map(Value::from).unwrap_or(Value::Null)),
+                    ("daily_papers_date", date.clone().into()),
+                ],
+            ));
         }
         let limit = p.limit.unwrap_or(DAILY_LIMIT).min(DAILY_LIMIT);
-        let q = [("p", "0".to_owned()), ("limit", limit.to_string()), ("date", date.clone()), ("sort", "publishedAt".to_owned())];
+        let q = [
+            ("p", "0".to_owned()),
+            ("limit", limit.to_string()),
+            ("date", date.clone()),
+            ("sort", "publishedAt".to_owned()),
+        ];
         let (items, more) = daily(fs, &q).await.map_err(|e| FsError::upstream(&e, "the Daily Papers"))?;
-        let entries: Vec<Value> = filter(p, items.iter().filter_map(paper_entry).collect()).into_iter().take(limit).collect();
-        let mut out = entries_result(&p.uri, if p.op == Op::Find { Op::Find } else { Op::Ls }, entries, more.then_some(("limit", None)));
+        let entries: Vec<Value> =
+            filter(p, items.iter().filter_map(paper_entry).collect()).into_iter().take(limit).collect();
+        let mut out = entries_result(
+            &p.uri,
+            if p.op == Op::Find { Op::Find } else { Op::Ls },
+            entries,
+            more.then_some(("limit", None)),
+        );
         out.result.insert("order".into(), "Daily Papers batch upvotes, then feed placement".into());
         out.result.insert("daily_papers_date".into(), date.into());
         return Ok(out);
@@ -355,7 +429,11 @@ async fn daily_index(fs: &Fs<'_>, p: &Params, parsed: PaperUri) -> FsResult {
     }
     let entries: Vec<Value> = match parsed {
         PaperUri::DailyRoot => {
-            let mut v = vec![{ let mut d = dir("latest", "hf://papers/daily/latest".into()); d["description"] = "Alias for the current Daily Papers batch.".into(); d }];
+            let mut v = vec![{
+                let mut d = dir("latest", "hf://papers/daily/latest".into());
+                d["description"] = "Alias for the current Daily Papers batch.".into();
+                d
+            }];
             v.extend((first_year..=this_year).map(|y| dir(&y.to_string(), format!("hf://papers/daily/{y}"))));
             v
         }
@@ -372,7 +450,8 @@ async fn daily_index(fs: &Fs<'_>, p: &Params, parsed: PaperUri) -> FsResult {
                 return Err(FsError::not_found("Daily Papers month does not exist"));
             }
             let first = if (y, m) == (first_year, 5) { 4 } else { 1 };
-            let last = if (y, m) == (this_year, this_month) { today[8..10].parse().unwrap_or(1) } else { days_in_month(y, m) };
+            let last =
+                if (y, m) == (this_year, this_month) { today[8..10].parse().unwrap_or(1) } else { days_in_month(y, m) };
             (first..=last).map(|d| dir(&format!("{d:02}"), format!("hf://papers/daily/{y}/{m:02}/{d:02}"))).collect()
         }
         _ => Vec::new(),
@@ -394,7 +473,9 @@ async fn get_paper(fs: &Fs<'_>, id: &str) -> Result<Option<Value>, FsError> {
 }
 
 fn missing_paper(id: &str) -> FsError {
-    FsError::not_found(format!("no such paper at hf://papers/{id}; verify the arXiv ID or use search hf://papers with query"))
+    FsError::not_found(format!(
+        "no such paper at hf://papers/{id}; verify the arXiv ID or use search hf://papers with query"
+    ))
 }
 
 fn children(id: &str) -> Vec<Value> {
@@ -411,21 +492,35 @@ fn children(id: &str) -> Vec<Value> {
 async fn paper_dir(fs: &Fs<'_>, p: &Params, id: &str) -> FsResult {
     let uri = paper_uri(id);
     let Some(paper) = get_paper(fs, id).await? else {
-        return if p.op == Op::Stat { Ok(stat_result(&uri, false, "missing", id, vec![])) } else { Err(missing_paper(id)) };
+        return if p.op == Op::Stat {
+            Ok(stat_result(&uri, false, "missing", id, vec![]))
+        } else {
+            Err(missing_paper(id))
+        };
     };
     match p.op {
         Op::Stat => {
             let daily = paper.get("submittedOnDailyAt").and_then(Value::as_str).and_then(|d| d.get(..10));
-            Ok(stat_result(&uri, true, "paper", id, vec![
-                ("published_at", paper.get("publishedAt").cloned().unwrap_or(Value::Null)),
-                ("daily_papers_date", daily.map(Value::from).unwrap_or(Value::Null)),
-                ("daily_papers_uri", daily.map(|d| Value::from(daily_uri(d))).unwrap_or(Value::Null)),
-                ("url", format!("https://huggingface.co/papers/{id}").into()),
-                ("arxiv_url", format!("https://arxiv.org/abs/{id}").into()),
-            ]))
+            Ok(stat_result(
+                &uri,
+                true,
+                "paper",
+                id,
+                vec![
+                    ("published_at", paper.get("publishedAt").cloned().unwrap_or(Value::Null)),
+                    ("daily_papers_date", daily.map(Value::from).unwrap_or(Value::Null)),
+                    ("daily_papers_uri", daily.map(|d| Value::from(daily_uri(d))).unwrap_or(Value::Null)),
+                    ("url", format!("https://huggingface.co/papers/{id}").into()),
+                    ("arxiv_url", format!("https://arxiv.org/abs/{id}").into()),
+                ],
+            ))
         }
-        Op::Cat => Err(FsError::not_a_file(format!("{uri} is a paper directory; read {uri}/paper.md or {uri}/metadata.json"))),
-        Op::Search => Err(FsError::unsupported("paper search is supported only on hf://papers; use search hf://papers QUERY")),
+        Op::Cat => {
+            Err(FsError::not_a_file(format!("{uri} is a paper directory; read {uri}/paper.md or {uri}/metadata.json")))
+        }
+        Op::Search => {
+            Err(FsError::unsupported("paper search is supported only on hf://papers; use search hf://papers QUERY"))
+        }
         Op::Ls if !p.recursive => {
             let entries = filter(p, children(id));
             Ok(entries_result(&uri, Op::Ls, entries, None))
@@ -446,7 +541,11 @@ async fn paper_dir(fs: &Fs<'_>, p: &Params, id: &str) -> FsResult {
 async fn paper_file(fs: &Fs<'_>, p: &Params, id: &str, name: &'static str) -> FsResult {
     let uri = format!("{}/{name}", paper_uri(id));
     let Some(paper) = get_paper(fs, id).await? else {
-        return if p.op == Op::Stat { Ok(stat_result(&uri, false, "missing", name, vec![])) } else { Err(missing_paper(id)) };
+        return if p.op == Op::Stat {
+            Ok(stat_result(&uri, false, "missing", name, vec![]))
+        } else {
+            Err(missing_paper(id))
+        };
     };
     let ct = if name == "metadata.json" { "application/json" } else { "text/markdown" };
     match p.op {
@@ -461,8 +560,8 @@ async fn paper_file(fs: &Fs<'_>, p: &Params, id: &str, name: &'static str) -> Fs
             let content = if name == "metadata.json" {
                 format!("{}\n", serde_json::to_string_pretty(&paper).unwrap_or_default())
             } else {
-                match fs.up.get_text(fs.token, &format!("/papers/{}.md", enc(id)), "text/markdown").await {
-                    Ok(Some((text, ct))) if ct.as_deref().is_none_or(|c| !c.contains("html")) && !text.trim().is_empty() => text,
+                match fs.up.page_text(&format!("/papers/{}.md", enc(id))).await {
+                    Some(text) if !text.trim().is_empty() => text,
                     _ => fallback_markdown(id, &paper),
                 }
             };
@@ -485,7 +584,12 @@ fn fallback_markdown(id: &str, paper: &Value) -> String {
     let authors: Vec<&str> = paper
         .get("authors")
         .and_then(Value::as_array)
-        .map(|a| a.iter().filter(|x| x.get("hidden") != Some(&Value::Bool(true))).filter_map(|x| x.get("name")?.as_str()).collect())
+        .map(|a| {
+            a.iter()
+                .filter(|x| x.get("hidden") != Some(&Value::Bool(true)))
+                .filter_map(|x| x.get("name")?.as_str())
+                .collect()
+        })
         .unwrap_or_default();
     if !authors.is_empty() {
         l.push(format!("**Authors:** {}", authors.join(", ")));
@@ -503,7 +607,14 @@ fn fallback_markdown(id: &str, paper: &Value) -> String {
         l.push(format!("- [GitHub repository]({g})"));
     }
     if let Some(a) = s("ai_summary") {
-        l.extend([String::new(), "## AI-generated summary".into(), String::new(), "> This section was generated by an AI model and may contain inaccuracies.".into(), String::new(), a.to_owned()]);
+        l.extend([
+            String::new(),
+            "## AI-generated summary".into(),
+            String::new(),
+            "> This section was generated by an AI model and may contain inaccuracies.".into(),
+            String::new(),
+            a.to_owned(),
+        ]);
     }
     if let Some(a) = s("summary") {
         l.extend([String::new(), "## Abstract".into(), String::new(), a.to_owned()]);
@@ -535,7 +646,12 @@ fn link_entries(id: &str, kind: &str, repos: &Value) -> Vec<Value> {
                         "target_uri": format!("hf://{kind}/{}/{}", enc(ns), enc(name)),
                         "title": rid,
                     });
-                    for (from, to) in [("likes", "likes"), ("downloads", "downloads"), ("lastModified", "updated_at"), ("private", "private")] {
+                    for (from, to) in [
+                        ("likes", "likes"),
+                        ("downloads", "downloads"),
+                        ("lastModified", "updated_at"),
+                        ("private", "private"),
+                    ] {
                         if let Some(x) = r.get(from).filter(|x| !x.is_null()) {
                             e[to] = x.clone();
                         }
@@ -560,7 +676,8 @@ async fn linked(fs: &Fs<'_>, p: &Params, id: &str, kind: &'static str, rest: &[S
             let base = if rest.is_empty() { kind.to_owned() } else { format!("{kind}/{}", rest[0]) };
             let uri = format!("hf://papers/{id}/{base}");
             if p.op == Op::Stat {
-                let exists = rest.is_empty() || links.iter().any(|l| l["path"].as_str().is_some_and(|x| x.starts_with(&format!("{base}/"))));
+                let exists = rest.is_empty()
+                    || links.iter().any(|l| l["path"].as_str().is_some_and(|x| x.starts_with(&format!("{base}/"))));
                 return Ok(stat_result(&uri, exists, if exists { "dir" } else { "missing" }, &base, vec![]));
             }
             if p.op != Op::Ls && p.op != Op::Find {
@@ -571,7 +688,10 @@ async fn linked(fs: &Fs<'_>, p: &Params, id: &str, kind: &'static str, rest: &[S
                 ns.dedup();
                 ns.iter().map(|n| json!({ "type": "dir", "name": n, "path": format!("{kind}/{n}"), "uri": format!("hf://papers/{id}/{kind}/{}", enc(n)) })).collect()
             } else {
-                links.into_iter().filter(|l| l["path"].as_str().is_some_and(|x| x.starts_with(&format!("{base}/")))).collect()
+                links
+                    .into_iter()
+                    .filter(|l| l["path"].as_str().is_some_and(|x| x.starts_with(&format!("{base}/"))))
+                    .collect()
             };
             if !rest.is_empty() && entries.is_empty() {
                 return Err(FsError::not_found(format!("no repositories of '{}' are linked to paper {id}", rest[0])));
@@ -582,11 +702,19 @@ async fn linked(fs: &Fs<'_>, p: &Params, id: &str, kind: &'static str, rest: &[S
         [ns, name, tail @ ..] => {
             let target = format!("hf://{kind}/{}/{}", enc(ns), enc(name));
             if !links.iter().any(|l| l["target_uri"].as_str() == Some(&target)) {
-                return Err(FsError::not_found(format!("{ns}/{name} is not linked to paper {id}; use {target} directly")));
+                return Err(FsError::not_found(format!(
+                    "{ns}/{name} is not linked to paper {id}; use {target} directly"
+                )));
             }
             if tail.is_empty() && p.op == Op::Stat {
                 let uri = format!("hf://papers/{id}/{kind}/{}/{}", enc(ns), enc(name));
-                return Ok(stat_result(&uri, true, "link", &format!("{kind}/{ns}/{name}"), vec![("target_uri", target.into())]));
+                return Ok(stat_result(
+                    &uri,
+                    true,
+                    "link",
+                    &format!("{kind}/{ns}/{name}"),
+                    vec![("target_uri", target.into())],
+                ));
             }
             // Resolve the link: run the operation on the target.
             let mut q = p.clone();

@@ -31,8 +31,11 @@ fn decode(seg: &str) -> Result<String, FsError> {
     let mut i = 0;
     while i < bytes.len() {
         if bytes[i] == b'%' {
-            let hex = seg.get(i + 1..i + 3).ok_or_else(|| FsError::invalid(format!("invalid percent-encoding in '{seg}'")))?;
-            let b = u8::from_str_radix(hex, 16).map_err(|_| FsError::invalid(format!("invalid percent-encoding in '{seg}'")))?;
+            let hex = seg
+                .get(i + 1..i + 3)
+                .ok_or_else(|| FsError::invalid(format!("invalid percent-encoding in '{seg}'")))?;
+            let b = u8::from_str_radix(hex, 16)
+                .map_err(|_| FsError::invalid(format!("invalid percent-encoding in '{seg}'")))?;
             out.push(b);
             i += 3;
         } else {
@@ -50,7 +53,9 @@ pub fn parse_repo_uri(uri: &str) -> Result<RepoUri, FsError> {
     }
     let (root, body) = location.split_once('/').unwrap_or((location, ""));
     let kind = kind_of(root).ok_or_else(|| {
-        FsError::invalid(format!("invalid URI type '{root}'; use models, datasets, spaces, collections, papers or docs"))
+        FsError::invalid(format!(
+            "invalid URI type '{root}'; use models, datasets, spaces, collections, papers or docs"
+        ))
     })?;
     if body.is_empty() {
         return Ok(RepoUri::Namespace { kind, owner: None });
@@ -176,14 +181,6 @@ impl Repo {
         }
         s
     }
-    fn resolve_path(&self) -> String {
-        let prefix = match self.kind {
-            RepoType::Model => "",
-            RepoType::Dataset => "/datasets",
-            RepoType::Space => "/spaces",
-        };
-        format!("{prefix}/{}/resolve/{}/{}", enc_path(&self.id), enc(self.rev()), enc_path(&self.path))
-    }
 }
 
 async fn discovery_root(fs: &Fs<'_>, p: &Params) -> FsResult {
@@ -252,10 +249,8 @@ fn repo_entry(kind: RepoType, item: &Value) -> Option<Value> {
         e.insert("task".into(), t.into());
     }
     if kind == RepoType::Space {
-        if let Some(d) = item
-            .get("shortDescription")
-            .or_else(|| item.get("ai_short_description"))
-            .and_then(Value::as_str)
+        if let Some(d) =
+            item.get("shortDescription").or_else(|| item.get("ai_short_description")).and_then(Value::as_str)
         {
             e.insert("description".into(), d.into());
         }
@@ -377,8 +372,11 @@ async fn semantic_spaces(fs: &Fs<'_>, p: &Params, limit: usize) -> FsResult {
         .unwrap_or_default()
         .into_iter()
         .filter(|h| {
-            let ht: Vec<&str> =
-                h.get("tags").and_then(Value::as_array).map(|a| a.iter().filter_map(Value::as_str).collect()).unwrap_or_default();
+            let ht: Vec<&str> = h
+                .get("tags")
+                .and_then(Value::as_array)
+                .map(|a| a.iter().filter_map(Value::as_str).collect())
+                .unwrap_or_default();
             tags.iter().all(|t| ht.contains(&t.as_str()))
         })
         .collect();
@@ -471,37 +469,31 @@ fn tree_entry(r: &Repo, item: &Value) -> Option<Value> {
     Some(Value::Object(e))
 }
 
-/// Walk a tree listing page by page; `visit` returns `false` to stop early.
-/// Returns whether the listing was walked to its end.
+/// Most tree entries read for one operation (the client stops following pages there).
+const SCAN_MAX: usize = 50_000;
+
+/// Walk a tree listing (up to `max` raw entries); `visit` returns `false` to stop early.
 async fn scan_tree(
     fs: &Fs<'_>,
     r: &Repo,
     path: &str,
     recursive: bool,
+    max: usize,
     mut visit: impl FnMut(Value) -> bool,
 ) -> Result<bool, UpstreamError> {
     let mut q: Vec<(&str, String)> = Vec::new();
     if recursive {
         q.push(("recursive", "true".into()));
     }
-    let mut url = fs.up.url(Service::Hub, &r.tree_path(path), &q);
-    loop {
-        let (page, next) = fs.up.json_at(fs.token, &url).await?;
-        let Value::Array(items) = page else {
-            return Err(UpstreamError::invalid("the Hub returned a tree listing that is not an array"));
-        };
-        for item in items {
-            if let Some(e) = tree_entry(r, &item) {
-                if !visit(e) {
-                    return Ok(false);
-                }
+    let listing = fs.up.list(fs.token, Service::Hub, &r.tree_path(path), &q, max).await?;
+    for item in listing.items {
+        if let Some(e) = tree_entry(r, &item) {
+            if !visit(e) {
+                return Ok(false);
             }
         }
-        match next {
-            Some(n) => url = n,
-            None => return Ok(true),
-        }
     }
+    Ok(!listing.more)
 }
 
 async fn ls(fs: &Fs<'_>, p: &Params, r: &Repo) -> FsResult {
@@ -513,7 +505,9 @@ async fn ls(fs: &Fs<'_>, p: &Params, r: &Repo) -> FsResult {
     let mut entries = Vec::new();
     let mut matched = 0usize;
     let mut truncated = false;
-    let walk = scan_tree(fs, r, &r.path, p.recursive, |e| {
+    let unfiltered = p.glob.is_none() && p.entry_type.is_none();
+    let max = if unfiltered { offset + limit + 1 } else { SCAN_MAX };
+    let walk = scan_tree(fs, r, &r.path, p.recursive, max, |e| {
         if !ls_matches(p, &e, &r.path) {
             return true;
         }
@@ -567,7 +561,9 @@ async fn find(fs: &Fs<'_>, p: &Params, r: &Repo) -> FsResult {
     let mut entries = Vec::new();
     let mut matched = 0usize;
     let mut truncated = false;
-    scan_tree(fs, r, &r.path, true, |e| {
+    let max =
+        if p.name.is_none() && p.path.is_none() && p.entry_type.is_none() { offset + limit + 1 } else { SCAN_MAX };
+    scan_tree(fs, r, &r.path, true, max, |e| {
         if !find_matches(p, &e, &r.path) {
             return true;
         }
@@ -603,7 +599,7 @@ async fn find(fs: &Fs<'_>, p: &Params, r: &Repo) -> FsResult {
 async fn stat_entry(fs: &Fs<'_>, r: &Repo) -> Result<Option<Value>, UpstreamError> {
     let dir = parent(&r.path);
     let mut found = None;
-    let res = scan_tree(fs, r, dir, false, |e| {
+    let res = scan_tree(fs, r, dir, false, SCAN_MAX, |e| {
         if e.get("path").and_then(Value::as_str) == Some(r.path.as_str()) {
             found = Some(e);
             false
@@ -646,7 +642,10 @@ async fn stat(fs: &Fs<'_>, uri: &str, r: &Repo) -> FsResult {
                 true,
                 &ty,
                 &r.path,
-                vec![("size", e.get("size").cloned().unwrap_or(Value::Null)), ("lfs", e.get("lfs").cloned().unwrap_or(Value::Null))],
+                vec![
+                    ("size", e.get("size").cloned().unwrap_or(Value::Null)),
+                    ("lfs", e.get("lfs").cloned().unwrap_or(Value::Null)),
+                ],
             ))
         }
         Ok(None) => Ok(stat_result(uri, false, "missing", &r.path, vec![])),
@@ -699,7 +698,15 @@ async fn cat(fs: &Fs<'_>, p: &Params, r: &Repo) -> FsResult {
     let fetch_end = (end + 3).min(size) - 1;
     let dl = fs
         .up
-        .download(fs.token, &r.resolve_path(), Some((offset, fetch_end)), max + 8)
+        .read_file(
+            fs.token,
+            r.kind.client_kind(),
+            &r.id,
+            r.revision.as_deref(),
+            &r.path,
+            offset,
+            fetch_end - offset + 1,
+        )
         .await
         .map_err(|e| FsError::upstream(&e, &r.subject()))?;
     let bytes = &dl.bytes;
@@ -752,15 +759,19 @@ async fn attach(fs: &Fs<'_>, p: &Params, r: &Repo) -> FsResult {
         )));
     }
     fs.reserve(size)?;
-    let dl = match fs.up.download(fs.token, &r.resolve_path(), None, max).await {
+    let dl = match fs.up.read_file(fs.token, r.kind.client_kind(), &r.id, r.revision.as_deref(), &r.path, 0, max).await
+    {
+        Ok(d) if d.truncated => {
+            fs.release(size);
+            return Err(FsError::too_large(format!(
+                "Image is too large to attach: {} is over the complete-file limit of {max} bytes.",
+                r.path
+            )));
+        }
         Ok(d) => d,
         Err(e) => {
             fs.release(size);
-            return Err(if e.kind == ErrorKind::Other {
-                FsError::too_large(format!("Image is too large to attach: {} ({e})", r.path))
-            } else {
-                FsError::upstream(&e, &r.subject())
-            });
+            return Err(FsError::upstream(&e, &r.subject()));
         }
     };
     let got = dl.bytes.len() as u64;

@@ -10,7 +10,7 @@
 #                                            suite's full per-check output; EXTRA goes to the
 #                                            suite's `server` command (e.g. -- --force --verbose)
 #   tests/conformance/run.sh --url URL ...   test an already-running server instead of starting one
-#   tests/conformance/run.sh --legacy        also run the 2025-11-25 block (= HUBMCP_CONFORMANCE_LEGACY=1)
+#   tests/conformance/run.sh --no-legacy     leave out the 2025-11-25 block (= HUBMCP_CONFORMANCE_LEGACY=0)
 #   tests/conformance/run.sh -v|--verbose    stream the suite's own output too
 #
 # The full gate, on the 2026-07-28 (stateless) wire:
@@ -19,7 +19,9 @@
 #   2. server --scenario X --spec-version 2026-07-28 for X in http-header-validation,
 #      http-custom-header-server-validation, json-schema-2020-12: each must pass. (They are
 #      "pending" in the frozen requirement set, so step 1 does not score them; we do.)
-#   3. Only with HUBMCP_CONFORMANCE_LEGACY=1: the same for 2025-11-25 (stateful wire).
+#   3. The same for 2025-11-25 (stateful wire: sessions, SSE polling), with the extras
+#      server-sse-polling, server-session-lifecycle, json-schema-2020-12 (unscored there;
+#      we require them). HUBMCP_CONFORMANCE_LEGACY=0 leaves this block out.
 #
 # How the suite reports (read from its source and checked against 0.2.0-alpha.12):
 #   - exit 1 when any check in a run fails (under --requirements: any check of a SCORED
@@ -34,7 +36,7 @@
 #   HUBMCP_BIN                     server binary (default: <target>/debug/hubmcp)
 #   HUBMCP_CACHE                   cache dir (default .cache); logs in $HUBMCP_CACHE/logs,
 #                                  runs in $HUBMCP_CACHE/conformance/runs/<time> (+ latest link)
-#   HUBMCP_CONFORMANCE_LEGACY=1    enable the 2025-11-25 block
+#   HUBMCP_CONFORMANCE_LEGACY=0    skip the 2025-11-25 block (default: run it)
 #   HUBMCP_CONFORMANCE_RUN_TIMEOUT hard cap in seconds for one suite invocation (default 600)
 #
 # Exit status: 0 when everything counted passed, 1 otherwise, 2 on usage/setup errors.
@@ -58,7 +60,7 @@ SCENARIO=""
 SCENARIO_WIRE="$WIRE"
 URL=""
 VERBOSE=0
-LEGACY="${HUBMCP_CONFORMANCE_LEGACY:-0}"
+LEGACY="${HUBMCP_CONFORMANCE_LEGACY:-1}"
 RUN_TIMEOUT="${HUBMCP_CONFORMANCE_RUN_TIMEOUT:-600}"
 EXTRA=()
 
@@ -76,6 +78,7 @@ while (($#)); do
         --url) URL=${2:?--url needs a value}; shift ;;
         --url=*) URL=${1#*=} ;;
         --legacy) LEGACY=1 ;;
+        --no-legacy) LEGACY=0 ;;
         -v | --verbose) VERBOSE=1 ;;
         -h | --help) usage; exit 0 ;;
         --) shift; EXTRA=("$@"); break ;;
@@ -92,7 +95,7 @@ if [[ $MODE == list ]]; then
     echo "Runs of the full gate (tests/conformance/run.sh):"
     echo "  server --requirements $WIRE            (scored scenarios must pass)"
     for s in "${EXTRA_SCENARIOS[@]}"; do echo "  server --scenario $s --spec-version $WIRE"; done
-    echo "  legacy block (HUBMCP_CONFORMANCE_LEGACY=1, currently $([[ $LEGACY == 1 ]] && echo ON || echo off)):"
+    echo "  legacy block (HUBMCP_CONFORMANCE_LEGACY=0 disables it; currently $([[ $LEGACY == 1 ]] && echo ON || echo off)):"
     echo "    server --requirements $LEGACY_WIRE"
     for s in "${LEGACY_EXTRA_SCENARIOS[@]}"; do echo "    server --scenario $s --spec-version $LEGACY_WIRE"; done
     echo
@@ -216,8 +219,7 @@ else
 
     # -----------------------------------------------------------------------------
     # LEGACY BLOCK: the 2025-11-25 wire (stateful: initialize handshake, sessions,
-    # SSE polling). DISABLED by default; enable with HUBMCP_CONFORMANCE_LEGACY=1 (or
-    # --legacy) once hubmcp serves 2025-11-25 clients, then make it the default.
+    # SSE polling). ON by default; HUBMCP_CONFORMANCE_LEGACY=0 (or --no-legacy) skips it.
     # -----------------------------------------------------------------------------
     if [[ $LEGACY == 1 ]]; then
         hubmcp_banner "conformance: $LEGACY_WIRE wire (stateful, legacy block) against $URL"
@@ -227,7 +229,7 @@ else
         done
     else
         echo
-        echo "(legacy $LEGACY_WIRE block disabled; HUBMCP_CONFORMANCE_LEGACY=1 enables it)"
+        echo "(legacy $LEGACY_WIRE block disabled by HUBMCP_CONFORMANCE_LEGACY=0 / --no-legacy)"
     fi
 fi
 

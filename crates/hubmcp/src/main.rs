@@ -29,6 +29,8 @@ enum Command {
 
 #[derive(Clone, Copy, ValueEnum)]
 enum Toolset {
+    /// The Hugging Face Hub tools: hf_fs, hub_repo_search, hub_repo_details, hf_whoami.
+    Hub,
     /// The tools, resources and prompts the official MCP conformance suite expects.
     Conformance,
 }
@@ -36,7 +38,7 @@ enum Toolset {
 #[derive(Args)]
 struct CommonArgs {
     /// What to serve.
-    #[arg(long, env = "HUBMCP_TOOLSET", value_enum, default_value = "conformance")]
+    #[arg(long, env = "HUBMCP_TOOLSET", value_enum, default_value = "hub")]
     toolset: Toolset,
     /// Secret that seals multi-round request state; set the same value on every instance
     /// behind one load balancer. Random per process when unset.
@@ -48,6 +50,51 @@ struct CommonArgs {
     /// Log filter (tracing syntax), e.g. `info` or `hubmcp=debug`.
     #[arg(long, env = "HUBMCP_LOG", default_value = "info")]
     log: String,
+    #[command(flatten)]
+    hub: HubArgs,
+}
+
+/// Where the `hub` toolset finds the Hugging Face Hub.
+#[derive(Args)]
+struct HubArgs {
+    /// Hub base URL: a private Hub deployment, a mirror, or a local stand-in.
+    #[arg(long, env = "HF_ENDPOINT", default_value = "https://huggingface.co")]
+    hf_endpoint: String,
+    /// datasets-server (Dataset Viewer API) base URL.
+    #[arg(long, env = "HF_DATASETS_SERVER_ENDPOINT", default_value = "https://datasets-server.huggingface.co")]
+    datasets_server: String,
+    /// Seconds to wait for one Hub request.
+    #[arg(long, env = "HF_API_TIMEOUT", default_value_t = 12.5)]
+    hf_api_timeout: f64,
+}
+
+impl HubArgs {
+    fn provider(&self) -> anyhow::Result<hubmcp_hub::HubProvider> {
+        anyhow::ensure!(
+            self.hf_api_timeout.is_finite() && self.hf_api_timeout > 0.0,
+            "--hf-api-timeout must be a positive number of seconds"
+        );
+        let config = hubmcp_hub::HubClientConfig::default()
+            .with_endpoint(&self.hf_endpoint)
+            .context("invalid HF_ENDPOINT")?
+            .with_datasets_server(&self.datasets_server)
+            .context("invalid HF_DATASETS_SERVER_ENDPOINT")?
+            .with_timeout(Duration::from_secs_f64(self.hf_api_timeout));
+        Ok(hubmcp_hub::HubProvider::new(config)?)
+    }
+}
+
+/// The stdio caller: `HF_TOKEN` from the environment, identified by a hash of it.
+fn stdio_caller() -> Caller {
+    use sha2::Digest as _;
+    match std::env::var("HF_TOKEN").ok().map(|t| t.trim().to_owned()).filter(|t| !t.is_empty()) {
+        None => Caller::anonymous(),
+        Some(t) => {
+            let digest = sha2::Sha256::digest(t.as_bytes());
+            let id: String = digest[..16].iter().map(|b| format!("{b:02x}")).collect();
+            Caller { id: Some(id.into()), bearer: Some(t.into()) }
+        }
+    }
 }
 
 #[derive(Args)]
@@ -127,8 +174,9 @@ fn init_logging(filter: &str) {
         .init();
 }
 
-fn build_engine(common: &CommonArgs) -> Engine {
+fn build_engine(common: &CommonArgs) -> anyhow::Result<Engine> {
     let provider: Arc<dyn Provider> = match common.toolset {
+        Toolset::Hub => Arc::new(common.hub.provider()?),
         Toolset::Conformance => Arc::new(toolset_conformance::provider()),
     };
     let info = ServerInfo {
@@ -142,7 +190,7 @@ fn build_engine(common: &CommonArgs) -> Engine {
         Some(key) => Sealer::new(key.as_bytes(), config.request_state_ttl),
         None => Sealer::random(config.request_state_ttl),
     };
-    Engine::builder(provider, info).config(config).sealer(sealer).build()
+    Ok(Engine::builder(provider, info).config(config).sealer(sealer).build())
 }
 
 #[tokio::main]
@@ -151,7 +199,7 @@ async fn main() -> anyhow::Result<()> {
     match cli.command {
         Command::Serve(args) => {
             init_logging(&args.common.log);
-            let engine = build_engine(&args.common);
+            let engine = build_engine(&args.common)?;
             let mut guard = GuardConfig::default();
             if let Some(h) = &args.allowed_hosts {
                 guard.hosts = HostPolicy::parse(h);
@@ -182,8 +230,8 @@ async fn main() -> anyhow::Result<()> {
         }
         Command::Stdio(common) => {
             init_logging(&common.log);
-            let engine = build_engine(&common);
-            mcp_engine::transport::stdio::serve(engine, tokio::io::stdin(), tokio::io::stdout(), Caller::anonymous())
+            let engine = build_engine(&common)?;
+            mcp_engine::transport::stdio::serve(engine, tokio::io::stdin(), tokio::io::stdout(), stdio_caller())
                 .await?;
         }
     }

@@ -1,0 +1,735 @@
+//! Every Hub tool through the full server over a real TCP port (2026-07-28 `tools/call`
+//! and one session-era exchange), against the Hub stand-in: arguments out of range, unknown,
+//! private and gated repositories, continuation with offsets, output truncation, upstream
+//! timeouts, 429s and 5xx — each giving a useful tool result, with the server staying
+//! healthy — and the caller's token forwarded to the Hub but never echoed.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use base64::Engine as _;
+use hub_standin::{repos, spawn, tokens, FaultRule, StandIn, StandInConfig};
+use hubmcp_hub::{HubClientConfig, HubProvider};
+use mcp_engine::transport::http::HttpConfig;
+use mcp_engine::{Engine, ServerInfo};
+use serde_json::{json, Value};
+use tokio::sync::oneshot;
+
+struct Harness {
+    hub: StandIn,
+    url: String,
+    http: reqwest::Client,
+    stop: Option<oneshot::Sender<()>>,
+    task: tokio::task::JoinHandle<std::io::Result<()>>,
+}
+
+impl Harness {
+    async fn start() -> Harness {
+        Harness::with_timeout(Duration::from_secs(10)).await
+    }
+
+    async fn with_timeout(timeout: Duration) -> Harness {
+        let hub = spawn(StandInConfig::default()).await;
+        let config = HubClientConfig::default()
+            .with_endpoint(&hub.base_url)
+            .unwrap()
+            .with_datasets_server(&hub.datasets_server_url)
+            .unwrap()
+            .with_timeout(timeout);
+        let provider = Arc::new(HubProvider::new(config).unwrap());
+        let info = ServerInfo { name: "hubmcp".into(), version: "test".into(), title: None, instructions: None };
+        let engine = Engine::builder(provider, info).build();
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}/mcp", listener.local_addr().unwrap());
+        let (tx, rx) = oneshot::channel::<()>();
+        let task = tokio::spawn(mcp_engine::server::serve_http(
+            engine,
+            HttpConfig::default(),
+            listener,
+            async move {
+                let _ = rx.await;
+            },
+            Duration::from_secs(2),
+        ));
+        Harness { hub, url, http: reqwest::Client::new(), stop: Some(tx), task }
+    }
+
+    async fn stop(mut self) {
+        let _ = self.stop.take().unwrap().send(());
+        let _ = tokio::time::timeout(Duration::from_secs(10), self.task).await;
+    }
+
+    /// A modern-era request; returns the JSON-RPC response.
+    async fn rpc(&self, method: &str, params: Value, token: Option<&str>) -> Value {
+        let mut params = params;
+        params["_meta"] = json!({
+            "io.modelcontextprotocol/protocolVersion": "2026-07-28",
+            "io.modelcontextprotocol/clientCapabilities": {}
+        });
+        let mut r = self
+            .http
+            .post(&self.url)
+            .header("content-type", "application/json")
+            .header("accept", "application/json, text/event-stream")
+            .header("mcp-protocol-version", "2026-07-28")
+            .header("mcp-method", method);
+        if let Some(name) = params.get("name").and_then(Value::as_str) {
+            r = r.header("mcp-name", name);
+        }
+        if let Some(t) = token {
+            r = r.header("authorization", format!("Bearer {t}"));
+        }
+        let body = json!({ "jsonrpc": "2.0", "id": 1, "method": method, "params": params });
+        let res = r.body(body.to_string()).send().await.unwrap();
+        assert_eq!(res.status(), 200, "HTTP status of {method}");
+        let ct = res.headers().get("content-type").map(|v| v.to_str().unwrap().to_owned()).unwrap_or_default();
+        let text = res.text().await.unwrap();
+        if ct.starts_with("text/event-stream") {
+            let last = text.lines().filter_map(|l| l.strip_prefix("data: ")).last().unwrap();
+            serde_json::from_str(last).unwrap()
+        } else {
+            serde_json::from_str(&text).unwrap()
+        }
+    }
+
+    /// `tools/call`; returns the `CallToolResult` (panics on a protocol error).
+    async fn call(&self, tool: &str, args: Value, token: Option<&str>) -> Value {
+        let resp = self.rpc("tools/call", json!({ "name": tool, "arguments": args }), token).await;
+        assert!(resp.get("error").is_none(), "{tool} answered a protocol error: {resp}");
+        resp["result"].clone()
+    }
+
+    async fn fs(&self, ops: &[&[&str]], token: Option<&str>) -> Value {
+        let ops: Vec<Value> = ops.iter().map(|o| json!({ "cmd": o[0], "args": &o[1..] })).collect();
+        self.call("hf_fs", json!({ "operations": ops }), token).await
+    }
+}
+
+fn text(result: &Value) -> String {
+    result["content"].as_array().unwrap().iter().filter_map(|c| c["text"].as_str()).collect::<Vec<_>>().join("\n")
+}
+
+fn is_error(result: &Value) -> bool {
+    result["isError"] == true
+}
+
+/// The per-operation results of an hf_fs call.
+fn ops(result: &Value) -> Vec<Value> {
+    result["structuredContent"]["results"].as_array().unwrap().clone()
+}
+
+#[tokio::test]
+async fn lists_the_four_tools_with_schemas_and_instructions() {
+    let h = Harness::start().await;
+    let resp = h.rpc("tools/list", json!({}), None).await;
+    let tools = resp["result"]["tools"].as_array().unwrap();
+    let names: Vec<&str> = tools.iter().map(|t| t["name"].as_str().unwrap()).collect();
+    assert_eq!(names, ["hf_fs", "hub_repo_search", "hub_repo_details", "hf_whoami"]);
+    for t in tools {
+        assert_eq!(t["inputSchema"]["type"], "object", "{}", t["name"]);
+        assert_eq!(t["outputSchema"]["type"], "object", "{}", t["name"]);
+        assert_eq!(t["annotations"]["readOnlyHint"], true);
+    }
+    let search = &tools[1]["inputSchema"]["properties"];
+    for arg in ["query", "repo_types", "author", "filters", "sort", "limit"] {
+        assert!(search.get(arg).is_some(), "hub_repo_search lacks {arg}");
+    }
+    let details = &tools[2]["inputSchema"]["properties"];
+    for arg in ["repo_ids", "repo_type", "operations", "config", "split", "offset", "limit"] {
+        assert!(details.get(arg).is_some(), "hub_repo_details lacks {arg}");
+    }
+    let discover = h.rpc("server/discover", json!({}), None).await;
+    let instructions = discover["result"]["instructions"].as_str().unwrap();
+    assert!(instructions.contains("hf_fs") && instructions.contains("hub_repo_search"));
+    h.stop().await;
+}
+
+#[tokio::test]
+async fn whoami_anonymous_authenticated_and_rejected_tokens() {
+    let h = Harness::start().await;
+    let anon = h.call("hf_whoami", json!({}), None).await;
+    assert!(!is_error(&anon));
+    assert_eq!(anon["structuredContent"]["status"], "anonymous");
+    assert!(anon["structuredContent"]["guidance"].as_str().unwrap().contains("HF_TOKEN"));
+
+    let alice = h.call("hf_whoami", json!({}), Some(tokens::ALICE_WRITE)).await;
+    let s = &alice["structuredContent"];
+    assert_eq!(s["status"], "authenticated");
+    assert_eq!(s["account"]["name"], "alice");
+    assert_eq!(s["credential"]["role"], "write");
+    assert_eq!(s["organizations"][0]["name"], "standin-org");
+    assert!(!alice.to_string().contains(tokens::ALICE_WRITE));
+    assert!(!alice.to_string().contains("alice@example.com"), "email is not exposed");
+
+    let carol = h.call("hf_whoami", json!({}), Some(tokens::CAROL_FINEGRAINED)).await;
+    assert_eq!(carol["structuredContent"]["credential"]["role"], "fine_grained");
+    assert!(carol["structuredContent"]["credential"]["permissions"]["scoped"].as_array().unwrap().len() >= 1);
+
+    let bad = h.call("hf_whoami", json!({}), Some(tokens::INVALID)).await;
+    assert!(is_error(&bad));
+    assert!(text(&bad).contains("rejected") && text(&bad).contains("Retry: not with the same token"));
+    assert!(!bad.to_string().contains(tokens::INVALID));
+
+    // The token reached the Hub as a bearer token.
+    let seen = h.hub.requests_to("/api/whoami-v2");
+    assert!(seen.iter().any(|r| r.bearer_token() == Some(tokens::ALICE_WRITE)));
+    h.stop().await;
+}
+
+#[tokio::test]
+async fn repo_search_types_limits_and_partial_failures() {
+    let h = Harness::start().await;
+    let r = h.call("hub_repo_search", json!({ "query": "bert", "limit": 5 }), None).await;
+    assert!(!is_error(&r));
+    let groups = r["structuredContent"]["groups"].as_array().unwrap();
+    assert_eq!(groups.iter().map(|g| g["repo_type"].as_str().unwrap()).collect::<Vec<_>>(), ["model", "dataset"]);
+    assert!(text(&r).contains(&format!("https://hf.co/{}", repos::PUBLIC_MODEL)));
+    let first = &groups[0]["results"][0];
+    assert_eq!(first["id"], repos::PUBLIC_MODEL);
+    assert_eq!(first["url"], format!("https://hf.co/{}", repos::PUBLIC_MODEL));
+
+    let spaces = h.call("hub_repo_search", json!({ "repo_types": ["space"], "sort": "likes", "limit": 2 }), None).await;
+    let g = &spaces["structuredContent"]["groups"][0];
+    assert_eq!(g["repo_type"], "space");
+    assert!(g["results"].as_array().unwrap().len() <= 2);
+    let q = h.hub.requests_to("/api/spaces").last().unwrap().query.clone().unwrap();
+    assert!(q.contains("sort=likes") && q.contains("direction=-1") && q.contains("limit=2"), "{q}");
+
+    for bad in [
+        json!({ "limit": 0 }),
+        json!({ "limit": 101 }),
+        json!({ "limit": 2.5 }),
+        json!({ "sort": "stars" }),
+        json!({ "repo_types": ["paper"] }),
+        json!({ "repo_types": [] }),
+    ] {
+        let r = h.call("hub_repo_search", bad.clone(), None).await;
+        assert!(is_error(&r), "{bad} should be rejected: {r}");
+        assert!(text(&r).contains("Retry: not with the same arguments"), "{}", text(&r));
+    }
+
+    // One type failing upstream still returns the other, with a retryable note.
+    h.hub.inject(FaultRule::server_error("/api/datasets", 503, 10));
+    let partial = h.call("hub_repo_search", json!({ "query": "bert" }), None).await;
+    assert!(!is_error(&partial));
+    let groups = partial["structuredContent"]["groups"].as_array().unwrap();
+    assert_eq!(groups[0]["results"].as_array().unwrap().len(), 1);
+    assert_eq!(groups[1]["retryable"], true);
+    assert!(text(&partial).contains("temporarily unavailable"));
+    h.hub.clear_faults();
+    let healthy = h.call("hub_repo_search", json!({ "query": "imdb", "repo_types": ["dataset"] }), None).await;
+    assert_eq!(healthy["structuredContent"]["groups"][0]["results"][0]["id"], repos::PUBLIC_DATASET);
+    h.stop().await;
+}
+
+#[tokio::test]
+async fn repo_details_overviews_unknown_private_and_gated() {
+    let h = Harness::start().await;
+    let r = h
+        .call(
+            "hub_repo_details",
+            json!({ "repo_ids": [repos::PUBLIC_MODEL, "nobody/nothing", repos::MCP_SPACE] }),
+            None,
+        )
+        .await;
+    assert!(!is_error(&r));
+    let repos_out = r["structuredContent"]["repositories"].as_array().unwrap();
+    assert_eq!(repos_out[0]["status"], "ok");
+    assert_eq!(repos_out[0]["matches"][0]["repo_type"], "model");
+    assert_eq!(repos_out[1]["status"], "error");
+    assert!(repos_out[1]["error"].as_str().unwrap().contains("Could not find repo 'nobody/nothing'"));
+    assert_eq!(repos_out[2]["matches"][0]["repo_type"], "space");
+    assert_eq!(r["structuredContent"]["results_shared"], 2);
+    let t = text(&r);
+    assert!(t.find(repos::PUBLIC_MODEL).unwrap() < t.find("nobody/nothing").unwrap());
+
+    // Only unknown ids: a tool error, not a protocol error.
+    let none = h.call("hub_repo_details", json!({ "repo_ids": ["nobody/nothing"], "repo_type": "model" }), None).await;
+    assert!(is_error(&none));
+    assert!(text(&none).contains("Retry: no"), "{}", text(&none));
+
+    // Private: invisible anonymously, visible to a member.
+    let anon =
+        h.call("hub_repo_details", json!({ "repo_ids": [repos::PRIVATE_MODEL], "repo_type": "model" }), None).await;
+    assert!(is_error(&anon));
+    assert!(text(&anon).contains("private") && text(&anon).contains("token"));
+    let alice =
+        h.call("hub_repo_details", json!({ "repo_ids": [repos::PRIVATE_MODEL] }), Some(tokens::ALICE_WRITE)).await;
+    assert!(!is_error(&alice), "{}", text(&alice));
+    assert!(text(&alice).contains("🔐 Private"));
+
+    // Gated: metadata is public and says it is gated.
+    let gated = h.call("hub_repo_details", json!({ "repo_ids": [repos::GATED_MODEL] }), None).await;
+    assert!(!is_error(&gated));
+    assert!(text(&gated).contains("🔒 Gated"));
+
+    for bad in [
+        json!({ "repo_ids": [] }),
+        json!({ "repo_ids": (0..11).map(|i| format!("a/b{i}")).collect::<Vec<_>>() }),
+        json!({ "repo_ids": ["a/b"], "operations": ["everything"] }),
+        json!({ "repo_ids": ["a/b"], "offset": -1 }),
+        json!({}),
+    ] {
+        let r = h.call("hub_repo_details", bad.clone(), None).await;
+        assert!(is_error(&r), "{bad} should be rejected");
+    }
+
+    let mismatch = h
+        .call(
+            "hub_repo_details",
+            json!({ "repo_ids": [repos::PUBLIC_MODEL], "repo_type": "model", "operations": ["dataset_preview"] }),
+            None,
+        )
+        .await;
+    assert!(text(&mismatch).contains("only apply to dataset repos"));
+    h.stop().await;
+}
+
+#[tokio::test]
+async fn repo_details_dataset_structure_and_preview() {
+    let h = Harness::start().await;
+    let st = h
+        .call(
+            "hub_repo_details",
+            json!({ "repo_ids": [repos::PUBLIC_DATASET], "operations": ["overview", "dataset_structure"] }),
+            None,
+        )
+        .await;
+    assert!(!is_error(&st));
+    let m = &st["structuredContent"]["repositories"][0]["matches"][0];
+    assert!(m["overview"].is_object());
+    let splits = m["structure"]["splits"].as_array().unwrap();
+    assert!(splits.iter().any(|s| s["split"] == "train"));
+    assert!(text(&st).contains("### Configs and Splits") && text(&st).contains("### Schema Preview"));
+
+    // Several splits: the preview asks for config and split, listing them.
+    let ask = h
+        .call(
+            "hub_repo_details",
+            json!({ "repo_ids": [repos::PUBLIC_DATASET], "operations": ["dataset_preview"] }),
+            None,
+        )
+        .await;
+    assert!(text(&ask).contains("requires `config` and `split`") && text(&ask).contains("`plain_text` / `train`"));
+
+    let config = splits[0]["config"].as_str().unwrap();
+    let pv = h
+        .call(
+            "hub_repo_details",
+            json!({ "repo_ids": [repos::PUBLIC_DATASET], "operations": ["dataset_preview"],
+            "config": config, "split": "train", "offset": 1, "limit": 2 }),
+            None,
+        )
+        .await;
+    let preview = &pv["structuredContent"]["repositories"][0]["matches"][0]["preview"];
+    let rows = preview["rows"].as_array().unwrap();
+    assert_eq!(rows.len(), 2);
+    assert_eq!(rows[0]["row_index"], 1);
+    let q = h.hub.requests_to("/datasets-server/rows").last().unwrap().query.clone().unwrap();
+    assert!(q.contains("offset=1") && q.contains("length=2"), "{q}");
+
+    // An oversized limit is clamped to 100, not refused.
+    let big = h
+        .call(
+            "hub_repo_details",
+            json!({ "repo_ids": [repos::PUBLIC_DATASET], "operations": ["dataset_preview"],
+            "config": config, "split": "train", "limit": 5000 }),
+            None,
+        )
+        .await;
+    assert!(!is_error(&big));
+    assert!(h.hub.requests_to("/datasets-server/rows").last().unwrap().query.clone().unwrap().contains("length=100"));
+
+    let wrong = h
+        .call(
+            "hub_repo_details",
+            json!({ "repo_ids": [repos::PUBLIC_DATASET], "operations": ["dataset_preview"],
+            "config": config, "split": "nope" }),
+            None,
+        )
+        .await;
+    assert!(text(&wrong).contains("was not found") && text(&wrong).contains("Available options"));
+    h.stop().await;
+}
+
+#[tokio::test]
+async fn hf_fs_batch_keeps_input_order_and_isolates_errors() {
+    let h = Harness::start().await;
+    let model = format!("hf://models/{}", repos::PUBLIC_MODEL);
+    let readme = format!("{model}/README.md");
+    let mut batch: Vec<Vec<String>> = Vec::new();
+    for i in 0..30 {
+        batch.push(match i % 5 {
+            0 => vec!["stat".into(), readme.clone()],
+            1 => vec!["ls".into(), model.clone()],
+            2 => vec!["cat".into(), format!("{model}/does-not-exist.txt")],
+            3 => vec!["frob".into(), model.clone()],
+            _ => vec!["ls".into(), "hf://".into()],
+        });
+    }
+    let refs: Vec<Vec<&str>> = batch.iter().map(|o| o.iter().map(String::as_str).collect()).collect();
+    let refs: Vec<&[&str]> = refs.iter().map(Vec::as_slice).collect();
+    let r = h.fs(&refs, None).await;
+    assert!(!is_error(&r));
+    let items = ops(&r);
+    assert_eq!(items.len(), 30);
+    for (i, item) in items.iter().enumerate() {
+        assert_eq!(item["index"], i);
+        match i % 5 {
+            0 => assert_eq!(item["result"]["type"], "file"),
+            1 => assert!(item["result"]["entries"].as_array().unwrap().len() > 5),
+            2 => {
+                assert_eq!(item["error"]["code"], "HF_FS_NOT_FOUND");
+                assert_eq!(item["error"]["retryable"], false);
+            }
+            3 => assert_eq!(item["error"]["code"], "HF_FS_INVALID_ARGUMENT"),
+            _ => assert_eq!(item["result"]["op"], "ls"),
+        }
+    }
+    let t = text(&r);
+    assert!(t.find("## Operation 1\n").unwrap() < t.find("## Operation 30\n").unwrap());
+
+    // 31 operations, an empty batch, unknown fields: rejected as tool errors.
+    let too_many: Vec<&[&str]> = (0..31).map(|_| &["ls", "hf://"][..]).collect();
+    let r = h.fs(&too_many, None).await;
+    assert!(is_error(&r) && text(&r).contains("at most") || text(&r).contains("1 to 30"), "{}", text(&r));
+    let r = h.call("hf_fs", json!({ "operations": [] }), None).await;
+    assert!(is_error(&r));
+    let r = h.call("hf_fs", json!({ "operations": [{ "cmd": "ls", "args": ["hf://"], "extra": 1 }] }), None).await;
+    assert!(is_error(&r));
+    // All operations failing: isError, still with per-operation errors.
+    let r = h
+        .fs(&[&["ls", "hf://models/o/r", "--limit", "0"], &["cat", "hf://models/o/r/x", "--max-bytes", "90000"]], None)
+        .await;
+    assert!(is_error(&r));
+    assert!(ops(&r).iter().all(|o| o["error"]["code"] == "HF_FS_INVALID_ARGUMENT"));
+    h.stop().await;
+}
+
+#[tokio::test]
+async fn hf_fs_limits_continuation_and_truncation() {
+    let h = Harness::start().await;
+    let model = format!("hf://models/{}", repos::PUBLIC_MODEL);
+
+    // ls --limit truncates with a note; --offset continues.
+    let r = h
+        .fs(
+            &[
+                &["ls", &model, "--recursive", "--limit", "3"],
+                &["ls", &model, "--recursive", "--limit", "3", "--offset", "3"],
+            ],
+            None,
+        )
+        .await;
+    let items = ops(&r);
+    let first = &items[0]["result"];
+    assert_eq!(first["entries"].as_array().unwrap().len(), 3);
+    assert_eq!(first["truncated"], true);
+    assert_eq!(first["truncation_reason"], "entry_limit");
+    let second = &items[1]["result"]["entries"];
+    assert_ne!(first["entries"][0]["path"], second[0]["path"]);
+
+    // cat pages through a file with next_offset; the pieces rebuild the whole file.
+    let readme = format!("{model}/README.md");
+    let whole = h.fs(&[&["cat", &readme, "--max-bytes", "0"]], None).await;
+    let full = ops(&whole)[0]["result"]["content"].as_str().unwrap().to_owned();
+    let mut rebuilt = String::new();
+    let mut offset = 0u64;
+    for _ in 0..50 {
+        let off = offset.to_string();
+        let r = h.fs(&[&["cat", &readme, "--offset", &off, "--max-bytes", "100"]], None).await;
+        let res = &ops(&r)[0]["result"];
+        rebuilt.push_str(res["content"].as_str().unwrap());
+        match res["next_offset"].as_u64() {
+            Some(n) => offset = n,
+            None => break,
+        }
+    }
+    assert_eq!(rebuilt, full);
+
+    // An 80 KB read is cut to the ~12,500-token budget with a note and a resumable offset.
+    let tok = format!("{model}/tokenizer.json");
+    let r = h.fs(&[&["cat", &tok, "--max-bytes", "80000"]], None).await;
+    let res = &ops(&r)[0]["result"];
+    assert_eq!(res["truncation_reason"], "output_budget");
+    let got = res["content"].as_str().unwrap().len() as u64;
+    assert!(got < 80_000 && got > 20_000, "{got}");
+    assert_eq!(res["next_offset"].as_u64(), Some(got));
+    assert!(text(&r).contains("12500") || text(&r).contains("12,500"));
+    assert!(text(&r).len() < 12_500 * 4 + 2_000);
+    assert_eq!(r["structuredContent"]["truncated"], true);
+
+    // Several large reads: later ones are compacted, marked output_truncated.
+    let r = h
+        .fs(
+            &[&["cat", &tok, "--max-bytes", "60000"], &["cat", &tok, "--max-bytes", "60000", "--offset", "60000"]],
+            None,
+        )
+        .await;
+    let items = ops(&r);
+    assert!(items[1]["output_truncated"] == true || items[1]["result"]["truncation_reason"] == "output_budget");
+    assert!(serde_json::to_string(&r["structuredContent"]).unwrap().len() < 60_000);
+
+    // Out-of-range flags.
+    for args in [
+        vec!["ls", model.as_str(), "--limit", "10001"],
+        vec!["search", "hf://models", "x", "--limit", "1001"],
+        vec!["cat", readme.as_str(), "--max-bytes", "80001"],
+        vec!["ls", "hf://models/trending", "--limit", "21"],
+        vec!["attach", "hf://models/o/r/a.png", "--max-bytes", "9000000"],
+    ] {
+        let r = h.fs(&[&args], None).await;
+        assert_eq!(ops(&r)[0]["error"]["code"], "HF_FS_INVALID_ARGUMENT", "{args:?}");
+    }
+    h.stop().await;
+}
+
+#[tokio::test]
+async fn hf_fs_images_binary_gated_and_private() {
+    let h = Harness::start().await;
+    let sdxl = "hf://models/stabilityai/stable-diffusion-xl-base-1.0";
+    let png = format!("{sdxl}/01.png");
+    let r = h.fs(&[&["attach", &png], &["attach", &format!("{sdxl}/README.md")], &["cat", &png]], None).await;
+    let images: Vec<&Value> = r["content"].as_array().unwrap().iter().filter(|c| c["type"] == "image").collect();
+    assert_eq!(images.len(), 1);
+    assert_eq!(images[0]["mimeType"], "image/png");
+    let bytes = base64::engine::general_purpose::STANDARD.decode(images[0]["data"].as_str().unwrap()).unwrap();
+    let items = ops(&r);
+    assert_eq!(items[0]["result"]["bytes"].as_u64().unwrap(), bytes.len() as u64);
+    assert!(bytes.len() as u64 <= 8 * 1024 * 1024);
+    assert_eq!(items[1]["error"]["code"], "HF_FS_IMAGE_ONLY");
+    assert_eq!(items[2]["error"]["code"], "HF_FS_TEXT_ONLY");
+    assert_eq!(items[2]["error"]["suggestedOperation"], "attach");
+
+    // Two attachments of ~4.6 MB: the second exceeds the call's 8 MiB budget.
+    let r = h.fs(&[&["attach", &png], &["attach", &png]], None).await;
+    let items = ops(&r);
+    assert_eq!(items[0]["status"], "success");
+    assert_eq!(items[1]["error"]["code"], "HF_FS_ATTACHMENT_BUDGET_EXCEEDED");
+
+    let weights = format!("hf://models/{}/model.safetensors", repos::PUBLIC_MODEL);
+    let r = h.fs(&[&["cat", &weights], &["stat", &weights]], None).await;
+    assert_eq!(ops(&r)[0]["error"]["code"], "HF_FS_TEXT_ONLY");
+    assert_eq!(ops(&r)[1]["result"]["lfs"], true);
+
+    // Gated: anonymous and a user without access are told what to do; a user with access reads it.
+    let gated = format!("hf://models/{}/config.json", repos::GATED_MODEL);
+    for token in [None, Some(tokens::BOB_READ)] {
+        let r = h.fs(&[&["cat", &gated]], token).await;
+        let e = &ops(&r)[0]["error"];
+        assert_eq!(e["code"], "HF_FS_ACCESS_DENIED", "{token:?}");
+        assert!(e["message"].as_str().unwrap().contains("gated"));
+        assert!(e["recovery"].as_str().unwrap().contains("access"));
+    }
+    let r = h.fs(&[&["cat", &gated]], Some(tokens::ALICE_WRITE)).await;
+    assert!(ops(&r)[0]["result"]["content"].as_str().unwrap().contains('{'));
+
+    // Private: not found anonymously (with a hint), listed for a member.
+    let private = format!("hf://models/{}", repos::PRIVATE_MODEL);
+    let r = h.fs(&[&["ls", &private], &["stat", &private]], None).await;
+    assert_eq!(ops(&r)[0]["error"]["code"], "HF_FS_NOT_FOUND");
+    assert!(ops(&r)[0]["error"]["recovery"].as_str().unwrap().contains("token"));
+    assert_eq!(ops(&r)[1]["result"]["exists"], false);
+    let r = h.fs(&[&["ls", &private]], Some(tokens::CAROL_FINEGRAINED)).await;
+    assert_eq!(ops(&r)[0]["status"], "success");
+    h.stop().await;
+}
+
+#[tokio::test]
+async fn hf_fs_roots_papers_docs_collections_and_trending() {
+    let h = Harness::start().await;
+    let r = h
+        .fs(
+            &[
+                &["ls", "hf://"],
+                &["cat", "hf://README.md"],
+                &["ls", "hf://models/trending"],
+                &["search", "hf://datasets", "imdb"],
+                &["search", "hf://spaces", "image", "--kind", "mcp"],
+                &["ls", &format!("hf://models/{}", repos::PUBLIC_MODEL.split('/').next().unwrap())],
+                &["search", "hf://papers", "bert"],
+                &["ls", "hf://papers/trending"],
+                &["ls", "hf://papers/daily/latest"],
+                &["cat", "hf://papers/1810.04805/metadata.json"],
+                &["cat", "hf://papers/1810.04805/paper.md"],
+                &["search", "hf://docs", "access tokens"],
+                &["search", "hf://collections", "llm"],
+                &["ls", &format!("hf://collections/{}/items", repos::COLLECTION)],
+                &["find", &format!("hf://datasets/{}", repos::PUBLIC_DATASET), "--name", "*.parquet"],
+                &["ls", "hf://buckets"],
+            ],
+            None,
+        )
+        .await;
+    let items = ops(&r);
+    let ok = |i: usize| {
+        assert_eq!(items[i]["status"], "success", "operation {i}: {}", items[i]);
+        &items[i]["result"]
+    };
+    assert_eq!(ok(0)["entries"].as_array().unwrap().len(), 7);
+    assert!(ok(1)["content"].as_str().unwrap().contains("hf://"));
+    assert!(ok(2)["entries"].as_array().unwrap().iter().all(|e| e["type"] == "repo"));
+    assert_eq!(ok(3)["entries"][0]["path"], repos::PUBLIC_DATASET);
+    assert!(ok(4)["entries"].as_array().unwrap().iter().any(|e| e["path"] == repos::MCP_SPACE));
+    assert!(!ok(5)["entries"].as_array().unwrap().is_empty());
+    assert_eq!(ok(6)["entries"][0]["uri"], "hf://papers/1810.04805");
+    assert!(!ok(7)["entries"].as_array().unwrap().is_empty());
+    assert!(!ok(8)["entries"].as_array().unwrap().is_empty());
+    assert!(ok(9)["content"].as_str().unwrap().contains("\"id\": \"1810.04805\""));
+    assert!(ok(10)["content"].as_str().unwrap().starts_with("# BERT"));
+    let doc = ok(11)["entries"][0]["uri"].as_str().unwrap().to_owned();
+    assert!(doc.starts_with("hf://docs/"), "{doc}");
+    assert!(!ok(12)["entries"].as_array().unwrap().is_empty());
+    assert!(ok(13)["entries"].as_array().unwrap().iter().all(|e| e["type"] == "link" && e["target_uri"].is_string()));
+    assert!(ok(14)["entries"].as_array().unwrap().iter().all(|e| e["path"].as_str().unwrap().ends_with(".parquet")));
+    assert_eq!(items[15]["error"]["code"], "HF_FS_UNSUPPORTED_OPERATION");
+
+    // A docs URI from search reads as Markdown.
+    let r = h.fs(&[&["cat", &doc]], None).await;
+    assert!(ops(&r)[0]["result"]["content"].as_str().unwrap().contains('#'), "{}", text(&r));
+    h.stop().await;
+}
+
+#[tokio::test]
+async fn upstream_timeouts_give_a_retryable_result_and_the_server_recovers() {
+    let h = Harness::with_timeout(Duration::from_millis(500)).await;
+    h.hub.inject(FaultRule::delay("/api/models", Duration::from_secs(3), Some(1)));
+    let started = Instant::now();
+    let r = h.call("hub_repo_search", json!({ "query": "bert", "repo_types": ["model"] }), None).await;
+    assert!(started.elapsed() < Duration::from_secs(3), "the call waited for the slow Hub");
+    assert!(is_error(&r));
+    let t = text(&r);
+    assert!(t.contains("did not answer in time") && t.contains("Retry: yes"), "{t}");
+
+    h.hub.inject(FaultRule::delay("/api/models/", Duration::from_secs(3), Some(1)));
+    let r = h.fs(&[&["ls", &format!("hf://models/{}", repos::PUBLIC_MODEL)], &["ls", "hf://"]], None).await;
+    let items = ops(&r);
+    assert_eq!(items[0]["error"]["code"], "HF_FS_UPSTREAM_TIMEOUT");
+    assert_eq!(items[0]["error"]["retryable"], true);
+    assert_eq!(items[1]["status"], "success");
+
+    // Follow-up calls succeed.
+    let r = h.call("hub_repo_search", json!({ "query": "bert", "repo_types": ["model"] }), None).await;
+    assert!(!is_error(&r));
+    let r = h.fs(&[&["ls", &format!("hf://models/{}", repos::PUBLIC_MODEL)]], None).await;
+    assert_eq!(ops(&r)[0]["status"], "success");
+    h.stop().await;
+}
+
+#[tokio::test]
+async fn rate_limits_are_retried_or_explained_and_the_server_recovers() {
+    let h = Harness::start().await;
+    // A short Retry-After is honoured by the client: the call succeeds.
+    h.hub.inject(FaultRule::rate_limited("/api/whoami-v2", 1, 1));
+    let r = h.call("hf_whoami", json!({}), Some(tokens::BOB_READ)).await;
+    assert_eq!(r["structuredContent"]["status"], "authenticated");
+    assert_eq!(h.hub.requests_to("/api/whoami-v2").len(), 2);
+
+    // A long Retry-After is reported with the wait, not slept through.
+    h.hub.inject(FaultRule::rate_limited("/api/models", 50, 120));
+    let started = Instant::now();
+    let r = h.call("hub_repo_search", json!({ "query": "bert", "repo_types": ["model"] }), None).await;
+    assert!(started.elapsed() < Duration::from_secs(10));
+    assert!(is_error(&r));
+    let t = text(&r);
+    assert!(t.contains("rate-limited") && t.contains("120 s") && t.contains("HF_TOKEN"), "{t}");
+    let r = h.fs(&[&["search", "hf://models", "bert"]], None).await;
+    assert_eq!(ops(&r)[0]["error"]["code"], "HF_FS_RATE_LIMITED");
+    assert_eq!(ops(&r)[0]["error"]["retryable"], true);
+    let r = h.call("hub_repo_details", json!({ "repo_ids": [repos::PUBLIC_MODEL], "repo_type": "model" }), None).await;
+    assert!(is_error(&r) && text(&r).contains("rate-limited"));
+    let r = h.call("hf_whoami", json!({}), Some(tokens::BOB_READ)).await;
+    assert_eq!(r["structuredContent"]["status"], "authenticated", "other endpoints are unaffected");
+
+    h.hub.clear_faults();
+    let r = h.call("hub_repo_search", json!({ "query": "bert", "repo_types": ["model"] }), None).await;
+    assert!(!is_error(&r));
+    h.stop().await;
+}
+
+#[tokio::test]
+async fn the_callers_token_is_forwarded_and_never_echoed() {
+    let h = Harness::start().await;
+    let token = tokens::ALICE_WRITE;
+    let private = format!("hf://models/{}", repos::PRIVATE_MODEL);
+    let results = vec![
+        h.call("hf_whoami", json!({}), Some(token)).await,
+        h.call(
+            "hub_repo_search",
+            json!({ "author": "standin-org", "repo_types": ["model", "dataset", "space"] }),
+            Some(token),
+        )
+        .await,
+        h.call("hub_repo_details", json!({ "repo_ids": [repos::PRIVATE_MODEL, repos::GATED_DATASET] }), Some(token))
+            .await,
+        h.fs(
+            &[&["ls", &private], &["cat", &format!("{private}/README.md")], &["search", "hf://papers", "bert"]],
+            Some(token),
+        )
+        .await,
+    ];
+    for r in &results {
+        assert!(!r.to_string().contains(token), "token echoed in {r}");
+    }
+    let search = &results[1]["structuredContent"]["groups"][0]["results"];
+    assert!(
+        search.as_array().unwrap().iter().any(|m| m["id"] == repos::PRIVATE_MODEL),
+        "private model visible to alice"
+    );
+    let seen = h.hub.requests();
+    assert!(!seen.is_empty());
+    let hub_calls: Vec<_> = seen.iter().filter(|r| !r.path.starts_with("/__")).collect();
+    assert!(
+        hub_calls.iter().all(|r| r.authorization.as_deref() == Some(&format!("Bearer {token}"))),
+        "every Hub request carried the caller's token"
+    );
+    // Another caller without a token: nothing leaks across callers.
+    let _ = h.fs(&[&["ls", "hf://models/trending"]], None).await;
+    assert!(h.hub.requests_to("/api/trending").last().unwrap().authorization.is_none());
+    h.stop().await;
+}
+
+#[tokio::test]
+async fn session_era_http_calls_the_hub_tools() {
+    let h = Harness::start().await;
+    let post = |session: Option<&str>, body: Value| {
+        let mut r = h
+            .http
+            .post(&h.url)
+            .header("content-type", "application/json")
+            .header("accept", "application/json, text/event-stream")
+            .header("authorization", format!("Bearer {}", tokens::BOB_READ))
+            .body(body.to_string());
+        if let Some(s) = session {
+            r = r.header("mcp-session-id", s).header("mcp-protocol-version", "2025-06-18");
+        }
+        r
+    };
+    async fn json_of(res: reqwest::Response) -> Value {
+        let ct = res.headers().get("content-type").map(|v| v.to_str().unwrap().to_owned()).unwrap_or_default();
+        let text = res.text().await.unwrap();
+        if ct.starts_with("text/event-stream") {
+            serde_json::from_str(text.lines().filter_map(|l| l.strip_prefix("data: ")).last().unwrap()).unwrap()
+        } else {
+            serde_json::from_str(&text).unwrap()
+        }
+    }
+    let init = json!({ "jsonrpc": "2.0", "id": 0, "method": "initialize", "params": {
+        "protocolVersion": "2025-06-18", "capabilities": {}, "clientInfo": { "name": "t", "version": "1" } } });
+    let res = post(None, init).send().await.unwrap();
+    assert_eq!(res.status(), 200);
+    let sid = res.headers()["mcp-session-id"].to_str().unwrap().to_owned();
+    let init = json_of(res).await;
+    assert!(init["result"]["instructions"].as_str().unwrap().contains("hf_fs"));
+    let res =
+        post(Some(&sid), json!({ "jsonrpc": "2.0", "method": "notifications/initialized" })).send().await.unwrap();
+    assert!(res.status().is_success());
+    let call = json!({ "jsonrpc": "2.0", "id": 1, "method": "tools/call", "params": { "name": "hf_whoami", "arguments": {} } });
+    let res = json_of(post(Some(&sid), call).send().await.unwrap()).await;
+    assert_eq!(res["result"]["structuredContent"]["account"]["name"], "bob");
+    let call = json!({ "jsonrpc": "2.0", "id": 2, "method": "tools/call", "params": { "name": "hf_fs",
+        "arguments": { "operations": [{ "cmd": "cat", "args": [format!("hf://models/{}/config.json", repos::GATED_MODEL)] }] } } });
+    let res = json_of(post(Some(&sid), call).send().await.unwrap()).await;
+    assert_eq!(res["result"]["structuredContent"]["results"][0]["error"]["code"], "HF_FS_ACCESS_DENIED");
+    h.stop().await;
+}

@@ -37,7 +37,9 @@
 #   HUBMCP_CACHE                   cache dir (default .cache); logs in $HUBMCP_CACHE/logs,
 #                                  runs in $HUBMCP_CACHE/conformance/runs/<time> (+ latest link)
 #   HUBMCP_CONFORMANCE_LEGACY=0    skip the 2025-11-25 block (default: run it)
-#   HUBMCP_CONFORMANCE_RUN_TIMEOUT hard cap in seconds for one suite invocation (default 600)
+#   HUBMCP_CONFORMANCE_RUN_TIMEOUT hard cap in seconds for a requirement-set run (default 480)
+#   HUBMCP_CONFORMANCE_SCENARIO_TIMEOUT  the same for a single-scenario run (default 120)
+#                                  (so the full gate stays within ~15 min even against a hung server)
 #
 # Exit status: 0 when everything counted passed, 1 otherwise, 2 on usage/setup errors.
 # The last line is "conformance: N passed, N failed" (scenarios).
@@ -61,7 +63,8 @@ SCENARIO_WIRE="$WIRE"
 URL=""
 VERBOSE=0
 LEGACY="${HUBMCP_CONFORMANCE_LEGACY:-1}"
-RUN_TIMEOUT="${HUBMCP_CONFORMANCE_RUN_TIMEOUT:-600}"
+RUN_TIMEOUT="${HUBMCP_CONFORMANCE_RUN_TIMEOUT:-480}"
+SCENARIO_TIMEOUT="${HUBMCP_CONFORMANCE_SCENARIO_TIMEOUT:-120}"
 EXTRA=()
 
 usage() {
@@ -170,11 +173,13 @@ conf_run() {
     local label=$1 rev=$2 scen=$3 wire=$4
     local out="$RUN_DIR/$label"
     mkdir -p "$out/results"
-    local args=(server --url "$URL" -o "$out/results")
+    local args=(server --url "$URL" -o "$out/results") cap
     if [[ $rev != - ]]; then
         args+=(--requirements "$rev")
+        cap=$RUN_TIMEOUT
     else
         args+=(--scenario "$scen" --spec-version "$wire")
+        cap=$SCENARIO_TIMEOUT
     fi
     args+=("${EXTRA[@]}")
 
@@ -182,17 +187,17 @@ conf_run() {
     echo "---- [$label] conformance ${args[*]}"
     local t0=$SECONDS rc
     if ((VERBOSE)); then
-        (cd "$out" && timeout --kill-after=10 "$RUN_TIMEOUT" "$HUBMCP_NODE" "$HUBMCP_CONFORMANCE_JS" "${args[@]}") 2>&1 | tee "$out/output.txt"
+        (cd "$out" && timeout --kill-after=10 "$cap" "$HUBMCP_NODE" "$HUBMCP_CONFORMANCE_JS" "${args[@]}") 2>&1 | tee "$out/output.txt"
         rc=${PIPESTATUS[0]}
     else
-        (cd "$out" && timeout --kill-after=10 "$RUN_TIMEOUT" "$HUBMCP_NODE" "$HUBMCP_CONFORMANCE_JS" "${args[@]}") >"$out/output.txt" 2>&1
+        (cd "$out" && timeout --kill-after=10 "$cap" "$HUBMCP_NODE" "$HUBMCP_CONFORMANCE_JS" "${args[@]}") >"$out/output.txt" 2>&1
         rc=$?
     fi
     local note=""
     case $rc in
         0) note="suite exit 0" ;;
         1) note="suite exit 1 (failures)" ;;
-        124 | 137) note="TIMED OUT after ${RUN_TIMEOUT}s (HUBMCP_CONFORMANCE_RUN_TIMEOUT)" ;;
+        124 | 137) note="TIMED OUT after ${cap}s (HUBMCP_CONFORMANCE_RUN_TIMEOUT / _SCENARIO_TIMEOUT)" ;;
         *) note="suite exit $rc (runner error)" ;;
     esac
     echo "---- [$label] $note in $((SECONDS - t0))s; output: $out/output.txt"

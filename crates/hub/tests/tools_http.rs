@@ -85,7 +85,7 @@ impl Harness {
         let ct = res.headers().get("content-type").map(|v| v.to_str().unwrap().to_owned()).unwrap_or_default();
         let text = res.text().await.unwrap();
         if ct.starts_with("text/event-stream") {
-            let last = text.lines().filter_map(|l| l.strip_prefix("data: ")).last().unwrap();
+            let last = text.lines().filter_map(|l| l.strip_prefix("data: ")).next_back().unwrap();
             serde_json::from_str(last).unwrap()
         } else {
             serde_json::from_str(&text).unwrap()
@@ -163,7 +163,7 @@ async fn whoami_anonymous_authenticated_and_rejected_tokens() {
 
     let carol = h.call("hf_whoami", json!({}), Some(tokens::CAROL_FINEGRAINED)).await;
     assert_eq!(carol["structuredContent"]["credential"]["role"], "fine_grained");
-    assert!(carol["structuredContent"]["credential"]["permissions"]["scoped"].as_array().unwrap().len() >= 1);
+    assert!(!carol["structuredContent"]["credential"]["permissions"]["scoped"].as_array().unwrap().is_empty());
 
     let bad = h.call("hf_whoami", json!({}), Some(tokens::INVALID)).await;
     assert!(is_error(&bad));
@@ -709,7 +709,7 @@ async fn session_era_http_calls_the_hub_tools() {
         let ct = res.headers().get("content-type").map(|v| v.to_str().unwrap().to_owned()).unwrap_or_default();
         let text = res.text().await.unwrap();
         if ct.starts_with("text/event-stream") {
-            serde_json::from_str(text.lines().filter_map(|l| l.strip_prefix("data: ")).last().unwrap()).unwrap()
+            serde_json::from_str(text.lines().filter_map(|l| l.strip_prefix("data: ")).next_back().unwrap()).unwrap()
         } else {
             serde_json::from_str(&text).unwrap()
         }

@@ -94,7 +94,7 @@ fn call(url: &str, tool: &str, args: Value, token: Option<&str>) -> Value {
     let ct = res.headers().get("content-type").map(|v| v.to_str().unwrap().to_owned()).unwrap_or_default();
     let text = res.text().unwrap();
     let v: Value = if ct.starts_with("text/event-stream") {
-        serde_json::from_str(text.lines().filter_map(|l| l.strip_prefix("data: ")).last().unwrap()).unwrap()
+        serde_json::from_str(text.lines().filter_map(|l| l.strip_prefix("data: ")).next_back().unwrap()).unwrap()
     } else {
         serde_json::from_str(&text).unwrap()
     };

@@ -106,11 +106,11 @@ async fn run(upstream: &Upstream, token: Option<&str>) -> ToolOutput {
             Some(out) => ToolOutput::structured(markdown(&out), out),
             None => unverified("the Hub's answer could not be understood"),
         },
-        Err(e) if e.kind == ErrorKind::Unauthorized || e.status == Some(401) => ToolOutput::error(format!(
+        Err(e) if e.kind == ErrorKind::Unauthorized || e.status == Some(401) => ToolOutput::error(
             "The Hub rejected the Hugging Face token in use (401: invalid, expired or revoked).\nRetry: not with \
              the same token.\nInstead: ask the user to create a new token at https://huggingface.co/settings/tokens \
-             and set it (HF_TOKEN for stdio, Authorization: Bearer for HTTP). Public content works without a token."
-        )),
+             and set it (HF_TOKEN for stdio, Authorization: Bearer for HTTP). Public content works without a token.",
+        ),
         Err(e) if e.retryable() => unverified(&explain(&e, "the account lookup")),
         Err(e) => ToolOutput::error(explain(&e, "the account lookup")),
     }

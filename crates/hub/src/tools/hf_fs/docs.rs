@@ -383,8 +383,7 @@ async fn search(fs: &Fs<'_>, p: &Params, d: &DocsUri) -> FsResult {
             continue;
         }
         let path = if path.ends_with(".md") { path.to_owned() } else { format!("{}.md", path.trim_end_matches('/')) };
-        if !d.path.is_empty() && !(path == d.path || path.starts_with(&format!("{}/", d.path.trim_end_matches(".md"))))
-        {
+        if !d.path.is_empty() && path != d.path && !path.starts_with(&format!("{}/", d.path.trim_end_matches(".md"))) {
             continue;
         }
         let key = format!("{product}/{path}");

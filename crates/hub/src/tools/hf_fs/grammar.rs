@@ -269,7 +269,7 @@ fn validate(p: &Params) -> Result<(), FsError> {
     }
     if let Some(m) = p.max_bytes {
         if p.op == Op::Attach {
-            if m < 1 || m > ATTACH_MAX_BYTES {
+            if !(1..=ATTACH_MAX_BYTES).contains(&m) {
                 return Err(FsError::invalid(format!("attach max_bytes must be between 1 and {ATTACH_MAX_BYTES}")));
             }
         } else if m as usize > MAX_CAT_BYTES {

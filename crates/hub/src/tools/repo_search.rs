@@ -491,3 +491,34 @@ fn repo_markdown(t: RepoType, r: &Value) -> Option<String> {
     l.push(String::new());
     Some(l.join("\n") + "\n")
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn output_is_bounded_with_a_note() {
+        let items: Vec<Value> = (0..100)
+            .map(|i| {
+                json!({ "id": format!("org/dataset-{i}"), "description": "x".repeat(400), "downloads": i,
+                        "tags": (0..40).map(|t| format!("tag-{t}-{}", "y".repeat(20))).collect::<Vec<_>>() })
+            })
+            .collect();
+        let batches = vec![
+            Batch { repo_type: RepoType::Dataset, result: Ok(items.clone()) },
+            Batch { repo_type: RepoType::Model, result: Ok(items) },
+        ];
+        let ToolOutput::Result(out) = render(json!({}), &batches, Some("q"), None, &[], None) else { panic!() };
+        let text = out["content"][0]["text"].as_str().unwrap();
+        assert!(text.len() <= MAX_CHARS, "{}", text.len());
+        assert!(text.contains("Results truncated at approximately 12500 tokens"));
+        let s = &out["structuredContent"];
+        assert_eq!(s["truncated"], true);
+        assert_eq!(s["total_results"], 200);
+        let shared = s["results_shared"].as_u64().unwrap();
+        assert!(shared > 10 && shared < 200, "{shared}");
+        let listed: usize =
+            s["groups"].as_array().unwrap().iter().map(|g| g["results"].as_array().unwrap().len()).sum();
+        assert_eq!(listed as u64, shared, "structured results match what the text shows");
+    }
+}

@@ -1,0 +1,286 @@
+//! `bench-sessions`: load for the session era of hubmcp (or any MCP server).
+//!
+//! - `lifecycle`: workers run full sessions back to back — `initialize`,
+//!   `notifications/initialized`, `tools/list`, `tools/call`, `DELETE` — and the client
+//!   reports sessions per second and lifecycle latency.
+//! - `idle-streams`: opens N sessions, then one server-push `GET` stream per session, and
+//!   reports the server's resident memory (VmRSS of `--pid`) per stream and per session.
+//!
+//! It prints figures and asserts nothing about them.
+
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::{bail, Context};
+use clap::{Parser, Subcommand};
+use futures_util::StreamExt;
+use serde_json::{json, Value};
+
+#[derive(Parser)]
+#[command(name = "bench-sessions", about = "Session-era load for an MCP server")]
+struct Cli {
+    /// The MCP endpoint.
+    #[arg(long, default_value = "http://127.0.0.1:3000/mcp")]
+    url: String,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Full session lifecycles per second.
+    Lifecycle {
+        /// Concurrent workers.
+        #[arg(long, default_value_t = 32)]
+        concurrency: usize,
+        /// Seconds of measured load (after `--warmup`).
+        #[arg(long, default_value_t = 10)]
+        duration: u64,
+        #[arg(long, default_value_t = 2)]
+        warmup: u64,
+        /// The tool to call.
+        #[arg(long, default_value = "test_simple_text")]
+        tool: String,
+    },
+    /// Server memory per idle server-push stream.
+    IdleStreams {
+        /// Streams (and sessions) to open.
+        #[arg(long, default_value_t = 10_000)]
+        streams: usize,
+        /// The server's process id (its VmRSS is read from /proc).
+        #[arg(long)]
+        pid: u32,
+        /// Connections opened at once.
+        #[arg(long, default_value_t = 64)]
+        parallel: usize,
+        /// Seconds to hold the streams open after the last one is up (keep-alives flow).
+        #[arg(long, default_value_t = 5)]
+        hold: u64,
+        /// Measure idle keep-alive connections (one `ping` each, no stream) instead: the
+        /// floor that the HTTP stack itself costs per connection.
+        #[arg(long)]
+        connections_only: bool,
+    },
+}
+
+fn client() -> reqwest::Client {
+    reqwest::Client::builder().pool_max_idle_per_host(1024).tcp_nodelay(true).build().expect("client")
+}
+
+fn post(c: &reqwest::Client, url: &str, sid: Option<&str>, body: &Value) -> reqwest::RequestBuilder {
+    let mut r = c
+        .post(url)
+        .header("content-type", "application/json")
+        .header("accept", "application/json, text/event-stream")
+        .body(body.to_string());
+    if let Some(sid) = sid {
+        r = r.header("mcp-session-id", sid).header("mcp-protocol-version", "2025-11-25");
+    }
+    r
+}
+
+/// initialize + initialized; returns the session id.
+async fn open_session(c: &reqwest::Client, url: &str) -> anyhow::Result<String> {
+    let init = json!({ "jsonrpc": "2.0", "id": 0, "method": "initialize", "params": {
+        "protocolVersion": "2025-11-25", "capabilities": {}, "clientInfo": { "name": "bench-sessions", "version": "1" } } });
+    let res = post(c, url, None, &init).send().await?;
+    if res.status() != 200 {
+        bail!("initialize: HTTP {} {}", res.status(), res.text().await.unwrap_or_default());
+    }
+    let sid = res.headers().get("mcp-session-id").context("no Mcp-Session-Id")?.to_str()?.to_owned();
+    res.bytes().await?;
+    let res =
+        post(c, url, Some(&sid), &json!({ "jsonrpc": "2.0", "method": "notifications/initialized" })).send().await?;
+    if res.status() != 202 {
+        bail!("initialized: HTTP {}", res.status());
+    }
+    Ok(sid)
+}
+
+async fn lifecycle_once(c: &reqwest::Client, url: &str, tool: &str) -> anyhow::Result<()> {
+    let sid = open_session(c, url).await?;
+    let list = post(c, url, Some(&sid), &json!({ "jsonrpc": "2.0", "id": 1, "method": "tools/list" })).send().await?;
+    let list: Value = list.json().await?;
+    if list["result"]["tools"].as_array().is_none_or(|t| t.is_empty()) {
+        bail!("tools/list: {list}");
+    }
+    let call =
+        json!({ "jsonrpc": "2.0", "id": 2, "method": "tools/call", "params": { "name": tool, "arguments": {} } });
+    let res = post(c, url, Some(&sid), &call).send().await?;
+    let text = res.text().await?;
+    if !text.contains("\"result\"") {
+        bail!("tools/call: {text}");
+    }
+    let res = c.delete(url).header("mcp-session-id", &sid).header("mcp-protocol-version", "2025-11-25").send().await?;
+    if res.status() != 200 {
+        bail!("DELETE: HTTP {}", res.status());
+    }
+    Ok(())
+}
+
+fn percentile(sorted: &[u64], p: f64) -> f64 {
+    if sorted.is_empty() {
+        return 0.0;
+    }
+    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted[i] as f64 / 1000.0
+}
+
+async fn lifecycle(url: String, concurrency: usize, duration: u64, warmup: u64, tool: String) -> anyhow::Result<()> {
+    let c = client();
+    lifecycle_once(&c, &url, &tool).await.context("first lifecycle")?;
+    let measuring = Arc::new(AtomicBool::new(false));
+    let stop = Arc::new(AtomicBool::new(false));
+    let errors = Arc::new(AtomicU64::new(0));
+    let mut workers = Vec::new();
+    for _ in 0..concurrency {
+        let (c, url, tool) = (c.clone(), url.clone(), tool.clone());
+        let (measuring, stop, errors) = (measuring.clone(), stop.clone(), errors.clone());
+        workers.push(tokio::spawn(async move {
+            let mut lat = Vec::new();
+            while !stop.load(Ordering::Relaxed) {
+                let t = Instant::now();
+                let ok = lifecycle_once(&c, &url, &tool).await;
+                if measuring.load(Ordering::Relaxed) && !stop.load(Ordering::Relaxed) {
+                    match ok {
+                        Ok(()) => lat.push(t.elapsed().as_micros() as u64),
+                        Err(e) => {
+                            if errors.fetch_add(1, Ordering::Relaxed) == 0 {
+                                eprintln!("first error: {e:#}");
+                            }
+                        }
+                    }
+                }
+            }
+            lat
+        }));
+    }
+    tokio::time::sleep(Duration::from_secs(warmup)).await;
+    measuring.store(true, Ordering::Relaxed);
+    let t0 = Instant::now();
+    tokio::time::sleep(Duration::from_secs(duration)).await;
+    stop.store(true, Ordering::Relaxed);
+    let elapsed = t0.elapsed().as_secs_f64();
+    let mut lat = Vec::new();
+    for w in workers {
+        lat.extend(w.await?);
+    }
+    lat.sort_unstable();
+    let n = lat.len();
+    println!("lifecycle: initialize, initialized, tools/list, tools/call {tool}, DELETE");
+    println!("  concurrency      {concurrency}");
+    println!("  sessions         {n} in {elapsed:.1} s ({} errors)", errors.load(Ordering::Relaxed));
+    println!("  sessions/s       {:.0}", n as f64 / elapsed);
+    println!("  HTTP requests/s  {:.0}", 5.0 * n as f64 / elapsed);
+    println!("  lifecycle p50    {:.2} ms", percentile(&lat, 0.50));
+    println!("  lifecycle p99    {:.2} ms", percentile(&lat, 0.99));
+    Ok(())
+}
+
+fn rss_kib(pid: u32) -> anyhow::Result<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).context("reading /proc/<pid>/status")?;
+    let line = status.lines().find(|l| l.starts_with("VmRSS:")).context("no VmRSS")?;
+    Ok(line.split_whitespace().nth(1).context("VmRSS value")?.parse()?)
+}
+
+/// What keeps a connection open: a streaming response, or a client with a pooled connection.
+#[allow(dead_code)]
+enum Conn {
+    Stream(reqwest::Response),
+    Idle(reqwest::Client),
+}
+
+async fn idle_streams(
+    url: String,
+    streams: usize,
+    pid: u32,
+    parallel: usize,
+    hold: u64,
+    connections_only: bool,
+) -> anyhow::Result<()> {
+    let c = client();
+    // Warm the server (allocator arenas, first connections) before the baseline.
+    for _ in 0..32 {
+        lifecycle_once(&c, &url, "test_simple_text").await?;
+    }
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let base = rss_kib(pid)?;
+    let t = Instant::now();
+    let sids: Vec<String> = futures_util::stream::iter(0..streams)
+        .map(|_| {
+            let c = c.clone();
+            let url = url.clone();
+            async move { open_session(&c, &url).await }
+        })
+        .buffer_unordered(parallel)
+        .collect::<Vec<_>>()
+        .await
+        .into_iter()
+        .collect::<anyhow::Result<_>>()?;
+    let sessions_s = t.elapsed().as_secs_f64();
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let with_sessions = rss_kib(pid)?;
+    // One connection per stream: each GET gets its own client (no pooled connection to share).
+    let t = Instant::now();
+    let opened: Vec<Conn> = futures_util::stream::iter(sids.iter().cloned())
+        .map(|sid| {
+            let url = url.clone();
+            async move {
+                let c = reqwest::Client::builder().pool_max_idle_per_host(1).build()?;
+                if connections_only {
+                    let ping = json!({ "jsonrpc": "2.0", "id": 1, "method": "ping" });
+                    let res = post(&c, &url, Some(&sid), &ping).send().await?;
+                    res.bytes().await?;
+                    return Ok(Conn::Idle(c));
+                }
+                let mut res = c
+                    .get(&url)
+                    .header("accept", "text/event-stream")
+                    .header("mcp-session-id", &sid)
+                    .header("mcp-protocol-version", "2025-11-25")
+                    .send()
+                    .await?;
+                if res.status() != 200 {
+                    bail!("GET: HTTP {}", res.status());
+                }
+                // The priming event proves the stream is live.
+                res.chunk().await?.context("stream ended")?;
+                Ok(Conn::Stream(res))
+            }
+        })
+        .buffer_unordered(parallel)
+        .collect::<Vec<_>>()
+        .await
+        .into_iter()
+        .collect::<anyhow::Result<_>>()?;
+    let streams_s = t.elapsed().as_secs_f64();
+    tokio::time::sleep(Duration::from_secs(hold)).await;
+    let with_streams = rss_kib(pid)?;
+    let n = opened.len() as f64;
+    let what = if connections_only { "idle keep-alive connection (one ping each, no stream)" } else { "idle stream" };
+    println!("idle server-push streams: {} sessions, then one {what} each", opened.len());
+    println!("  opened sessions in {sessions_s:.1} s, streams in {streams_s:.1} s; held {hold} s");
+    println!("  server RSS: baseline {base} KiB, with sessions {with_sessions} KiB, with streams {with_streams} KiB");
+    println!("  per session (state only)     {:.2} KiB", (with_sessions as f64 - base as f64) / n);
+    println!(
+        "  per {what:<25}{:.2} KiB   (target for streams <= 16 KiB)",
+        (with_streams as f64 - with_sessions as f64) / n
+    );
+    println!("  per session with its stream  {:.2} KiB", (with_streams as f64 - base as f64) / n);
+    drop(opened);
+    Ok(())
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Lifecycle { concurrency, duration, warmup, tool } => {
+            lifecycle(cli.url, concurrency.max(1), duration.max(1), warmup, tool).await
+        }
+        Command::IdleStreams { streams, pid, parallel, hold, connections_only } => {
+            idle_streams(cli.url, streams, pid, parallel.max(1), hold, connections_only).await
+        }
+    }
+}

@@ -4,7 +4,16 @@ use std::future::Future;
 use std::net::SocketAddr;
 use std::time::Duration;
 
+use axum::body::Body;
+use axum::extract::ConnectInfo;
+use http::Request;
+use hyper::body::Incoming;
+use hyper::server::conn::http1;
+use hyper::service::service_fn;
+use hyper_util::rt::TokioIo;
 use tokio::net::TcpListener;
+use tokio::sync::watch;
+use tower::ServiceExt;
 
 use crate::dispatch::Engine;
 use crate::transport::http::{router, HttpConfig};
@@ -12,6 +21,10 @@ use crate::transport::http::{router, HttpConfig};
 /// Serve Streamable HTTP on `listener` until `shutdown` resolves, then stop accepting,
 /// end long-lived streams gracefully and let in-flight requests finish (bounded by
 /// `drain_timeout`).
+///
+/// Connections are served with hyper's HTTP/1.1 connection directly (MCP clients speak
+/// HTTP/1.1 to the server; TLS and HTTP/2 end at the proxy in front): no protocol sniffing
+/// and no HTTP/2 state per connection, which keeps an idle server-push stream small.
 pub async fn serve_http(
     engine: Engine,
     config: HttpConfig,
@@ -21,23 +34,58 @@ pub async fn serve_http(
 ) -> std::io::Result<()> {
     let app = router(engine.clone(), config);
     let token = engine.shutdown_token().clone();
-    let signalled = tokio_util::sync::CancellationToken::new();
-    let signalled2 = signalled.clone();
-    let server = axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>()).with_graceful_shutdown(
-        async move {
-            shutdown.await;
-            tracing::info!("shutting down: draining in-flight requests");
-            token.cancel();
-            signalled2.cancel();
-        },
-    );
+    // Every connection task holds a receiver; `closed()` resolves when all are gone.
+    let (live_tx, live_rx) = watch::channel(());
+    let mut shutdown = std::pin::pin!(shutdown);
+    loop {
+        let (io, remote) = tokio::select! {
+            _ = &mut shutdown => break,
+            r = listener.accept() => match r {
+                Ok(x) => x,
+                Err(e) => {
+                    // Out of file descriptors and the like: back off instead of spinning.
+                    tracing::warn!("accept failed: {e}");
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                    continue;
+                }
+            },
+        };
+        let _ = io.set_nodelay(true);
+        let app = app.clone();
+        let service = service_fn(move |mut req: Request<Incoming>| {
+            req.extensions_mut().insert(ConnectInfo::<SocketAddr>(remote));
+            app.clone().oneshot(req.map(Body::new))
+        });
+        let token = token.clone();
+        let live = live_rx.clone();
+        tokio::spawn(async move {
+            let conn = http1::Builder::new().serve_connection(TokioIo::new(io), service).with_upgrades();
+            let mut conn = std::pin::pin!(conn);
+            tokio::select! {
+                r = conn.as_mut() => {
+                    if let Err(e) = r {
+                        tracing::trace!("connection from {remote} ended: {e}");
+                    }
+                }
+                _ = token.cancelled() => {
+                    conn.as_mut().graceful_shutdown();
+                    let _ = conn.await;
+                }
+            }
+            drop(live);
+        });
+    }
+    tracing::info!("shutting down: draining in-flight requests");
+    token.cancel();
+    drop(listener);
+    drop(live_rx);
     tokio::select! {
-        r = server => r,
-        _ = async { signalled.cancelled().await; tokio::time::sleep(drain_timeout).await } => {
+        _ = live_tx.closed() => {}
+        _ = tokio::time::sleep(drain_timeout) => {
             tracing::warn!("drain timeout reached; closing remaining connections");
-            Ok(())
         }
     }
+    Ok(())
 }
 
 /// Resolves on SIGINT or SIGTERM.

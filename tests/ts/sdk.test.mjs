@@ -15,7 +15,7 @@ const load = (p) => import(pathToFileURL(path.join(SDK, 'dist/esm', p)).href);
 const { Client } = await load('client/index.js');
 const { StreamableHTTPClientTransport } = await load('client/streamableHttp.js');
 const { SSEClientTransport } = await load('client/sse.js');
-const { ElicitRequestSchema, CreateMessageRequestSchema } = await load('types.js');
+const { ElicitRequestSchema, CreateMessageRequestSchema, ListRootsRequestSchema } = await load('types.js');
 
 const base = new URL(URL_MCP);
 const sseUrl = new URL('/sse', base);
@@ -29,7 +29,7 @@ const transports = {
 async function connect(kind, seen = {}) {
   const client = new Client(
     { name: 'hubmcp-ts-sdk-test', version: '1.0.0' },
-    { capabilities: { elicitation: {}, sampling: {} } }
+    { capabilities: { elicitation: {}, sampling: {}, roots: { listChanged: true } } }
   );
   client.setRequestHandler(ElicitRequestSchema, async (req) => {
     seen.elicitation = req.params;
@@ -43,6 +43,10 @@ async function connect(kind, seen = {}) {
       model: 'test-model',
       stopReason: 'endTurn'
     };
+  });
+  client.setRequestHandler(ListRootsRequestSchema, async () => {
+    seen.roots = true;
+    return { roots: [{ uri: 'file:///tmp/hubmcp-test', name: 'test root' }] };
   });
   const errors = [];
   const transport = transports[kind]();
@@ -130,6 +134,19 @@ for (const kind of Object.keys(transports)) {
         const r = await c.client.callTool({ name: 'test_sampling', arguments: { prompt: 'Say hi' } });
         assert.equal(seen.sampling.messages[0].content.text, 'Say hi');
         assert.equal(text(r), 'LLM response: sampled by the test client');
+      } finally {
+        await c.close();
+      }
+    });
+
+    test('answers roots/list', async () => {
+      const seen = {};
+      const c = await connect(kind, seen);
+      try {
+        // Written once as an input request; in a session it is a real roots/list request.
+        const r = await c.client.callTool({ name: 'test_input_required_result_list_roots', arguments: {} });
+        assert.ok(seen.roots);
+        assert.equal(text(r), 'Found 1 root(s)');
       } finally {
         await c.close();
       }

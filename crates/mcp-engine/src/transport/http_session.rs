@@ -129,7 +129,11 @@ pub(super) async fn post(app: Arc<App>, parts: http::request::Parts, body: Bytes
     // The handler gets its own task: a dropped connection must not cancel it.
     let (reply_tx, reply_rx) = oneshot::channel();
     tokio::spawn(run_message(app, valid, parts, body, sse_ok, reply_tx));
-    reply_rx.await.unwrap_or_else(|_| StatusCode::ACCEPTED.into_response())
+    reply_rx.await.unwrap_or_else(|_| {
+        let err = McpError::internal("Internal error: the request handler failed")
+            .with_status(StatusCode::INTERNAL_SERVER_ERROR);
+        error_response(None, &err)
+    })
 }
 
 struct CloseSignal(Notify);

@@ -16,7 +16,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::hub::SessionHub;
 use super::sse::{frame, frame_with_id, KEEP_ALIVE};
-use crate::jsonrpc::{write_request, McpError};
+use crate::jsonrpc::{write_request, Id, McpError};
 use crate::notify::ChangeEvent;
 use crate::session::change_notification;
 use crate::store::event_log::{event_id, PUSH_STREAM};
@@ -49,7 +49,7 @@ struct Push {
     shutdown: CancellationToken,
     keep_alive: Interval,
     ping: Option<Interval>,
-    ping_wait: Option<oneshot::Receiver<Result<serde_json::Value, McpError>>>,
+    ping_wait: Option<(Id, oneshot::Receiver<Result<serde_json::Value, McpError>>)>,
     ping_misses: u32,
     done: bool,
 }
@@ -135,7 +135,7 @@ impl Push {
                 };
                 let pong = async {
                     match ping_wait {
-                        Some(rx) => rx.await,
+                        Some((_, rx)) => rx.await,
                         None => std::future::pending().await,
                     }
                 };
@@ -189,7 +189,8 @@ impl Push {
                     return Some(Bytes::from_static(KEEP_ALIVE));
                 }
                 Step::Ping => {
-                    if self.ping_wait.take().is_some() {
+                    if let Some((id, _)) = self.ping_wait.take() {
+                        self.hub.correlator.forget(&self.session, &id);
                         self.ping_misses += 1;
                         if self.ping_misses >= self.hub.config.ping_failures.max(1) {
                             tracing::info!(session = %short(&self.session), "session unresponsive: closing its push stream");
@@ -208,9 +209,9 @@ impl Push {
                         }
                     }
                     let (id, rx) = self.hub.correlator.register(&self.session);
-                    self.ping_wait = Some(rx);
                     let mut out = Vec::with_capacity(64);
                     write_request(&mut out, &id, "ping", &serde_json::json!({}));
+                    self.ping_wait = Some((id, rx));
                     return Some(self.emit(out).await);
                 }
             }

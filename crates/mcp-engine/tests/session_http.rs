@@ -564,3 +564,24 @@ async fn http_sse_transport_round_trip() {
     assert_eq!(send(json!({ "jsonrpc": "2.0", "id": 4, "method": "ping" })).await.unwrap().status(), 404);
     server.stop().await;
 }
+
+#[tokio::test]
+async fn a_resuming_get_takes_over_the_push_stream() {
+    let server = default_server().await;
+    let client = reqwest::Client::new();
+    let sid = open_session(&client, &server.url).await;
+    let mut first = Sse::new(get(&client, &server.url, &sid).send().await.unwrap());
+    first.next(WAIT).await.unwrap();
+    // A fresh GET is refused while the stream lives; a resuming one replaces it (the client
+    // reconnected before the server noticed the old connection was gone).
+    assert_eq!(get(&client, &server.url, &sid).send().await.unwrap().status(), 409);
+    let res = get(&client, &server.url, &sid).header("last-event-id", "g-0").send().await.unwrap();
+    assert_eq!(res.status(), 200);
+    let mut second = Sse::new(res);
+    assert!(first.message(WAIT).await.is_none(), "the old stream ends");
+    let call = json!({ "jsonrpc": "2.0", "id": 2, "method": "tools/call", "params": { "name": "change" } });
+    post(&client, &server.url, Some(&sid), call).send().await.unwrap();
+    let (id, n) = second.message(WAIT).await.unwrap();
+    assert_eq!((id.as_deref(), n["method"].as_str()), (Some("g-1"), Some("notifications/tools/list_changed")));
+    server.stop().await;
+}

@@ -60,6 +60,13 @@ impl SessionData {
         }
     }
 
+    /// Take the lease whoever holds it (a client resuming its own push stream with
+    /// `Last-Event-ID` replaces a connection the server has not yet noticed is dead).
+    pub fn take_push(&mut self, token: &str, until_ms: u64) -> bool {
+        self.push = Some(PushClaim { token: token.to_owned(), until_ms });
+        true
+    }
+
     /// Give the lease back if it is still ours.
     pub fn release_push(&mut self, token: &str) -> bool {
         if self.push.as_ref().is_some_and(|c| c.token == token) {

@@ -368,7 +368,12 @@ async fn open_push(app: &Arc<App>, v: &Valid, resume_after: Option<u64>) -> Resp
     let claim = crate::store::event_log::new_stream_id();
     let now = now_ms();
     let until = now + lease(hub.keep_alive);
-    match hub.store.update(&v.sid, &|d| d.claim_push(&claim, now, until)).await {
+    // A fresh GET must not displace a live stream (409); a resuming one takes over.
+    let claimed = match resume_after {
+        None => hub.store.update(&v.sid, &|d| d.claim_push(&claim, now, until)).await,
+        Some(_) => hub.store.update(&v.sid, &|d| d.take_push(&claim, until)).await,
+    };
+    match claimed {
         Ok(Some(true)) => {}
         Ok(Some(false)) => {
             return error_response(

@@ -101,6 +101,9 @@ pub struct SessionHub {
     ended: Mutex<HashMap<Arc<str>, CancellationToken>>,
     /// HTTP+SSE: each session's one outgoing stream.
     sse_sinks: Mutex<HashMap<Arc<str>, mpsc::Sender<Vec<u8>>>>,
+    /// The push stream of each session served here, by lease token: a resuming GET that
+    /// takes the lease over ends the old one at once.
+    push: Mutex<HashMap<Arc<str>, (String, CancellationToken)>>,
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -126,6 +129,7 @@ impl SessionHub {
             streams: Mutex::new(HashMap::new()),
             ended: Mutex::new(HashMap::new()),
             sse_sinks: Mutex::new(HashMap::new()),
+            push: Mutex::new(HashMap::new()),
         });
         if let Ok(rt) = tokio::runtime::Handle::try_current() {
             rt.spawn(background(Arc::downgrade(&hub)));
@@ -197,6 +201,24 @@ impl SessionHub {
         lock(&self.sse_sinks).get(session).cloned()
     }
 
+    // ----- push streams --------------------------------------------------------------
+
+    /// Register this process's push stream of a session; ends the previous one here.
+    pub(crate) fn push_started(&self, session: &Arc<str>, token: &str) -> CancellationToken {
+        let kick = CancellationToken::new();
+        if let Some((_, old)) = lock(&self.push).insert(session.clone(), (token.to_owned(), kick.clone())) {
+            old.cancel();
+        }
+        kick
+    }
+
+    pub(crate) fn push_ended(&self, session: &Arc<str>, token: &str) {
+        let mut push = lock(&self.push);
+        if push.get(session).is_some_and(|(t, _)| t == token) {
+            push.remove(session);
+        }
+    }
+
     // ----- session end -------------------------------------------------------------------
 
     /// A token fired when the session ends (here or, via the bus, anywhere).
@@ -218,6 +240,9 @@ impl SessionHub {
         });
         lock(&self.streams).retain(|(s, _), _| &**s != session);
         lock(&self.sse_sinks).remove(session);
+        if let Some((_, kick)) = lock(&self.push).remove(session) {
+            kick.cancel();
+        }
         self.correlator.drop_session(session);
     }
 

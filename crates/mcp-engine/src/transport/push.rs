@@ -46,6 +46,8 @@ struct Push {
     queue: VecDeque<Bytes>,
     changes: broadcast::Receiver<Arc<ChangeEvent>>,
     ended: CancellationToken,
+    /// Fired when a resuming GET takes this stream over.
+    kicked: CancellationToken,
     shutdown: CancellationToken,
     keep_alive: Interval,
     ping: Option<Interval>,
@@ -62,6 +64,7 @@ impl Drop for Push {
         match &self.flavor {
             Flavor::Resumable { claim } => {
                 let claim = claim.clone();
+                hub.push_ended(&session, &claim);
                 rt.spawn(async move {
                     let _ = hub.store.update(&session, &|d| d.release_push(&claim)).await;
                 });
@@ -85,7 +88,12 @@ fn interval(every: Duration) -> Interval {
 /// The body of a push stream; `first` are frames to send before anything else (priming,
 /// replayed events, the HTTP+SSE `endpoint` event).
 pub(crate) fn body(hub: Arc<SessionHub>, session: Arc<str>, flavor: Flavor, first: Vec<Bytes>) -> Body {
+    let kicked = match &flavor {
+        Flavor::Resumable { claim } => hub.push_started(&session, claim),
+        Flavor::Sse { .. } => CancellationToken::new(),
+    };
     let push = Push {
+        kicked,
         changes: hub.engine.bus().subscribe(),
         ended: hub.ended_token(&session),
         shutdown: hub.engine.shutdown_token().clone(),
@@ -126,7 +134,7 @@ impl Push {
                 return None;
             }
             let step = {
-                let Push { flavor, ping_wait, ping, changes, keep_alive, shutdown, ended, .. } = self;
+                let Push { flavor, ping_wait, ping, changes, keep_alive, shutdown, ended, kicked, .. } = self;
                 let outbox = async {
                     match flavor {
                         Flavor::Sse { outbox } => outbox.recv().await,
@@ -149,6 +157,7 @@ impl Push {
                     biased;
                     _ = shutdown.cancelled() => Step::End,
                     _ = ended.cancelled() => Step::End,
+                    _ = kicked.cancelled() => Step::End,
                     m = outbox => match m { Some(m) => Step::Out(frame(&m)), None => Step::End },
                     c = changes.recv() => match c {
                         Ok(c) => Step::Change(c),

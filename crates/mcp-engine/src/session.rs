@@ -92,6 +92,9 @@ impl SessionOp {
     pub fn parse(engine: &Engine, method: &str, params: &Params<'_>) -> Option<Result<SessionOp, McpError>> {
         match method {
             "logging/setLevel" => {
+                if engine.capabilities().get("logging").is_none() {
+                    return Some(Err(McpError::method_not_found(method)));
+                }
                 #[derive(serde::Deserialize)]
                 struct SetLevel {
                     level: LogLevel,

@@ -68,7 +68,8 @@ fn parse_args() -> Args {
             Some((k, v)) if k.starts_with("--") => (k.to_string(), Some(v.to_string())),
             _ => (a.clone(), None),
         };
-        let value = |it: &mut dyn Iterator<Item = String>| inline.clone().or_else(|| it.next()).unwrap_or_else(|| usage());
+        let value =
+            |it: &mut dyn Iterator<Item = String>| inline.clone().or_else(|| it.next()).unwrap_or_else(|| usage());
         match key.as_str() {
             "serve" => {}
             "--host" => args.host = value(&mut it),

@@ -193,6 +193,10 @@ fn build_engine(common: &CommonArgs) -> anyhow::Result<Engine> {
     Ok(Engine::builder(provider, info).config(config).sealer(sealer).build())
 }
 
+/// mimalloc: allocation is a large share of per-request work (see bench/README.md).
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();

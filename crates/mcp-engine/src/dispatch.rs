@@ -236,27 +236,41 @@ impl Engine {
     /// Serialize a result, adding what the modern era requires: `resultType`, the server
     /// identity in `_meta`, and caching hints on cacheable methods.
     fn finish(&self, era: Era, method: &str, mut result: JsonObject, cache: Option<CacheHint>) -> Reply {
+        let mut out = Vec::with_capacity(256);
         if era == Era::Legacy {
-            return Reply::Result(serde_json::to_vec(&result).expect("result serializes"));
+            serde_json::to_writer(&mut out, &result).expect("result serializes");
+            return Reply::Result(out);
         }
-        result.entry("resultType").or_insert_with(|| "complete".into());
+        if let Some(Value::Object(meta)) = result.get_mut("_meta") {
+            meta.entry(META_SERVER_INFO).or_insert_with(|| self.inner.server_info.clone());
+        }
+        serde_json::to_writer(&mut out, &result).expect("result serializes");
+        // The stamps are appended as bytes rather than inserted into the map: no key or
+        // value allocations on the hot path. A field the handler set itself wins.
+        out.pop();
+        let mut sep = if out.len() > 1 { "," } else { "" };
+        let mut stamp = |out: &mut Vec<u8>, fragment: &[u8]| {
+            out.extend_from_slice(sep.as_bytes());
+            out.extend_from_slice(fragment);
+            sep = ",";
+        };
+        if !result.contains_key("resultType") {
+            stamp(&mut out, br#""resultType":"complete""#);
+        }
         if CACHEABLE.contains(&method) {
             let hint = cache.unwrap_or(CacheHint::NONE);
-            result.entry("ttlMs").or_insert_with(|| hint.ttl_ms.into());
-            result.entry("cacheScope").or_insert_with(|| hint.scope().into());
-        }
-        match result.get_mut("_meta") {
-            Some(Value::Object(meta)) => {
-                meta.entry(META_SERVER_INFO).or_insert_with(|| self.inner.server_info.clone());
-                Reply::Result(serde_json::to_vec(&result).expect("result serializes"))
+            if !result.contains_key("ttlMs") {
+                stamp(&mut out, format!(r#""ttlMs":{}"#, hint.ttl_ms).as_bytes());
             }
-            Some(_) => Reply::Result(serde_json::to_vec(&result).expect("result serializes")),
-            None => {
-                let mut out = serde_json::to_vec(&result).expect("result serializes");
-                self.splice_meta(&mut out);
-                Reply::Result(out)
+            if !result.contains_key("cacheScope") {
+                stamp(&mut out, format!(r#""cacheScope":"{}""#, hint.scope()).as_bytes());
             }
         }
+        if !result.contains_key("_meta") {
+            stamp(&mut out, &self.inner.meta_fragment);
+        }
+        out.push(b'}');
+        Reply::Result(out)
     }
 
     /// Append the `_meta` fragment to a serialized object that has none.

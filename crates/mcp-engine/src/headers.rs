@@ -10,6 +10,17 @@ use serde_json::Value;
 
 use crate::jsonrpc::McpError;
 
+/// Header names, pre-parsed once (a `&str` lookup parses and lower-cases the name on
+/// every call).
+pub mod names {
+    use http::HeaderName;
+    pub const MCP_PROTOCOL_VERSION: HeaderName = HeaderName::from_static("mcp-protocol-version");
+    pub const MCP_SESSION_ID: HeaderName = HeaderName::from_static("mcp-session-id");
+    pub const MCP_METHOD: HeaderName = HeaderName::from_static("mcp-method");
+    pub const MCP_NAME: HeaderName = HeaderName::from_static("mcp-name");
+    pub const LAST_EVENT_ID: HeaderName = HeaderName::from_static("last-event-id");
+}
+
 /// A tool parameter mirrored into a `Mcp-Param-{header}` header.
 #[derive(Debug, Clone, PartialEq)]
 pub struct HeaderParam {
@@ -57,7 +68,10 @@ fn collect(schema: &Value, path: &mut Vec<String>, out: &mut Vec<HeaderParam>) {
 
 /// A header value with optional whitespace trimmed (RFC 9110 §5.5). Values that are not
 /// visible ASCII are invalid.
-fn header_text<'a>(headers: &'a HeaderMap, name: &str) -> Result<Option<&'a str>, McpError> {
+fn header_text<'a, K: http::header::AsHeaderName + Copy + std::fmt::Display>(
+    headers: &'a HeaderMap,
+    name: K,
+) -> Result<Option<&'a str>, McpError> {
     match headers.get(name) {
         None => Ok(None),
         Some(v) => v
@@ -83,7 +97,7 @@ pub fn decode_header_value(value: &str) -> Result<String, McpError> {
 /// Check `Mcp-Method` (every request) and `Mcp-Name` (tools/call, prompts/get,
 /// resources/read) against the body.
 pub fn check_standard(headers: &HeaderMap, method: &str, name_in_body: Option<&str>) -> Result<(), McpError> {
-    match header_text(headers, "mcp-method")? {
+    match header_text(headers, &names::MCP_METHOD)? {
         None => return Err(McpError::header_mismatch("Missing required header Mcp-Method")),
         Some(h) if h != method => {
             return Err(McpError::header_mismatch(format!(
@@ -94,7 +108,7 @@ pub fn check_standard(headers: &HeaderMap, method: &str, name_in_body: Option<&s
     }
     let names_target = matches!(method, "tools/call" | "prompts/get" | "resources/read");
     if let (true, Some(body_name)) = (names_target, name_in_body) {
-        match header_text(headers, "mcp-name")? {
+        match header_text(headers, &names::MCP_NAME)? {
             None => return Err(McpError::header_mismatch("Missing required header Mcp-Name")),
             Some(h) => {
                 let decoded = decode_header_value(h)?;
@@ -114,7 +128,7 @@ pub fn check_params(headers: &HeaderMap, params: &[HeaderParam], arguments: Opti
     for p in params {
         let name = format!("mcp-param-{}", p.header);
         let body = arguments.and_then(|a| p.path.iter().try_fold(a, |v, k| v.get(k))).filter(|v| !v.is_null());
-        let header = header_text(headers, &name)?.map(decode_header_value).transpose()?;
+        let header = header_text(headers, name.as_str())?.map(decode_header_value).transpose()?;
         let matches = match (body, &header) {
             (None, None) => true,
             (Some(_), None) => {

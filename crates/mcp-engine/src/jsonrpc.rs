@@ -229,7 +229,10 @@ pub fn write_request(out: &mut Vec<u8>, id: &Id, method: &str, params: &Value) {
 
 fn write_id(out: &mut Vec<u8>, id: Option<&Id>) {
     match id {
-        Some(Id::Num(n)) => out.extend_from_slice(n.to_string().as_bytes()),
+        Some(Id::Num(n)) => {
+            use std::io::Write as _;
+            write!(out, "{n}").expect("writing to a Vec cannot fail")
+        }
         Some(Id::Str(s)) => serde_json::to_writer(&mut *out, s).expect("string"),
         None => out.extend_from_slice(b"null"),
     }

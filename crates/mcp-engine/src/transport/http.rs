@@ -22,7 +22,7 @@ use sha2::Digest;
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
-use super::guard::{guard, GuardConfig};
+use super::guard::{GuardConfig, GuardLayer};
 use super::hub::{SessionConfig, SessionHub};
 use super::sse::{frame, BoxedOutcome, RequestStream, KEEP_ALIVE};
 use super::{http_session, http_sse};
@@ -83,7 +83,7 @@ pub fn router_with_stores(
     store: Arc<dyn SessionStore>,
     log: Arc<dyn EventLog>,
 ) -> Router {
-    let guard_config = Arc::new(config.guard.clone());
+    let guard = GuardLayer::new(config.guard.clone());
     let path = config.path.clone();
     let hub = SessionHub::new(engine.clone(), store, log, config.sessions.clone(), config.keep_alive);
     let sse_paths = config.sessions.sse_paths.clone();
@@ -92,11 +92,11 @@ pub fn router_with_stores(
     if let Some((sse, message)) = sse_paths {
         r = r.route(&sse, axum::routing::get(http_sse::open)).route(&message, axum::routing::post(http_sse::message));
     }
-    r.with_state(app).layer(axum::middleware::from_fn_with_state(guard_config, guard))
+    r.with_state(app).layer(guard)
 }
 
 async fn endpoint(State(app): State<Arc<App>>, req: Request) -> Response {
-    let session = req.headers().contains_key(http_session::SESSION_HEADER);
+    let session = req.headers().contains_key(&crate::headers::names::MCP_SESSION_ID);
     match *req.method() {
         Method::POST => post(app, req).await,
         Method::GET if session => http_session::get(app, req.into_parts().0).await,
@@ -135,6 +135,23 @@ pub(super) fn sse_response(body: Body) -> Response {
     r
 }
 
+/// Does `Accept` admit JSON, and SSE? One pass over the header; a missing header admits
+/// both.
+pub(super) fn accept_flags(headers: &HeaderMap) -> (bool, bool) {
+    let Some(accept) = headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()) else { return (true, true) };
+    let (mut json, mut sse) = (false, false);
+    for range in accept.split(',') {
+        let range = range.split(';').next().unwrap_or("").trim();
+        match range {
+            "application/json" | "application/*" => json = true,
+            "text/event-stream" | "text/*" => sse = true,
+            "*/*" => return (true, true),
+            _ => {}
+        }
+    }
+    (json, sse)
+}
+
 /// Does the `Accept` header admit `media`? A missing header admits everything.
 pub(super) fn accepts(headers: &HeaderMap, media: &str) -> bool {
     let Some(accept) = headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()) else { return true };
@@ -158,8 +175,7 @@ async fn post(app: Arc<App>, req: Request) -> Response {
             "Unsupported Media Type: Content-Type must be application/json",
         );
     }
-    let json_ok = accepts(&parts.headers, "application/json");
-    let sse_ok = accepts(&parts.headers, "text/event-stream");
+    let (json_ok, sse_ok) = accept_flags(&parts.headers);
     if !json_ok && !sse_ok {
         return plain_error(
             StatusCode::NOT_ACCEPTABLE,
@@ -178,7 +194,7 @@ async fn post(app: Arc<App>, req: Request) -> Response {
     };
 
     if route_era(&parts.headers, &body) == Era::Legacy {
-        return if parts.headers.contains_key(http_session::SESSION_HEADER) {
+        return if parts.headers.contains_key(&crate::headers::names::MCP_SESSION_ID) {
             http_session::post(app, parts, body, sse_ok).await
         } else {
             http_session::post_without_session(app, parts, body).await
@@ -304,11 +320,11 @@ fn listen_stream(listener: Listener, app: &App) -> Response {
 
 /// Which era a request belongs to (see the module docs).
 fn detect_era(headers: &HeaderMap, params: &Params<'_>) -> Era {
-    if headers.contains_key("mcp-session-id") {
+    if headers.contains_key(&crate::headers::names::MCP_SESSION_ID) {
         return Era::Legacy;
     }
     let modern_meta = params.meta.as_ref().is_some_and(|m| m.protocol_version.is_some());
-    match headers.get("mcp-protocol-version").and_then(|v| v.to_str().ok()).map(str::trim) {
+    match headers.get(&crate::headers::names::MCP_PROTOCOL_VERSION).and_then(|v| v.to_str().ok()).map(str::trim) {
         Some(v) if LEGACY_VERSIONS.contains(&v) && !modern_meta => Era::Legacy,
         Some(_) => Era::Modern,
         None if modern_meta => Era::Modern,
@@ -320,10 +336,10 @@ fn detect_era(headers: &HeaderMap, params: &Params<'_>) -> Era {
 /// or a modern version header), else from the body (`initialize`, or a modern `_meta`
 /// without the header) — parsed here only on that cold path.
 fn route_era(headers: &HeaderMap, body: &[u8]) -> Era {
-    if headers.contains_key(http_session::SESSION_HEADER) {
+    if headers.contains_key(&crate::headers::names::MCP_SESSION_ID) {
         return Era::Legacy;
     }
-    match headers.get("mcp-protocol-version").and_then(|v| v.to_str().ok()).map(str::trim) {
+    match headers.get(&crate::headers::names::MCP_PROTOCOL_VERSION).and_then(|v| v.to_str().ok()).map(str::trim) {
         Some(v) if !LEGACY_VERSIONS.contains(&v) => Era::Modern,
         _ => match jsonrpc::parse(body) {
             // Malformed bodies get the modern path's exact errors.
@@ -334,7 +350,7 @@ fn route_era(headers: &HeaderMap, body: &[u8]) -> Era {
             },
             // A notification or response without a session: only a legacy version header
             // makes it session-era (and then a 400 for the missing session id).
-            Ok(_) if headers.contains_key("mcp-protocol-version") => Era::Legacy,
+            Ok(_) if headers.contains_key(&crate::headers::names::MCP_PROTOCOL_VERSION) => Era::Legacy,
             Ok(_) => Era::Modern,
         },
     }
@@ -382,11 +398,11 @@ async fn process(
     let headers = &parts.headers;
 
     // Modern era: validate transport headers against the body, then metadata.
-    let Some(header_version) = headers.get("mcp-protocol-version") else {
+    let Some(header_version) = headers.get(&crate::headers::names::MCP_PROTOCOL_VERSION) else {
         return reject(id, McpError::header_mismatch("Missing required header MCP-Protocol-Version"));
     };
     let header_version = match header_version.to_str() {
-        Ok(v) => v.trim().to_owned(),
+        Ok(v) => v.trim(),
         Err(_) => return reject(id, McpError::header_mismatch("MCP-Protocol-Version contains invalid characters")),
     };
     let mut params = params;
@@ -454,6 +470,14 @@ mod tests {
         assert!(accepts(&h, "text/event-stream") && !accepts(&h, "application/json"));
         h.insert(header::ACCEPT, "image/png".parse().unwrap());
         assert!(!accepts(&h, "application/json"));
+        assert_eq!(accept_flags(&h), (false, false));
+        h.insert(header::ACCEPT, "application/json, text/event-stream".parse().unwrap());
+        assert_eq!(accept_flags(&h), (true, true));
+        h.insert(header::ACCEPT, "text/*;q=0.5, application/json".parse().unwrap());
+        assert_eq!(accept_flags(&h), (true, true));
+        h.insert(header::ACCEPT, "*/*".parse().unwrap());
+        assert_eq!(accept_flags(&h), (true, true));
+        assert_eq!(accept_flags(&HeaderMap::new()), (true, true));
     }
 
     #[test]

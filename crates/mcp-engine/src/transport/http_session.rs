@@ -68,7 +68,7 @@ pub(super) async fn validate(app: &App, headers: &http::HeaderMap) -> Result<Val
         return Err(bad_request("Bad Request: Mcp-Session-Id header is required"));
     };
     let Ok(sid) = sid.to_str() else { return Err(bad_request("Bad Request: invalid Mcp-Session-Id")) };
-    let version = match headers.get("mcp-protocol-version").map(|v| v.to_str().map(str::trim)) {
+    let version = match headers.get(&crate::headers::names::MCP_PROTOCOL_VERSION).map(|v| v.to_str().map(str::trim)) {
         None => DEFAULT_HTTP_VERSION.to_owned(),
         Some(Ok(v)) if LEGACY_VERSIONS.contains(&v) => v.to_owned(),
         Some(v) => {

@@ -25,6 +25,7 @@ use crate::protocol::{
 };
 use crate::provider::{CacheHint, Catalog, Provider, ResourceRead, ToolOutput};
 use crate::seal::{Opened, Sealer};
+use crate::telemetry::{raw_is_error, ObservedRequester, Outcome, StreamGuard, Telemetry, ToolNote};
 
 /// Engine settings with production defaults.
 #[derive(Debug, Clone)]
@@ -65,6 +66,7 @@ struct Inner {
     bus: Arc<dyn NotificationBus>,
     config: EngineConfig,
     shutdown: CancellationToken,
+    telemetry: Telemetry,
 }
 
 /// What a request produced.
@@ -99,6 +101,7 @@ pub struct EngineBuilder {
     sealer: Option<Sealer>,
     bus: Option<Arc<dyn NotificationBus>>,
     config: EngineConfig,
+    telemetry: Option<Telemetry>,
 }
 
 impl EngineBuilder {
@@ -112,6 +115,11 @@ impl EngineBuilder {
     }
     pub fn config(mut self, config: EngineConfig) -> Self {
         self.config = config;
+        self
+    }
+    /// Metrics, client aggregates and request logs (default: enabled, default limits).
+    pub fn telemetry(mut self, telemetry: Telemetry) -> Self {
+        self.telemetry = Some(telemetry);
         self
     }
     pub fn build(self) -> Engine {
@@ -138,6 +146,7 @@ impl EngineBuilder {
                 bus: self.bus.unwrap_or_else(|| Arc::new(InMemoryBus::default())),
                 config: self.config,
                 shutdown: CancellationToken::new(),
+                telemetry: self.telemetry.unwrap_or_default(),
             }),
         }
     }
@@ -148,7 +157,11 @@ const CACHEABLE: &[&str] =
 
 impl Engine {
     pub fn builder(provider: Arc<dyn Provider>, info: ServerInfo) -> EngineBuilder {
-        EngineBuilder { provider, info, sealer: None, bus: None, config: EngineConfig::default() }
+        EngineBuilder { provider, info, sealer: None, bus: None, config: EngineConfig::default(), telemetry: None }
+    }
+
+    pub fn telemetry(&self) -> &Telemetry {
+        &self.inner.telemetry
     }
 
     pub fn server_info(&self) -> &ServerInfo {
@@ -177,8 +190,36 @@ impl Engine {
         self.inner.capabilities.get(cap).is_some()
     }
 
-    /// Serve one request of either era.
+    /// Serve one request of either era, measured by the telemetry (counters, latency, the
+    /// client's aggregates, the request log line).
     pub async fn dispatch(&self, call: Call<'_>) -> Reply {
+        let telemetry = &self.inner.telemetry;
+        let Some(probe) = telemetry.begin(call.method, &call.info) else {
+            return self.route(call, &mut ToolNote::default(), None).await;
+        };
+        let client = telemetry.probe_client(&probe);
+        if call.params.input_responses.is_some() {
+            telemetry.input_answered(client);
+        }
+        let info = call.info.clone();
+        let mut note = ToolNote::default();
+        let reply = self.route(call, &mut note, Some(client)).await;
+        let (outcome, error) = match &reply {
+            Reply::Result(r) if r.starts_with(br#"{"resultType":"input_required""#) => (Outcome::InputRequired, None),
+            Reply::Result(_) | Reply::Listen(_) => (Outcome::Ok, None),
+            Reply::Error(e) => (Outcome::Error, Some(e)),
+        };
+        telemetry.end(
+            probe,
+            Some(&info),
+            outcome,
+            error,
+            (note.slot.is_some() || note.name.is_some()).then_some(&note),
+        );
+        reply
+    }
+
+    async fn route(&self, call: Call<'_>, note: &mut ToolNote, client: Option<u32>) -> Reply {
         let era = call.info.era;
         let method = call.method;
         if era == Era::Modern && REMOVED_MODERN_METHODS.contains(&method) {
@@ -198,7 +239,7 @@ impl Engine {
             },
             "tools/call" => match gated("tools") {
                 Some(r) => Ok(r),
-                None => Ok(self.call_tool(call).await),
+                None => Ok(self.call_tool(call, note, client).await),
             },
             "prompts/list" => match gated("prompts") {
                 Some(r) => Ok(r),
@@ -206,7 +247,7 @@ impl Engine {
             },
             "prompts/get" => match gated("prompts") {
                 Some(r) => Ok(r),
-                None => Ok(self.get_prompt(call).await),
+                None => Ok(self.get_prompt(call, client).await),
             },
             "resources/list" => match gated("resources") {
                 Some(r) => Ok(r),
@@ -218,13 +259,13 @@ impl Engine {
             },
             "resources/read" => match gated("resources") {
                 Some(r) => Ok(r),
-                None => Ok(self.read_resource(call).await),
+                None => Ok(self.read_resource(call, client).await),
             },
             "completion/complete" => match gated("completions") {
                 Some(r) => Ok(r),
                 None => self.complete(&call).await,
             },
-            "subscriptions/listen" if era == Era::Modern => self.listen(&call),
+            "subscriptions/listen" if era == Era::Modern => self.listen(&call, client),
             "ping" if era == Era::Legacy => Ok(Reply::Result(b"{}".to_vec())),
             _ => Err(McpError::method_not_found(method)),
         };
@@ -423,7 +464,7 @@ impl Engine {
     // ----- calls with input rounds -----------------------------------------------------
 
     /// Build the handler context, opening the sealed state of earlier rounds.
-    fn context(&self, call: &mut Call<'_>, target: &str) -> Result<Ctx, McpError> {
+    fn context(&self, call: &mut Call<'_>, target: &str, client: Option<u32>) -> Result<Ctx, McpError> {
         let input = match call.info.era {
             Era::Modern => {
                 let Opened { state, mut answers } = match &call.params.request_state {
@@ -453,9 +494,16 @@ impl Engine {
                     None,
                 ));
             }
-            Era::Legacy => match call.requester.take() {
-                Some(r) => InputMode::Live(r),
-                None => InputMode::Unavailable,
+            Era::Legacy => match (call.requester.take(), client) {
+                (Some(r), Some(client)) if self.inner.telemetry.enabled() => {
+                    InputMode::Live(Arc::new(ObservedRequester {
+                        inner: r,
+                        telemetry: self.inner.telemetry.clone(),
+                        client,
+                    }))
+                }
+                (Some(r), _) => InputMode::Live(r),
+                (None, _) => InputMode::Unavailable,
             },
         };
         Ok(Ctx::new(
@@ -489,7 +537,7 @@ impl Engine {
         }
     }
 
-    async fn call_tool(&self, mut call: Call<'_>) -> Reply {
+    async fn call_tool(&self, mut call: Call<'_>, note: &mut ToolNote, client: Option<u32>) -> Reply {
         let Some(name) = call.params.name.clone() else {
             return Reply::Error(McpError::invalid_params("Invalid params: tools/call needs a tool name"));
         };
@@ -500,6 +548,11 @@ impl Engine {
         let Some(tool) = catalog.find_tool(&name).cloned() else {
             return Reply::Error(McpError::invalid_params(format!("Unknown tool: {name}")));
         };
+        // Only names the catalog knows become labels: user input never grows a label set.
+        if client.is_some() {
+            note.slot = self.inner.telemetry.tool_slot(&name);
+            note.name = Some(tool.name.clone());
+        }
         let arguments: Box<RawValue> = match call.params.arguments {
             Some(raw) if raw.get().trim_start().starts_with('{') => raw.to_owned(),
             Some(raw) if raw.get().trim() == "null" => empty_object(),
@@ -514,18 +567,28 @@ impl Engine {
                 }
             }
         }
-        let ctx = match self.context(&mut call, &name) {
+        let ctx = match self.context(&mut call, &name, client) {
             Ok(c) => c,
             Err(e) => return Reply::Error(e),
         };
         match (tool.handler)(arguments, ctx).await {
-            Ok(ToolOutput::Result(r)) => self.finish(call.info.era, "tools/call", r, None),
-            Ok(ToolOutput::Raw(raw)) => self.finish_raw(call.info.era, &raw),
+            Ok(ToolOutput::Result(r)) => {
+                if client.is_some() && r.get("isError") == Some(&Value::Bool(true)) {
+                    note.tool_error = Some(tool_error_text(&r));
+                }
+                self.finish(call.info.era, "tools/call", r, None)
+            }
+            Ok(ToolOutput::Raw(raw)) => {
+                if client.is_some() && raw_is_error(raw.get()) {
+                    note.tool_error = Some("the tool returned isError".into());
+                }
+                self.finish_raw(call.info.era, &raw)
+            }
             Err(e) => self.call_error("tools/call", &name, &call.info, e),
         }
     }
 
-    async fn get_prompt(&self, mut call: Call<'_>) -> Reply {
+    async fn get_prompt(&self, mut call: Call<'_>, client: Option<u32>) -> Reply {
         let Some(name) = call.params.name.clone() else {
             return Reply::Error(McpError::invalid_params("Invalid params: prompts/get needs a prompt name"));
         };
@@ -545,7 +608,7 @@ impl Engine {
             Ok(p) => p.arguments.unwrap_or_default(),
             Err(e) => return Reply::Error(e),
         };
-        let ctx = match self.context(&mut call, &name) {
+        let ctx = match self.context(&mut call, &name, client) {
             Ok(c) => c,
             Err(e) => return Reply::Error(e),
         };
@@ -555,7 +618,7 @@ impl Engine {
         }
     }
 
-    async fn read_resource(&self, mut call: Call<'_>) -> Reply {
+    async fn read_resource(&self, mut call: Call<'_>, client: Option<u32>) -> Reply {
         let Some(uri) = call.params.uri.clone() else {
             return Reply::Error(McpError::invalid_params("Invalid params: resources/read needs a uri"));
         };
@@ -569,7 +632,7 @@ impl Engine {
                     .with_data(serde_json::json!({ "uri": uri })),
             );
         };
-        let ctx = match self.context(&mut call, &uri) {
+        let ctx = match self.context(&mut call, &uri, client) {
             Ok(c) => c,
             Err(e) => return Reply::Error(e),
         };
@@ -598,7 +661,7 @@ impl Engine {
 
     // ----- subscriptions ----------------------------------------------------------------
 
-    fn listen(&self, call: &Call<'_>) -> Result<Reply, McpError> {
+    fn listen(&self, call: &Call<'_>, client: Option<u32>) -> Result<Reply, McpError> {
         #[derive(Deserialize, Default)]
         struct ListenParams {
             #[serde(default)]
@@ -612,8 +675,23 @@ impl Engine {
             receiver: self.inner.bus.subscribe(),
             filter,
             engine: self.clone(),
+            client,
+            _open: match client {
+                Some(c) => self.inner.telemetry.listen_stream(c),
+                None => StreamGuard::none(),
+            },
         }))
     }
+}
+
+/// The first text of a tool result with `isError`, for the recent-errors view.
+fn tool_error_text(r: &JsonObject) -> String {
+    let text = r
+        .get("content")
+        .and_then(Value::as_array)
+        .and_then(|c| c.iter().find_map(|b| b.get("text").and_then(Value::as_str)))
+        .unwrap_or("the tool returned isError");
+    crate::telemetry::errors::truncate(text, crate::telemetry::errors::MAX_MESSAGE)
 }
 
 /// An open `subscriptions/listen` stream: the acknowledgement first, then every change
@@ -624,6 +702,9 @@ pub struct Listener {
     receiver: broadcast::Receiver<Arc<ChangeEvent>>,
     filter: SubscriptionFilter,
     engine: Engine,
+    /// The client's telemetry slot, and the open-stream count this listener holds.
+    client: Option<u32>,
+    _open: StreamGuard,
 }
 
 impl Listener {
@@ -659,6 +740,7 @@ impl Listener {
             if !self.filter.wants(&event, self.caller.as_deref()) {
                 continue;
             }
+            self.engine.inner.telemetry.change_sent(&event, None, self.client);
             let mut params = JsonObject::new();
             params.insert("_meta".into(), Value::Object(self.tag()));
             if let ChangeEvent::ResourceUpdated { uri } = &*event {

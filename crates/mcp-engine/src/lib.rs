@@ -17,6 +17,7 @@ pub mod seal;
 pub mod server;
 pub mod session;
 pub mod store;
+pub mod telemetry;
 pub mod transport;
 
 pub use context::{elicited_str, CallError, Ctx, InputRequests};

@@ -90,10 +90,6 @@ fn parse_args() -> Args {
     args
 }
 
-/// mimalloc: allocation is a large share of per-request work (see bench/README.md).
-#[global_allocator]
-static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 fn main() -> std::io::Result<()> {
     let args = parse_args();
     // Multi-threaded runtime; the worker count follows the CPUs this process may

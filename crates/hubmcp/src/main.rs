@@ -193,10 +193,6 @@ fn build_engine(common: &CommonArgs) -> anyhow::Result<Engine> {
     Ok(Engine::builder(provider, info).config(config).sealer(sealer).build())
 }
 
-/// mimalloc: allocation is a large share of per-request work (see bench/README.md).
-#[global_allocator]
-static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
@@ -217,6 +213,7 @@ async fn main() -> anyhow::Result<()> {
                 guard,
                 keep_alive: Duration::from_secs(args.sessions.keep_alive_seconds.max(1)),
                 sessions: args.sessions.config(),
+                ..HttpConfig::default()
             };
             let addr = format!("{}:{}", args.host, args.port);
             let listener = tokio::net::TcpListener::bind(&addr).await.with_context(|| format!("binding {addr}"))?;

@@ -223,6 +223,15 @@ pub struct Probe {
     record: bool,
 }
 
+/// What a transport knows about a request it answers itself, for [`Telemetry::finish`].
+#[derive(Default, Clone, Copy)]
+pub struct Seen<'a> {
+    pub protocol_version: &'a str,
+    pub capabilities: Option<&'a Value>,
+    /// The caller's identity (a hash); only its salted hash reaches the log.
+    pub caller: Option<&'a str>,
+}
+
 /// What the engine learned about a tool call, for [`Telemetry::end`].
 #[derive(Default)]
 pub struct ToolNote {
@@ -358,6 +367,40 @@ impl Telemetry {
         error: Option<&McpError>,
         tool: Option<&ToolNote>,
     ) {
+        let seen = match info {
+            Some(i) => Seen {
+                protocol_version: &i.protocol_version,
+                capabilities: Some(&i.client_capabilities),
+                caller: i.caller.id.as_deref(),
+            },
+            None => Seen::default(),
+        };
+        self.end_with(probe, seen, outcome, error, tool)
+    }
+
+    /// Point a probe at the client (when it is known only after the request is parsed).
+    pub fn set_probe_client(&self, probe: &mut Option<Probe>, client_info: Option<&Value>) {
+        if let Some(p) = probe {
+            p.client = self.inner.clients.slot_of(client_info);
+        }
+    }
+
+    /// Finish a request answered by a transport itself (`initialize`, session ops).
+    pub fn finish(&self, probe: Option<Probe>, seen: Seen<'_>, error: Option<&McpError>) {
+        if let Some(p) = probe {
+            let outcome = if error.is_some() { Outcome::Error } else { Outcome::Ok };
+            self.end_with(p, seen, outcome, error, None);
+        }
+    }
+
+    fn end_with(
+        &self,
+        probe: Probe,
+        seen: Seen<'_>,
+        outcome: Outcome,
+        error: Option<&McpError>,
+        tool: Option<&ToolNote>,
+    ) {
         let end = Instant::now();
         let us = end.saturating_duration_since(probe.start).as_micros() as u64;
         let m = probe.method as usize;
@@ -368,8 +411,8 @@ impl Telemetry {
             let series = (m * NE + e) * NT + t;
             self.inner.requests[series * NO + outcome as usize].fetch_add(1, Relaxed);
             self.inner.latency[series].observe_us(us);
-            let version = info.map_or(0, |i| version_bit(&i.protocol_version));
-            client.seen(now_ms, probe.era, probe.transport, version, info.map(|i| &i.client_capabilities));
+            let version = if seen.protocol_version.is_empty() { 0 } else { version_bit(seen.protocol_version) };
+            client.seen(now_ms, probe.era, probe.transport, version, seen.capabilities);
             if outcome == Outcome::Error {
                 client.errors.fetch_add(1, Relaxed);
             }
@@ -413,7 +456,7 @@ impl Telemetry {
             }
         }
         if self.log_enabled() {
-            let user = match info.and_then(|i| i.caller.id.as_deref()) {
+            let user = match seen.caller {
                 Some(id) => self.user_hash(id),
                 None => "anonymous".to_owned(),
             };
@@ -422,7 +465,7 @@ impl Telemetry {
                 era: ERAS[e],
                 transport: TRANSPORTS[t],
                 client: client.key(),
-                protocol_version: info.map_or("", |i| &i.protocol_version),
+                protocol_version: seen.protocol_version,
                 duration_us: us,
                 outcome: OUTCOMES[outcome as usize],
                 code: error.map(|e| e.code),

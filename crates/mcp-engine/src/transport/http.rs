@@ -92,7 +92,9 @@ pub fn router_with_stores(
     if let Some((sse, message)) = sse_paths {
         r = r.route(&sse, axum::routing::get(http_sse::open)).route(&message, axum::routing::post(http_sse::message));
     }
-    r.with_state(app).layer(guard)
+    // The operator's surfaces (metrics, JSON API, dashboard) sit behind the same guard.
+    let telemetry = crate::telemetry::http::routes(app.engine.telemetry().clone());
+    r.with_state(app).merge(telemetry).layer(guard)
 }
 
 async fn endpoint(State(app): State<Arc<App>>, req: Request) -> Response {

@@ -28,6 +28,9 @@ use crate::session::{self, ClientNotification, LiveRequester, SessionOp, DEFAULT
 use crate::store::event_log::{event_id, parse_event_id, PUSH_STREAM};
 use crate::store::{SessionData, StoreError};
 
+use crate::protocol::Era;
+use crate::telemetry::{flag, EndReason, Seen};
+
 pub(super) const SESSION_HEADER: &str = "mcp-session-id";
 
 /// -32001, as the reference SDKs answer for an unknown session.
@@ -109,10 +112,21 @@ pub(super) async fn post_without_session(app: Arc<App>, parts: http::request::Pa
         Ok(x) => x,
         Err(e) => return error_response(Some(&id), &e.with_status(StatusCode::BAD_REQUEST)),
     };
+    let telemetry = app.engine.telemetry();
+    let probe = telemetry.begin_with("initialize", Era::Legacy, Transport::StreamableHttp, data.client_info.as_ref());
+    let (client_info, version) = (data.client_info.clone(), data.protocol_version.clone());
+    let (caps, caller) = (data.client_capabilities.clone(), data.caller.clone());
     let sid = match app.hub.store.create(data).await {
         Ok(sid) => sid,
         Err(e) => return store_error(e),
     };
+    telemetry.session_opened(&sid, Transport::StreamableHttp, client_info.as_ref(), version.as_deref());
+    let version = version.as_deref().unwrap_or("");
+    telemetry.finish(
+        probe,
+        Seen { protocol_version: version, capabilities: Some(&caps), caller: caller.as_deref() },
+        None,
+    );
     let mut out = Vec::with_capacity(result.len() + 40);
     write_result_raw(&mut out, &id, &result);
     let mut r = json_response(StatusCode::OK, out);
@@ -204,6 +218,9 @@ async fn run_message(
         }
         Ok(Message::Request { id, method, params }) => (id, method, params),
     };
+    let telemetry = app.engine.telemetry();
+    telemetry.session_seen(&v.sid, Transport::StreamableHttp, v.session.client_info.as_ref(), Some(&v.version));
+    telemetry.session_request(&v.sid, &method);
     let params = match Params::parse(raw) {
         Ok(p) => p,
         Err(e) => {
@@ -218,6 +235,8 @@ async fn run_message(
         return;
     }
     if let Some(op) = SessionOp::parse(&app.engine, &method, &params) {
+        let probe =
+            telemetry.begin_with(&method, Era::Legacy, Transport::StreamableHttp, v.session.client_info.as_ref());
         let out = match op {
             Ok(op) => match app.hub.store.update(&v.sid, &|d| op.apply(d)).await {
                 Ok(Some(_)) => Reply::Result(EMPTY_RESULT.to_vec()),
@@ -229,6 +248,8 @@ async fn run_message(
             },
             Err(e) => Reply::Error(e),
         };
+        let seen = Seen { protocol_version: &v.version, capabilities: None, caller: v.caller.id.as_deref() };
+        telemetry.finish(probe, seen, if let Reply::Error(e) = &out { Some(e) } else { None });
         let _ = reply.send(json_reply(&id, out));
         return;
     }
@@ -353,7 +374,10 @@ pub(super) async fn get(app: Arc<App>, parts: http::request::Parts) -> Response 
     match last {
         Some(None) => bad_request("Bad Request: malformed Last-Event-ID"),
         Some(Some((stream, after))) if stream != PUSH_STREAM => match resume(&app.hub, &v.sid, stream, after).await {
-            Some(body) => sse_response(body),
+            Some(body) => {
+                app.engine.telemetry().session_behaviour(&v.sid, v.session.client_info.as_ref(), flag::RESUMES);
+                sse_response(body)
+            }
             None => {
                 bad_request("Bad Request: Last-Event-ID names no stream of this session, or events too old to replay")
             }
@@ -402,6 +426,8 @@ async fn open_push(app: &Arc<App>, v: &Valid, resume_after: Option<u64>) -> Resp
         }
         None => {}
     }
+    let seen = if resume_after.is_some() { flag::GET_STREAM | flag::RESUMES } else { flag::GET_STREAM };
+    app.engine.telemetry().session_behaviour(&v.sid, v.session.client_info.as_ref(), seen);
     sse_response(push::body(hub.clone(), v.sid.clone(), Flavor::Resumable { claim }, first))
 }
 
@@ -411,7 +437,8 @@ pub(super) async fn delete(app: Arc<App>, parts: http::request::Parts) -> Respon
         Ok(v) => v,
         Err(r) => return r,
     };
-    match app.hub.end_session(&v.sid).await {
+    app.engine.telemetry().session_behaviour(&v.sid, v.session.client_info.as_ref(), flag::DELETE);
+    match app.hub.end_session(&v.sid, EndReason::Delete).await {
         Ok(_) => StatusCode::OK.into_response(),
         Err(e) => error_response(None, &e.with_status(StatusCode::SERVICE_UNAVAILABLE)),
     }

@@ -23,9 +23,11 @@ use super::sse::named_event;
 use crate::context::ClientRequester;
 use crate::dispatch::{Call, Reply};
 use crate::jsonrpc::{self, McpError, Message};
+use crate::protocol::Era;
 use crate::protocol::{Caller, HttpRequestParts, Params, RequestInfo, Transport};
 use crate::session::{self, ClientNotification, LiveRequester, SessionOp, EMPTY_RESULT};
 use crate::store::SessionData;
+use crate::telemetry::Seen;
 
 /// `GET /sse`: a new session and its stream.
 pub(super) async fn open(State(app): State<Arc<App>>, req: Request) -> Response {
@@ -39,6 +41,7 @@ pub(super) async fn open(State(app): State<Arc<App>>, req: Request) -> Response 
         Ok(sid) => sid,
         Err(e) => return store_error(e),
     };
+    app.engine.telemetry().session_opened(&sid, Transport::Sse, None, None);
     let (tx, rx) = mpsc::channel::<Vec<u8>>(256);
     app.hub.set_sse_sink(&sid, tx);
     let message_path = app.config.sessions.sse_paths.as_ref().map_or("/message", |(_, m)| m.as_str());
@@ -146,6 +149,10 @@ async fn handle(
         Ok(Message::Request { id, method, params }) => (id, method, params),
     };
     let _ = ack.send(accepted());
+    let telemetry = app.engine.telemetry();
+    if method != "initialize" {
+        telemetry.session_request(&sid, &method);
+    }
     let params = match Params::parse(raw) {
         Ok(p) => p,
         Err(e) => {
@@ -154,25 +161,32 @@ async fn handle(
         }
     };
     if method == "initialize" {
+        let mut probe = telemetry.begin_with("initialize", Era::Legacy, Transport::Sse, None);
         let out = match session::initialize(&app.engine, &params, &caller) {
-            Ok((init, result)) => match app
-                .hub
-                .store
-                .update(&sid, &|d| {
-                    session::adopt(d, &init);
-                    true
-                })
-                .await
+            Ok((init, result)) => match {
+                telemetry.set_probe_client(&mut probe, init.client_info.as_ref());
+                telemetry.session_initialized(&sid, init.client_info.as_ref(), init.protocol_version.as_deref());
+                &app
+            }
+            .hub
+            .store
+            .update(&sid, &|d| {
+                session::adopt(d, &init);
+                true
+            })
+            .await
             {
                 Ok(Some(_)) => Reply::Result(result),
                 _ => Reply::Error(McpError::internal("the session ended")),
             },
             Err(e) => Reply::Error(e),
         };
+        telemetry.finish(probe, Seen::default(), if let Reply::Error(e) = &out { Some(e) } else { None });
         let _ = sink.send(final_message(&id, out)).await;
         return;
     }
     if let Some(op) = SessionOp::parse(&app.engine, &method, &params) {
+        let probe = telemetry.begin_with(&method, Era::Legacy, Transport::Sse, session.client_info.as_ref());
         let out = match op {
             Ok(op) => match app.hub.store.update(&sid, &|d| op.apply(d)).await {
                 Ok(_) => Reply::Result(EMPTY_RESULT.to_vec()),
@@ -180,6 +194,9 @@ async fn handle(
             },
             Err(e) => Reply::Error(e),
         };
+        let version = session.protocol_version.as_deref().unwrap_or("");
+        let seen = Seen { protocol_version: version, capabilities: None, caller: caller.id.as_deref() };
+        telemetry.finish(probe, seen, if let Reply::Error(e) = &out { Some(e) } else { None });
         let _ = sink.send(final_message(&id, out)).await;
         return;
     }

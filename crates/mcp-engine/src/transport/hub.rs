@@ -23,6 +23,7 @@ use crate::jsonrpc::{Id, McpError};
 use crate::notify::SessionEvent;
 use crate::session::Correlator;
 use crate::store::{EventLog, SessionStore};
+use crate::telemetry::EndReason;
 
 /// Limits and intervals of the session era, with production defaults.
 #[derive(Debug, Clone)]
@@ -247,9 +248,10 @@ impl SessionHub {
     }
 
     /// End a session everywhere: store, log, live parts here and on other instances.
-    pub(crate) async fn end_session(&self, session: &Arc<str>) -> Result<bool, McpError> {
+    pub(crate) async fn end_session(&self, session: &Arc<str>, reason: EndReason) -> Result<bool, McpError> {
         let existed = self.store.delete(session).await.map_err(|e| McpError::internal(e.to_string()))?;
         self.log.remove_session(session).await;
+        self.engine.telemetry().session_ended(session, reason);
         self.end_local(session);
         self.engine.bus().publish_session(SessionEvent::Ended { session: session.clone() });
         Ok(existed)
@@ -277,6 +279,7 @@ async fn background(hub: Weak<SessionHub>) {
                 let Some(h) = hub.upgrade() else { return };
                 for session in h.store.sweep().await {
                     h.log.remove_session(&session).await;
+                    h.engine.telemetry().session_ended(&session, EndReason::Idle);
                     h.end_local(&session);
                     h.engine.bus().publish_session(SessionEvent::Ended { session });
                 }
@@ -302,7 +305,10 @@ async fn background(hub: Weak<SessionHub>) {
             }
         };
         match &*event {
-            SessionEvent::Ended { session } => h.end_local(session),
+            SessionEvent::Ended { session } => {
+                h.engine.telemetry().session_ended(session, EndReason::Elsewhere);
+                h.end_local(session)
+            }
             SessionEvent::ClientResponse { session, id, ok, body } => {
                 let answer = if *ok { Ok(body.clone()) } else { Err(crate::session::client_error(body)) };
                 h.correlator.resolve(session, id, answer);

@@ -20,6 +20,7 @@ use crate::jsonrpc::{write_request, Id, McpError};
 use crate::notify::ChangeEvent;
 use crate::session::change_notification;
 use crate::store::event_log::{event_id, PUSH_STREAM};
+use crate::telemetry::{EndReason, StreamGuard, StreamKind};
 
 pub(crate) fn now_ms() -> u64 {
     SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis() as u64).unwrap_or(0)
@@ -54,6 +55,8 @@ struct Push {
     ping_wait: Option<(Id, oneshot::Receiver<Result<serde_json::Value, McpError>>)>,
     ping_misses: u32,
     done: bool,
+    /// Counts this stream as open (telemetry) while it lives.
+    _open: StreamGuard,
 }
 
 impl Drop for Push {
@@ -72,7 +75,7 @@ impl Drop for Push {
             // An HTTP+SSE session lives exactly as long as its stream.
             Flavor::Sse { .. } => {
                 rt.spawn(async move {
-                    let _ = hub.end_session(&session).await;
+                    let _ = hub.end_session(&session, EndReason::Closed).await;
                 });
             }
         }
@@ -92,7 +95,12 @@ pub(crate) fn body(hub: Arc<SessionHub>, session: Arc<str>, flavor: Flavor, firs
         Flavor::Resumable { claim } => hub.push_started(&session, claim),
         Flavor::Sse { .. } => CancellationToken::new(),
     };
+    let kind = match &flavor {
+        Flavor::Resumable { .. } => StreamKind::Push,
+        Flavor::Sse { .. } => StreamKind::HttpSse,
+    };
     let push = Push {
+        _open: hub.engine.telemetry().stream(kind, Some(&session)),
         kicked,
         changes: hub.engine.bus().subscribe(),
         ended: hub.ended_token(&session),
@@ -187,6 +195,7 @@ impl Push {
                         continue;
                     };
                     if let Some(json) = change_notification(&event, &session) {
+                        self.hub.engine.telemetry().change_sent(&event, Some(&self.session), None);
                         return Some(self.emit(json).await);
                     }
                 }
@@ -203,6 +212,7 @@ impl Push {
                         self.ping_misses += 1;
                         if self.ping_misses >= self.hub.config.ping_failures.max(1) {
                             tracing::info!(session = %short(&self.session), "session unresponsive: closing its push stream");
+                            self.hub.engine.telemetry().session_unresponsive(&self.session);
                             let _ = self
                                 .hub
                                 .store

@@ -21,6 +21,7 @@ use crate::jsonrpc::{self, write_error, write_result_raw, Id, JsonObject, McpErr
 use crate::protocol::{unsupported_version, validate_modern_meta, Caller, Era, Params, RequestInfo, Transport};
 use crate::session::{self, ClientNotification, Correlator, LiveRequester, SessionOp, EMPTY_RESULT};
 use crate::store::SessionData;
+use crate::telemetry::{EndReason, Seen};
 
 /// How long a server-initiated request waits for the client's answer.
 const CLIENT_REQUEST_TIMEOUT: Duration = Duration::from_secs(300);
@@ -38,6 +39,8 @@ struct Conn {
     in_flight: Mutex<HashMap<Id, AbortHandle>>,
     correlator: Arc<Correlator>,
     session_key: Arc<str>,
+    /// The implicit session's id in the telemetry's connection registry.
+    telemetry_id: Arc<str>,
 }
 
 /// Serve one stdio connection until stdin closes. `caller` is who the process acts for
@@ -57,6 +60,7 @@ where
             }
         }
     });
+    let telemetry_id = engine.telemetry().stdio_session_id();
     let conn = Arc::new(Conn {
         engine,
         out: out_tx,
@@ -68,7 +72,9 @@ where
         in_flight: Mutex::new(HashMap::new()),
         correlator: Arc::new(Correlator::new("s")),
         session_key: Arc::from(SESSION),
+        telemetry_id,
     });
+    conn.engine.telemetry().session_opened(&conn.telemetry_id, Transport::Stdio, None, None);
     let session_events = tokio::spawn(forward_session_events(conn.clone()));
     let mut lines = BufReader::new(input).lines();
     while let Some(line) = lines.next_line().await? {
@@ -81,6 +87,7 @@ where
     for (_, task) in conn.in_flight.lock().expect("lock").drain() {
         task.abort();
     }
+    conn.engine.telemetry().session_ended(&conn.telemetry_id, EndReason::Closed);
     drop(conn);
     let _ = writer.await;
     Ok(())
@@ -188,16 +195,52 @@ fn build_call<'a>(
             http: None,
         }
     } else {
+        let telemetry = conn.engine.telemetry();
         if method == "initialize" {
-            let (data, result) = session::initialize(&conn.engine, &params, &conn.caller)?;
+            let mut probe = telemetry.begin_with(method, Era::Legacy, Transport::Stdio, None);
+            let (data, result) = match session::initialize(&conn.engine, &params, &conn.caller) {
+                Ok(x) => x,
+                Err(e) => {
+                    telemetry.finish(probe, Seen::default(), Some(&e));
+                    return Err(e);
+                }
+            };
+            telemetry.set_probe_client(&mut probe, data.client_info.as_ref());
+            let version = data.protocol_version.as_deref();
+            telemetry.session_initialized(&conn.telemetry_id, data.client_info.as_ref(), version);
+            let seen = Seen {
+                protocol_version: version.unwrap_or(""),
+                capabilities: Some(&data.client_capabilities),
+                caller: conn.caller.id.as_deref(),
+            };
+            telemetry.finish(probe, seen, None);
             let mut s = conn.session.lock().expect("lock");
             let subscribed = std::mem::take(&mut s.subscriptions.resource_subscriptions);
             *s = data;
             s.subscriptions.resource_subscriptions = subscribed;
             return Ok(Prepared::Immediate(result));
         }
+        telemetry.session_request(&conn.telemetry_id, method);
         if let Some(op) = SessionOp::parse(&conn.engine, method, &params) {
-            op?.apply(&mut conn.session.lock().expect("lock"));
+            let (client_info, version) = {
+                let s = conn.session.lock().expect("lock");
+                (s.client_info.clone(), s.protocol_version.clone())
+            };
+            let probe = telemetry.begin_with(method, Era::Legacy, Transport::Stdio, client_info.as_ref());
+            let seen = Seen {
+                protocol_version: version.as_deref().unwrap_or(""),
+                capabilities: None,
+                caller: conn.caller.id.as_deref(),
+            };
+            let op = match op {
+                Ok(op) => op,
+                Err(e) => {
+                    telemetry.finish(probe, seen, Some(&e));
+                    return Err(e);
+                }
+            };
+            op.apply(&mut conn.session.lock().expect("lock"));
+            telemetry.finish(probe, seen, None);
             return Ok(Prepared::Immediate(EMPTY_RESULT.to_vec()));
         }
         let s = conn.session.lock().expect("lock");
@@ -238,6 +281,7 @@ async fn forward_session_events(conn: Arc<Conn>) {
             session::change_notification(&event, &s)
         };
         if let Some(out) = notification {
+            conn.engine.telemetry().change_sent(&event, Some(&conn.telemetry_id), None);
             if conn.out.send(out).await.is_err() {
                 return;
             }

@@ -20,6 +20,7 @@ use super::hub::{Attach, SessionHub};
 use super::sse::{frame_with_id, priming, retry_hint};
 use crate::store::event_log::{event_id, new_stream_id};
 use crate::store::Replay;
+use crate::telemetry::StreamKind;
 
 /// Buffer between a stream writer and its socket. A client slower than this for longer
 /// than [`SLOW_CLIENT`] is detached; it can resume from the log.
@@ -49,8 +50,13 @@ impl StreamWriter {
         attach.set(Some(tx));
         hub.register_stream(&session, &stream, attach.clone());
         let first = prime.then(|| priming(&event_id(&stream, 0), hub.config.retry.as_millis() as u64));
-        let body =
-            Body::from_stream(stream::iter(first).chain(tokio_stream_rx(rx).map(|(_, b)| b)).map(Ok::<_, Infallible>));
+        // The guard lives as long as the response body: the stream counts as open while the
+        // client holds it.
+        let open = hub.engine.telemetry().stream(StreamKind::Request, Some(&session));
+        let body = Body::from_stream(stream::iter(first).chain(tokio_stream_rx(rx).map(|(_, b)| b)).map(move |b| {
+            let _ = &open;
+            Ok::<_, Infallible>(b)
+        }));
         (StreamWriter { hub, session, stream, attach }, body)
     }
 
@@ -126,12 +132,17 @@ pub(crate) async fn resume(hub: &Arc<SessionHub>, session: &Arc<str>, stream: &s
         last = last.max(e.seq);
     }
     let replayed = stream::iter(frames);
+    let open = hub.engine.telemetry().stream(StreamKind::Resume, Some(session));
+    let counted = move |b: Bytes| {
+        let _ = &open;
+        Ok::<_, Infallible>(b)
+    };
     let body = match live {
         Some(rx) if !replay.ended => {
             let live = tokio_stream_rx(rx).filter_map(move |(seq, b)| async move { (seq > last).then_some(b) });
-            Body::from_stream(replayed.chain(live).map(Ok::<_, Infallible>))
+            Body::from_stream(replayed.chain(live).map(counted))
         }
-        _ => Body::from_stream(replayed.map(Ok::<_, Infallible>)),
+        _ => Body::from_stream(replayed.map(counted)),
     };
     Some(body)
 }

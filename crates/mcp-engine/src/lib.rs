@@ -6,10 +6,12 @@
 //! [`dispatch::Call`], and the [`dispatch::Engine`] routes it to the provider's
 //! [`provider::Catalog`], whose handlers run with a [`context::Ctx`].
 
+pub mod auth;
 pub mod context;
 pub mod dispatch;
 pub mod headers;
 pub mod jsonrpc;
+pub mod limits;
 pub mod notify;
 pub mod protocol;
 pub mod provider;

@@ -165,6 +165,9 @@ pub struct RequestInfo {
 pub struct HttpRequestParts {
     pub headers: http::HeaderMap,
     pub query: Option<String>,
+    /// The client's address (the peer, or the first `X-Forwarded-For` entry when the
+    /// server is configured to trust it).
+    pub remote: Option<std::net::IpAddr>,
 }
 
 impl RequestInfo {
@@ -324,7 +327,11 @@ mod tests {
             log_level: None,
             progress_token: None,
             caller: Caller::anonymous(),
-            http: Some(HttpRequestParts { headers: Default::default(), query: Some("a=1&gradio=x%2Fy,z&b".into()) }),
+            http: Some(HttpRequestParts {
+                headers: Default::default(),
+                query: Some("a=1&gradio=x%2Fy,z&b".into()),
+                remote: None,
+            }),
         };
         assert_eq!(info.query_param("gradio").as_deref(), Some("x/y,z"));
         assert_eq!(info.query_param("b").as_deref(), Some(""));

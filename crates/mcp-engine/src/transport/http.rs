@@ -18,20 +18,21 @@ use bytes::Bytes;
 use futures_util::stream;
 use http::{header, HeaderMap, HeaderValue, Method, StatusCode};
 use http_body_util::BodyExt;
-use sha2::Digest;
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
+use super::gate::{self, admitted, Admitted, Gate};
 use super::guard::{GuardConfig, GuardLayer};
 use super::hub::{SessionConfig, SessionHub};
 use super::sse::{frame, BoxedOutcome, RequestStream, KEEP_ALIVE};
 use super::{http_session, http_sse};
+use crate::auth::AuthConfig;
 use crate::dispatch::{Call, Engine, Listener, Reply};
 use crate::headers::check_standard;
 use crate::jsonrpc::{self, write_error, write_result_raw, Id, McpError, Message};
+use crate::limits::RateLimitConfig;
 use crate::protocol::{
-    unsupported_version, validate_modern_meta, Caller, Era, HttpRequestParts, Params, RequestInfo, Transport,
-    LEGACY_VERSIONS,
+    unsupported_version, validate_modern_meta, Era, HttpRequestParts, Params, RequestInfo, Transport, LEGACY_VERSIONS,
 };
 use crate::store::{EventLog, MemoryEventLog, MemorySessionStore, SessionStore};
 
@@ -47,6 +48,10 @@ pub struct HttpConfig {
     pub keep_alive: Duration,
     /// The session era: limits, intervals, the HTTP+SSE paths.
     pub sessions: SessionConfig,
+    /// Bearer validation, protected-resource metadata, forced challenges.
+    pub auth: AuthConfig,
+    /// Request rate limits per caller / client address (`None`: unlimited).
+    pub limits: Option<RateLimitConfig>,
 }
 
 impl Default for HttpConfig {
@@ -57,6 +62,8 @@ impl Default for HttpConfig {
             guard: GuardConfig::default(),
             keep_alive: Duration::from_secs(15),
             sessions: SessionConfig::default(),
+            auth: AuthConfig::default(),
+            limits: None,
         }
     }
 }
@@ -65,6 +72,7 @@ pub(super) struct App {
     pub(super) engine: Engine,
     pub(super) config: HttpConfig,
     pub(super) hub: Arc<SessionHub>,
+    pub(super) gate: Gate,
 }
 
 /// The MCP endpoint (plus `/healthz` and, unless disabled, the HTTP+SSE transport), with
@@ -87,8 +95,17 @@ pub fn router_with_stores(
     let path = config.path.clone();
     let hub = SessionHub::new(engine.clone(), store, log, config.sessions.clone(), config.keep_alive);
     let sse_paths = config.sessions.sse_paths.clone();
-    let app = Arc::new(App { engine, config, hub });
+    let gate = Gate::new(config.auth.clone(), config.limits.clone(), &path);
+    let metadata = config.auth.resource.is_some();
+    let app = Arc::new(App { engine, config, hub, gate });
     let mut r = Router::new().route(&path, any(endpoint)).route("/healthz", axum::routing::get(|| async { "ok" }));
+    if metadata {
+        // RFC 9728: the metadata of the resource at `path`, and the host-level document.
+        let at_path = format!("/.well-known/oauth-protected-resource{path}");
+        r = r
+            .route(&at_path, axum::routing::get(protected_resource))
+            .route("/.well-known/oauth-protected-resource", axum::routing::get(protected_resource));
+    }
     if let Some((sse, message)) = sse_paths {
         r = r.route(&sse, axum::routing::get(http_sse::open)).route(&message, axum::routing::post(http_sse::message));
     }
@@ -97,7 +114,16 @@ pub fn router_with_stores(
     r.with_state(app).merge(telemetry).layer(guard)
 }
 
+async fn protected_resource(State(app): State<Arc<App>>, req: Request) -> Response {
+    gate::metadata_response(app.gate.auth(), req.headers(), &app.config.path)
+}
+
 async fn endpoint(State(app): State<Arc<App>>, req: Request) -> Response {
+    let (mut parts, body) = req.into_parts();
+    if let Err(r) = app.gate.admit(&mut parts).await {
+        return r;
+    }
+    let req = Request::from_parts(parts, body);
     let session = req.headers().contains_key(&crate::headers::names::MCP_SESSION_ID);
     match *req.method() {
         Method::POST => post(app, req).await,
@@ -358,22 +384,11 @@ fn route_era(headers: &HeaderMap, body: &[u8]) -> Era {
     }
 }
 
-/// The caller behind a request: anonymous, or identified by a hash of its bearer token.
-pub(super) fn caller_of(headers: &HeaderMap) -> Caller {
-    let token = headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")))
-        .map(str::trim)
-        .filter(|t| !t.is_empty());
-    match token {
-        None => Caller::anonymous(),
-        Some(t) => {
-            let digest = sha2::Sha256::digest(t.as_bytes());
-            let id: String = digest[..16].iter().map(|b| format!("{b:02x}")).collect();
-            Caller { id: Some(id.into()), bearer: Some(t.into()) }
-        }
-    }
+/// The caller behind a request: anonymous, or identified by a hash of its bearer token
+/// (unvalidated; an admitted request's caller comes from the gate).
+#[cfg(test)]
+pub(super) fn caller_of(headers: &HeaderMap) -> crate::protocol::Caller {
+    crate::auth::unvalidated_caller(crate::auth::bearer_of(headers))
 }
 
 async fn process(
@@ -431,7 +446,7 @@ async fn process(
     }
 
     let query = parts.uri.query().map(str::to_owned);
-    let caller = caller_of(&parts.headers);
+    let Admitted { caller, remote } = admitted(&parts);
     let info = Arc::new(RequestInfo {
         era: Era::Modern,
         transport: Transport::StreamableHttp,
@@ -442,7 +457,7 @@ async fn process(
         log_level: meta.log_level,
         progress_token: meta.progress_token,
         caller,
-        http: Some(HttpRequestParts { headers: parts.headers, query }),
+        http: Some(HttpRequestParts { headers: parts.headers, query, remote }),
     });
     let cancel = CancellationToken::new();
     // Dropping this future (client gone) cancels the token for any spawned work.

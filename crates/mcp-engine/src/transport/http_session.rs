@@ -16,7 +16,8 @@ use bytes::Bytes;
 use http::{header, HeaderValue, StatusCode};
 use tokio::sync::{mpsc, oneshot, Notify};
 
-use super::http::{accepts, caller_of, error_response, json_response, sse_response, App};
+use super::gate::admitted;
+use super::http::{accepts, error_response, json_response, sse_response, App};
 use super::push::{self, lease, now_ms, Flavor};
 use super::sse::{priming, retry_hint};
 use super::streams::{resume, supports_priming, StreamWriter};
@@ -66,7 +67,8 @@ pub(super) struct Valid {
 }
 
 /// Check the session id and version header, and touch the session.
-pub(super) async fn validate(app: &App, headers: &http::HeaderMap) -> Result<Valid, Response> {
+pub(super) async fn validate(app: &App, parts: &http::request::Parts) -> Result<Valid, Response> {
+    let headers = &parts.headers;
     let Some(sid) = headers.get(SESSION_HEADER) else {
         return Err(bad_request("Bad Request: Mcp-Session-Id header is required"));
     };
@@ -87,7 +89,7 @@ pub(super) async fn validate(app: &App, headers: &http::HeaderMap) -> Result<Val
         Ok(None) => return Err(session_not_found()),
         Err(e) => return Err(store_error(e)),
     };
-    let caller = caller_of(headers);
+    let caller = admitted(parts).caller;
     if session.caller.as_deref() != caller.id.as_deref() {
         // Someone else's session: indistinguishable from an unknown one.
         return Err(session_not_found());
@@ -107,7 +109,7 @@ pub(super) async fn post_without_session(app: Arc<App>, parts: http::request::Pa
             "Bad Request: Mcp-Session-Id header is required (send initialize first, or use protocol revision 2026-07-28 with params._meta)",
         );
     }
-    let init = Params::parse(raw).and_then(|p| session::initialize(&app.engine, &p, &caller_of(&parts.headers)));
+    let init = Params::parse(raw).and_then(|p| session::initialize(&app.engine, &p, &admitted(&parts).caller));
     let (data, result) = match init {
         Ok(x) => x,
         Err(e) => return error_response(Some(&id), &e.with_status(StatusCode::BAD_REQUEST)),
@@ -136,7 +138,7 @@ pub(super) async fn post_without_session(app: Arc<App>, parts: http::request::Pa
 
 /// A POST within a session: a request, notification or the client's answer.
 pub(super) async fn post(app: Arc<App>, parts: http::request::Parts, body: Bytes, sse_ok: bool) -> Response {
-    let valid = match validate(&app, &parts.headers).await {
+    let valid = match validate(&app, &parts).await {
         Ok(v) => v,
         Err(r) => return r,
     };
@@ -260,6 +262,7 @@ async fn run_message(
     let (ev_tx, mut ev_rx) = mpsc::channel::<Vec<u8>>(64);
     let close = Arc::new(CloseSignal(Notify::new()));
     let query = parts.uri.query().map(str::to_owned);
+    let remote = admitted(&parts).remote;
     let info = session::request_info(
         &v.session,
         &method,
@@ -267,7 +270,7 @@ async fn run_message(
         Transport::StreamableHttp,
         Some(&v.version),
         v.caller,
-        Some(HttpRequestParts { headers: parts.headers, query }),
+        Some(HttpRequestParts { headers: parts.headers, query, remote }),
     );
     let requester = sse_ok.then(|| {
         Arc::new(LiveRequester {
@@ -359,7 +362,7 @@ impl Drop for InFlight<'_> {
 
 /// `GET` with a session id: resume a stream (`Last-Event-ID`) or open the push stream.
 pub(super) async fn get(app: Arc<App>, parts: http::request::Parts) -> Response {
-    let v = match validate(&app, &parts.headers).await {
+    let v = match validate(&app, &parts).await {
         Ok(v) => v,
         Err(r) => return r,
     };
@@ -433,7 +436,7 @@ async fn open_push(app: &Arc<App>, v: &Valid, resume_after: Option<u64>) -> Resp
 
 /// `DELETE` with a session id: end the session.
 pub(super) async fn delete(app: Arc<App>, parts: http::request::Parts) -> Response {
-    let v = match validate(&app, &parts.headers).await {
+    let v = match validate(&app, &parts).await {
         Ok(v) => v,
         Err(r) => return r,
     };

@@ -16,7 +16,8 @@ use http::{header, StatusCode};
 use http_body_util::BodyExt;
 use tokio::sync::{mpsc, oneshot};
 
-use super::http::{caller_of, error_response, sse_response, App};
+use super::gate::admitted;
+use super::http::{error_response, sse_response, App};
 use super::http_session::{bad_request, final_message, session_not_found, store_error};
 use super::push::{self, Flavor};
 use super::sse::named_event;
@@ -31,7 +32,11 @@ use crate::telemetry::Seen;
 
 /// `GET /sse`: a new session and its stream.
 pub(super) async fn open(State(app): State<Arc<App>>, req: Request) -> Response {
-    let caller = caller_of(req.headers());
+    let (mut parts, _) = req.into_parts();
+    if let Err(r) = app.gate.admit(&mut parts).await {
+        return r;
+    }
+    let caller = admitted(&parts).caller;
     let data = SessionData {
         caller: caller.id.as_deref().map(str::to_owned),
         client_capabilities: serde_json::json!({}),
@@ -51,7 +56,10 @@ pub(super) async fn open(State(app): State<Arc<App>>, req: Request) -> Response 
 
 /// `POST /message?sessionId=…`: accept one message for the session's stream.
 pub(super) async fn message(State(app): State<Arc<App>>, req: Request) -> Response {
-    let (parts, body) = req.into_parts();
+    let (mut parts, body) = req.into_parts();
+    if let Err(r) = app.gate.admit(&mut parts).await {
+        return r;
+    }
     let sid =
         parts.uri.query().and_then(|q| q.split('&').find_map(|kv| kv.strip_prefix("sessionId=")).map(str::to_owned));
     let Some(sid) = sid.filter(|s| !s.is_empty()) else {
@@ -62,7 +70,8 @@ pub(super) async fn message(State(app): State<Arc<App>>, req: Request) -> Respon
         Ok(None) => return session_not_found(),
         Err(e) => return store_error(e),
     };
-    let caller = caller_of(&parts.headers);
+    let admitted = admitted(&parts);
+    let caller = admitted.caller;
     if session.caller.as_deref() != caller.id.as_deref() {
         return session_not_found();
     }
@@ -92,7 +101,11 @@ pub(super) async fn message(State(app): State<Arc<App>>, req: Request) -> Respon
     };
     let (ack_tx, ack_rx) = oneshot::channel();
     let sid: Arc<str> = sid.into();
-    let http = HttpRequestParts { query: parts.uri.query().map(str::to_owned), headers: parts.headers };
+    let http = HttpRequestParts {
+        query: parts.uri.query().map(str::to_owned),
+        headers: parts.headers,
+        remote: admitted.remote,
+    };
     tokio::spawn(handle(app, sid, session, caller, http, body, sink, ack_tx));
     ack_rx.await.unwrap_or_else(|_| accepted())
 }

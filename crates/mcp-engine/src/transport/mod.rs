@@ -1,6 +1,7 @@
 //! Transports: framing, era detection and HTTP hygiene. One module per transport or
 //! concern.
 
+pub(crate) mod gate;
 pub mod guard;
 pub mod http;
 pub mod http_session;

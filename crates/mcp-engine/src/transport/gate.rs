@@ -1,0 +1,168 @@
+//! The gate in front of every MCP HTTP endpoint (Streamable HTTP in both eras, HTTP+SSE):
+//! authentication ([`crate::auth`]) and request rate limits ([`crate::limits`]), before
+//! the body is read.
+//!
+//! An admitted request carries an [`Admitted`] in its extensions: the validated caller
+//! and the client address, which the transports put into `RequestInfo`. A rejected one is
+//! answered here: 401 + `WWW-Authenticate` (invalid token, or an anonymous request that
+//! asked for the challenge with `?login`), 429 + `Retry-After` (rate limit), or 503.
+
+use std::net::{IpAddr, SocketAddr};
+
+use axum::extract::ConnectInfo;
+use axum::response::Response;
+use http::{header, HeaderValue, StatusCode};
+
+use super::http::error_response;
+use crate::auth::{self, AuthConfig, AuthRejection};
+use crate::jsonrpc::McpError;
+use crate::limits::{retry_after_secs, Decision, LimitKey, RateLimitConfig, RateLimiter};
+use crate::protocol::Caller;
+
+/// What the gate established about a request it let through.
+#[derive(Clone, Debug)]
+pub(crate) struct Admitted {
+    pub caller: Caller,
+    pub remote: Option<IpAddr>,
+}
+
+pub(crate) struct Gate {
+    auth: AuthConfig,
+    limiter: Option<RateLimiter>,
+    trust_forwarded_for: bool,
+    /// The MCP endpoint path (names the metadata document in challenges).
+    path: String,
+}
+
+impl Gate {
+    pub(crate) fn new(auth: AuthConfig, limits: Option<RateLimitConfig>, path: &str) -> Gate {
+        let trust_forwarded_for = limits.as_ref().is_some_and(|l| l.trust_forwarded_for);
+        Gate { auth, limiter: limits.map(RateLimiter::new), trust_forwarded_for, path: path.to_owned() }
+    }
+
+    pub(crate) fn auth(&self) -> &AuthConfig {
+        &self.auth
+    }
+
+    /// Authenticate and rate-limit; on success the request's extensions hold [`Admitted`].
+    pub(crate) async fn admit(&self, parts: &mut http::request::Parts) -> Result<(), Response> {
+        let remote = self.client_address(parts);
+        let bearer = auth::bearer_of(&parts.headers);
+        let caller = match (bearer, &self.auth.authenticator) {
+            (None, _) => {
+                if self.auth.resource.is_some() && auth::forces_auth(parts.uri.query(), &self.auth.force_params) {
+                    return Err(self.challenge(parts, None));
+                }
+                Caller::anonymous()
+            }
+            (Some(token), None) => auth::unvalidated_caller(Some(token)),
+            (Some(token), Some(authenticator)) => match authenticator.authenticate(token).await {
+                Ok(c) => c,
+                Err(rejection) => return Err(self.challenge(parts, Some(&rejection))),
+            },
+        };
+        if let Some(limiter) = &self.limiter {
+            // Only a validated identity earns the authenticated limits; anything else is
+            // keyed by address (random bearers must not mint fresh buckets).
+            let key = match (&caller.id, &self.auth.authenticator) {
+                (Some(id), Some(_)) => Some(LimitKey::Caller(id.to_string())),
+                _ => remote.map(LimitKey::Address),
+            };
+            if let Some(key) = key {
+                if let Decision::Limited { limit, retry_after } = limiter.check(&key) {
+                    return Err(too_many(limit, retry_after_secs(retry_after)));
+                }
+            }
+        }
+        // Without validation or a forwarded address, `admitted` derives the same values
+        // from the request itself: skip the extension (an allocation on the hot path).
+        if self.auth.authenticator.is_some() || self.trust_forwarded_for {
+            parts.extensions.insert(Admitted { caller, remote });
+        }
+        Ok(())
+    }
+
+    fn client_address(&self, parts: &http::request::Parts) -> Option<IpAddr> {
+        if self.trust_forwarded_for {
+            let forwarded = parts
+                .headers
+                .get("x-forwarded-for")
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.split(',').next())
+                .and_then(|v| v.trim().parse::<IpAddr>().ok());
+            if forwarded.is_some() {
+                return forwarded;
+            }
+        }
+        parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip())
+    }
+
+    fn challenge(&self, parts: &http::request::Parts, rejection: Option<&AuthRejection>) -> Response {
+        let status = rejection.map_or(StatusCode::UNAUTHORIZED, |r| r.status);
+        let message = match rejection {
+            Some(r) if r.status == StatusCode::SERVICE_UNAVAILABLE => {
+                format!("Service Unavailable: {}", r.description)
+            }
+            Some(r) => format!("Unauthorized: {}", r.description),
+            None => "Unauthorized: authentication required (the request asked to log in)".to_owned(),
+        };
+        let mut resp = error_response(None, &McpError::new(-32001, message).with_status(status));
+        if status == StatusCode::UNAUTHORIZED || status == StatusCode::FORBIDDEN {
+            let value = match &self.auth.resource {
+                Some(resource) => {
+                    let base = auth::public_base(resource, &parts.headers);
+                    auth::challenge(&auth::metadata_url(&base, &self.path, parts.uri.query()), rejection)
+                }
+                None => "Bearer".to_owned(),
+            };
+            if let Ok(v) = HeaderValue::from_str(&value) {
+                resp.headers_mut().insert(header::WWW_AUTHENTICATE, v);
+            }
+        }
+        if let Some(after) = rejection.and_then(|r| r.retry_after) {
+            resp.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(retry_after_secs(after)));
+        }
+        resp
+    }
+}
+
+fn too_many(limit: u32, retry_after: u64) -> Response {
+    let err = McpError::new(
+        -32000,
+        format!("Too Many Requests: the request rate limit is exceeded; retry in {retry_after} s"),
+    )
+    .with_data(serde_json::json!({ "retryAfterSeconds": retry_after }))
+    .with_status(StatusCode::TOO_MANY_REQUESTS);
+    let mut resp = error_response(None, &err);
+    let h = resp.headers_mut();
+    h.insert(header::RETRY_AFTER, HeaderValue::from(retry_after));
+    h.insert("ratelimit-limit", HeaderValue::from(limit));
+    h.insert("ratelimit-remaining", HeaderValue::from(0u32));
+    h.insert("ratelimit-reset", HeaderValue::from(retry_after));
+    resp
+}
+
+/// The caller and client address of an admitted request (requests that did not pass a
+/// gate — e.g. built in tests — are identified by their bearer's hash).
+pub(crate) fn admitted(parts: &http::request::Parts) -> Admitted {
+    match parts.extensions.get::<Admitted>() {
+        Some(a) => a.clone(),
+        None => Admitted {
+            caller: auth::unvalidated_caller(auth::bearer_of(&parts.headers)),
+            remote: parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip()),
+        },
+    }
+}
+
+/// `GET /.well-known/oauth-protected-resource[/<path>]`.
+pub(crate) fn metadata_response(auth: &AuthConfig, headers: &http::HeaderMap, path: &str) -> Response {
+    let Some(resource) = &auth.resource else {
+        return error_response(None, &McpError::invalid_request("Not Found").with_status(StatusCode::NOT_FOUND));
+    };
+    let base = auth::public_base(resource, headers);
+    let body = serde_json::to_vec(&auth::metadata_document(resource, &base, path)).expect("serializes");
+    let mut r = super::http::json_response(StatusCode::OK, body);
+    r.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("public, max-age=3600"));
+    r.headers_mut().insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, HeaderValue::from_static("*"));
+    r
+}

@@ -4,6 +4,7 @@ use std::time::Duration;
 
 use url::Url;
 
+use super::hook::UpstreamHook;
 use super::retry::RetryPolicy;
 
 /// Default Hub endpoint.
@@ -44,6 +45,8 @@ pub struct HubClientConfig {
     pub retry: RetryPolicy,
     /// Largest JSON body accepted (protects memory against runaway responses).
     pub max_json_bytes: usize,
+    /// Called on every HTTP attempt (metrics).
+    pub hook: UpstreamHook,
 }
 
 impl Default for HubClientConfig {
@@ -56,6 +59,7 @@ impl Default for HubClientConfig {
             user_agent: default_user_agent(),
             retry: RetryPolicy::default(),
             max_json_bytes: 32 * 1024 * 1024,
+            hook: UpstreamHook::default(),
         }
     }
 }
@@ -126,6 +130,12 @@ impl HubClientConfig {
     pub fn with_timeout(mut self, timeout: Duration) -> Self {
         self.timeout = timeout;
         self.connect_timeout = self.connect_timeout.min(timeout);
+        self
+    }
+
+    /// Report every upstream HTTP attempt to `hook` (metrics).
+    pub fn with_hook(mut self, hook: UpstreamHook) -> Self {
+        self.hook = hook;
         self
     }
 

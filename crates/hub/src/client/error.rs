@@ -183,6 +183,16 @@ pub(crate) enum Service {
     DatasetsServer,
 }
 
+impl Service {
+    /// The `service` label of upstream metrics.
+    pub(crate) fn label(self) -> &'static str {
+        match self {
+            Service::Hub => "hub",
+            Service::DatasetsServer => "datasets_server",
+        }
+    }
+}
+
 /// What the request was about, to make messages specific.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct ErrorContext {

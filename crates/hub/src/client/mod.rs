@@ -13,6 +13,7 @@ mod api;
 mod config;
 mod datasets_server;
 mod error;
+mod hook;
 mod link;
 mod retry;
 mod token;
@@ -38,6 +39,7 @@ pub use datasets_server::{
     DsSplit, DsSplits,
 };
 pub use error::{HubError, HubErrorKind};
+pub use hook::{UpstreamEvent, UpstreamHook};
 pub use link::next_link;
 pub use retry::{parse_retry_after, RetryPolicy};
 pub use token::{InvalidToken, Token};
@@ -172,6 +174,12 @@ impl HubClient {
                             method = %req.method, url = %req.url, status = status.as_u16(), attempt,
                             elapsed_ms = started.elapsed().as_millis() as u64, "hub request"
                         );
+                        self.inner.config.hook.emit(UpstreamEvent {
+                            service: req.service.label(),
+                            outcome: "ok",
+                            status: Some(status.as_u16()),
+                            elapsed: started.elapsed(),
+                        });
                         return Ok(resp);
                     }
                     let parts = error_parts(resp).await;
@@ -188,6 +196,12 @@ impl HubClient {
                 attempt, retry_in_ms = delay.map(|d| d.as_millis() as u64),
                 elapsed_ms = started.elapsed().as_millis() as u64, "hub request failed"
             );
+            self.inner.config.hook.emit(UpstreamEvent {
+                service: req.service.label(),
+                outcome: UpstreamEvent::outcome_of(err.status(), err.kind() == HubErrorKind::Timeout),
+                status: err.status(),
+                elapsed: started.elapsed(),
+            });
             match delay {
                 Some(d) => tokio::time::sleep(d).await,
                 None => return Err(err),

@@ -599,7 +599,22 @@ fn repo_info(ctx: &Ctx<'_>, repo: &Repo, rev: Option<&str>) -> Response {
     } else {
         project_expand(&full, &expand, false)
     };
-    let mut resp = ok_json(&Value::Object(body));
+    // A validator over the whole representation, for conditional requests.
+    let body = Value::Object(body);
+    let etag = format!("W/\"{}\"", &crate::catalogue::hex_sha256(&[body.to_string().as_bytes()])[..16]);
+    let matches = ctx
+        .headers
+        .get(header::IF_NONE_MATCH)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.split(',').any(|t| t.trim() == etag || t.trim() == "*"));
+    let mut resp = if matches {
+        Response::builder().status(StatusCode::NOT_MODIFIED).body(axum::body::Body::empty()).expect("valid response")
+    } else {
+        ok_json(&body)
+    };
+    if let Ok(v) = HeaderValue::from_str(&etag) {
+        resp.headers_mut().insert(header::ETAG, v);
+    }
     if let Ok(v) = HeaderValue::from_str(&sha) {
         resp.headers_mut().insert("x-repo-commit", v);
     }

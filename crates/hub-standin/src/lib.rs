@@ -23,6 +23,7 @@
 mod catalogue;
 mod ds_server;
 mod hub_api;
+pub mod spaces;
 mod util;
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
@@ -159,6 +160,8 @@ pub struct RecordedRequest {
     pub user_agent: Option<String>,
     pub range: Option<String>,
     pub accept: Option<String>,
+    /// `If-None-Match`, for conditional requests.
+    pub if_none_match: Option<String>,
     /// Milliseconds since the stand-in started.
     pub at_ms: u64,
 }
@@ -204,6 +207,8 @@ pub(crate) struct Shared {
     pub started: Instant,
     pub log: Mutex<Vec<RecordedRequest>>,
     pub faults: Mutex<Vec<FaultRule>>,
+    /// Per-user MCP settings served at `/api/settings/mcp` (user name → settings).
+    pub settings: Mutex<std::collections::HashMap<String, serde_json::Value>>,
 }
 
 impl Shared {
@@ -277,6 +282,11 @@ impl StandIn {
     pub fn clear_faults(&self) {
         self.shared.faults.lock().unwrap_or_else(|e| e.into_inner()).clear();
     }
+    /// Set the MCP settings `/api/settings/mcp` returns for `user` (e.g. `"alice"`):
+    /// `{"builtInTools": [...], "spaceTools": [{"name", "subdomain", ...}]}`.
+    pub fn set_user_settings(&self, user: &str, settings: serde_json::Value) {
+        self.shared.settings.lock().unwrap_or_else(|e| e.into_inner()).insert(user.to_owned(), settings);
+    }
     /// Stop the server and wait for it to finish.
     pub async fn shutdown(mut self) {
         if let Some(tx) = self.shutdown.take() {
@@ -319,6 +329,7 @@ pub async fn try_spawn(config: StandInConfig) -> std::io::Result<StandIn> {
         config: StandInConfig { datasets_server_prefix: prefix, ..config },
         started: Instant::now(),
         log: Mutex::new(Vec::new()),
+        settings: Mutex::new(std::collections::HashMap::new()),
     });
     // Build the catalogue eagerly so fixture errors surface at startup.
     let _ = catalogue::catalogue();
@@ -350,6 +361,7 @@ fn router(shared: Arc<Shared>) -> Router {
         .route("/__standin/requests", get(control_requests).delete(control_clear_requests))
         .route("/__standin/faults", get(control_faults).post(control_add_fault).delete(control_clear_faults))
         .route("/__standin/health", get(|| async { "ok" }))
+        .route("/__standin/settings/{user}", axum::routing::put(control_set_settings))
         .fallback(dispatch)
         .with_state(shared)
 }
@@ -370,6 +382,23 @@ async fn control_faults(State(s): State<Arc<Shared>>) -> Json<Vec<FaultRule>> {
 async fn control_add_fault(State(s): State<Arc<Shared>>, Json(rule): Json<FaultRule>) -> StatusCode {
     s.faults.lock().unwrap_or_else(|e| e.into_inner()).push(rule);
     StatusCode::NO_CONTENT
+}
+
+async fn control_set_settings(
+    State(s): State<Arc<Shared>>,
+    axum::extract::Path(user): axum::extract::Path<String>,
+    Json(settings): Json<serde_json::Value>,
+) -> StatusCode {
+    s.settings.lock().unwrap_or_else(|e| e.into_inner()).insert(user, settings);
+    StatusCode::NO_CONTENT
+}
+
+/// The default MCP settings of a user who saved none: every built-in tool, no Spaces.
+pub fn default_user_settings() -> serde_json::Value {
+    serde_json::json!({
+        "builtInTools": ["hf_fs", "hub_repo_search", "hub_repo_details", "hf_whoami", "dynamic_space"],
+        "spaceTools": []
+    })
 }
 
 async fn control_clear_faults(State(s): State<Arc<Shared>>) -> StatusCode {
@@ -440,6 +469,7 @@ async fn dispatch(State(shared): State<Arc<Shared>>, req: Request) -> Response {
         user_agent: header_str(&headers, header::USER_AGENT),
         range: header_str(&headers, header::RANGE),
         accept: header_str(&headers, header::ACCEPT),
+        if_none_match: header_str(&headers, header::IF_NONE_MATCH),
         at_ms: shared.started.elapsed().as_millis() as u64,
     });
 
@@ -482,6 +512,13 @@ async fn dispatch(State(shared): State<Arc<Shared>>, req: Request) -> Response {
         return util::hub_error(StatusCode::UNAUTHORIZED, None, "Invalid credentials in Authorization header");
     }
 
+    if ctx.path == "/api/settings/mcp" {
+        let Some(user) = ctx.caller.user() else {
+            return util::hub_error(StatusCode::UNAUTHORIZED, None, "Authentication required");
+        };
+        let settings = shared.settings.lock().unwrap_or_else(|e| e.into_inner()).get(&user.name).cloned();
+        return util::ok_json(&settings.unwrap_or_else(default_user_settings));
+    }
     let prefix = &shared.config.datasets_server_prefix;
     let is_ds = ctx.path == *prefix || ctx.path.starts_with(&format!("{prefix}/"));
     if is_ds {

@@ -5,10 +5,14 @@
 //! errors. [`tools`] are the MCP tools built on it (over `mcp-engine`), served by the `hub`
 //! toolset in [`toolset`].
 
+pub mod auth;
+pub mod cache;
 pub mod client;
+pub mod gradio;
+pub mod selection;
 
 pub use client::{HubClient, HubClientConfig, HubError, HubErrorKind, RepoKind, Token};
 pub mod tools;
 pub mod toolset;
 
-pub use toolset::HubProvider;
+pub use toolset::{HubOptions, HubProvider};

@@ -1,23 +1,33 @@
-//! The `hub` toolset: a [`Provider`] serving the Hugging Face Hub tools.
+//! The `hub` toolset: a [`Provider`] serving the Hugging Face Hub tools, `dynamic_space`,
+//! and the caller's Gradio Spaces as proxied tools — a catalog per request, computed from
+//! who the caller is and what they asked for ([`crate::selection`]).
 //!
-//! The provider owns the one Hub HTTP client (connection reuse across calls and callers)
-//! and a catalog built once at start-up. Every caller sees the same tools today; per-user
-//! tool selection belongs in [`HubProvider::catalog`] when it arrives.
+//! Nothing here is per-session: the catalog of a request depends only on the request
+//! (token, query parameters, headers) and on caches (user settings, Space metadata and
+//! schemas, built catalogs), so any instance can serve any request. Built-in tools are
+//! built once; catalogs are shared by every caller with the same selection (selections
+//! with private Spaces are built per request, since their schemas are never cached).
 
 use std::sync::Arc;
 
 use mcp_engine::jsonrpc::McpError;
+use mcp_engine::notify::{Audience, ChangeEvent, NotificationBus};
 use mcp_engine::protocol::RequestInfo;
-use mcp_engine::provider::{BoxFuture, Catalog, Provider};
+use mcp_engine::provider::{BoxFuture, Catalog, Provider, Tool};
 use mcp_engine::CacheHint;
 use serde_json::{json, Value};
 
+use crate::cache::TtlCache;
 use crate::client::{HubClient, HubClientConfig, HubError};
+use crate::gradio::discovery::{SpaceMeta, SpaceSchema};
+use crate::gradio::{Gradio, GradioConfig};
+use crate::selection::{Builtins, SelectionConfig, Selector, BUILTINS};
 use crate::tools::upstream::Upstream;
-use crate::tools::{hf_fs, repo_details, repo_search, whoami};
+use crate::tools::{dynamic_space, hf_fs, repo_details, repo_search, whoami};
 
-/// How long clients may cache the tool list. Private: selection will become per-user.
-pub const LIST_TTL_MS: u64 = 300_000;
+/// How long clients may cache a tool list (private: it is per caller). Selection changes
+/// are announced with list-changed notifications.
+pub const LIST_TTL_MS: u64 = 60_000;
 
 pub const INSTRUCTIONS: &str = "You have tools for using the Hugging Face Hub (models, datasets, Spaces, papers, \
 collections and documentation).\n\
@@ -28,27 +38,76 @@ collections and documentation).\n\
 text files (README.md, config.json, paper.md, docs pages) and attach to show PNG/JPEG/WebP images. Read hf://README.md \
 for its limits. Reuse the URIs results return; ls hf://papers/daily/latest and hf://models/trending show what is new.\n\
 - hf_whoami tells which account and token permissions are in use.\n\
+- dynamic_space (when listed) finds, inspects and invokes MCP-enabled Gradio Spaces; tools named gr1_…, gr2_… \
+(grp… for private Spaces) run the user's chosen Spaces. Files are passed to Spaces as public URLs.\n\
 Errors come back as results that say whether a retry can help and what to do instead. Private and gated repositories \
 need a Hugging Face token with access; anonymous use works for public content with lower rate limits. arXiv paper ids \
 link datasets, models and papers. To open an hf:// file in a browser use \
 https://huggingface.co[/datasets|/spaces]/OWNER/NAME/resolve/main/PATH.";
 
+/// Settings of the toolset beyond the Hub client.
+#[derive(Default)]
+pub struct HubOptions {
+    pub selection: SelectionConfig,
+    pub gradio: GradioConfig,
+    /// Where per-caller list changes are announced (the engine's bus).
+    pub bus: Option<Arc<dyn NotificationBus>>,
+}
+
+/// A catalog cache key: the built-ins and, per Space, its position and schema identity.
+#[derive(Clone, PartialEq, Eq, Hash)]
+struct CatalogKey {
+    builtins: Builtins,
+    spaces: Vec<(usize, usize)>,
+}
+
+type CachedCatalog = (Arc<Catalog>, Vec<Arc<SpaceSchema>>);
+
 /// Serves the Hub tools.
 pub struct HubProvider {
     upstream: Arc<Upstream>,
-    catalog: Arc<Catalog>,
+    builtins: Vec<Arc<Tool>>,
+    gradio: Arc<Gradio>,
+    selector: Selector,
+    catalogs: TtlCache<CatalogKey, CachedCatalog>,
+    bus: Option<Arc<dyn NotificationBus>>,
 }
 
 impl HubProvider {
-    /// Build the provider and its one Hub client.
+    /// Build the provider and its one Hub client, with default options.
     pub fn new(config: HubClientConfig) -> Result<Self, HubError> {
         Ok(Self::with_client(HubClient::new(config)?))
     }
 
     pub fn with_client(client: HubClient) -> Self {
+        Self::with_options(client, HubOptions::default())
+    }
+
+    pub fn with_options(client: HubClient, options: HubOptions) -> Self {
+        let gradio = Gradio::new(client.clone(), options.gradio);
         let upstream = Arc::new(Upstream::new(client));
-        let catalog = Arc::new(build_catalog(&upstream));
-        HubProvider { upstream, catalog }
+        let builtins = BUILTINS
+            .iter()
+            .map(|name| {
+                Arc::new(match *name {
+                    hf_fs::NAME => hf_fs::tool(upstream.clone()),
+                    repo_search::NAME => repo_search::tool(upstream.clone()),
+                    repo_details::NAME => repo_details::tool(upstream.clone()),
+                    whoami::NAME => whoami::tool(upstream.clone()),
+                    dynamic_space::NAME => dynamic_space::tool(gradio.clone()),
+                    other => unreachable!("unknown built-in {other}"),
+                })
+            })
+            .collect();
+        let catalogs = TtlCache::new(gradio.config.schema_ttl, 4096);
+        HubProvider {
+            upstream,
+            builtins,
+            gradio,
+            selector: Selector::new(options.selection),
+            catalogs,
+            bus: options.bus,
+        }
     }
 
     /// Configuration from `HF_ENDPOINT`, `HF_DATASETS_SERVER_ENDPOINT` and `HF_API_TIMEOUT`.
@@ -59,26 +118,84 @@ impl HubProvider {
     pub fn upstream(&self) -> &Arc<Upstream> {
         &self.upstream
     }
-}
 
-pub fn build_catalog(upstream: &Arc<Upstream>) -> Catalog {
-    let mut c = Catalog::new();
-    c.list_cache = CacheHint::private(LIST_TTL_MS);
-    c.tool(hf_fs::tool(upstream.clone()));
-    c.tool(repo_search::tool(upstream.clone()));
-    c.tool(repo_details::tool(upstream.clone()));
-    c.tool(whoami::tool(upstream.clone()));
-    c
+    pub fn gradio(&self) -> &Arc<Gradio> {
+        &self.gradio
+    }
+
+    fn new_catalog(&self, builtins: Builtins) -> Catalog {
+        let mut c = Catalog::new();
+        c.list_cache = CacheHint::private(LIST_TTL_MS);
+        for (i, name) in BUILTINS.iter().enumerate() {
+            if builtins.contains(name) {
+                c.add_tool(self.builtins[i].clone());
+            }
+        }
+        c
+    }
+
+    async fn build(&self, info: &RequestInfo) -> Arc<Catalog> {
+        let selected = self.selector.select(info).await;
+        if selected.settings_changed {
+            if let (Some(bus), Some(id)) = (&self.bus, &info.caller.id) {
+                tracing::debug!("user settings changed: announcing a tool list change to the caller");
+                bus.publish(ChangeEvent::ToolsListChanged(Audience::Caller(id.clone())));
+            }
+        }
+        let selection = selected.selection;
+        let mut names = selection.spaces;
+        names.truncate(self.gradio.config.max_spaces);
+        if names.is_empty() {
+            let key = CatalogKey { builtins: selection.builtins, spaces: Vec::new() };
+            if let Some((c, _)) = self.catalogs.get(&key) {
+                return c;
+            }
+            let c = Arc::new(self.new_catalog(selection.builtins));
+            self.catalogs.insert(key, (c.clone(), Vec::new()));
+            return c;
+        }
+
+        let token = info.caller.bearer.as_deref();
+        let resolved = self.gradio.discovery.resolve_all(&names, token).await;
+        let mut found: Vec<(usize, Arc<SpaceMeta>, Arc<SpaceSchema>)> = Vec::new();
+        for (i, r) in resolved.into_iter().enumerate() {
+            match r {
+                Ok((meta, schema)) => found.push((i, meta, schema)),
+                Err(e) => tracing::debug!(space = %names[i], failure = ?e.failure, "space skipped: {}", e.message),
+            }
+        }
+        let cacheable = found.iter().all(|(_, m, _)| !m.private);
+        let key = CatalogKey {
+            builtins: selection.builtins,
+            spaces: found.iter().map(|(i, _, s)| (*i, Arc::as_ptr(s) as usize)).collect(),
+        };
+        if cacheable {
+            if let Some((c, _)) = self.catalogs.get(&key) {
+                return c;
+            }
+        }
+        let mut catalog = self.new_catalog(selection.builtins);
+        for (i, meta, schema) in &found {
+            for tool in self.gradio.space_tools(*i, meta, schema, self.selector.disabled()) {
+                catalog.tool(tool);
+            }
+        }
+        let catalog = Arc::new(catalog);
+        if cacheable {
+            let schemas = found.into_iter().map(|(_, _, s)| s).collect();
+            self.catalogs.insert(key, (catalog.clone(), schemas));
+        }
+        catalog
+    }
 }
 
 pub fn capabilities() -> Value {
-    json!({ "tools": { "listChanged": false } })
+    json!({ "tools": { "listChanged": true } })
 }
 
 impl Provider for HubProvider {
-    fn catalog<'a>(&'a self, _request: &'a RequestInfo) -> BoxFuture<'a, Result<Arc<Catalog>, McpError>> {
-        let catalog = self.catalog.clone();
-        Box::pin(async move { Ok(catalog) })
+    fn catalog<'a>(&'a self, request: &'a RequestInfo) -> BoxFuture<'a, Result<Arc<Catalog>, McpError>> {
+        Box::pin(async move { Ok(self.build(request).await) })
     }
 
     fn capabilities(&self) -> Value {

@@ -260,6 +260,41 @@ impl HubClient {
         }
     }
 
+    /// `GET /api/spaces/{id}` revalidated with `If-None-Match: etag` (when given): a `304`
+    /// gives [`Conditional::NotModified`], a `200` the fresh JSON and its `ETag`.
+    pub async fn space_info_conditional(
+        &self,
+        id: &str,
+        etag: Option<&str>,
+        token: Option<&Token>,
+    ) -> Result<Conditional<Value>, HubError> {
+        let mut segs = vec!["api", RepoKind::Space.api_segment()];
+        segs.extend(repo_segments(id)?);
+        let url = self.url(Service::Hub, &segs);
+        let ctx = self.repo_ctx(RepoKind::Space, id, None, None, token);
+        let req = Req {
+            method: Method::GET,
+            url,
+            token,
+            accept: Some("application/json"),
+            range: None,
+            identity_encoding: false,
+            service: Service::Hub,
+            ctx,
+            ok_statuses: &[304],
+            if_none_match: etag,
+        };
+        let resp = self.send(&req).await?;
+        if resp.status().as_u16() == 304 {
+            return Ok(Conditional::NotModified);
+        }
+        let new_etag = resp.headers().get(ETAG).and_then(|v| v.to_str().ok()).map(str::to_owned);
+        let body = self.read_capped(resp, self.config().max_json_bytes, token).await?;
+        let value =
+            serde_json::from_slice(&body).map_err(|e| HubError::invalid_response(format!("invalid JSON ({e})")))?;
+        Ok(Conditional::Fresh { value, etag: new_etag })
+    }
+
     pub async fn space_info(
         &self,
         id: &str,
@@ -367,6 +402,7 @@ impl HubClient {
             service: Service::Hub,
             ctx,
             ok_statuses: &[416],
+            if_none_match: None,
         };
         let mut resp = self.send(&req).await?;
         let status = resp.status().as_u16();
@@ -601,6 +637,7 @@ impl HubClient {
             service: Service::Hub,
             ctx,
             ok_statuses: &[],
+            if_none_match: None,
         };
         let mut resp = self.send(&req).await?;
         let content_type = resp.headers().get(CONTENT_TYPE).and_then(|v| v.to_str().ok()).map(str::to_string);

@@ -24,7 +24,7 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use reqwest::header::{HeaderMap, ACCEPT, ACCEPT_ENCODING, AUTHORIZATION, LINK, RANGE};
+use reqwest::header::{HeaderMap, ACCEPT, ACCEPT_ENCODING, AUTHORIZATION, IF_NONE_MATCH, LINK, RANGE};
 use reqwest::Method;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
@@ -85,6 +85,8 @@ pub(crate) struct Req<'a> {
     pub ctx: ErrorContext,
     /// Non-2xx statuses handled by the caller (e.g. 416 for ranges).
     pub ok_statuses: &'static [u16],
+    /// `If-None-Match` for conditional requests (304 must then be in `ok_statuses`).
+    pub if_none_match: Option<&'a str>,
 }
 
 impl HubClient {
@@ -164,6 +166,9 @@ impl HubClient {
             }
             if req.identity_encoding {
                 rb = rb.header(ACCEPT_ENCODING, "identity");
+            }
+            if let Some(etag) = req.if_none_match {
+                rb = rb.header(IF_NONE_MATCH, etag);
             }
             let started = Instant::now();
             let err = match rb.send().await {
@@ -255,6 +260,7 @@ impl HubClient {
             service,
             ctx,
             ok_statuses: &[],
+            if_none_match: None,
         };
         let resp = self.send(&req).await?;
         let headers = resp.headers().clone();

@@ -1183,6 +1183,13 @@ pub struct SpaceSearchHit {
     pub extra: Map<String, Value>,
 }
 
+/// The outcome of a conditional (`If-None-Match`) request.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Conditional<T> {
+    NotModified,
+    Fresh { value: T, etag: Option<String> },
+}
+
 /// Parameters of `/api/spaces/semantic-search`.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct SpaceSearchParams {

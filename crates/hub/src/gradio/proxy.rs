@@ -1,0 +1,566 @@
+//! Calling a Space's tool: hubmcp acts as an MCP client of the Space's Streamable HTTP
+//! endpoint (`/gradio_api/mcp/`), one short upstream session per call:
+//! `initialize` → `notifications/initialized` → `tools/call` → `DELETE`.
+//!
+//! * The caller's token is forwarded as `X-HF-Authorization: Bearer …` (the header Spaces
+//!   read, so ZeroGPU quota is the caller's); it never appears in a message or log.
+//! * Upstream progress notifications are relayed to the caller (`ctx.progress`, on the
+//!   caller's request-scoped stream) and each one extends the upstream timeout; a call
+//!   with neither progress nor result for `call_timeout` is abandoned, and no call runs
+//!   longer than `max_call_duration`.
+//! * The result is passed through verbatim (`ToolOutput::Raw`) unless it must change:
+//!   images dropped (`?no_image_content=true`), file URLs pointed at the replica that made
+//!   them (`X-Proxied-Replica`), or a token echoed back (scrubbed).
+//! * Replica stickiness: the replica named by the Space's `X-Proxied-Replica` answer to
+//!   `initialize` is sent back on the session's later requests.
+//! * Every failure (refused, unreachable, HTTP error, timeout, disconnect, oversized or
+//!   malformed answer, JSON-RPC error) becomes a tool result with `isError: true`.
+
+use std::time::Duration;
+
+use mcp_engine::provider::ToolOutput;
+use mcp_engine::Ctx;
+use serde::Deserialize;
+use serde_json::value::RawValue;
+use serde_json::Value;
+use tokio::time::Instant;
+
+use super::discovery::{read_capped, sensitive_bearer, transport_error, Failure, SpaceMeta};
+use super::GradioConfig;
+
+/// The protocol revision hubmcp speaks to Spaces.
+const UPSTREAM_VERSION: &str = "2025-06-18";
+const ACCEPT: &str = "application/json, text/event-stream";
+
+/// What the caller wants done with the result.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ResultOptions {
+    pub strip_images: bool,
+}
+
+/// Why an upstream call produced no result.
+#[derive(Debug)]
+struct ProxyError(String);
+
+/// Call `tool` on the Space with the raw `arguments`.
+pub async fn call_tool(
+    http: &reqwest::Client,
+    config: &GradioConfig,
+    meta: &SpaceMeta,
+    tool: &str,
+    arguments: &RawValue,
+    ctx: &Ctx,
+    options: ResultOptions,
+) -> ToolOutput {
+    let token = ctx.request().caller.bearer.clone();
+    let started = Instant::now();
+    match run(http, config, meta, tool, arguments, ctx, token.as_deref()).await {
+        Ok((result, replica)) => {
+            tracing::debug!(space = %meta.name, tool, elapsed_ms = started.elapsed().as_millis() as u64, "space call done");
+            post_process(result, replica.as_deref(), options, token.as_deref())
+        }
+        Err(ProxyError(message)) => {
+            tracing::debug!(space = %meta.name, tool, elapsed_ms = started.elapsed().as_millis() as u64, "space call failed");
+            ToolOutput::error(message)
+        }
+    }
+}
+
+struct Upstream<'a> {
+    http: &'a reqwest::Client,
+    url: url::Url,
+    token: Option<&'a str>,
+    session: Option<String>,
+    version: String,
+    replica: Option<String>,
+    space: &'a str,
+    max_bytes: usize,
+}
+
+/// Ends the upstream session however the call ends (including cancellation).
+struct Closer {
+    http: reqwest::Client,
+    url: url::Url,
+    session: Option<String>,
+    token: Option<String>,
+    replica: Option<String>,
+}
+
+impl Drop for Closer {
+    fn drop(&mut self) {
+        let Some(session) = self.session.take() else { return };
+        let Ok(rt) = tokio::runtime::Handle::try_current() else { return };
+        let mut req =
+            self.http.delete(self.url.clone()).header("mcp-session-id", session).timeout(Duration::from_secs(5));
+        if let Some(t) = &self.token {
+            req = req.header("x-hf-authorization", sensitive_bearer(t));
+        }
+        if let Some(r) = &self.replica {
+            req = req.header("x-proxied-replica", r.as_str());
+        }
+        rt.spawn(async move {
+            let _ = req.send().await;
+        });
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn run(
+    http: &reqwest::Client,
+    config: &GradioConfig,
+    meta: &SpaceMeta,
+    tool: &str,
+    arguments: &RawValue,
+    ctx: &Ctx,
+    token: Option<&str>,
+) -> Result<(Box<RawValue>, Option<String>), ProxyError> {
+    let url = config
+        .network
+        .url(&meta.subdomain, "/gradio_api/mcp/")
+        .map_err(|e| ProxyError(format!("The Space {} cannot be called: {e}.", meta.name)))?;
+    let mut up = Upstream {
+        http,
+        url,
+        token,
+        session: None,
+        version: UPSTREAM_VERSION.into(),
+        replica: None,
+        space: &meta.name,
+        max_bytes: config.max_response_bytes,
+    };
+    let overall = Instant::now() + config.max_call_duration;
+    let idle = config.call_timeout;
+
+    // initialize
+    let init = format!(
+        r#"{{"jsonrpc":"2.0","id":0,"method":"initialize","params":{{"protocolVersion":"{UPSTREAM_VERSION}","capabilities":{{}},"clientInfo":{{"name":"hubmcp","version":"{}"}}}}}}"#,
+        env!("CARGO_PKG_VERSION")
+    );
+    let resp = up.post(init, overall.min(Instant::now() + idle)).await?;
+    up.session = resp.headers().get("mcp-session-id").and_then(|v| v.to_str().ok()).map(str::to_owned);
+    up.replica = resp.headers().get("x-proxied-replica").and_then(|v| v.to_str().ok()).map(str::to_owned);
+    let mut closer = Closer {
+        http: http.clone(),
+        url: up.url.clone(),
+        session: up.session.clone(),
+        token: token.map(str::to_owned),
+        replica: up.replica.clone(),
+    };
+    let mut deadline = Deadline { idle, next: overall.min(Instant::now() + idle), overall };
+    let init_result = up.read_reply(resp, "0", &mut deadline, None).await?;
+    if let Ok(v) = serde_json::from_str::<Value>(init_result.get()) {
+        if let Some(version) = v.get("protocolVersion").and_then(Value::as_str) {
+            up.version = version.to_owned();
+        }
+    }
+
+    // notifications/initialized
+    let note = r#"{"jsonrpc":"2.0","method":"notifications/initialized"}"#.to_owned();
+    let resp = up.post(note, deadline.next).await?;
+    if !resp.status().is_success() {
+        return Err(up.status_error(resp.status().as_u16()));
+    }
+
+    // tools/call, with a progress token so the Space reports progress
+    let mut body = String::with_capacity(arguments.get().len() + 160);
+    body.push_str(r#"{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"#);
+    body.push_str(&serde_json::to_string(tool).expect("string"));
+    body.push_str(r#","arguments":"#);
+    body.push_str(arguments.get());
+    body.push_str(r#","_meta":{"progressToken":"hubmcp"}}}"#);
+    deadline.extend();
+    let resp = up.post(body, deadline.next).await?;
+    let mut relay = Relay { ctx, last: None };
+    let result = up.read_reply(resp, "1", &mut deadline, Some(&mut relay)).await?;
+    closer.replica = up.replica.clone();
+    drop(closer);
+    Ok((result, up.replica))
+}
+
+struct Deadline {
+    idle: Duration,
+    next: Instant,
+    overall: Instant,
+}
+
+impl Deadline {
+    /// Progress arrived: the Space is alive, give it another idle period.
+    fn extend(&mut self) {
+        self.next = self.overall.min(Instant::now() + self.idle);
+    }
+    fn expired_overall(&self) -> bool {
+        Instant::now() >= self.overall
+    }
+}
+
+/// Relays upstream progress to the caller, keeping the values increasing.
+struct Relay<'a> {
+    ctx: &'a Ctx,
+    last: Option<f64>,
+}
+
+impl Relay<'_> {
+    async fn progress(&mut self, params: &Value) {
+        let value = params.get("progress").and_then(Value::as_f64);
+        let total = params.get("total").and_then(Value::as_f64);
+        let message = params.get("message").and_then(Value::as_str);
+        let next = match (value, self.last) {
+            (Some(v), Some(last)) if v > last => v,
+            (Some(v), None) => v,
+            (_, Some(last)) => last + 1.0,
+            (None, None) => 1.0,
+        };
+        // A value that had to be invented cannot be measured against the upstream total.
+        let total = if value == Some(next) { total } else { None };
+        self.last = Some(next);
+        self.ctx.progress(next, total, message).await;
+    }
+}
+
+enum Step {
+    Reply(Box<RawValue>),
+    Progress,
+    Other,
+}
+
+#[derive(Deserialize)]
+struct Incoming<'a> {
+    #[serde(borrow, default)]
+    id: Option<&'a RawValue>,
+    #[serde(default)]
+    method: Option<String>,
+    #[serde(default)]
+    params: Option<Value>,
+    #[serde(borrow, default)]
+    result: Option<&'a RawValue>,
+    #[serde(default)]
+    error: Option<Value>,
+}
+
+impl Upstream<'_> {
+    async fn post(&self, body: String, deadline: Instant) -> Result<reqwest::Response, ProxyError> {
+        let mut req = self
+            .http
+            .post(self.url.clone())
+            .header("content-type", "application/json")
+            .header("accept", ACCEPT)
+            .body(body);
+        if let Some(t) = self.token {
+            req = req.header("x-hf-authorization", sensitive_bearer(t));
+        }
+        if let Some(s) = &self.session {
+            req = req.header("mcp-session-id", s.as_str()).header("mcp-protocol-version", self.version.as_str());
+        }
+        if let Some(r) = &self.replica {
+            req = req.header("x-proxied-replica", r.as_str());
+        }
+        let wait = deadline.saturating_duration_since(Instant::now());
+        match tokio::time::timeout(wait, req.send()).await {
+            Err(_) => Err(self.timeout_error()),
+            Ok(Err(e)) => {
+                let d = transport_error(&e, self.space, "the tool call");
+                Err(match d.failure {
+                    Failure::Refused => ProxyError(format!("{}.", capitalize(&d.message))),
+                    Failure::Timeout => self.timeout_error(),
+                    _ => ProxyError(format!(
+                        "Could not reach the Space {}: the connection failed. It may be sleeping, restarting or \
+                         down; retry later, or check its page at https://huggingface.co/spaces/{}.",
+                        self.space, self.space
+                    )),
+                })
+            }
+            Ok(Ok(resp)) => Ok(resp),
+        }
+    }
+
+    fn timeout_error(&self) -> ProxyError {
+        ProxyError(format!(
+            "The Space {} sent neither a result nor progress in time, so the call was abandoned. GPU Spaces may \
+             be queued or waking up; retry later.",
+            self.space
+        ))
+    }
+
+    fn status_error(&self, status: u16) -> ProxyError {
+        let space = self.space;
+        ProxyError(match status {
+            401 | 403 => format!(
+                "The Space {space} refused the call (HTTP {status}): it is private or needs a Hugging Face token \
+                 with access to it."
+            ),
+            404 => {
+                format!("The Space {space} has no MCP endpoint (HTTP 404); it may not be an MCP-enabled Gradio app.")
+            }
+            429 => format!("The Space {space} is rate-limiting calls (HTTP 429); retry later."),
+            s if s >= 500 => format!(
+                "The Space {space} failed (HTTP {s}); it may be starting, sleeping or broken. Retry later, or check \
+                 https://huggingface.co/spaces/{space}."
+            ),
+            s => format!("The Space {space} answered HTTP {s} to the tool call."),
+        })
+    }
+
+    /// Read the response to request `id` from a JSON or SSE body, relaying progress.
+    async fn read_reply(
+        &self,
+        resp: reqwest::Response,
+        id: &str,
+        deadline: &mut Deadline,
+        mut relay: Option<&mut Relay<'_>>,
+    ) -> Result<Box<RawValue>, ProxyError> {
+        let status = resp.status();
+        if !status.is_success() {
+            return Err(self.status_error(status.as_u16()));
+        }
+        let sse = resp
+            .headers()
+            .get("content-type")
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|c| c.starts_with("text/event-stream"));
+        if !sse {
+            let wait = deadline.next.saturating_duration_since(Instant::now());
+            let body = match tokio::time::timeout(wait, read_capped(resp, self.max_bytes)).await {
+                Err(_) => return Err(self.timeout_error()),
+                Ok(Err(e)) => return Err(self.broken(&e)),
+                Ok(Ok(b)) => b,
+            };
+            let text = std::str::from_utf8(&body).map_err(|_| self.malformed())?;
+            return match self.message(text, id, &mut relay).await? {
+                Step::Reply(r) => Ok(r),
+                _ => Err(self.malformed()),
+            };
+        }
+        let mut resp = resp;
+        let mut buf: Vec<u8> = Vec::new();
+        let mut data = String::new();
+        let mut total = 0usize;
+        loop {
+            // Complete lines first.
+            while let Some(nl) = buf.iter().position(|&b| b == b'\n') {
+                let mut line: Vec<u8> = buf.drain(..=nl).collect();
+                line.pop();
+                if line.last() == Some(&b'\r') {
+                    line.pop();
+                }
+                if line.is_empty() {
+                    if !data.is_empty() {
+                        let event = std::mem::take(&mut data);
+                        match self.message(&event, id, &mut relay).await? {
+                            Step::Reply(r) => return Ok(r),
+                            Step::Progress => deadline.extend(),
+                            Step::Other => {}
+                        }
+                    }
+                    continue;
+                }
+                let line = String::from_utf8(line).map_err(|_| self.malformed())?;
+                if let Some(d) = line.strip_prefix("data:") {
+                    if !data.is_empty() {
+                        data.push('\n');
+                    }
+                    data.push_str(d.strip_prefix(' ').unwrap_or(d));
+                }
+            }
+            if deadline.expired_overall() {
+                return Err(self.timeout_error());
+            }
+            let wait = deadline.next.saturating_duration_since(Instant::now());
+            match tokio::time::timeout(wait, resp.chunk()).await {
+                Err(_) => return Err(self.timeout_error()),
+                Ok(Err(_)) | Ok(Ok(None)) => {
+                    return Err(ProxyError(format!(
+                        "The connection to the Space {} closed before it returned a result; the Space may have \
+                         restarted or crashed. Retry later.",
+                        self.space
+                    )))
+                }
+                Ok(Ok(Some(chunk))) => {
+                    total += chunk.len();
+                    if total > self.max_bytes {
+                        return Err(self.too_large());
+                    }
+                    buf.extend_from_slice(&chunk);
+                }
+            }
+        }
+    }
+
+    /// Handle one JSON-RPC message.
+    async fn message(&self, text: &str, id: &str, relay: &mut Option<&mut Relay<'_>>) -> Result<Step, ProxyError> {
+        let msg: Incoming<'_> = serde_json::from_str(text).map_err(|_| self.malformed())?;
+        match (&msg.method, msg.id) {
+            (Some(method), None) => {
+                if method == "notifications/progress" {
+                    if let (Some(relay), Some(params)) = (relay.as_deref_mut(), msg.params.as_ref()) {
+                        relay.progress(params).await;
+                        return Ok(Step::Progress);
+                    }
+                }
+                Ok(Step::Other)
+            }
+            // A request from the Space (ping, sampling, …): hubmcp does not serve them.
+            (Some(_), Some(_)) => Ok(Step::Other),
+            (None, Some(rid)) if rid.get().trim() == id || rid.get().trim() == format!("\"{id}\"") => {
+                if let Some(r) = msg.result {
+                    return Ok(Step::Reply(r.to_owned()));
+                }
+                let message = msg
+                    .error
+                    .as_ref()
+                    .and_then(|e| e.get("message"))
+                    .and_then(Value::as_str)
+                    .unwrap_or("unknown error")
+                    .chars()
+                    .take(500)
+                    .collect::<String>();
+                Err(ProxyError(format!("The Space {} returned an error: {message}", self.space)))
+            }
+            _ => Ok(Step::Other),
+        }
+    }
+
+    fn malformed(&self) -> ProxyError {
+        ProxyError(format!("The Space {} sent an answer that is not valid MCP.", self.space))
+    }
+
+    fn too_large(&self) -> ProxyError {
+        ProxyError(format!("The answer of the Space {} exceeded the limit of {} bytes.", self.space, self.max_bytes))
+    }
+
+    fn broken(&self, e: &str) -> ProxyError {
+        if e.contains("larger than") {
+            self.too_large()
+        } else {
+            ProxyError(format!(
+                "The connection to the Space {} closed before it returned a result; retry later.",
+                self.space
+            ))
+        }
+    }
+}
+
+fn capitalize(s: &str) -> String {
+    let mut c = s.chars();
+    match c.next() {
+        Some(f) => f.to_uppercase().collect::<String>() + c.as_str(),
+        None => String::new(),
+    }
+}
+
+/// The replica id of an `X-Proxied-Replica` value (`"oyerizs4-dspr4"` → `"dspr4"`).
+pub fn replica_id(header: &str) -> Option<&str> {
+    let (_, id) = header.rsplit_once('-')?;
+    let id = id.trim();
+    (!id.is_empty() && id.bytes().all(|b| b.is_ascii_alphanumeric())).then_some(id)
+}
+
+/// Point `https://host/gradio_api…` URLs at the replica: `https://host/--replicas/{id}/gradio_api…`.
+fn rewrite_replica_urls(text: &str, replica: &str) -> Option<String> {
+    if !text.contains("/gradio_api") {
+        return None;
+    }
+    let mut out = String::with_capacity(text.len() + 32);
+    let mut rest = text;
+    let mut changed = false;
+    while let Some(pos) = rest.find("/gradio_api") {
+        let (before, after) = rest.split_at(pos);
+        // Only URLs: the text since the last whitespace must look like scheme://host.
+        let start = before.rfind(|c: char| c.is_whitespace() || c == '"' || c == '\'' || c == '(').map_or(0, |i| i + 1);
+        let candidate = &before[start..];
+        let is_url = (candidate.starts_with("https://") || candidate.starts_with("http://"))
+            && !candidate[candidate.find("://").unwrap() + 3..].contains('/');
+        out.push_str(before);
+        if is_url {
+            out.push_str("/--replicas/");
+            out.push_str(replica);
+            changed = true;
+        }
+        out.push_str("/gradio_api");
+        rest = &after["/gradio_api".len()..];
+    }
+    out.push_str(rest);
+    changed.then_some(out)
+}
+
+/// Apply the result options; untouched results pass through verbatim.
+fn post_process(raw: Box<RawValue>, replica: Option<&str>, options: ResultOptions, token: Option<&str>) -> ToolOutput {
+    let replica = replica.and_then(replica_id);
+    let text = raw.get();
+    let leaks = token.is_some_and(|t| t.len() >= 4 && text.contains(t));
+    let needs_replica = replica.is_some() && text.contains("/gradio_api");
+    let needs_strip = options.strip_images && text.contains("\"image\"");
+    if !leaks && !needs_replica && !needs_strip {
+        if text.trim_start().starts_with('{') {
+            return ToolOutput::Raw(raw);
+        }
+        return ToolOutput::error("The Space returned a result that is not a JSON object.");
+    }
+    let Ok(Value::Object(mut result)) = serde_json::from_str::<Value>(text) else {
+        return ToolOutput::error("The Space returned a result that is not a JSON object.");
+    };
+    if let Some(Value::Array(content)) = result.get_mut("content") {
+        if needs_strip {
+            let before = content.len();
+            content.retain(|c| {
+                c.get("type").and_then(Value::as_str).map(str::to_ascii_lowercase).as_deref() != Some("image")
+            });
+            if content.is_empty() && before > 0 {
+                content.push(serde_json::json!({
+                    "type": "text",
+                    "text": "Image content omitted due to client configuration (no_image_content=true)."
+                }));
+            }
+        }
+        if let Some(id) = replica {
+            for c in content.iter_mut() {
+                if let Some(Value::String(t)) = c.get_mut("text") {
+                    if let Some(new) = rewrite_replica_urls(t, id) {
+                        *t = new;
+                    }
+                }
+            }
+        }
+    }
+    let out = ToolOutput::Result(result);
+    crate::tools::common::scrub(out, token)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn replica_ids_and_rewrites() {
+        assert_eq!(replica_id("oyerizs4-dspr4"), Some("dspr4"));
+        assert_eq!(replica_id("nodash"), None);
+        assert_eq!(replica_id("x-"), None);
+        let t = "Image at https://a-b.hf.space/gradio_api/file=/tmp/x.png and /gradio_api/other";
+        assert_eq!(
+            rewrite_replica_urls(t, "r1").unwrap(),
+            "Image at https://a-b.hf.space/--replicas/r1/gradio_api/file=/tmp/x.png and /gradio_api/other"
+        );
+        assert_eq!(rewrite_replica_urls("no urls", "r1"), None);
+    }
+
+    #[test]
+    fn post_processing() {
+        let raw = |s: &str| RawValue::from_string(s.to_owned()).unwrap();
+        let body = r#"{"content":[{"type":"image","data":"AA==","mimeType":"image/png"},{"type":"text","text":"ok"}]}"#;
+        assert!(matches!(post_process(raw(body), None, ResultOptions::default(), None), ToolOutput::Raw(_)));
+        let ToolOutput::Result(r) = post_process(raw(body), None, ResultOptions { strip_images: true }, None) else {
+            panic!()
+        };
+        assert_eq!(r["content"].as_array().unwrap().len(), 1);
+        let only = r#"{"content":[{"type":"image","data":"AA==","mimeType":"image/png"}]}"#;
+        let ToolOutput::Result(r) = post_process(raw(only), None, ResultOptions { strip_images: true }, None) else {
+            panic!()
+        };
+        assert!(r["content"][0]["text"].as_str().unwrap().contains("no_image_content"));
+        let leak = r#"{"content":[{"type":"text","text":"echo hf_secret_token"}]}"#;
+        let ToolOutput::Result(r) = post_process(raw(leak), None, ResultOptions::default(), Some("hf_secret_token"))
+        else {
+            panic!()
+        };
+        assert!(!r["content"][0]["text"].as_str().unwrap().contains("hf_secret"));
+    }
+}

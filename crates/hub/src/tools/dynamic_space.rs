@@ -1,0 +1,506 @@
+//! `dynamic_space`: find MCP-capable Spaces, view a Space's parameters, and invoke it —
+//! without adding the Space to the caller's tool list first.
+//!
+//! * `find` — semantic search over Gradio Spaces tagged `mcp-server`;
+//! * `view_parameters` — the first tool of the Space, when its schema is simple (strings,
+//!   numbers, booleans, enums, arrays of primitives, shallow objects, files as URLs);
+//! * `invoke` — validates the `parameters` JSON against that schema, applies defaults,
+//!   and proxies the call like a `gr…` tool (progress relayed, budget charged). A Space on
+//!   GPU hardware asks the user to confirm first when the client declares elicitation:
+//!   one `ctx.request_input` that becomes an `input_required` result on the 2026-07-28 wire
+//!   and a server-initiated `elicitation/create` in the session era.
+
+use std::sync::Arc;
+
+use mcp_engine::provider::{Tool, ToolOutput};
+use mcp_engine::{CallError, Ctx, InputRequests};
+use serde::Deserialize;
+use serde_json::{json, Map, Value};
+
+use super::common::{escape_md, token_of};
+use crate::client::{SpaceSearchParams, Token};
+use crate::gradio::discovery::{Failure, SpaceMeta};
+use crate::gradio::schema::SpaceTool;
+use crate::gradio::Gradio;
+
+pub const NAME: &str = "dynamic_space";
+const VIEW: &str = "view_parameters";
+const DEFAULT_LIMIT: usize = 10;
+
+const FILE_HELP: &str =
+    "Provide a publicly accessible URL (http:// or https://) for the file input. Previously generated URLs are usable.";
+
+pub fn definition() -> Value {
+    json!({
+        "name": NAME,
+        "title": "Dynamically use Hugging Face Spaces",
+        "description": "Find (semantic/task search), inspect (view parameter schema) and dynamically invoke Hugging \
+            Face Spaces. Call with no operation for full usage instructions.",
+        "inputSchema": {
+            "type": "object",
+            "properties": {
+                "operation": { "type": "string", "enum": ["find", VIEW, "invoke"], "description": "Operation to execute." },
+                "space_name": { "type": "string", "description": "Space ID (format: \"username/space-name\"). Required for operation = view_parameters or invoke." },
+                "parameters": { "type": "string", "description": "Required for invoke operation: JSON object string of parameters" },
+                "search_query": { "type": "string", "description": "For find operation: Search query or task category (e.g. \"Image Generation\", \"OCR\", \"FLUX image generation\") to find MCP-enabled Spaces. Call with blank query to see task hints." },
+                "limit": { "type": "number", "description": "For find operation: Maximum number of results to return (default: 10)" }
+            }
+        },
+        "annotations": {
+            "title": "Dynamically use Hugging Face Spaces",
+            "destructiveHint": true, "idempotentHint": false, "readOnlyHint": false, "openWorldHint": true
+        }
+    })
+}
+
+const USAGE: &str = "# Gradio Space Interaction
+
+Dynamically interact with any Gradio MCP Space. Find spaces, view space parameter schemas, and invoke spaces.
+Supported parameter types: strings, numbers, booleans, enums, arrays of primitives, shallow objects, and files (as URLs).
+To use spaces with complex schemas, add them from huggingface.co/settings/mcp.
+
+## Available Operations
+
+### find
+Find MCP-enabled Spaces for a task: `{\"operation\": \"find\", \"search_query\": \"image generation\", \"limit\": 10}`
+
+### view_parameters
+Display the parameter schema of a Space's first tool: `{\"operation\": \"view_parameters\", \"space_name\": \"evalstate/flux1_schnell\"}`
+
+### invoke
+Execute a Space's first tool: `{\"operation\": \"invoke\", \"space_name\": \"evalstate/flux1_schnell\", \"parameters\": \"{\\\"prompt\\\": \\\"a cute cat\\\"}\"}`
+
+## Workflow
+1. `find` Spaces for your task
+2. `view_parameters` to see what a Space accepts
+3. `invoke` with the required parameters
+
+For parameters that accept files, provide a publicly accessible URL (http:// or https://). Default values are applied \
+to missing optional parameters; unknown parameters produce warnings but are passed through. Spaces on GPU hardware \
+spend the user's GPU quota; the user is asked to confirm when the client supports it.
+";
+
+const TASK_HINTS: &str = "Here are some examples of tasks that dynamic spaces can perform: Image Generation, Video \
+Generation, Text Generation, Visual QA, Language Translation, Speech Synthesis, 3D Modeling, Object Detection, Text \
+Analysis, Image Editing, Code Generation, Question Answering, Background Removal, OCR, Image Captioning, Music \
+Generation, Style Transfer.\n\nTo find MCP-enabled Spaces for a task, call this operation with a search query, e.g. \
+`{\"operation\": \"find\", \"search_query\": \"image generation\"}`.";
+
+#[derive(Deserialize, Default)]
+struct Args {
+    #[serde(default)]
+    operation: Option<String>,
+    #[serde(default)]
+    space_name: Option<String>,
+    #[serde(default)]
+    parameters: Option<Value>,
+    #[serde(default)]
+    search_query: Option<String>,
+    #[serde(default)]
+    limit: Option<f64>,
+}
+
+pub fn tool(gradio: Arc<Gradio>) -> Tool {
+    Tool::new(definition(), move |args, ctx: Ctx| {
+        let gradio = gradio.clone();
+        async move {
+            let args: Args = match serde_json::from_str(args.get()) {
+                Ok(a) => a,
+                Err(e) => return Ok(ToolOutput::error(format!("Invalid arguments: {e}"))),
+            };
+            run(&gradio, args, ctx).await
+        }
+    })
+}
+
+async fn run(gradio: &Gradio, args: Args, ctx: Ctx) -> Result<ToolOutput, CallError> {
+    let Some(op) = args.operation.as_deref().map(str::to_ascii_lowercase) else {
+        return Ok(ToolOutput::text(USAGE));
+    };
+    match op.as_str() {
+        "find" => Ok(find(gradio, &args, &ctx).await),
+        VIEW => Ok(view(gradio, &args, &ctx).await),
+        "invoke" => invoke(gradio, &args, ctx).await,
+        other => Ok(ToolOutput::error(format!(
+            "Unknown operation: \"{other}\"\nAvailable operations: find, {VIEW}, invoke\n\nCall this tool with no \
+             operation for full usage instructions."
+        ))),
+    }
+}
+
+async fn find(gradio: &Gradio, args: &Args, ctx: &Ctx) -> ToolOutput {
+    let Some(query) = args.search_query.as_deref().map(str::trim).filter(|q| !q.is_empty()) else {
+        return ToolOutput::text(TASK_HINTS);
+    };
+    let limit = args.limit.map(|l| l.clamp(1.0, 50.0) as usize).unwrap_or(DEFAULT_LIMIT);
+    let token = token_of(ctx).and_then(|t| Token::new(&*t).ok());
+    let params = SpaceSearchParams {
+        query: query.chars().take(250).collect(),
+        sdk: Some("gradio".into()),
+        filters: vec!["mcp-server".into()],
+        include_non_running: false,
+        limit: Some(limit),
+    };
+    let hits = match gradio.discovery.hub().space_semantic_search(&params, token.as_ref()).await {
+        Ok(h) => h,
+        Err(e) => return ToolOutput::error(format!("Error discovering spaces: {}", e.message())),
+    };
+    if hits.is_empty() {
+        return ToolOutput::text(format!(
+            "No MCP-enabled Spaces found for \"{query}\".\n\nTry broader search terms (e.g. \"image generation\"), \
+             task-focused queries (e.g. \"object detection\") or another task category."
+        ));
+    }
+    let mut md = format!(
+        "# MCP Space Find Results for \"{}\" ({} results)\n\nThese MCP-enabled Spaces can be invoked using the \
+         `dynamic_space` tool.\nUse `\"operation\": \"{VIEW}\"` to inspect a space's parameters before invoking.\n\n\
+         | Space | Description | Space ID | Category | Likes | Trending | Relevance |\n\
+         |-------|-------------|----------|----------|-------|----------|-----------|\n",
+        escape_md(query),
+        hits.len()
+    );
+    let mut items = Vec::new();
+    for h in &hits {
+        let title = h.title.clone().unwrap_or_else(|| "Untitled".into());
+        let desc = h
+            .ai_short_description
+            .clone()
+            .or_else(|| h.short_description.clone())
+            .unwrap_or_else(|| "No description".into());
+        let relevance = h.semantic_relevancy_score.map_or("N/A".to_owned(), |s| format!("{:.1}%", s * 100.0));
+        md.push_str(&format!(
+            "| [{}](https://hf.co/spaces/{}) | {} | `{}` | `{}` | {} | {} | {} |\n",
+            escape_md(&title),
+            h.id,
+            escape_md(&desc),
+            escape_md(&h.id),
+            escape_md(h.ai_category.as_deref().unwrap_or("-")),
+            h.likes.map_or("-".into(), |l| l.to_string()),
+            h.trending_score.map_or("-".into(), |t| t.to_string()),
+            relevance
+        ));
+        items.push(json!({ "id": h.id, "title": title, "description": desc, "category": h.ai_category,
+            "likes": h.likes, "relevance": h.semantic_relevancy_score }));
+    }
+    ToolOutput::structured(md, json!({ "query": query, "results": items }))
+}
+
+/// The Space's first tool, or a result explaining why there is none.
+async fn first_tool(gradio: &Gradio, name: Option<&str>, ctx: &Ctx) -> Result<(Arc<SpaceMeta>, SpaceTool), ToolOutput> {
+    let Some(name) = name.map(str::trim).filter(|n| !n.is_empty()) else {
+        return Err(ToolOutput::error("space_name is required (format: \"username/space-name\")."));
+    };
+    let token = token_of(ctx);
+    let meta = gradio.discovery.meta(name, token.as_deref()).await.map_err(|e| {
+        let mut m = format!("Error fetching parameters for space '{name}': {}", e.message);
+        if e.failure == Failure::NotFound {
+            m.push_str(
+                "\n\nNote: The space MUST be an MCP enabled space. Use `dynamic_space` with operation `find` (or \
+                 `hub_repo_search` with repo_types [\"space\"]) to find Spaces.",
+            );
+        }
+        ToolOutput::error(m)
+    })?;
+    let schema = gradio
+        .discovery
+        .schema(&meta, token.as_deref())
+        .await
+        .map_err(|e| ToolOutput::error(format!("Error fetching parameters for space '{name}': {}", e.message)))?;
+    match schema.tools.first() {
+        Some(t) => Ok((meta, t.clone())),
+        None => Err(ToolOutput::error(format!("Error: No tools found for space '{name}'."))),
+    }
+}
+
+struct Param {
+    name: String,
+    kind: String,
+    description: Option<String>,
+    required: bool,
+    default: Option<Value>,
+    allowed: Option<Vec<Value>>,
+    file: bool,
+}
+
+fn is_file(p: &Value) -> bool {
+    p.get("title").and_then(Value::as_str) == Some("FileData")
+        || p.get("title").and_then(Value::as_str) == Some("ImageData")
+        || p.get("format").and_then(Value::as_str).is_some_and(|f| f.contains("url to a file"))
+}
+
+/// The parameters of a simple schema, or why it is not simple.
+fn analyze(tool: &SpaceTool) -> Result<Vec<Param>, String> {
+    let props = tool.input_schema.get("properties").and_then(Value::as_object).cloned().unwrap_or_default();
+    let required: Vec<&str> = tool
+        .input_schema
+        .get("required")
+        .and_then(Value::as_array)
+        .map(|r| r.iter().filter_map(Value::as_str).collect())
+        .unwrap_or_default();
+    let mut out = Vec::new();
+    for (name, p) in &props {
+        let ty = p.get("type").and_then(Value::as_str).unwrap_or("");
+        let mut param = Param {
+            name: name.clone(),
+            kind: ty.to_owned(),
+            description: p.get("description").and_then(Value::as_str).map(str::to_owned),
+            required: required.contains(&name.as_str()),
+            default: p.get("default").cloned(),
+            allowed: p.get("enum").and_then(Value::as_array).filter(|e| !e.is_empty()).cloned(),
+            file: false,
+        };
+        if is_file(p) {
+            param.kind = "string (file URL)".into();
+            param.file = true;
+        } else if let Some(e) = &param.allowed {
+            param.kind = format!("enum ({} values)", e.len());
+        } else {
+            match ty {
+                "string" | "number" | "integer" | "boolean" => {}
+                "object" => match p.get("properties").and_then(Value::as_object) {
+                    Some(nested)
+                        if nested
+                            .values()
+                            .any(|n| matches!(n.get("type").and_then(Value::as_str), Some("object" | "array"))) =>
+                    {
+                        return Err(format!("Parameter \"{name}\" has complex type: deeply nested object (2+ levels)"))
+                    }
+                    Some(_) => param.kind = "object (shallow)".into(),
+                    None => {
+                        return Err(format!("Parameter \"{name}\" has complex type: object without defined properties"))
+                    }
+                },
+                "array" => match p.get("items").and_then(|i| i.get("type")).and_then(Value::as_str) {
+                    Some("object") => return Err(format!("Parameter \"{name}\" has complex type: array of objects")),
+                    Some("array") => return Err(format!("Parameter \"{name}\" has complex type: nested arrays")),
+                    Some(t) => param.kind = format!("array<{t}>"),
+                    None => param.kind = "array<any>".into(),
+                },
+                "" => return Err(format!("Parameter \"{name}\" has complex type: unknown type")),
+                _ => {}
+            }
+        }
+        out.push(param);
+    }
+    Ok(out)
+}
+
+fn complex_error(space: &str, reason: &str) -> ToolOutput {
+    ToolOutput::error(format!(
+        "The Space '{space}' has a schema too complex for dynamic use: {reason}.\n\nAdd it to your tools at \
+         https://huggingface.co/settings/mcp (or with ?gradio={space}) to call it directly."
+    ))
+}
+
+async fn view(gradio: &Gradio, args: &Args, ctx: &Ctx) -> ToolOutput {
+    let (meta, tool) = match first_tool(gradio, args.space_name.as_deref(), ctx).await {
+        Ok(x) => x,
+        Err(out) => return out,
+    };
+    let params = match analyze(&tool) {
+        Ok(p) => p,
+        Err(reason) => return complex_error(&meta.name, &reason),
+    };
+    let mut sorted: Vec<&Param> = params.iter().collect();
+    sorted.sort_by(|a, b| b.required.cmp(&a.required).then_with(|| a.name.cmp(&b.name)));
+    let mut md = format!("# Parameters for: {}\n\n**Description:** {}\n\n", tool.name, tool.description);
+    if meta.is_gpu() {
+        md.push_str(&format!(
+            "**Hardware:** {} (GPU: invoking spends the user's GPU quota)\n\n",
+            meta.hardware.as_deref().unwrap_or("gpu")
+        ));
+    }
+    md.push_str("## Parameters:\n\n");
+    for p in &sorted {
+        md.push_str(&format!(
+            "### {} {}\n- **Type:** {}\n",
+            p.name,
+            if p.required { "[REQUIRED]" } else { "[OPTIONAL]" },
+            p.kind
+        ));
+        if let Some(d) = &p.description {
+            md.push_str(&format!("- **Description:** {d}\n"));
+        }
+        if let Some(d) = &p.default {
+            md.push_str(&format!("- **Default:** {d}\n"));
+        }
+        if let Some(e) = &p.allowed {
+            md.push_str(&format!(
+                "- **Allowed values:** {}\n",
+                e.iter().map(Value::to_string).collect::<Vec<_>>().join(", ")
+            ));
+        }
+        if p.file {
+            md.push_str(&format!("- **Note:** {FILE_HELP}\n"));
+        }
+        md.push('\n');
+    }
+    let example: Map<String, Value> =
+        params.iter().filter(|p| p.required).map(|p| (p.name.clone(), example_value(p))).collect();
+    md.push_str(&format!(
+        "## Usage Example:\n\n```json\n{}\n```\n",
+        serde_json::to_string_pretty(&json!({
+            "operation": "invoke", "space_name": meta.name,
+            "parameters": serde_json::to_string(&example).unwrap_or_default()
+        }))
+        .unwrap_or_default()
+    ));
+    let structured = json!({
+        "space": meta.name, "tool": tool.name, "gpu": meta.is_gpu(),
+        "parameters": params.iter().map(|p| json!({ "name": p.name, "type": p.kind, "required": p.required,
+            "default": p.default, "enum": p.allowed, "description": p.description })).collect::<Vec<_>>()
+    });
+    ToolOutput::structured(md, structured)
+}
+
+fn example_value(p: &Param) -> Value {
+    if p.file {
+        return json!("https://example.com/input.png");
+    }
+    if let Some(e) = p.allowed.as_ref().and_then(|e| e.first()) {
+        return e.clone();
+    }
+    match p.kind.split(['<', ' ']).next().unwrap_or("") {
+        "number" | "integer" => json!(1),
+        "boolean" => json!(true),
+        "array" => json!([]),
+        "object" => json!({}),
+        _ => json!("example"),
+    }
+}
+
+fn type_ok(p: &Param, v: &Value) -> bool {
+    if v.is_null() {
+        return true;
+    }
+    if p.file {
+        return v.is_string();
+    }
+    if let Some(e) = &p.allowed {
+        return e.contains(v);
+    }
+    match p.kind.split(['<', ' ']).next().unwrap_or("") {
+        "string" => v.is_string(),
+        "number" | "integer" => v.is_number(),
+        "boolean" => v.is_boolean(),
+        "array" => v.is_array(),
+        "object" => v.is_object(),
+        _ => true,
+    }
+}
+
+async fn invoke(gradio: &Gradio, args: &Args, mut ctx: Ctx) -> Result<ToolOutput, CallError> {
+    if ctx.request().query_param("gradio").as_deref() == Some("none")
+        || ctx.request().header("x-mcp-gradio") == Some("none")
+    {
+        return Ok(ToolOutput::error(format!(
+            "The invoke operation is disabled because gradio=none is set. To use invoke, remove gradio=none from \
+             your headers or set gradio to a space ID. You can still use operation={VIEW} to inspect the tool schema."
+        )));
+    }
+    let mut input: Map<String, Value> = match &args.parameters {
+        None => Map::new(),
+        Some(Value::Object(o)) => o.clone(),
+        Some(Value::String(s)) => match serde_json::from_str::<Value>(s) {
+            Ok(Value::Object(o)) => o,
+            Ok(_) => {
+                return Ok(ToolOutput::error("Error: Invalid JSON in parameters: Parameters must be a JSON object."))
+            }
+            Err(e) => {
+                return Ok(ToolOutput::error(format!(
+                "Error: Invalid JSON in parameters.\n\nExpected format: {{\"param1\": \"value\", \"param2\": 123}}\n\
+                     Note: Use double quotes, no trailing commas.\n\n{e}"
+            )))
+            }
+        },
+        Some(_) => return Ok(ToolOutput::error("Error: parameters must be a JSON object string.")),
+    };
+    let (meta, tool) = match first_tool(gradio, args.space_name.as_deref(), &ctx).await {
+        Ok(x) => x,
+        Err(out) => return Ok(out),
+    };
+    let params = match analyze(&tool) {
+        Ok(p) => p,
+        Err(reason) => return Ok(complex_error(&meta.name, &reason)),
+    };
+    let mut errors = Vec::new();
+    for p in params.iter().filter(|p| p.required) {
+        if input.get(&p.name).is_none_or(Value::is_null) {
+            errors.push(format!("Missing required parameter: \"{}\"", p.name));
+        }
+    }
+    let mut warnings = Vec::new();
+    for (k, v) in &input {
+        match params.iter().find(|p| &p.name == k) {
+            None => warnings.push(format!("Unknown parameter: \"{k}\" (will be passed through)")),
+            Some(p) if !type_ok(p, v) => errors.push(format!("Parameter \"{k}\" should be type {}", p.kind)),
+            Some(_) => {}
+        }
+    }
+    if !errors.is_empty() {
+        return Ok(ToolOutput::error(format!(
+            "Invalid parameters for space '{}':\n{}\n\nUse operation={VIEW} to see the parameter schema.",
+            meta.name,
+            errors.iter().map(|e| format!("- {e}")).collect::<Vec<_>>().join("\n")
+        )));
+    }
+    for p in &params {
+        if !p.required && !input.contains_key(&p.name) {
+            if let Some(d) = &p.default {
+                input.insert(p.name.clone(), d.clone());
+            }
+        }
+    }
+
+    // GPU Spaces spend the user's quota: ask first, when the client can be asked.
+    if meta.is_gpu() && ctx.request().client_supports("elicitation") {
+        let message = format!(
+            "Run the Space {} on {} hardware? This uses your Hugging Face GPU (ZeroGPU) quota.",
+            meta.name,
+            meta.hardware.as_deref().unwrap_or("GPU")
+        );
+        let schema = json!({
+            "type": "object",
+            "properties": { "confirm": { "type": "boolean", "title": "Run on GPU", "default": true,
+                "description": "Run this Space now" } },
+            "required": ["confirm"]
+        });
+        let answers = ctx.request_input(InputRequests::new().elicit("confirm_gpu", message, schema)).await?;
+        let answer = answers.get("confirm_gpu").cloned().unwrap_or(Value::Null);
+        let accepted = answer.get("action").and_then(Value::as_str) == Some("accept")
+            && answer.get("content").and_then(|c| c.get("confirm")).and_then(Value::as_bool) != Some(false);
+        if !accepted {
+            return Ok(ToolOutput::structured(
+                format!("The user did not confirm running the Space {}; nothing was run.", meta.name),
+                json!({ "space": meta.name, "invoked": false, "reason": "not_confirmed" }),
+            ));
+        }
+    }
+
+    let arguments = serde_json::value::to_raw_value(&input).expect("object serializes");
+    let out = gradio.call(&meta, &tool.name, &arguments, &ctx).await;
+    Ok(with_warnings(out, &warnings))
+}
+
+fn with_warnings(out: ToolOutput, warnings: &[String]) -> ToolOutput {
+    if warnings.is_empty() {
+        return out;
+    }
+    let mut result = match out {
+        ToolOutput::Result(r) => r,
+        ToolOutput::Raw(raw) => match serde_json::from_str::<Value>(raw.get()) {
+            Ok(Value::Object(o)) => o,
+            _ => return ToolOutput::Raw(raw),
+        },
+    };
+    let text = format!(
+        "{}\n{}\n",
+        if warnings.len() == 1 { "Warning:" } else { "Warnings:" },
+        warnings.iter().map(|w| format!("- {w}")).collect::<Vec<_>>().join("\n")
+    );
+    let content = result.entry("content").or_insert_with(|| json!([]));
+    if let Value::Array(items) = content {
+        items.insert(0, json!({ "type": "text", "text": text }));
+    }
+    ToolOutput::Result(result)
+}

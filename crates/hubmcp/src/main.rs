@@ -1,5 +1,7 @@
 //! `hubmcp`: wires configuration into the engine and a toolset, then runs a transport.
 
+mod telemetry;
+
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -25,6 +27,11 @@ enum Command {
     Serve(ServeArgs),
     /// Speak newline-delimited JSON-RPC on stdin/stdout.
     Stdio(CommonArgs),
+    /// The client-behaviour dataset.
+    Clients {
+        #[command(subcommand)]
+        command: telemetry::ClientsCommand,
+    },
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -52,6 +59,8 @@ struct CommonArgs {
     log: String,
     #[command(flatten)]
     hub: HubArgs,
+    #[command(flatten)]
+    telemetry: telemetry::TelemetryArgs,
 }
 
 /// Where the `hub` toolset finds the Hugging Face Hub.
@@ -69,7 +78,7 @@ struct HubArgs {
 }
 
 impl HubArgs {
-    fn provider(&self) -> anyhow::Result<hubmcp_hub::HubProvider> {
+    fn provider(&self, hook: hubmcp_hub::client::UpstreamHook) -> anyhow::Result<hubmcp_hub::HubProvider> {
         anyhow::ensure!(
             self.hf_api_timeout.is_finite() && self.hf_api_timeout > 0.0,
             "--hf-api-timeout must be a positive number of seconds"
@@ -79,7 +88,8 @@ impl HubArgs {
             .context("invalid HF_ENDPOINT")?
             .with_datasets_server(&self.datasets_server)
             .context("invalid HF_DATASETS_SERVER_ENDPOINT")?
-            .with_timeout(Duration::from_secs_f64(self.hf_api_timeout));
+            .with_timeout(Duration::from_secs_f64(self.hf_api_timeout))
+            .with_hook(hook);
         Ok(hubmcp_hub::HubProvider::new(config)?)
     }
 }
@@ -165,18 +175,14 @@ impl SessionArgs {
     }
 }
 
-fn init_logging(filter: &str) {
-    let filter = tracing_subscriber::EnvFilter::try_new(filter).unwrap_or_else(|_| "info".into());
-    tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
-        .init();
+fn init_logging(common: &CommonArgs) {
+    telemetry::init_logging(&common.log, common.telemetry.log_format);
 }
 
 fn build_engine(common: &CommonArgs) -> anyhow::Result<Engine> {
+    let telemetry = common.telemetry.build();
     let provider: Arc<dyn Provider> = match common.toolset {
-        Toolset::Hub => Arc::new(common.hub.provider()?),
+        Toolset::Hub => Arc::new(common.hub.provider(telemetry::hub_hook(&telemetry))?),
         Toolset::Conformance => Arc::new(toolset_conformance::provider()),
     };
     let info = ServerInfo {
@@ -190,7 +196,7 @@ fn build_engine(common: &CommonArgs) -> anyhow::Result<Engine> {
         Some(key) => Sealer::new(key.as_bytes(), config.request_state_ttl),
         None => Sealer::random(config.request_state_ttl),
     };
-    Ok(Engine::builder(provider, info).config(config).sealer(sealer).build())
+    Ok(Engine::builder(provider, info).config(config).sealer(sealer).telemetry(telemetry).build())
 }
 
 #[tokio::main]
@@ -198,8 +204,10 @@ async fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     match cli.command {
         Command::Serve(args) => {
-            init_logging(&args.common.log);
+            init_logging(&args.common);
             let engine = build_engine(&args.common)?;
+            let saver = args.common.telemetry.spawn_saver(engine.telemetry());
+            let telemetry = engine.telemetry().clone();
             let mut guard = GuardConfig::default();
             if let Some(h) = &args.allowed_hosts {
                 guard.hosts = HostPolicy::parse(h);
@@ -227,14 +235,25 @@ async fn main() -> anyhow::Result<()> {
                 Duration::from_secs(args.drain_seconds),
             )
             .await?;
+            if let Some(s) = saver {
+                s.abort();
+            }
+            args.common.telemetry.save_now(&telemetry);
             tracing::info!("hubmcp stopped");
         }
         Command::Stdio(common) => {
-            init_logging(&common.log);
+            init_logging(&common);
             let engine = build_engine(&common)?;
+            let saver = common.telemetry.spawn_saver(engine.telemetry());
+            let telemetry = engine.telemetry().clone();
             mcp_engine::transport::stdio::serve(engine, tokio::io::stdin(), tokio::io::stdout(), stdio_caller())
                 .await?;
+            if let Some(s) = saver {
+                s.abort();
+            }
+            common.telemetry.save_now(&telemetry);
         }
+        Command::Clients { command } => telemetry::run_clients(command).await?,
     }
     Ok(())
 }

@@ -291,11 +291,17 @@ async fn front(State(s): State<Arc<Shared>>, req: Request, next: Next) -> Respon
             }
             SpaceMode::Disconnect => {
                 let first = "data: {\"jsonrpc\":\"2.0\",\"method\":\"notifications/progress\",\"params\":{\"progressToken\":\"hubmcp\",\"progress\":1}}\n\n";
-                let chunks: Vec<Result<bytes::Bytes, std::io::Error>> = vec![
-                    Ok(bytes::Bytes::from_static(first.as_bytes())),
-                    Err(std::io::Error::new(std::io::ErrorKind::ConnectionReset, "dropped")),
-                ];
-                let stream = futures_util::stream::iter(chunks);
+                // The first event is flushed, then the connection breaks.
+                let stream = futures_util::stream::unfold(0u8, move |n| async move {
+                    match n {
+                        0 => Some((Ok(bytes::Bytes::from_static(first.as_bytes())), 1)),
+                        1 => {
+                            tokio::time::sleep(Duration::from_millis(50)).await;
+                            Some((Err(std::io::Error::new(std::io::ErrorKind::ConnectionReset, "dropped")), 2))
+                        }
+                        _ => None,
+                    }
+                });
                 let mut r = Response::new(Body::from_stream(stream));
                 r.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("text/event-stream"));
                 r

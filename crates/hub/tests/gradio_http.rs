@@ -1,0 +1,807 @@
+//! Per-user tool selection, Gradio Spaces as proxied tools, `dynamic_space`, authentication
+//! and quotas — through the full server over real TCP ports, against the Hub stand-in and
+//! the Spaces stand-in (Gradio-like MCP servers on `*.hf.space`, resolved to loopback and
+//! allowed by configuration).
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use futures_util::StreamExt;
+use hub_standin::spaces::{spawn_spaces, SpaceMode, SpacesConfig, SpacesStandIn};
+use hub_standin::{spawn, tokens, StandIn, StandInConfig};
+use hubmcp_hub::auth::{WhoamiAuthenticator, WhoamiConfig};
+use hubmcp_hub::gradio::net::{AllowedAddresses, SpaceNetwork};
+use hubmcp_hub::gradio::GradioConfig;
+use hubmcp_hub::selection::SelectionConfig;
+use hubmcp_hub::{HubClient, HubClientConfig, HubOptions, HubProvider};
+use mcp_engine::auth::{AuthConfig, ProtectedResource};
+use mcp_engine::limits::Budget;
+use mcp_engine::notify::{InMemoryBus, NotificationBus};
+use mcp_engine::transport::http::HttpConfig;
+use mcp_engine::{Engine, ServerInfo};
+use serde_json::{json, Value};
+use tokio::sync::oneshot;
+
+const KONTEXT: &str = "black-forest-labs/FLUX.1-Kontext-Dev";
+const KONTEXT_SUB: &str = "black-forest-labs-flux-1-kontext-dev";
+const OMNI: &str = "microsoft/OmniParser-v2";
+const SCHNELL: &str = "evalstate/flux1_schnell";
+const SCHNELL_SUB: &str = "evalstate-flux1-schnell";
+const PRIVATE_TTS: &str = "standin-org/private-tts";
+const BROKEN: &str = "standin-org/broken-mcp-demo";
+
+struct Opts {
+    gradio: GradioConfig,
+    selection: SelectionConfig,
+    settings_api: bool,
+}
+
+/// Defaults, with loopback allowed (the Spaces stand-in runs on 127.0.0.1).
+fn opts() -> Opts {
+    let mut gradio = GradioConfig::default();
+    gradio.network.allow = AllowedAddresses { loopback: true, ..Default::default() };
+    Opts { gradio, selection: SelectionConfig::default(), settings_api: true }
+}
+
+struct H {
+    hub: StandIn,
+    spaces: SpacesStandIn,
+    base: String,
+    url: String,
+    http: reqwest::Client,
+    stop: Option<oneshot::Sender<()>>,
+    task: tokio::task::JoinHandle<std::io::Result<()>>,
+}
+
+impl H {
+    async fn start() -> H {
+        H::with(opts()).await
+    }
+
+    async fn with(o: Opts) -> H {
+        let hub = spawn(StandInConfig::default()).await;
+        let spaces = spawn_spaces(SpacesConfig::default()).await;
+        let client = HubClient::new(
+            HubClientConfig::default()
+                .with_endpoint(&hub.base_url)
+                .unwrap()
+                .with_datasets_server(&hub.datasets_server_url)
+                .unwrap()
+                .with_timeout(Duration::from_secs(10)),
+        )
+        .unwrap();
+        let mut gradio = o.gradio;
+        gradio.network = SpaceNetwork {
+            scheme: "http".into(),
+            domain: "hf.space".into(),
+            port: Some(spaces.port()),
+            resolve: gradio.network.resolve.or(Some("127.0.0.1".parse().unwrap())),
+            allow: gradio.network.allow,
+        };
+        let mut selection = o.selection;
+        if o.settings_api {
+            selection.user_config_api = Some(url::Url::parse(&hub.url("/api/settings/mcp")).unwrap());
+        }
+        let bus: Arc<dyn NotificationBus> = Arc::new(InMemoryBus::default());
+        let options = HubOptions { selection, gradio, bus: Some(bus.clone()) };
+        let provider = Arc::new(HubProvider::with_options(client.clone(), options));
+        let info = ServerInfo { name: "hubmcp".into(), version: "test".into(), title: None, instructions: None };
+        let engine = Engine::builder(provider, info).bus(bus).build();
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        let auth = AuthConfig {
+            authenticator: Some(Arc::new(WhoamiAuthenticator::new(client, WhoamiConfig::default()))),
+            resource: Some(ProtectedResource {
+                authorization_servers: vec![hub.base_url.clone()],
+                scopes_supported: vec!["openid".into(), "profile".into()],
+                resource_name: Some("hubmcp".into()),
+                resource_documentation: None,
+                public_url: None,
+            }),
+            force_params: AuthConfig::default_force_params(),
+        };
+        let (tx, rx) = oneshot::channel::<()>();
+        let task = tokio::spawn(mcp_engine::server::serve_http(
+            engine,
+            HttpConfig { auth, ..HttpConfig::default() },
+            listener,
+            async move {
+                let _ = rx.await;
+            },
+            Duration::from_secs(2),
+        ));
+        H { hub, spaces, url: format!("{base}/mcp"), base, http: reqwest::Client::new(), stop: Some(tx), task }
+    }
+
+    async fn stop(mut self) {
+        let _ = self.stop.take().unwrap().send(());
+        let _ = tokio::time::timeout(Duration::from_secs(10), self.task).await;
+    }
+
+    fn request(
+        &self,
+        query: &str,
+        method: &str,
+        params: Value,
+        token: Option<&str>,
+        caps: Value,
+    ) -> reqwest::RequestBuilder {
+        let mut params = params;
+        let meta = params.get("_meta").cloned().unwrap_or_else(|| json!({}));
+        let mut meta = meta.as_object().cloned().unwrap_or_default();
+        meta.insert("io.modelcontextprotocol/protocolVersion".into(), json!("2026-07-28"));
+        meta.insert("io.modelcontextprotocol/clientCapabilities".into(), caps);
+        params["_meta"] = Value::Object(meta);
+        let mut r = self
+            .http
+            .post(format!("{}{query}", self.url))
+            .header("content-type", "application/json")
+            .header("accept", "application/json, text/event-stream")
+            .header("mcp-protocol-version", "2026-07-28")
+            .header("mcp-method", method);
+        if let Some(name) = params.get("name").and_then(Value::as_str) {
+            r = r.header("mcp-name", name);
+        }
+        if let Some(t) = token {
+            r = r.header("authorization", format!("Bearer {t}"));
+        }
+        r.body(json!({ "jsonrpc": "2.0", "id": 1, "method": method, "params": params }).to_string())
+    }
+
+    /// A modern request; returns (notifications before the response, the response).
+    async fn rpc_full(
+        &self,
+        query: &str,
+        method: &str,
+        params: Value,
+        token: Option<&str>,
+        caps: Value,
+    ) -> (Vec<Value>, Value) {
+        let res = self.request(query, method, params, token, caps).send().await.unwrap();
+        assert_eq!(res.status(), 200, "HTTP status of {method}{query}");
+        let sse = res.headers()["content-type"].to_str().unwrap().starts_with("text/event-stream");
+        let text = res.text().await.unwrap();
+        if sse {
+            let mut msgs: Vec<Value> = text
+                .lines()
+                .filter_map(|l| l.strip_prefix("data: "))
+                .map(|d| serde_json::from_str(d).unwrap())
+                .collect();
+            let last = msgs.pop().unwrap();
+            (msgs, last)
+        } else {
+            (Vec::new(), serde_json::from_str(&text).unwrap())
+        }
+    }
+
+    async fn rpc(&self, query: &str, method: &str, params: Value, token: Option<&str>) -> Value {
+        self.rpc_full(query, method, params, token, json!({})).await.1
+    }
+
+    async fn tools(&self, query: &str, token: Option<&str>) -> Vec<String> {
+        let r = self.rpc(query, "tools/list", json!({}), token).await;
+        r["result"]["tools"]
+            .as_array()
+            .unwrap_or_else(|| panic!("{r}"))
+            .iter()
+            .map(|t| t["name"].as_str().unwrap().to_owned())
+            .collect()
+    }
+
+    async fn list(&self, query: &str, token: Option<&str>) -> Vec<Value> {
+        let r = self.rpc(query, "tools/list", json!({}), token).await;
+        r["result"]["tools"].as_array().unwrap().clone()
+    }
+
+    async fn call(&self, query: &str, tool: &str, args: Value, token: Option<&str>) -> Value {
+        let r = self.rpc(query, "tools/call", json!({ "name": tool, "arguments": args }), token).await;
+        assert!(r.get("error").is_none(), "{tool}: {r}");
+        r["result"].clone()
+    }
+}
+
+fn text(result: &Value) -> String {
+    result["content"].as_array().unwrap().iter().filter_map(|c| c["text"].as_str()).collect::<Vec<_>>().join("\n")
+}
+
+fn gradio_tools(names: &[String]) -> Vec<&str> {
+    names.iter().map(String::as_str).filter(|n| n.starts_with("gr")).collect()
+}
+
+const BUILTINS_AUTH: [&str; 5] = ["hf_fs", "hub_repo_search", "hub_repo_details", "hf_whoami", "dynamic_space"];
+const BUILTINS_ANON: [&str; 4] = ["hf_fs", "hub_repo_search", "hub_repo_details", "hf_whoami"];
+
+#[tokio::test]
+async fn anonymous_and_authenticated_lists() {
+    let h = H::start().await;
+    assert_eq!(h.tools("", None).await, BUILTINS_ANON);
+    assert_eq!(h.tools("", Some(tokens::BOB_READ)).await, BUILTINS_AUTH);
+    h.hub.set_user_settings(
+        "alice",
+        json!({ "builtInTools": ["hub_repo_search", "dynamic_space"],
+                "spaceTools": [{ "name": KONTEXT, "subdomain": KONTEXT_SUB, "emoji": "⚡" }, { "name": OMNI }] }),
+    );
+    let tools = h.list("", Some(tokens::ALICE_WRITE)).await;
+    let names: Vec<&str> = tools.iter().map(|t| t["name"].as_str().unwrap()).collect();
+    // The settings' built-ins (plus hf_fs and hf_whoami), then each Space's tools in order;
+    // Gradio's anonymous `lambda` endpoints are proxied too (only `<lambda` names are dropped).
+    assert_eq!(
+        names,
+        [
+            "hf_fs",
+            "hub_repo_search",
+            "hf_whoami",
+            "dynamic_space",
+            "gr1_flux_1_kontext_dev_infer",
+            "gr1_flux_1_kontext_dev__lambda_",
+            "gr2_omniparser_v2_process"
+        ]
+    );
+    let kontext = &tools[4];
+    assert!(kontext["title"].as_str().unwrap().starts_with(KONTEXT), "{kontext}");
+    assert!(kontext["description"].as_str().unwrap().ends_with(&format!("(from {KONTEXT})")));
+    assert_eq!(kontext["inputSchema"]["properties"]["prompt"]["type"], "string");
+    assert!(names.iter().all(|n| n.len() <= 49));
+    // The older object-form schema works, anonymously too.
+    let names = h.tools(&format!("?gradio={SCHNELL}"), None).await;
+    assert_eq!(gradio_tools(&names), ["gr1_evalstate_flux1_schnellinfer"]);
+    // A broken Space (schema 503) and an unknown one are skipped; the others keep their positions.
+    let names = h.tools(&format!("?gradio={BROKEN},nobody/none,{SCHNELL}"), None).await;
+    assert_eq!(gradio_tools(&names), ["gr3_evalstate_flux1_schnellinfer"]);
+    h.stop().await;
+}
+
+#[tokio::test]
+async fn selection_precedence() {
+    let h = H::start().await;
+    let alice = Some(tokens::ALICE_WRITE);
+    h.hub.set_user_settings("alice", json!({ "builtInTools": ["hub_repo_details"], "spaceTools": [{ "name": OMNI }] }));
+    // Settings.
+    let names = h.tools("", alice).await;
+    assert_eq!(names, ["hf_fs", "hub_repo_details", "hf_whoami", "gr1_omniparser_v2_process"]);
+    // A bouquet replaces them (no settings Spaces either) …
+    assert_eq!(h.tools("?bouquet=search", alice).await, ["hf_fs", "hub_repo_search", "hf_whoami"]);
+    // … except Spaces named explicitly.
+    let names = h.tools(&format!("?bouquet=search&gradio={SCHNELL}"), alice).await;
+    assert_eq!(names, ["hf_fs", "hub_repo_search", "hf_whoami", "gr1_evalstate_flux1_schnellinfer"]);
+    // The header works like the query parameter; the query wins.
+    let r = h
+        .http
+        .post(&h.url)
+        .header("content-type", "application/json")
+        .header("accept", "application/json")
+        .header("mcp-protocol-version", "2026-07-28")
+        .header("mcp-method", "tools/list")
+        .header("x-mcp-bouquet", "dynamic_space")
+        .header("authorization", format!("Bearer {}", tokens::ALICE_WRITE))
+        .body(json!({ "jsonrpc": "2.0", "id": 1, "method": "tools/list", "params": { "_meta": {
+            "io.modelcontextprotocol/protocolVersion": "2026-07-28", "io.modelcontextprotocol/clientCapabilities": {} } } }).to_string())
+        .send()
+        .await
+        .unwrap();
+    let v: Value = r.json().await.unwrap();
+    let names: Vec<&str> =
+        v["result"]["tools"].as_array().unwrap().iter().map(|t| t["name"].as_str().unwrap()).collect();
+    assert_eq!(names, ["hf_fs", "hf_whoami", "dynamic_space"]);
+    // mix adds to the settings; gradio adds Spaces before the settings' ones; none removes all.
+    let names = h.tools(&format!("?mix=search,dynamic_space&gradio={SCHNELL}"), alice).await;
+    assert_eq!(
+        names,
+        [
+            "hf_fs",
+            "hub_repo_search",
+            "hub_repo_details",
+            "hf_whoami",
+            "dynamic_space",
+            "gr1_evalstate_flux1_schnellinfer",
+            "gr2_omniparser_v2_process"
+        ]
+    );
+    assert_eq!(h.tools("?gradio=none", alice).await, ["hf_fs", "hub_repo_details", "hf_whoami"]);
+    // Anonymous callers: the anonymous set, whatever they ask for; no settings are fetched.
+    assert_eq!(h.tools("?bouquet=all", None).await, BUILTINS_ANON);
+    assert_eq!(h.tools("?mix=dynamic_space", None).await, BUILTINS_ANON);
+    assert!(h.hub.requests_to("/api/settings/mcp").iter().all(|r| r.bearer_token() == Some(tokens::ALICE_WRITE)));
+    // The settings API failing falls back to the anonymous set.
+    h.hub.inject(hub_standin::FaultRule::server_error("/api/settings/mcp", 500, 10));
+    assert_eq!(h.tools("", Some(tokens::BOB_READ)).await, BUILTINS_ANON);
+    h.stop().await;
+}
+
+#[tokio::test]
+async fn disabled_tools_are_hidden_and_rejected() {
+    let mut o = opts();
+    o.selection.disabled = ["hub_repo_details".to_owned(), "gr1_evalstate_flux1_schnellinfer".to_owned()].into();
+    let h = H::with(o).await;
+    let names = h.tools(&format!("?gradio={SCHNELL},{OMNI}"), None).await;
+    assert_eq!(names, ["hf_fs", "hub_repo_search", "hf_whoami", "gr2_omniparser_v2_process"]);
+    for tool in ["hub_repo_details", "gr1_evalstate_flux1_schnellinfer"] {
+        let r =
+            h.rpc(&format!("?gradio={SCHNELL}"), "tools/call", json!({ "name": tool, "arguments": {} }), None).await;
+        assert_eq!(r["error"]["code"], -32602, "{r}");
+    }
+    assert!(h.spaces.requests().iter().all(|r| r.rpc_method.is_none()), "no call reached a Space");
+    h.stop().await;
+}
+
+#[tokio::test]
+async fn proxied_call_relays_progress_forwards_the_token_and_passes_content_through() {
+    let h = H::start().await;
+    let q = format!("?gradio={KONTEXT}");
+    let params = json!({ "name": "gr1_flux_1_kontext_dev_infer", "arguments": { "prompt": "add a hat", "steps": 4 },
+                         "_meta": { "progressToken": "p1" } });
+    let (notes, resp) = h.rpc_full(&q, "tools/call", params, Some(tokens::ALICE_WRITE), json!({})).await;
+    let result = &resp["result"];
+    assert!(result.get("isError").is_none(), "{resp}");
+    // Three upstream progress events, relayed on the caller's request stream with its token.
+    let progress: Vec<&Value> = notes.iter().filter(|n| n["method"] == "notifications/progress").collect();
+    assert_eq!(progress.len(), 3, "{notes:?}");
+    assert!(progress.iter().all(|p| p["params"]["progressToken"] == "p1"));
+    assert_eq!(progress[2]["params"]["progress"], 3.0);
+    assert_eq!(progress[2]["params"]["total"], 3.0);
+    // Image content passes through; file URLs point at the replica that produced them.
+    assert_eq!(result["content"][0]["type"], "image");
+    assert_eq!(result["content"][0]["mimeType"], "image/png");
+    let t = text(result);
+    assert!(t.contains(&format!("https://{KONTEXT_SUB}.hf.space/--replicas/r7k2p/gradio_api/file=")), "{t}");
+    assert!(t.contains("\"prompt\":\"add a hat\""), "{t}");
+    assert!(!t.contains(tokens::ALICE_WRITE));
+    // Upstream: initialize, initialized, tools/call (+ DELETE), all with the caller's token as
+    // X-HF-Authorization and never as Authorization; the replica is sent back after initialize.
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let mcp: Vec<_> = h.spaces.requests_to(KONTEXT_SUB).into_iter().filter(|r| r.path == "/gradio_api/mcp/").collect();
+    let methods: Vec<_> = mcp.iter().map(|r| r.rpc_method.clone().unwrap_or_else(|| r.method.clone())).collect();
+    assert_eq!(methods, ["initialize", "notifications/initialized", "tools/call", "DELETE"]);
+    assert!(mcp.iter().all(|r| r.forwarded_token() == Some(tokens::ALICE_WRITE)), "{mcp:?}");
+    assert!(mcp.iter().all(|r| r.authorization.is_none()));
+    assert!(mcp[1..].iter().all(|r| r.proxied_replica.as_deref() == Some("black-r7k2p")), "{mcp:?}");
+    assert!(mcp[1..].iter().all(|r| r.mcp_session_id.is_some()));
+    // Anonymous callers forward no token.
+    h.spaces.clear_requests();
+    let r = h.call(&q, "gr1_flux_1_kontext_dev_infer", json!({ "prompt": "x" }), None).await;
+    assert!(r.get("isError").is_none(), "{r}");
+    assert!(h.spaces.requests().iter().all(|r| r.x_hf_authorization.is_none()));
+    // ?no_image_content=true drops images.
+    let r = h.call(&format!("{q}&no_image_content=true"), "gr1_flux_1_kontext_dev_infer", json!({}), None).await;
+    assert!(r["content"].as_array().unwrap().iter().all(|c| c["type"] != "image"), "{r}");
+    h.stop().await;
+}
+
+#[tokio::test]
+async fn private_spaces_need_access_and_are_never_cached() {
+    let h = H::start().await;
+    let q = format!("?gradio={PRIVATE_TTS}");
+    // carol belongs to standin-org: grp-prefixed tool, audio passes through.
+    let names = h.tools(&q, Some(tokens::CAROL_FINEGRAINED)).await;
+    assert_eq!(gradio_tools(&names), ["grp1_private_tts_speak"]);
+    let r = h.call(&q, "grp1_private_tts_speak", json!({ "text": "hello" }), Some(tokens::CAROL_FINEGRAINED)).await;
+    assert!(r.get("isError").is_none(), "{r}");
+    assert_eq!(r["content"][0]["type"], "audio");
+    assert_eq!(r["content"][0]["mimeType"], "audio/wav");
+    // bob cannot see it, anonymous callers neither.
+    assert!(gradio_tools(&h.tools(&q, Some(tokens::BOB_READ)).await).is_empty());
+    assert!(gradio_tools(&h.tools(&q, None).await).is_empty());
+    // Every listing fetched metadata and schema again (with carol's token).
+    let schema_fetches =
+        h.spaces.requests_to("standin-org-private-tts").iter().filter(|r| r.path.ends_with("/schema")).count();
+    h.tools(&q, Some(tokens::CAROL_FINEGRAINED)).await;
+    let after = h.spaces.requests_to("standin-org-private-tts");
+    let schema: Vec<_> = after.iter().filter(|r| r.path.ends_with("/schema")).collect();
+    assert_eq!(schema.len(), schema_fetches + 1);
+    assert!(schema.iter().all(|r| r.forwarded_token() == Some(tokens::CAROL_FINEGRAINED) && r.if_none_match.is_none()));
+    h.stop().await;
+}
+
+#[tokio::test]
+async fn space_caches_expire_and_revalidate_with_etags() {
+    let mut o = opts();
+    o.gradio.metadata_ttl = Duration::from_millis(300);
+    o.gradio.schema_ttl = Duration::from_millis(300);
+    let h = H::with(o).await;
+    let q = format!("?gradio={SCHNELL}");
+    let schema_requests = |h: &H| -> Vec<hub_standin::spaces::SpaceRequest> {
+        h.spaces.requests_to(SCHNELL_SUB).into_iter().filter(|r| r.path.ends_with("/schema")).collect()
+    };
+    let meta_requests = |h: &H| h.hub.requests_to("/api/spaces/evalstate/flux1_schnell");
+    h.tools(&q, None).await;
+    h.tools(&q, None).await;
+    assert_eq!(schema_requests(&h).len(), 1, "second listing served from cache");
+    assert_eq!(meta_requests(&h).len(), 1);
+    // Stale: revalidated with If-None-Match, answered 304, entries kept.
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    let names = h.tools(&q, None).await;
+    assert_eq!(gradio_tools(&names), ["gr1_evalstate_flux1_schnellinfer"]);
+    let s = schema_requests(&h);
+    assert_eq!(s.len(), 2);
+    assert_eq!(s[1].if_none_match.as_deref(), Some("\"evalstate-flux1-schnell-v1\""));
+    assert_eq!(s[1].status, 304);
+    let m = meta_requests(&h);
+    assert_eq!(m.len(), 2);
+    assert!(m[1].if_none_match.is_some(), "{m:?}");
+    // A changed schema is picked up after the TTL.
+    h.spaces.bump_schema(SCHNELL_SUB);
+    let tools = h.list(&q, None).await;
+    assert!(tools.last().unwrap()["inputSchema"]["properties"].get("revision_2").is_none(), "still cached");
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    let tools = h.list(&q, None).await;
+    assert!(tools.last().unwrap()["inputSchema"]["properties"].get("revision_2").is_some());
+    assert_eq!(schema_requests(&h).last().unwrap().status, 200);
+    h.stop().await;
+}
+
+#[tokio::test]
+async fn slow_and_failing_upstreams_become_error_results() {
+    let mut o = opts();
+    o.gradio.call_timeout = Duration::from_millis(400);
+    let h = H::with(o).await;
+    let q = format!("?gradio={KONTEXT}");
+    let tool = "gr1_flux_1_kontext_dev_infer";
+    // Progress keeps a long call alive: 6 steps of 200 ms (1.2 s > the 400 ms timeout).
+    h.spaces.set_mode(KONTEXT_SUB, SpaceMode::Normal { steps: 6, interval: Duration::from_millis(200) });
+    let r = h.call(&q, tool, json!({}), None).await;
+    assert!(r.get("isError").is_none(), "{r}");
+    // Silence past the timeout is abandoned.
+    h.spaces.set_mode(KONTEXT_SUB, SpaceMode::Silent { delay: Duration::from_secs(3) });
+    let started = std::time::Instant::now();
+    let r = h.call(&q, tool, json!({}), None).await;
+    assert_eq!(r["isError"], true);
+    assert!(text(&r).contains("neither a result nor progress"), "{r}");
+    assert!(started.elapsed() < Duration::from_secs(2));
+    h.spaces.set_mode(KONTEXT_SUB, SpaceMode::ToolError);
+    let r = h.call(&q, tool, json!({}), None).await;
+    assert_eq!(r["isError"], true);
+    assert!(text(&r).contains("CUDA out of memory"), "{r}");
+    h.spaces.set_mode(KONTEXT_SUB, SpaceMode::HttpError(502));
+    let r = h.call(&q, tool, json!({}), None).await;
+    assert_eq!(r["isError"], true);
+    assert!(text(&r).contains("HTTP 502"), "{r}");
+    h.spaces.set_mode(KONTEXT_SUB, SpaceMode::Disconnect);
+    let r = h.call(&q, tool, json!({}), None).await;
+    assert_eq!(r["isError"], true);
+    assert!(text(&r).contains("closed before it returned a result"), "{r}");
+    // The server stays healthy.
+    h.spaces.reset_modes();
+    let r = h.call(&q, tool, json!({}), None).await;
+    assert!(r.get("isError").is_none(), "{r}");
+    h.stop().await;
+}
+
+#[tokio::test]
+async fn outbound_policy_refuses_internal_addresses() {
+    // Loopback not allowed: the Space resolves to 127.0.0.1 and is refused.
+    let mut o = opts();
+    o.gradio.network.allow = AllowedAddresses::default();
+    let h = H::with(o).await;
+    assert!(gradio_tools(&h.tools(&format!("?gradio={SCHNELL}"), None).await).is_empty());
+    let r = h
+        .call(
+            "",
+            "dynamic_space",
+            json!({ "operation": "view_parameters", "space_name": SCHNELL }),
+            Some(tokens::ALICE_WRITE),
+        )
+        .await;
+    assert_eq!(r["isError"], true);
+    assert!(text(&r).contains("refused") && text(&r).contains("loopback"), "{r}");
+    assert!(h.spaces.requests().is_empty(), "nothing reached the Space");
+    h.stop().await;
+    // Private and link-local (cloud metadata) addresses too.
+    for ip in ["10.0.0.7", "169.254.169.254"] {
+        let mut o = opts();
+        o.gradio.network.allow = AllowedAddresses { loopback: true, ..Default::default() };
+        o.gradio.network.resolve = Some(ip.parse().unwrap());
+        let h = H::with(o).await;
+        let r = h
+            .call(
+                "",
+                "dynamic_space",
+                json!({ "operation": "view_parameters", "space_name": SCHNELL }),
+                Some(tokens::ALICE_WRITE),
+            )
+            .await;
+        assert_eq!(r["isError"], true);
+        assert!(text(&r).contains("refused"), "{ip}: {r}");
+        h.stop().await;
+    }
+}
+
+#[tokio::test]
+async fn space_call_budgets_are_enforced_per_caller() {
+    let mut o = opts();
+    o.gradio.budget_anonymous = Budget { uses: 2, window: Duration::from_secs(600) };
+    o.gradio.budget_authenticated = Budget { uses: 3, window: Duration::from_secs(600) };
+    let h = H::with(o).await;
+    let q = format!("?gradio={SCHNELL}");
+    let tool = "gr1_evalstate_flux1_schnellinfer";
+    for _ in 0..2 {
+        let r = h.call(&q, tool, json!({ "prompt": "x" }), None).await;
+        assert!(r.get("isError").is_none(), "{r}");
+    }
+    let r = h.call(&q, tool, json!({ "prompt": "x" }), None).await;
+    assert_eq!(r["isError"], true);
+    assert!(text(&r).contains("budget exhausted"), "{r}");
+    let resets = r["structuredContent"]["resetsInSeconds"].as_u64().unwrap();
+    assert!((590..=600).contains(&resets), "{resets}");
+    // Authenticated callers have their own (larger) budget.
+    for _ in 0..3 {
+        let r = h.call(&q, tool, json!({ "prompt": "x" }), Some(tokens::BOB_READ)).await;
+        assert!(r.get("isError").is_none(), "{r}");
+    }
+    let r = h.call(&q, tool, json!({ "prompt": "x" }), Some(tokens::BOB_READ)).await;
+    assert_eq!(r["isError"], true);
+    // Refused calls never reached the Space.
+    let calls = h.spaces.requests().iter().filter(|r| r.rpc_method.as_deref() == Some("tools/call")).count();
+    assert_eq!(calls, 5);
+    h.stop().await;
+}
+
+#[tokio::test]
+async fn dynamic_space_finds_views_and_invokes_with_gpu_confirmation() {
+    let h = H::start().await;
+    let alice = Some(tokens::ALICE_WRITE);
+    let r =
+        h.call("", "dynamic_space", json!({ "operation": "find", "search_query": "image generation" }), alice).await;
+    assert!(r.get("isError").is_none(), "{r}");
+    let ids: Vec<&str> =
+        r["structuredContent"]["results"].as_array().unwrap().iter().map(|x| x["id"].as_str().unwrap()).collect();
+    assert!(ids.contains(&SCHNELL), "{ids:?}");
+    assert!(!ids.contains(&"mteb/leaderboard"), "only MCP Spaces: {ids:?}");
+
+    let r = h.call("", "dynamic_space", json!({ "operation": "view_parameters", "space_name": SCHNELL }), alice).await;
+    let t = text(&r);
+    assert!(t.contains("### prompt [REQUIRED]") && t.contains("num_inference_steps"), "{t}");
+    assert_eq!(r["structuredContent"]["gpu"], true);
+
+    // Invalid parameters are explained without calling the Space.
+    let r = h
+        .call(
+            "",
+            "dynamic_space",
+            json!({ "operation": "invoke", "space_name": SCHNELL, "parameters": "{\"seed\": 1}" }),
+            alice,
+        )
+        .await;
+    assert_eq!(r["isError"], true);
+    assert!(text(&r).contains("Missing required parameter: \"prompt\""), "{r}");
+
+    // A GPU Space asks first when the client can be asked: input_required …
+    let invoke = json!({ "name": "dynamic_space", "arguments": { "operation": "invoke", "space_name": SCHNELL,
+                         "parameters": "{\"prompt\": \"a cat\", \"extra\": 1}" } });
+    let caps = json!({ "elicitation": {} });
+    let (_, first) = h.rpc_full("", "tools/call", invoke.clone(), alice, caps.clone()).await;
+    let result = &first["result"];
+    assert_eq!(result["resultType"], "input_required", "{first}");
+    let ask = &result["inputRequests"]["confirm_gpu"];
+    assert_eq!(ask["method"], "elicitation/create");
+    assert!(ask["params"]["message"].as_str().unwrap().contains("GPU"));
+    assert!(h.spaces.requests_to(SCHNELL_SUB).iter().all(|r| r.rpc_method.as_deref() != Some("tools/call")));
+    // … declined: nothing runs.
+    let mut again = invoke.clone();
+    again["requestState"] = result["requestState"].clone();
+    again["inputResponses"] = json!({ "confirm_gpu": { "action": "decline" } });
+    let (_, declined) = h.rpc_full("", "tools/call", again.clone(), alice, caps.clone()).await;
+    assert_eq!(declined["result"]["structuredContent"]["invoked"], false, "{declined}");
+    // … accepted: the Space runs with defaults applied and a warning for the unknown parameter.
+    again["inputResponses"] = json!({ "confirm_gpu": { "action": "accept", "content": { "confirm": true } } });
+    let (_, done) = h.rpc_full("", "tools/call", again, alice, caps).await;
+    let t = text(&done["result"]);
+    assert!(t.contains("Unknown parameter: \"extra\""), "{t}");
+    assert!(t.contains("\"num_inference_steps\":4") && t.contains("\"prompt\":\"a cat\""), "{t}");
+    assert_eq!(done["result"]["content"][1]["type"], "image", "{done}");
+    // A client without elicitation is not asked.
+    let (_, direct) = h.rpc_full("", "tools/call", invoke, alice, json!({})).await;
+    assert_eq!(direct["result"]["resultType"], "complete", "{direct}");
+    assert!(text(&direct["result"]).contains("\"prompt\":\"a cat\""));
+    // gradio=none disables invoke.
+    let r = h
+        .call(
+            "?gradio=none",
+            "dynamic_space",
+            json!({ "operation": "invoke", "space_name": SCHNELL, "parameters": "{}" }),
+            alice,
+        )
+        .await;
+    assert!(text(&r).contains("disabled because gradio=none"), "{r}");
+    h.stop().await;
+}
+
+// ----- session era ---------------------------------------------------------------------------
+
+fn post(h: &H, query: &str, session: Option<&str>, token: &str, body: Value) -> reqwest::RequestBuilder {
+    let mut r = h
+        .http
+        .post(format!("{}{query}", h.url))
+        .header("content-type", "application/json")
+        .header("accept", "application/json, text/event-stream")
+        .header("authorization", format!("Bearer {token}"))
+        .body(body.to_string());
+    if let Some(s) = session {
+        r = r.header("mcp-session-id", s).header("mcp-protocol-version", "2025-11-25");
+    }
+    r
+}
+
+async fn open_session(h: &H, query: &str, token: &str) -> String {
+    let init = json!({ "jsonrpc": "2.0", "id": 0, "method": "initialize", "params": {
+        "protocolVersion": "2025-11-25", "capabilities": { "elicitation": {} },
+        "clientInfo": { "name": "legacy", "version": "1" } } });
+    let res = post(h, query, None, token, init).send().await.unwrap();
+    assert_eq!(res.status(), 200);
+    let sid = res.headers()["mcp-session-id"].to_str().unwrap().to_owned();
+    let res = post(h, query, Some(&sid), token, json!({ "jsonrpc": "2.0", "method": "notifications/initialized" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 202);
+    sid
+}
+
+/// JSON messages of an SSE response, one at a time.
+struct Sse {
+    body: std::pin::Pin<Box<dyn futures_util::Stream<Item = reqwest::Result<Vec<u8>>> + Send>>,
+    buf: String,
+}
+
+impl Sse {
+    fn new(res: reqwest::Response) -> Sse {
+        assert!(res.headers()["content-type"].to_str().unwrap().starts_with("text/event-stream"));
+        Sse { body: Box::pin(res.bytes_stream().map(|r| r.map(|b| b.to_vec()))), buf: String::new() }
+    }
+    async fn message(&mut self, wait: Duration) -> Option<Value> {
+        tokio::time::timeout(wait, async {
+            loop {
+                if let Some(end) = self.buf.find("\n\n") {
+                    let block: String = self.buf.drain(..end + 2).collect();
+                    let data: String =
+                        block.lines().filter_map(|l| l.strip_prefix("data:")).map(str::trim_start).collect();
+                    if !data.is_empty() {
+                        return Some(serde_json::from_str(&data).unwrap());
+                    }
+                    continue;
+                }
+                match self.body.next().await {
+                    Some(Ok(b)) => self.buf.push_str(std::str::from_utf8(&b).unwrap()),
+                    _ => return None,
+                }
+            }
+        })
+        .await
+        .expect("timed out waiting for an SSE message")
+    }
+}
+
+const WAIT: Duration = Duration::from_secs(5);
+
+#[tokio::test]
+async fn session_era_gpu_confirmation_is_a_server_initiated_elicitation() {
+    let h = H::start().await;
+    let token = tokens::ALICE_WRITE;
+    let sid = open_session(&h, "", token).await;
+    let call = json!({ "jsonrpc": "2.0", "id": 5, "method": "tools/call", "params": { "name": "dynamic_space",
+        "arguments": { "operation": "invoke", "space_name": SCHNELL, "parameters": "{\"prompt\": \"legacy\"}" },
+        "_meta": { "progressToken": 77 } } });
+    let mut sse = Sse::new(post(&h, "", Some(&sid), token, call).send().await.unwrap());
+    let req = sse.message(WAIT).await.unwrap();
+    assert_eq!(req["method"], "elicitation/create", "{req}");
+    let answer =
+        json!({ "jsonrpc": "2.0", "id": req["id"], "result": { "action": "accept", "content": { "confirm": true } } });
+    assert_eq!(post(&h, "", Some(&sid), token, answer).send().await.unwrap().status(), 202);
+    let mut progress = 0;
+    loop {
+        let m = sse.message(WAIT).await.unwrap();
+        if m["method"] == "notifications/progress" {
+            assert_eq!(m["params"]["progressToken"], 77);
+            progress += 1;
+            continue;
+        }
+        assert_eq!(m["id"], 5);
+        assert!(text(&m["result"]).contains("\"prompt\":\"legacy\""), "{m}");
+        break;
+    }
+    assert_eq!(progress, 3);
+    h.stop().await;
+}
+
+#[tokio::test]
+async fn settings_changes_announce_list_changed_to_that_user() {
+    let mut o = opts();
+    o.selection.settings_ttl = Duration::from_millis(200);
+    let h = H::with(o).await;
+    let alice = tokens::ALICE_WRITE;
+    h.hub.set_user_settings("alice", json!({ "builtInTools": ["hub_repo_search"], "spaceTools": [] }));
+    // A legacy session with its push stream, and a modern listener for alice; bob listens too.
+    let sid = open_session(&h, "", alice).await;
+    let get = h
+        .http
+        .get(&h.url)
+        .header("accept", "text/event-stream")
+        .header("mcp-session-id", &sid)
+        .header("mcp-protocol-version", "2025-11-25")
+        .header("authorization", format!("Bearer {alice}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(get.status(), 200);
+    let mut push = Sse::new(get);
+    let listen = |token: &str| {
+        h.request(
+            "",
+            "subscriptions/listen",
+            json!({ "notifications": { "toolsListChanged": true } }),
+            Some(token),
+            json!({}),
+        )
+        .send()
+    };
+    let mut modern = Sse::new(listen(alice).await.unwrap());
+    let ack = modern.message(WAIT).await.unwrap();
+    assert_eq!(ack["method"], "notifications/subscriptions/acknowledged");
+    let mut bob = Sse::new(listen(tokens::BOB_READ).await.unwrap());
+    bob.message(WAIT).await.unwrap();
+
+    assert_eq!(h.tools("", Some(alice)).await, ["hf_fs", "hub_repo_search", "hf_whoami"]);
+    h.hub.set_user_settings(
+        "alice",
+        json!({ "builtInTools": ["hub_repo_search"], "spaceTools": [{ "name": SCHNELL }] }),
+    );
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    // The next request of alice refetches her settings, sees the change, and announces it.
+    let names = h.tools("", Some(alice)).await;
+    assert_eq!(gradio_tools(&names), ["gr1_evalstate_flux1_schnellinfer"]);
+    let n = push.message(WAIT).await.unwrap();
+    assert_eq!(n["method"], "notifications/tools/list_changed", "{n}");
+    let n = modern.message(WAIT).await.unwrap();
+    assert_eq!(n["method"], "notifications/tools/list_changed", "{n}");
+    // Bob's listener hears nothing of alice's change.
+    assert!(tokio::time::timeout(Duration::from_millis(300), bob.message(WAIT)).await.is_err());
+    // The session sees the new list too.
+    let list = json!({ "jsonrpc": "2.0", "id": 3, "method": "tools/list" });
+    let v: Value = post(&h, "", Some(&sid), alice, list).send().await.unwrap().json().await.unwrap();
+    let names: Vec<&str> =
+        v["result"]["tools"].as_array().unwrap().iter().map(|t| t["name"].as_str().unwrap()).collect();
+    assert!(names.contains(&"gr1_evalstate_flux1_schnellinfer"), "{names:?}");
+    h.stop().await;
+}
+
+#[tokio::test]
+async fn tokens_are_validated_with_whoami_and_cached_by_hash() {
+    let h = H::start().await;
+    // An invalid token: 401 with the challenge naming the metadata document.
+    let r =
+        h.request("?bouquet=search", "tools/list", json!({}), Some(tokens::INVALID), json!({})).send().await.unwrap();
+    assert_eq!(r.status(), 401);
+    let challenge = r.headers()["www-authenticate"].to_str().unwrap().to_owned();
+    assert_eq!(
+        challenge.split(',').next().unwrap(),
+        format!("Bearer resource_metadata=\"{}/.well-known/oauth-protected-resource/mcp?bouquet=search\"", h.base)
+    );
+    assert!(!r.text().await.unwrap().contains(tokens::INVALID));
+    // The metadata names the Hub as the authorization server.
+    let doc: Value = h
+        .http
+        .get(format!("{}/.well-known/oauth-protected-resource/mcp", h.base))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(doc["authorization_servers"], json!([h.hub.base_url]));
+    assert_eq!(doc["resource"], format!("{}/mcp", h.base));
+    // ?login makes anonymous requests authenticate.
+    let r = h.request("?login", "tools/list", json!({}), None, json!({})).send().await.unwrap();
+    assert_eq!(r.status(), 401);
+    // A valid token is checked once, then served from the cache (also the invalid verdict).
+    for _ in 0..3 {
+        h.tools("", Some(tokens::BOB_READ)).await;
+        let r = h.request("", "tools/list", json!({}), Some(tokens::INVALID), json!({})).send().await.unwrap();
+        assert_eq!(r.status(), 401);
+    }
+    let whoami = h.hub.requests_to("/api/whoami-v2");
+    assert_eq!(whoami.iter().filter(|r| r.bearer_token() == Some(tokens::BOB_READ)).count(), 1);
+    assert_eq!(whoami.iter().filter(|r| r.bearer_token() == Some(tokens::INVALID)).count(), 1);
+    // When the Hub cannot check tokens, requests proceed (and are checked again soon).
+    h.hub.inject(hub_standin::FaultRule::server_error("/api/whoami-v2", 503, 20));
+    assert_eq!(h.tools("", Some(tokens::CAROL_FINEGRAINED)).await, BUILTINS_AUTH);
+    h.stop().await;
+}

@@ -1,5 +1,6 @@
 //! `hubmcp`: wires configuration into the engine and a toolset, then runs a transport.
 
+mod access;
 mod telemetry;
 
 use std::sync::Arc;
@@ -75,10 +76,16 @@ struct HubArgs {
     /// Seconds to wait for one Hub request.
     #[arg(long, env = "HF_API_TIMEOUT", default_value_t = 12.5)]
     hf_api_timeout: f64,
+    #[command(flatten)]
+    spaces: access::SpaceArgs,
 }
 
 impl HubArgs {
-    fn provider(&self, hook: hubmcp_hub::client::UpstreamHook) -> anyhow::Result<hubmcp_hub::HubProvider> {
+    fn provider(
+        &self,
+        hook: hubmcp_hub::client::UpstreamHook,
+        bus: Arc<dyn mcp_engine::NotificationBus>,
+    ) -> anyhow::Result<hubmcp_hub::HubProvider> {
         anyhow::ensure!(
             self.hf_api_timeout.is_finite() && self.hf_api_timeout > 0.0,
             "--hf-api-timeout must be a positive number of seconds"
@@ -90,7 +97,12 @@ impl HubArgs {
             .context("invalid HF_DATASETS_SERVER_ENDPOINT")?
             .with_timeout(Duration::from_secs_f64(self.hf_api_timeout))
             .with_hook(hook);
-        Ok(hubmcp_hub::HubProvider::new(config)?)
+        let options = hubmcp_hub::HubOptions {
+            selection: self.spaces.selection()?,
+            gradio: self.spaces.gradio()?,
+            bus: Some(bus),
+        };
+        Ok(hubmcp_hub::HubProvider::with_options(hubmcp_hub::HubClient::new(config)?, options))
     }
 }
 
@@ -132,6 +144,8 @@ struct ServeArgs {
     drain_seconds: u64,
     #[command(flatten)]
     sessions: SessionArgs,
+    #[command(flatten)]
+    access: access::AccessArgs,
 }
 
 /// The session era (protocol revisions 2024-11-05 to 2025-11-25).
@@ -179,11 +193,18 @@ fn init_logging(common: &CommonArgs) {
     telemetry::init_logging(&common.log, common.telemetry.log_format);
 }
 
-fn build_engine(common: &CommonArgs) -> anyhow::Result<Engine> {
+/// The engine, and the Hub client of the hub toolset (for token validation).
+fn build_engine(common: &CommonArgs) -> anyhow::Result<(Engine, Option<hubmcp_hub::HubClient>)> {
     let telemetry = common.telemetry.build();
-    let provider: Arc<dyn Provider> = match common.toolset {
-        Toolset::Hub => Arc::new(common.hub.provider(telemetry::hub_hook(&telemetry))?),
-        Toolset::Conformance => Arc::new(toolset_conformance::provider()),
+    // One bus for the engine and the toolset (per-caller list changes).
+    let bus: Arc<dyn mcp_engine::NotificationBus> = Arc::new(mcp_engine::InMemoryBus::default());
+    let (provider, hub): (Arc<dyn Provider>, _) = match common.toolset {
+        Toolset::Hub => {
+            let p = common.hub.provider(telemetry::hub_hook(&telemetry), bus.clone())?;
+            let client = p.upstream().client().clone();
+            (Arc::new(p), Some(client))
+        }
+        Toolset::Conformance => (Arc::new(toolset_conformance::provider()), None),
     };
     let info = ServerInfo {
         name: "hubmcp".into(),
@@ -196,7 +217,8 @@ fn build_engine(common: &CommonArgs) -> anyhow::Result<Engine> {
         Some(key) => Sealer::new(key.as_bytes(), config.request_state_ttl),
         None => Sealer::random(config.request_state_ttl),
     };
-    Ok(Engine::builder(provider, info).config(config).sealer(sealer).telemetry(telemetry).build())
+    let engine = Engine::builder(provider, info).config(config).sealer(sealer).telemetry(telemetry).bus(bus).build();
+    Ok((engine, hub))
 }
 
 #[tokio::main]
@@ -205,7 +227,7 @@ async fn main() -> anyhow::Result<()> {
     match cli.command {
         Command::Serve(args) => {
             init_logging(&args.common);
-            let engine = build_engine(&args.common)?;
+            let (engine, hub) = build_engine(&args.common)?;
             let saver = args.common.telemetry.spawn_saver(engine.telemetry());
             let telemetry = engine.telemetry().clone();
             let mut guard = GuardConfig::default();
@@ -221,6 +243,8 @@ async fn main() -> anyhow::Result<()> {
                 guard,
                 keep_alive: Duration::from_secs(args.sessions.keep_alive_seconds.max(1)),
                 sessions: args.sessions.config(),
+                auth: args.access.auth(hub.as_ref()),
+                limits: args.access.limits(matches!(args.common.toolset, Toolset::Hub)),
                 ..HttpConfig::default()
             };
             let addr = format!("{}:{}", args.host, args.port);
@@ -243,7 +267,7 @@ async fn main() -> anyhow::Result<()> {
         }
         Command::Stdio(common) => {
             init_logging(&common);
-            let engine = build_engine(&common)?;
+            let (engine, _) = build_engine(&common)?;
             let saver = common.telemetry.spawn_saver(engine.telemetry());
             let telemetry = engine.telemetry().clone();
             mcp_engine::transport::stdio::serve(engine, tokio::io::stdin(), tokio::io::stdout(), stdio_caller())

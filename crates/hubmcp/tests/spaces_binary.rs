@@ -1,0 +1,215 @@
+//! The `hubmcp` binary with Gradio Spaces and authentication configured from the
+//! environment, as an operator would: the Hub stand-in as `HF_ENDPOINT` and settings API,
+//! the Spaces stand-in through `HUBMCP_SPACE_SCHEME/PORT/RESOLVE` and
+//! `HUBMCP_SPACE_ALLOW_ADDRESSES=loopback`. With `HUBMCP_LOG=debug`, valid and invalid
+//! tokens, proxied Space calls (token forwarded as `X-HF-Authorization`), 401s and 429s,
+//! no token may appear anywhere in the server's stderr.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use hub_standin::spaces::{spawn_spaces, SpacesConfig, SpacesStandIn};
+use hub_standin::{spawn, tokens, StandIn, StandInConfig};
+use serde_json::{json, Value};
+
+const BIN: &str = env!("CARGO_BIN_EXE_hubmcp");
+
+struct Upstreams {
+    hub: StandIn,
+    spaces: SpacesStandIn,
+    _rt: tokio::runtime::Runtime,
+}
+
+fn upstreams() -> Upstreams {
+    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().unwrap();
+    let hub = rt.block_on(spawn(StandInConfig::default()));
+    let spaces = rt.block_on(spawn_spaces(SpacesConfig::default()));
+    Upstreams { hub, spaces, _rt: rt }
+}
+
+struct Served {
+    child: Child,
+    base: String,
+    log: Arc<Mutex<Vec<String>>>,
+}
+
+impl Drop for Served {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn serve(up: &Upstreams, extra: &[(&str, &str)]) -> Served {
+    let port = up.spaces.port().to_string();
+    let mut cmd = Command::new(BIN);
+    cmd.args(["serve", "--port", "0"])
+        .env("HF_ENDPOINT", &up.hub.base_url)
+        .env("HF_DATASETS_SERVER_ENDPOINT", &up.hub.datasets_server_url)
+        .env("USER_CONFIG_API", up.hub.url("/api/settings/mcp"))
+        .env("HUBMCP_SPACE_SCHEME", "http")
+        .env("HUBMCP_SPACE_PORT", &port)
+        .env("HUBMCP_SPACE_RESOLVE", "127.0.0.1")
+        .env("HUBMCP_SPACE_ALLOW_ADDRESSES", "loopback")
+        .env("HUBMCP_LOG", "debug")
+        .env("NO_COLOR", "1")
+        .env_remove("HUBMCP_TOOLSET")
+        .env_remove("HF_TOKEN")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped());
+    for (k, v) in extra {
+        cmd.env(k, v);
+    }
+    let mut child = cmd.spawn().expect("spawn hubmcp serve");
+    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let log = Arc::new(Mutex::new(Vec::new()));
+    let url = loop {
+        assert!(Instant::now() < deadline, "server did not report its address");
+        let line = lines.next().expect("stderr open").unwrap();
+        log.lock().unwrap().push(line.clone());
+        if let Some(i) = line.find("listening on ") {
+            break line[i + "listening on ".len()..].trim().to_owned();
+        }
+    };
+    let sink = log.clone();
+    std::thread::spawn(move || {
+        for line in lines.map_while(Result::ok) {
+            sink.lock().unwrap().push(line);
+        }
+    });
+    Served { child, base: url.trim_end_matches("/mcp").to_owned(), log }
+}
+
+fn post(s: &Served, query: &str, method: &str, params: Value, token: Option<&str>) -> reqwest::blocking::Response {
+    let mut params = params;
+    params["_meta"] = json!({ "io.modelcontextprotocol/protocolVersion": "2026-07-28",
+                              "io.modelcontextprotocol/clientCapabilities": {}, "progressToken": "pt" });
+    let mut r = reqwest::blocking::Client::new()
+        .post(format!("{}/mcp{query}", s.base))
+        .header("content-type", "application/json")
+        .header("accept", "application/json, text/event-stream")
+        .header("mcp-protocol-version", "2026-07-28")
+        .header("mcp-method", method)
+        .timeout(Duration::from_secs(60));
+    if let Some(name) = params.get("name").and_then(Value::as_str) {
+        r = r.header("mcp-name", name);
+    }
+    if let Some(t) = token {
+        r = r.header("authorization", format!("Bearer {t}"));
+    }
+    r.body(json!({ "jsonrpc": "2.0", "id": 1, "method": method, "params": params }).to_string()).send().unwrap()
+}
+
+fn result(res: reqwest::blocking::Response) -> Value {
+    assert_eq!(res.status(), 200);
+    let sse = res.headers()["content-type"].to_str().unwrap().starts_with("text/event-stream");
+    let text = res.text().unwrap();
+    let v: Value = if sse {
+        serde_json::from_str(text.lines().filter_map(|l| l.strip_prefix("data: ")).next_back().unwrap()).unwrap()
+    } else {
+        serde_json::from_str(&text).unwrap()
+    };
+    assert!(v.get("error").is_none(), "{v}");
+    v["result"].clone()
+}
+
+fn names(list: &Value) -> Vec<String> {
+    list["tools"].as_array().unwrap().iter().map(|t| t["name"].as_str().unwrap().to_owned()).collect()
+}
+
+#[test]
+fn spaces_auth_and_limits_from_the_environment_with_no_token_in_the_logs() {
+    let up = upstreams();
+    up.hub.set_user_settings(
+        "alice",
+        json!({ "builtInTools": ["hub_repo_search", "dynamic_space"],
+                "spaceTools": [{ "name": "black-forest-labs/FLUX.1-Kontext-Dev" }] }),
+    );
+    let s = serve(
+        &up,
+        &[
+            ("HUBMCP_RATE_ANONYMOUS_PER_MINUTE", "60"),
+            ("HUBMCP_RATE_ANONYMOUS_BURST", "30"),
+            ("DISABLE_TOOLS", "hub_repo_details"),
+        ],
+    );
+    let alice = Some(tokens::ALICE_WRITE);
+
+    // The user's settings select the tools, Spaces included.
+    let list = result(post(&s, "", "tools/list", json!({}), alice));
+    assert_eq!(
+        names(&list),
+        [
+            "hf_fs",
+            "hub_repo_search",
+            "hf_whoami",
+            "dynamic_space",
+            "gr1_flux_1_kontext_dev_infer",
+            "gr1_flux_1_kontext_dev__lambda_"
+        ]
+    );
+    // Anonymous: the anonymous set minus DISABLE_TOOLS.
+    let list = result(post(&s, "", "tools/list", json!({}), None));
+    assert_eq!(names(&list), ["hf_fs", "hub_repo_search", "hf_whoami"]);
+
+    // A proxied call with progress; the token reaches the Space as X-HF-Authorization.
+    let r = result(post(
+        &s,
+        "",
+        "tools/call",
+        json!({ "name": "gr1_flux_1_kontext_dev_infer", "arguments": { "prompt": "p" } }),
+        alice,
+    ));
+    assert!(r.get("isError").is_none(), "{r}");
+    assert!(up.spaces.requests().iter().any(|r| r.forwarded_token() == Some(tokens::ALICE_WRITE)));
+    let r = result(post(
+        &s,
+        "",
+        "tools/call",
+        json!({ "name": "dynamic_space",
+        "arguments": { "operation": "invoke", "space_name": "evalstate/flux1_schnell", "parameters": "{\"prompt\": \"q\"}" } }),
+        alice,
+    ));
+    assert!(r.get("isError").is_none(), "{r}");
+
+    // An invalid token: 401 with the challenge; the metadata names the Hub.
+    let res = post(&s, "?bouquet=search", "tools/list", json!({}), Some(tokens::INVALID));
+    assert_eq!(res.status(), 401);
+    let challenge = res.headers()["www-authenticate"].to_str().unwrap().to_owned();
+    assert!(
+        challenge.starts_with(&format!(
+            "Bearer resource_metadata=\"{}/.well-known/oauth-protected-resource/mcp?bouquet=search\"",
+            s.base
+        )),
+        "{challenge}"
+    );
+    assert!(!res.text().unwrap().contains(tokens::INVALID));
+    let doc: Value =
+        reqwest::blocking::get(format!("{}/.well-known/oauth-protected-resource", s.base)).unwrap().json().unwrap();
+    assert_eq!(doc["authorization_servers"][0], up.hub.base_url);
+    assert_eq!(post(&s, "?login", "tools/list", json!({}), None).status(), 401);
+
+    // Anonymous requests beyond the burst: 429 with Retry-After.
+    let mut limited = None;
+    for _ in 0..40 {
+        let res = post(&s, "", "server/discover", json!({}), None);
+        if res.status() == 429 {
+            limited = Some(res);
+            break;
+        }
+    }
+    let limited = limited.expect("the anonymous burst is limited");
+    assert!(limited.headers()["retry-after"].to_str().unwrap().parse::<u64>().unwrap() >= 1);
+    // Authenticated callers are unaffected.
+    assert_eq!(post(&s, "", "tools/list", json!({}), Some(tokens::BOB_READ)).status(), 200);
+
+    std::thread::sleep(Duration::from_millis(300));
+    let log = s.log.lock().unwrap().join("\n");
+    assert!(log.contains("DEBUG"), "debug logging is on");
+    for t in [tokens::ALICE_WRITE, tokens::BOB_READ, tokens::INVALID] {
+        assert!(!log.contains(t), "token {t} in the server's log");
+    }
+}

@@ -28,6 +28,11 @@ struct Args {
     /// '{"path_prefix":"/api/models","times":2,"action":{"kind":"status","status":429,"retry_after":"1"}}'.
     #[arg(long = "fault")]
     faults: Vec<String>,
+    /// Also serve the Gradio Spaces stand-in (`*.hf.space` hosts) on this port; point
+    /// hubmcp at it with HUBMCP_SPACE_SCHEME=http HUBMCP_SPACE_PORT=<port>
+    /// HUBMCP_SPACE_RESOLVE=127.0.0.1 HUBMCP_SPACE_ALLOW_ADDRESSES=loopback.
+    #[arg(long)]
+    spaces_port: Option<u16>,
 }
 
 #[tokio::main]
@@ -64,6 +69,17 @@ async fn main() {
         let _ = writeln!(out, "datasets-server at {}", standin.datasets_server_url);
         let _ = out.flush();
     }
+    let _spaces = match args.spaces_port {
+        Some(port) => {
+            let config = hub_standin::spaces::SpacesConfig { host: args.host, port, ..Default::default() };
+            let spaces = hub_standin::spaces::spawn_spaces(config).await;
+            let mut out = std::io::stdout().lock();
+            let _ = writeln!(out, "spaces at http://{{subdomain}}.hf.space:{} (resolve to {})", spaces.port(), args.host);
+            let _ = out.flush();
+            Some(spaces)
+        }
+        None => None,
+    };
     let _ = tokio::signal::ctrl_c().await;
     standin.shutdown().await;
 }

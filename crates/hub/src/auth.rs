@@ -17,6 +17,7 @@ use std::time::Duration;
 use mcp_engine::auth::{token_hash, AuthRejection, Authenticator};
 use mcp_engine::protocol::Caller;
 use mcp_engine::provider::BoxFuture;
+use mcp_engine::telemetry::Telemetry;
 
 use crate::cache::TtlCache;
 use crate::client::{HubClient, HubErrorKind, Token};
@@ -57,18 +58,27 @@ pub struct WhoamiAuthenticator {
     client: HubClient,
     config: WhoamiConfig,
     verdicts: TtlCache<Arc<str>, Verdict>,
+    telemetry: Telemetry,
 }
 
 impl WhoamiAuthenticator {
     pub fn new(client: HubClient, config: WhoamiConfig) -> Self {
         let verdicts = TtlCache::new(config.ttl, config.capacity);
-        WhoamiAuthenticator { client, config, verdicts }
+        WhoamiAuthenticator { client, config, verdicts, telemetry: Telemetry::disabled() }
+    }
+
+    /// Count verdict cache hits and misses (cache `whoami`).
+    pub fn with_telemetry(mut self, telemetry: Telemetry) -> Self {
+        self.telemetry = telemetry;
+        self
     }
 
     async fn verdict(&self, id: &Arc<str>, bearer: &str) -> Verdict {
         if let Some(v) = self.verdicts.get(id) {
+            self.telemetry.cache("whoami", true);
             return v;
         }
+        self.telemetry.cache("whoami", false);
         let (verdict, ttl) = match Token::new(bearer) {
             Err(_) => (Verdict::Invalid, self.config.invalid_ttl),
             Ok(token) => match self.client.whoami(&token).await {

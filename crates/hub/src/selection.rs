@@ -18,6 +18,7 @@ use std::collections::HashSet;
 use std::sync::Arc;
 use std::time::Duration;
 
+use mcp_engine::telemetry::Telemetry;
 use mcp_engine::RequestInfo;
 use serde::Deserialize;
 use serde_json::Value;
@@ -171,6 +172,7 @@ pub struct Selector {
     http: reqwest::Client,
     /// token hash → settings (`None`: the API failed or returned nothing usable).
     settings: TtlCache<Arc<str>, Option<Arc<UserSettings>>>,
+    telemetry: Telemetry,
 }
 
 /// A selection and whether the caller's settings changed since they were last fetched.
@@ -180,14 +182,14 @@ pub struct Selected {
 }
 
 impl Selector {
-    pub fn new(config: SelectionConfig) -> Self {
+    pub fn new(config: SelectionConfig, telemetry: Telemetry) -> Self {
         let http = reqwest::Client::builder()
             .timeout(config.settings_timeout)
             .user_agent(crate::client::default_user_agent())
             .build()
             .expect("reqwest client builds");
         let settings = TtlCache::new(config.settings_ttl, 100_000);
-        Selector { config, http, settings }
+        Selector { config, http, settings, telemetry }
     }
 
     pub fn config(&self) -> &SelectionConfig {
@@ -203,10 +205,14 @@ impl Selector {
     async fn user_settings(&self, id: &Arc<str>, token: &str) -> (Option<Arc<UserSettings>>, bool) {
         let Some(url) = &self.config.user_config_api else { return (None, false) };
         let previous = match self.settings.lookup(id) {
-            Lookup::Fresh(s) => return (s, false),
+            Lookup::Fresh(s) => {
+                self.telemetry.cache("user_settings", true);
+                return (s, false);
+            }
             Lookup::Stale(s) => Some(s),
             Lookup::Missing => None,
         };
+        self.telemetry.cache("user_settings", false);
         let fetched = async {
             let resp = self
                 .http
@@ -317,7 +323,7 @@ mod tests {
 
     #[tokio::test]
     async fn precedence() {
-        let sel = Selector::new(SelectionConfig::default());
+        let sel = Selector::new(SelectionConfig::default(), Telemetry::disabled());
         let anon = sel.select(&info("", None)).await.selection;
         assert_eq!(names(&anon), ["hf_fs", "hub_repo_search", "hub_repo_details", "hf_whoami"]);
         let auth = sel.select(&info("", Some("t"))).await.selection;
@@ -350,7 +356,7 @@ mod tests {
             disabled: ["hub_repo_search".to_owned(), "hf_whoami".to_owned()].into(),
             ..SelectionConfig::default()
         };
-        let sel = Selector::new(config);
+        let sel = Selector::new(config, Telemetry::disabled());
         let s = sel.select(&info("bouquet=search", Some("t"))).await.selection;
         assert_eq!(names(&s), ["hf_fs"]);
     }

@@ -14,6 +14,7 @@ use mcp_engine::jsonrpc::McpError;
 use mcp_engine::notify::{Audience, ChangeEvent, NotificationBus};
 use mcp_engine::protocol::RequestInfo;
 use mcp_engine::provider::{BoxFuture, Catalog, Provider, Tool};
+use mcp_engine::telemetry::Telemetry;
 use mcp_engine::CacheHint;
 use serde_json::{json, Value};
 
@@ -52,6 +53,8 @@ pub struct HubOptions {
     pub gradio: GradioConfig,
     /// Where per-caller list changes are announced (the engine's bus).
     pub bus: Option<Arc<dyn NotificationBus>>,
+    /// Where cache hits/misses and quota refusals are counted (the engine's telemetry).
+    pub telemetry: Option<Telemetry>,
 }
 
 /// A catalog cache key: the built-ins and, per Space, its position and schema identity.
@@ -71,6 +74,7 @@ pub struct HubProvider {
     selector: Selector,
     catalogs: TtlCache<CatalogKey, CachedCatalog>,
     bus: Option<Arc<dyn NotificationBus>>,
+    telemetry: Telemetry,
 }
 
 impl HubProvider {
@@ -84,7 +88,8 @@ impl HubProvider {
     }
 
     pub fn with_options(client: HubClient, options: HubOptions) -> Self {
-        let gradio = Gradio::new(client.clone(), options.gradio);
+        let telemetry = options.telemetry.unwrap_or_else(Telemetry::disabled);
+        let gradio = Gradio::new(client.clone(), options.gradio, telemetry.clone());
         let upstream = Arc::new(Upstream::new(client));
         let builtins = BUILTINS
             .iter()
@@ -104,9 +109,10 @@ impl HubProvider {
             upstream,
             builtins,
             gradio,
-            selector: Selector::new(options.selection),
+            selector: Selector::new(options.selection, telemetry.clone()),
             catalogs,
             bus: options.bus,
+            telemetry,
         }
     }
 
@@ -148,8 +154,10 @@ impl HubProvider {
         if names.is_empty() {
             let key = CatalogKey { builtins: selection.builtins, spaces: Vec::new() };
             if let Some((c, _)) = self.catalogs.get(&key) {
+                self.telemetry.cache("catalog", true);
                 return c;
             }
+            self.telemetry.cache("catalog", false);
             let c = Arc::new(self.new_catalog(selection.builtins));
             self.catalogs.insert(key, (c.clone(), Vec::new()));
             return c;
@@ -170,7 +178,9 @@ impl HubProvider {
             spaces: found.iter().map(|(i, _, s)| (*i, Arc::as_ptr(s) as usize)).collect(),
         };
         if cacheable {
-            if let Some((c, _)) = self.catalogs.get(&key) {
+            let cached = self.catalogs.get(&key);
+            self.telemetry.cache("catalog", cached.is_some());
+            if let Some((c, _)) = cached {
                 return c;
             }
         }

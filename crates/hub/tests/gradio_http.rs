@@ -83,7 +83,7 @@ impl H {
             selection.user_config_api = Some(url::Url::parse(&hub.url("/api/settings/mcp")).unwrap());
         }
         let bus: Arc<dyn NotificationBus> = Arc::new(InMemoryBus::default());
-        let options = HubOptions { selection, gradio, bus: Some(bus.clone()) };
+        let options = HubOptions { selection, gradio, bus: Some(bus.clone()), telemetry: None };
         let provider = Arc::new(HubProvider::with_options(client.clone(), options));
         let info = ServerInfo { name: "hubmcp".into(), version: "test".into(), title: None, instructions: None };
         let engine = Engine::builder(provider, info).bus(bus).build();

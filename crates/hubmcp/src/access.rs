@@ -15,6 +15,7 @@ use hubmcp_hub::selection::SelectionConfig;
 use hubmcp_hub::HubClient;
 use mcp_engine::auth::{AuthConfig, ProtectedResource};
 use mcp_engine::limits::{Budget, Rate, RateLimitConfig};
+use mcp_engine::telemetry::Telemetry;
 
 /// Tool selection and Gradio Spaces (the `hub` toolset).
 #[derive(Args)]
@@ -194,7 +195,7 @@ pub struct AccessArgs {
 
 impl AccessArgs {
     /// The HTTP authentication settings; `hub` is the Hub client of the hub toolset.
-    pub fn auth(&self, hub: Option<&HubClient>) -> AuthConfig {
+    pub fn auth(&self, hub: Option<&HubClient>, telemetry: &Telemetry) -> AuthConfig {
         let Some(hub) = hub else { return AuthConfig::default() };
         let authorization_server = self
             .authorization_server
@@ -203,7 +204,8 @@ impl AccessArgs {
         let authenticator = self.validate_tokens.then(|| {
             let ttl = Duration::from_secs(self.token_cache_seconds);
             let config = WhoamiConfig { ttl, invalid_ttl: ttl, ..WhoamiConfig::default() };
-            Arc::new(WhoamiAuthenticator::new(hub.clone(), config)) as Arc<dyn mcp_engine::auth::Authenticator>
+            Arc::new(WhoamiAuthenticator::new(hub.clone(), config).with_telemetry(telemetry.clone()))
+                as Arc<dyn mcp_engine::auth::Authenticator>
         });
         AuthConfig {
             authenticator,

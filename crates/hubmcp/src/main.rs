@@ -85,6 +85,7 @@ impl HubArgs {
         &self,
         hook: hubmcp_hub::client::UpstreamHook,
         bus: Arc<dyn mcp_engine::NotificationBus>,
+        telemetry: mcp_engine::telemetry::Telemetry,
     ) -> anyhow::Result<hubmcp_hub::HubProvider> {
         anyhow::ensure!(
             self.hf_api_timeout.is_finite() && self.hf_api_timeout > 0.0,
@@ -101,6 +102,7 @@ impl HubArgs {
             selection: self.spaces.selection()?,
             gradio: self.spaces.gradio()?,
             bus: Some(bus),
+            telemetry: Some(telemetry),
         };
         Ok(hubmcp_hub::HubProvider::with_options(hubmcp_hub::HubClient::new(config)?, options))
     }
@@ -200,7 +202,7 @@ fn build_engine(common: &CommonArgs) -> anyhow::Result<(Engine, Option<hubmcp_hu
     let bus: Arc<dyn mcp_engine::NotificationBus> = Arc::new(mcp_engine::InMemoryBus::default());
     let (provider, hub): (Arc<dyn Provider>, _) = match common.toolset {
         Toolset::Hub => {
-            let p = common.hub.provider(telemetry::hub_hook(&telemetry), bus.clone())?;
+            let p = common.hub.provider(telemetry::hub_hook(&telemetry), bus.clone(), telemetry.clone())?;
             let client = p.upstream().client().clone();
             (Arc::new(p), Some(client))
         }
@@ -243,7 +245,7 @@ async fn main() -> anyhow::Result<()> {
                 guard,
                 keep_alive: Duration::from_secs(args.sessions.keep_alive_seconds.max(1)),
                 sessions: args.sessions.config(),
-                auth: args.access.auth(hub.as_ref()),
+                auth: args.access.auth(hub.as_ref(), engine.telemetry()),
                 limits: args.access.limits(matches!(args.common.toolset, Toolset::Hub)),
                 ..HttpConfig::default()
             };

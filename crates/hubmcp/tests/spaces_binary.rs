@@ -206,6 +206,16 @@ fn spaces_auth_and_limits_from_the_environment_with_no_token_in_the_logs() {
     // Authenticated callers are unaffected.
     assert_eq!(post(&s, "", "tools/list", json!({}), Some(tokens::BOB_READ)).status(), 200);
 
+    // Refusals and cache use are counted (never with a token or address).
+    let metrics = reqwest::blocking::get(format!("{}/metrics", s.base)).unwrap().text().unwrap();
+    assert!(metrics.contains("mcp_quota_rejections_total{reason=\"rate_limit\"}"), "{metrics}");
+    for cache in ["whoami", "user_settings", "space_metadata", "space_schema", "catalog"] {
+        assert!(metrics.contains(&format!("mcp_cache_lookups_total{{cache=\"{cache}\"")), "{cache}: {metrics}");
+    }
+    for t in [tokens::ALICE_WRITE, tokens::BOB_READ, tokens::INVALID] {
+        assert!(!metrics.contains(t));
+    }
+
     std::thread::sleep(Duration::from_millis(300));
     let log = s.log.lock().unwrap().join("\n");
     assert!(log.contains("DEBUG"), "debug logging is on");

@@ -12,6 +12,8 @@ use tokio::sync::Semaphore;
 use super::net::{valid_subdomain, SpaceNetwork};
 use super::schema::{parse_schema, SchemaForm, SpaceTool};
 use super::GradioConfig;
+use mcp_engine::telemetry::Telemetry;
+
 use crate::cache::{Lookup, TtlCache};
 use crate::client::{Conditional, HubClient, HubErrorKind, Token};
 
@@ -136,11 +138,13 @@ pub struct Discovery {
     meta: TtlCache<String, MetaEntry>,
     schemas: TtlCache<String, SchemaEntry>,
     permits: Semaphore,
+    telemetry: Telemetry,
 }
 
 impl Discovery {
-    pub fn new(hub: HubClient, http: reqwest::Client, config: GradioConfig) -> Self {
+    pub fn new(hub: HubClient, http: reqwest::Client, config: GradioConfig, telemetry: Telemetry) -> Self {
         Discovery {
+            telemetry,
             hub,
             http,
             net: config.network.clone(),
@@ -168,7 +172,10 @@ impl Discovery {
             ));
         }
         let stale = match self.meta.lookup(name) {
-            Lookup::Fresh((m, _)) => return Ok(m),
+            Lookup::Fresh((m, _)) => {
+                self.telemetry.cache("space_metadata", true);
+                return Ok(m);
+            }
             Lookup::Stale(e) => Some(e),
             Lookup::Missing => None,
         };
@@ -176,6 +183,7 @@ impl Discovery {
             Some(Ok(t)) => Some(t),
             _ => None,
         };
+        self.telemetry.cache("space_metadata", false);
         let etag = stale.as_ref().and_then(|(_, e)| e.as_deref());
         let _permit = self.permits.acquire().await.expect("semaphore open");
         let fetched = tokio::time::timeout(
@@ -238,11 +246,15 @@ impl Discovery {
             None
         } else {
             match self.schemas.lookup(key) {
-                Lookup::Fresh((s, _)) => return Ok(s),
+                Lookup::Fresh((s, _)) => {
+                    self.telemetry.cache("space_schema", true);
+                    return Ok(s);
+                }
                 Lookup::Stale(e) => Some(e),
                 Lookup::Missing => None,
             }
         };
+        self.telemetry.cache("space_schema", false);
         let url = self
             .net
             .url(&meta.subdomain, "/gradio_api/mcp/schema")

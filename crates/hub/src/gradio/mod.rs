@@ -26,6 +26,7 @@ use std::time::Duration;
 
 use mcp_engine::limits::{Budget, LimitKey, Spend, WindowBudget};
 use mcp_engine::provider::{Tool, ToolOutput};
+use mcp_engine::telemetry::Telemetry;
 use mcp_engine::{Ctx, RequestInfo};
 use serde_json::json;
 
@@ -91,14 +92,15 @@ pub struct Gradio {
     pub http: reqwest::Client,
     pub discovery: Discovery,
     budget: WindowBudget,
+    telemetry: Telemetry,
 }
 
 impl Gradio {
-    pub fn new(hub: HubClient, config: GradioConfig) -> Arc<Gradio> {
+    pub fn new(hub: HubClient, config: GradioConfig, telemetry: Telemetry) -> Arc<Gradio> {
         let http = net::space_client(&config.network, config.connect_timeout);
-        let discovery = Discovery::new(hub, http.clone(), config.clone());
+        let discovery = Discovery::new(hub, http.clone(), config.clone(), telemetry.clone());
         let budget = WindowBudget::new(config.budget_anonymous, config.budget_authenticated);
-        Arc::new(Gradio { config, http, discovery, budget })
+        Arc::new(Gradio { config, http, discovery, budget, telemetry })
     }
 
     /// Who a budget applies to: the caller's identity, else its address.
@@ -117,6 +119,7 @@ impl Gradio {
         match self.budget.spend(&key) {
             Spend::Allowed { .. } => Ok(()),
             Spend::Exhausted { limit, resets_in } => {
+                self.telemetry.quota_rejected("space_calls");
                 let secs = mcp_engine::limits::retry_after_secs(resets_in);
                 let who = if key.is_authenticated() { "this account" } else { "anonymous use from this address" };
                 let mut out = ToolOutput::error(format!(

@@ -18,6 +18,7 @@ use crate::auth::{self, AuthConfig, AuthRejection};
 use crate::jsonrpc::McpError;
 use crate::limits::{retry_after_secs, Decision, LimitKey, RateLimitConfig, RateLimiter};
 use crate::protocol::Caller;
+use crate::telemetry::Telemetry;
 
 /// What the gate established about a request it let through.
 #[derive(Clone, Debug)]
@@ -45,7 +46,7 @@ impl Gate {
     }
 
     /// Authenticate and rate-limit; on success the request's extensions hold [`Admitted`].
-    pub(crate) async fn admit(&self, parts: &mut http::request::Parts) -> Result<(), Response> {
+    pub(crate) async fn admit(&self, parts: &mut http::request::Parts, telemetry: &Telemetry) -> Result<(), Response> {
         let remote = self.client_address(parts);
         let bearer = auth::bearer_of(&parts.headers);
         let caller = match (bearer, &self.auth.authenticator) {
@@ -70,6 +71,7 @@ impl Gate {
             };
             if let Some(key) = key {
                 if let Decision::Limited { limit, retry_after } = limiter.check(&key) {
+                    telemetry.quota_rejected("rate_limit");
                     return Err(too_many(limit, retry_after_secs(retry_after)));
                 }
             }

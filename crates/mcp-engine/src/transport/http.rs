@@ -120,7 +120,7 @@ async fn protected_resource(State(app): State<Arc<App>>, req: Request) -> Respon
 
 async fn endpoint(State(app): State<Arc<App>>, req: Request) -> Response {
     let (mut parts, body) = req.into_parts();
-    if let Err(r) = app.gate.admit(&mut parts).await {
+    if let Err(r) = app.gate.admit(&mut parts, app.engine.telemetry()).await {
         return r;
     }
     let req = Request::from_parts(parts, body);

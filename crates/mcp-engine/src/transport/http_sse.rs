@@ -33,7 +33,7 @@ use crate::telemetry::Seen;
 /// `GET /sse`: a new session and its stream.
 pub(super) async fn open(State(app): State<Arc<App>>, req: Request) -> Response {
     let (mut parts, _) = req.into_parts();
-    if let Err(r) = app.gate.admit(&mut parts).await {
+    if let Err(r) = app.gate.admit(&mut parts, app.engine.telemetry()).await {
         return r;
     }
     let caller = admitted(&parts).caller;
@@ -57,7 +57,7 @@ pub(super) async fn open(State(app): State<Arc<App>>, req: Request) -> Response 
 /// `POST /message?sessionId=…`: accept one message for the session's stream.
 pub(super) async fn message(State(app): State<Arc<App>>, req: Request) -> Response {
     let (mut parts, body) = req.into_parts();
-    if let Err(r) = app.gate.admit(&mut parts).await {
+    if let Err(r) = app.gate.admit(&mut parts, app.engine.telemetry()).await {
         return r;
     }
     let sid =

@@ -805,3 +805,20 @@ async fn tokens_are_validated_with_whoami_and_cached_by_hash() {
     assert_eq!(h.tools("", Some(tokens::CAROL_FINEGRAINED)).await, BUILTINS_AUTH);
     h.stop().await;
 }
+
+#[tokio::test]
+async fn oversized_space_answers_are_refused() {
+    let mut o = opts();
+    o.gradio.max_response_bytes = 300;
+    let h = H::with(o).await;
+    let q = format!("?gradio={SCHNELL}");
+    let r = h.call(&q, "gr1_evalstate_flux1_schnellinfer", json!({ "prompt": "x" }), None).await;
+    assert_eq!(r["isError"], true);
+    assert!(text(&r).contains("exceeded the limit of 300 bytes"), "{r}");
+    h.stop().await;
+    let mut o = opts();
+    o.gradio.max_schema_bytes = 100;
+    let h = H::with(o).await;
+    assert!(gradio_tools(&h.tools(&q, None).await).is_empty(), "a schema over the limit is not used");
+    h.stop().await;
+}

@@ -14,7 +14,7 @@
 //! proportional to the number of recently active keys.
 
 use std::collections::HashMap;
-use std::hash::{BuildHasher, Hash, Hasher};
+use std::hash::BuildHasher;
 use std::net::IpAddr;
 use std::sync::{Mutex, MutexGuard};
 use std::time::{Duration, Instant};
@@ -124,9 +124,7 @@ impl<V> Sharded<V> {
         }
     }
     fn shard(&self, key: &LimitKey) -> MutexGuard<'_, HashMap<LimitKey, V>> {
-        let mut h = self.hasher.build_hasher();
-        key.hash(&mut h);
-        let i = (h.finish() as usize) % self.shards.len();
+        let i = (self.hasher.hash_one(key) as usize) % self.shards.len();
         self.shards[i].lock().unwrap_or_else(|e| e.into_inner())
     }
     fn len(&self) -> usize {

@@ -335,7 +335,7 @@ pub(crate) fn sensitive_bearer(token: &str) -> reqwest::header::HeaderValue {
 /// A transport failure described without the URL's secrets (there are none in Space URLs,
 /// but the message stays generic and short).
 pub(crate) fn transport_error(e: &reqwest::Error, space: &str, what: &str) -> DiscoveryError {
-    let policy = std::error::Error::source(e).and_then(|s| find_refusal(s)).map(|r| r.to_owned());
+    let policy = std::error::Error::source(e).and_then(find_refusal).map(|r| r.to_owned());
     if let Some(r) = policy {
         return DiscoveryError::new(Failure::Refused, format!("the connection to the Space {space} was refused: {r}"));
     }

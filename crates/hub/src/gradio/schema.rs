@@ -26,9 +26,12 @@ pub enum SchemaForm {
     Object,
 }
 
+/// name, description, input schema, `_meta`.
+type RawTool = (String, Option<String>, Value, Option<Value>);
+
 /// Parse a schema document. Errors describe the problem (never containing secrets).
 pub fn parse_schema(doc: &Value) -> Result<(SchemaForm, Vec<SpaceTool>), String> {
-    let (form, raw): (SchemaForm, Vec<(String, Option<String>, Value, Option<Value>)>) = match doc {
+    let (form, raw): (SchemaForm, Vec<RawTool>) = match doc {
         Value::Array(items) => {
             let tools = items
                 .iter()

@@ -27,6 +27,9 @@ use crate::cache::{Lookup, TtlCache};
 use crate::gradio::discovery::valid_space_name;
 use crate::tools::{dynamic_space, hf_fs, repo_details, repo_search, whoami};
 
+/// How long a failed settings fetch is remembered.
+const FAILURE_TTL: Duration = Duration::from_secs(10);
+
 /// Built-in tools in listing order.
 pub const BUILTINS: &[&str] = &[hf_fs::NAME, repo_search::NAME, repo_details::NAME, whoami::NAME, dynamic_space::NAME];
 
@@ -232,11 +235,12 @@ impl Selector {
             serde_json::from_value::<UserSettings>(v).ok().map(Arc::new)
         }
         .await;
-        let changed = match (&previous, &fetched) {
-            (Some(Some(a)), Some(b)) => a != b,
-            _ => false,
-        };
-        self.settings.insert(id.clone(), fetched.clone());
+        // Any difference from what the caller last saw changes their list (settings edited,
+        // or the API recovering from a failure that had given them the fallback set).
+        let changed = previous.as_ref().is_some_and(|p| p.as_deref() != fetched.as_deref());
+        // A failure is remembered briefly, so a transient error does not stick for the TTL.
+        let ttl = if fetched.is_some() { self.settings.ttl() } else { self.settings.ttl().min(FAILURE_TTL) };
+        self.settings.insert_with_ttl(id.clone(), fetched.clone(), ttl);
         (fetched, changed)
     }
 

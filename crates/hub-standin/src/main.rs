@@ -74,7 +74,8 @@ async fn main() {
             let config = hub_standin::spaces::SpacesConfig { host: args.host, port, ..Default::default() };
             let spaces = hub_standin::spaces::spawn_spaces(config).await;
             let mut out = std::io::stdout().lock();
-            let _ = writeln!(out, "spaces at http://{{subdomain}}.hf.space:{} (resolve to {})", spaces.port(), args.host);
+            let _ =
+                writeln!(out, "spaces at http://{{subdomain}}.hf.space:{} (resolve to {})", spaces.port(), args.host);
             let _ = out.flush();
             Some(spaces)
         }

@@ -98,7 +98,9 @@ const NO: usize = 3;
 pub const TOOL_OUTCOMES: &[&str] = &["ok", "tool_error", "error", "input_required"];
 
 pub const UPSTREAM_SERVICES: &[&str] = &["hub", "datasets_server", "space", "other"];
-pub const UPSTREAM_OUTCOMES: &[&str] = &["ok", "client_error", "rate_limited", "server_error", "timeout", "network"];
+/// `error`: a failure without a finer class (e.g. a proxied Space call that ended in an error).
+pub const UPSTREAM_OUTCOMES: &[&str] =
+    &["ok", "client_error", "rate_limited", "server_error", "timeout", "network", "error"];
 
 const LIST_CHANGE_KINDS: &[&str] = &["tools", "prompts", "resources"];
 /// A `*/list` this soon after a list-changed notification counts as a re-list.
@@ -751,7 +753,7 @@ impl Telemetry {
     // ----- upstream, caches, quotas ----------------------------------------------------
 
     /// One upstream HTTP request (an attempt): `service` and `outcome` from
-    /// [`UPSTREAM_SERVICES`] / [`UPSTREAM_OUTCOMES`] (others count as `other` / `network`).
+    /// [`UPSTREAM_SERVICES`] / [`UPSTREAM_OUTCOMES`] (others count as `other` / `error`).
     pub fn upstream(&self, service: &str, outcome: &str, elapsed: Duration) {
         if !self.inner.enabled {
             return;

@@ -445,3 +445,34 @@ async fn stdio_sessions_are_recorded() {
         "mcp_requests_total{method=\"logging/setLevel\",era=\"session\",transport=\"stdio\",outcome=\"ok\"} 1"
     ));
 }
+
+#[tokio::test]
+async fn requests_refused_before_dispatch_are_counted() {
+    let server = start(Telemetry::default()).await;
+    let c = reqwest::Client::new();
+    // The header names another version than _meta: -32020, before dispatch.
+    let body = json!({ "jsonrpc": "2.0", "id": 1, "method": "tools/call", "params": { "name": "plain", "_meta": {
+        "io.modelcontextprotocol/protocolVersion": "2099-01-01",
+        "io.modelcontextprotocol/clientCapabilities": {} } } });
+    let r = c
+        .post(&server.url)
+        .header("content-type", "application/json")
+        .header("accept", "application/json, text/event-stream")
+        .header("mcp-protocol-version", "2026-07-28")
+        .header("mcp-method", "tools/call")
+        .header("mcp-name", "plain")
+        .body(body.to_string())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 400);
+    let m = metrics(&c, &server.base).await;
+    assert!(
+        m.contains(
+            "mcp_requests_total{method=\"tools/call\",era=\"stateless\",transport=\"streamable_http\",outcome=\"error\"} 1"
+        ),
+        "{m}"
+    );
+    let errors = api(&c, &server.base, "/api/errors").await;
+    assert_eq!(errors[0]["code"], -32020);
+}

@@ -502,6 +502,15 @@ impl Telemetry {
         h.finalize()[..8].iter().map(|b| format!("{b:02x}")).collect()
     }
 
+    /// A request refused before dispatch (malformed headers or metadata, unsupported
+    /// version): an error of its method from an unknown client.
+    pub fn rejected(&self, method: &str, era: Era, transport: Transport, error: &McpError) {
+        if self.inner.enabled {
+            let probe = self.begin_with(method, era, transport, None);
+            self.finish(probe, Seen::default(), Some(error));
+        }
+    }
+
     /// The label slot of a tool that exists in the catalog (never of user input alone).
     pub fn tool_slot(&self, name: &str) -> Option<usize> {
         self.inner.enabled.then(|| self.inner.tools.slot(name))

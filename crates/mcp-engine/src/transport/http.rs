@@ -416,19 +416,28 @@ async fn process(
 
     // Modern era: validate transport headers against the body, then metadata.
     let Some(header_version) = headers.get(&crate::headers::names::MCP_PROTOCOL_VERSION) else {
-        return reject(id, McpError::header_mismatch("Missing required header MCP-Protocol-Version"));
+        return reject(&app, &method, id, McpError::header_mismatch("Missing required header MCP-Protocol-Version"));
     };
     let header_version = match header_version.to_str() {
         Ok(v) => v.trim(),
-        Err(_) => return reject(id, McpError::header_mismatch("MCP-Protocol-Version contains invalid characters")),
+        Err(_) => {
+            return reject(
+                &app,
+                &method,
+                id,
+                McpError::header_mismatch("MCP-Protocol-Version contains invalid characters"),
+            )
+        }
     };
     let mut params = params;
     let meta = match validate_modern_meta(params.meta.take()) {
         Ok(m) => m,
-        Err(e) => return reject(id, e),
+        Err(e) => return reject(&app, &method, id, e),
     };
     if header_version != meta.protocol_version {
         return reject(
+            &app,
+            &method,
             id,
             McpError::header_mismatch(format!(
                 "Header mismatch: MCP-Protocol-Version '{header_version}' does not match _meta protocolVersion '{}'",
@@ -438,11 +447,11 @@ async fn process(
     }
     let supported = app.engine.modern_versions();
     if !supported.contains(&meta.protocol_version.as_str()) {
-        return reject(id, unsupported_version(&meta.protocol_version, supported));
+        return reject(&app, &method, id, unsupported_version(&meta.protocol_version, supported));
     }
     let target = params.name.as_deref().or(params.uri.as_deref());
     if let Err(e) = check_standard(headers, &method, target) {
-        return reject(id, e);
+        return reject(&app, &method, id, e);
     }
 
     let query = parts.uri.query().map(str::to_owned);
@@ -467,7 +476,10 @@ async fn process(
     Processed::Reply { id, reply }
 }
 
-fn reject(id: Id, error: McpError) -> Processed {
+/// A request refused before dispatch (headers, `_meta`, version): counted as an error of
+/// its method, for the dashboard's view of misbehaving clients.
+fn reject(app: &App, method: &str, id: Id, error: McpError) -> Processed {
+    app.engine.telemetry().rejected(method, Era::Modern, Transport::StreamableHttp, &error);
     Processed::Rejected { id: Some(id), error }
 }
 

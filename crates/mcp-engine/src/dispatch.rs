@@ -192,7 +192,7 @@ impl Engine {
 
     /// Serve one request of either era, measured by the telemetry (counters, latency, the
     /// client's aggregates, the request log line).
-    pub async fn dispatch(&self, call: Call<'_>) -> Reply {
+    pub async fn dispatch<'a>(&self, call: Call<'a>) -> Reply {
         let telemetry = &self.inner.telemetry;
         let Some(probe) = telemetry.begin(call.method, &call.info) else {
             return self.route(call, &mut ToolNote::default(), None).await;
@@ -202,7 +202,7 @@ impl Engine {
             telemetry.input_answered(client);
         }
         let info = call.info.clone();
-        let mut note = ToolNote::default();
+        let mut note = ToolNote::<'a>::default();
         let reply = self.route(call, &mut note, Some(client)).await;
         let (outcome, error) = match &reply {
             Reply::Result(r) if r.starts_with(br#"{"resultType":"input_required""#) => (Outcome::InputRequired, None),
@@ -219,7 +219,7 @@ impl Engine {
         reply
     }
 
-    async fn route(&self, call: Call<'_>, note: &mut ToolNote, client: Option<u32>) -> Reply {
+    async fn route<'a>(&self, call: Call<'a>, note: &mut ToolNote<'a>, client: Option<u32>) -> Reply {
         let era = call.info.era;
         let method = call.method;
         if era == Era::Modern && REMOVED_MODERN_METHODS.contains(&method) {
@@ -537,7 +537,7 @@ impl Engine {
         }
     }
 
-    async fn call_tool(&self, mut call: Call<'_>, note: &mut ToolNote, client: Option<u32>) -> Reply {
+    async fn call_tool<'a>(&self, mut call: Call<'a>, note: &mut ToolNote<'a>, client: Option<u32>) -> Reply {
         let Some(name) = call.params.name.clone() else {
             return Reply::Error(McpError::invalid_params("Invalid params: tools/call needs a tool name"));
         };
@@ -551,7 +551,7 @@ impl Engine {
         // Only names the catalog knows become labels: user input never grows a label set.
         if client.is_some() {
             note.slot = self.inner.telemetry.tool_slot(&name);
-            note.name = Some(tool.name.clone());
+            note.name = Some(name.clone());
         }
         let arguments: Box<RawValue> = match call.params.arguments {
             Some(raw) if raw.get().trim_start().starts_with('{') => raw.to_owned(),

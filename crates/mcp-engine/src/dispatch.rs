@@ -201,7 +201,7 @@ impl Engine {
         if call.params.input_responses.is_some() {
             telemetry.input_answered(client);
         }
-        let info = call.info.clone();
+        let info = telemetry.wants_info(&probe).then(|| call.info.clone());
         let mut note = ToolNote::<'a>::default();
         let reply = self.route(call, &mut note, Some(client)).await;
         let (outcome, error) = match &reply {
@@ -211,7 +211,7 @@ impl Engine {
         };
         telemetry.end(
             probe,
-            Some(&info),
+            info.as_deref(),
             outcome,
             error,
             (note.slot.is_some() || note.name.is_some()).then_some(&note),
@@ -573,7 +573,8 @@ impl Engine {
         };
         match (tool.handler)(arguments, ctx).await {
             Ok(ToolOutput::Result(r)) => {
-                if client.is_some() && r.get("isError") == Some(&Value::Bool(true)) {
+                // A scan of the few top-level keys (no hashing of the key).
+                if client.is_some() && r.iter().any(|(k, v)| k == "isError" && v == &Value::Bool(true)) {
                     note.tool_error = Some(tool_error_text(&r));
                 }
                 self.finish(call.info.era, "tools/call", r, None)

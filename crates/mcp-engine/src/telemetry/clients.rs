@@ -325,7 +325,7 @@ const SHARDS: usize = 16;
 
 /// FNV-1a over the raw name and version (no allocation; not DoS-relevant: the table is
 /// bounded and collisions only merge two implementations' figures).
-fn raw_hash(name: &str, version: &str) -> u64 {
+pub(super) fn raw_hash(name: &str, version: &str) -> u64 {
     let mut h: u64 = 0xcbf2_9ce4_8422_2325;
     for b in name.bytes().chain(std::iter::once(0xff)).chain(version.bytes()) {
         h ^= u64::from(b);
@@ -359,8 +359,20 @@ pub fn normalise(s: &str, max: usize) -> String {
     out
 }
 
+thread_local! {
+    /// (table id, raw hash, slot) of the last lookup on this thread.
+    static LAST_CLIENT: std::cell::Cell<(usize, u64, u32)> = const { std::cell::Cell::new((0, 0, 0)) };
+}
+
+/// Distinct ids for tables (so a thread-local cache never answers for another table).
+pub(super) fn next_table_id() -> usize {
+    static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(1);
+    NEXT.fetch_add(1, Relaxed)
+}
+
 /// The client table.
 pub struct Clients {
+    id: usize,
     slab: Box<[ClientEntry]>,
     shards: Box<[RwLock<Aliases>]>,
     /// Normalised key → slot; the allocation path (first sight of an implementation).
@@ -374,6 +386,7 @@ impl Clients {
         let slab: Box<[ClientEntry]> = (0..=cap).map(|_| ClientEntry::default()).collect();
         let _ = slab[cap].ident.set(Ident { name: "other".into(), version: String::new(), key: "other".into() });
         Clients {
+            id: next_table_id(),
             slab,
             shards: (0..SHARDS).map(|_| RwLock::new(Aliases::default())).collect(),
             by_key: Mutex::new(HashMap::new()),
@@ -407,11 +420,22 @@ impl Clients {
 
     pub fn slot(&self, name: &str, version: &str) -> u32 {
         let h = raw_hash(name, version);
-        let shard = &self.shards[(h as usize) % SHARDS];
-        if let Some(&s) = shard.read().unwrap_or_else(|e| e.into_inner()).get(&h) {
+        // A connection's requests come from one client: a per-thread one-entry cache spares
+        // the shard's lock and map on the hot path.
+        if let Some(s) = LAST_CLIENT.with(|c| {
+            let (table, hash, slot) = c.get();
+            (table == self.id && hash == h).then_some(slot)
+        }) {
             return s;
         }
-        self.allocate(h, name, version)
+        let shard = &self.shards[(h as usize) % SHARDS];
+        let found = shard.read().unwrap_or_else(|e| e.into_inner()).get(&h).copied();
+        let slot = match found {
+            Some(s) => s,
+            None => self.allocate(h, name, version),
+        };
+        LAST_CLIENT.with(|c| c.set((self.id, h, slot)));
+        slot
     }
 
     #[cold]

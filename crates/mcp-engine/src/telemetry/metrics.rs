@@ -114,6 +114,7 @@ pub fn histograms(n: usize) -> Box<[Histogram]> {
 /// Label values admitted at run time: the first `cap` distinct values get their own slot,
 /// everything after that shares the last slot, `other`. Lookups take a read lock only.
 pub struct LabelSet {
+    id: usize,
     cap: usize,
     index: RwLock<HashMap<Box<str>, usize>>,
     names: RwLock<Vec<Arc<str>>>,
@@ -121,9 +122,19 @@ pub struct LabelSet {
 
 pub const OTHER: &str = "other";
 
+thread_local! {
+    /// (label set id, hash of the value, slot) of the last lookup on this thread.
+    static LAST_LABEL: std::cell::Cell<(usize, u64, usize)> = const { std::cell::Cell::new((0, 0, 0)) };
+}
+
 impl LabelSet {
     pub fn new(cap: usize) -> Self {
-        LabelSet { cap, index: RwLock::new(HashMap::new()), names: RwLock::new(Vec::new()) }
+        LabelSet {
+            id: super::clients::next_table_id(),
+            cap,
+            index: RwLock::new(HashMap::new()),
+            names: RwLock::new(Vec::new()),
+        }
     }
 
     /// Slots to allocate per metric: `cap` values plus `other`.
@@ -137,6 +148,20 @@ impl LabelSet {
 
     /// The slot of `value`, admitting it if there is room.
     pub fn slot(&self, value: &str) -> usize {
+        // Per-thread one-entry cache (the same tool is called over and over).
+        let h = super::clients::raw_hash(value, "");
+        if let Some(s) = LAST_LABEL.with(|c| {
+            let (set, hash, slot) = c.get();
+            (set == self.id && hash == h).then_some(slot)
+        }) {
+            return s;
+        }
+        let slot = self.lookup(value);
+        LAST_LABEL.with(|c| c.set((self.id, h, slot)));
+        slot
+    }
+
+    fn lookup(&self, value: &str) -> usize {
         if let Some(&i) = self.index.read().unwrap_or_else(|e| e.into_inner()).get(value) {
             return i;
         }

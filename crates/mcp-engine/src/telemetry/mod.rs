@@ -223,6 +223,10 @@ pub struct Probe {
     transport: Transport,
     client: u32,
     record: bool,
+    /// The request log (or a sink) wants this request.
+    log: bool,
+    /// `begin` already recorded the client's request, version and capabilities.
+    seen: bool,
 }
 
 /// What a transport knows about a request it answers itself, for [`Telemetry::finish`].
@@ -329,7 +333,27 @@ impl Telemetry {
     /// Start measuring a request that `Engine::dispatch` serves.
     #[inline]
     pub fn begin(&self, method: &str, info: &RequestInfo) -> Option<Probe> {
-        self.begin_with(method, info.era, info.transport, info.client_info.as_ref())
+        let mut probe = self.begin_with(method, info.era, info.transport, info.client_info.as_ref())?;
+        if probe.record {
+            // The client's version and capabilities now, so that `end` needs no `RequestInfo`
+            // unless the request log wants one.
+            let now_ms = self.ms_at(probe.start);
+            let client = self.inner.clients.entry(probe.client);
+            client.seen(
+                now_ms,
+                info.era,
+                info.transport,
+                version_bit(&info.protocol_version),
+                Some(&info.client_capabilities),
+            );
+            probe.seen = true;
+        }
+        Some(probe)
+    }
+
+    /// Does `end` want the request's `RequestInfo` (for the log line)?
+    pub fn wants_info(&self, probe: &Probe) -> bool {
+        probe.log
     }
 
     /// Start measuring a request a transport answers itself (`initialize`, session ops,
@@ -343,7 +367,8 @@ impl Telemetry {
         client_info: Option<&Value>,
     ) -> Option<Probe> {
         let record = self.inner.enabled;
-        if !record && !self.log_enabled() {
+        let log = self.log_enabled();
+        if !record && !log {
             return None;
         }
         Some(Probe {
@@ -353,6 +378,8 @@ impl Telemetry {
             transport,
             client: self.inner.clients.slot_of(client_info),
             record,
+            log,
+            seen: false,
         })
     }
 
@@ -414,8 +441,10 @@ impl Telemetry {
             let series = (m * NE + e) * NT + t;
             self.inner.requests[series * NO + outcome as usize].fetch_add(1, Relaxed);
             self.inner.latency[series].observe_us(us);
-            let version = if seen.protocol_version.is_empty() { 0 } else { version_bit(seen.protocol_version) };
-            client.seen(now_ms, probe.era, probe.transport, version, seen.capabilities);
+            if !probe.seen {
+                let version = if seen.protocol_version.is_empty() { 0 } else { version_bit(seen.protocol_version) };
+                client.seen(now_ms, probe.era, probe.transport, version, seen.capabilities);
+            }
             if outcome == Outcome::Error {
                 client.errors.fetch_add(1, Relaxed);
             }
@@ -458,7 +487,7 @@ impl Telemetry {
                 });
             }
         }
-        if self.log_enabled() {
+        if probe.log {
             let user = match seen.caller {
                 Some(id) => self.user_hash(id),
                 None => "anonymous".to_owned(),

@@ -17,9 +17,17 @@ use super::{jsonl, Telemetry, OUTCOMES, TOOL_OUTCOMES};
 
 const DASHBOARD: &str = include_str!("dashboard.html");
 
-/// The routes, or an empty router when telemetry is off.
-pub fn routes(telemetry: Telemetry) -> Router {
+/// Paths these routes take.
+pub const PATHS: &[&str] = &["/metrics", "/dashboard", "/api/"];
+
+/// The routes, or an empty router when telemetry is off (or when the MCP endpoint itself
+/// sits on one of [`PATHS`], which it keeps).
+pub fn routes(telemetry: Telemetry, mcp_path: &str) -> Router {
     if !telemetry.enabled() {
+        return Router::new();
+    }
+    if PATHS.iter().any(|p| mcp_path == *p || (p.ends_with('/') && mcp_path.starts_with(p))) {
+        tracing::warn!("the MCP endpoint {mcp_path} collides with the metrics paths: /metrics, /dashboard and /api/ are not served");
         return Router::new();
     }
     Router::new()

@@ -110,7 +110,7 @@ pub fn router_with_stores(
         r = r.route(&sse, axum::routing::get(http_sse::open)).route(&message, axum::routing::post(http_sse::message));
     }
     // The operator's surfaces (metrics, JSON API, dashboard) sit behind the same guard.
-    let telemetry = crate::telemetry::http::routes(app.engine.telemetry().clone());
+    let telemetry = crate::telemetry::http::routes(app.engine.telemetry().clone(), &app.config.path);
     r.with_state(app).merge(telemetry).layer(guard)
 }
 

@@ -193,7 +193,7 @@ async fn session_era_behaviours_are_recorded() {
     // A request stream closed early and resumed with Last-Event-ID.
     let res = call("steps", 3).send().await.unwrap();
     let first = read_until(res, |t| t.contains("\"one\"")).await;
-    let last_id = first.lines().filter_map(|l| l.strip_prefix("id: ")).last().unwrap().trim().to_owned();
+    let last_id = first.lines().filter_map(|l| l.strip_prefix("id: ")).next_back().unwrap().trim().to_owned();
     let resumed = c
         .get(url)
         .header("accept", "text/event-stream")

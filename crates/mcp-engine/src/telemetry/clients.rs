@@ -534,7 +534,7 @@ mod tests {
             (Some(false), Some(false), None)
         );
         let d = Clients::new(8);
-        d.absorb(&[r.clone()]);
+        d.absorb(std::slice::from_ref(&r));
         assert_eq!(d.records(), vec![r]);
     }
 }

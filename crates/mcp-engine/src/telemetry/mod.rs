@@ -844,6 +844,7 @@ impl Telemetry {
     }
 
     /// Requests by (era, transport).
+    #[allow(clippy::needless_range_loop)] // indices address the flattened series arrays
     pub fn by_era_transport(&self) -> Vec<(&'static str, &'static str, u64)> {
         let mut out = Vec::new();
         for e in 0..NE {
@@ -916,6 +917,7 @@ impl Telemetry {
     }
 
     /// Everything in the Prometheus text format.
+    #[allow(clippy::needless_range_loop)] // indices address the flattened series arrays
     pub fn prometheus(&self) -> String {
         let i = &*self.inner;
         let mut enc = Encoder::default();

@@ -10,6 +10,7 @@ use futures_util::StreamExt;
 use mcp_engine::provider::{Catalog, StaticProvider, Tool, ToolOutput};
 use mcp_engine::telemetry::{Telemetry, TelemetryConfig};
 use mcp_engine::transport::http::HttpConfig;
+use mcp_engine::transport::hub::SessionConfig;
 use mcp_engine::{Audience, ChangeEvent, Ctx, Engine, InputRequests, ServerInfo};
 use serde_json::{json, Value};
 use tokio::sync::oneshot;
@@ -62,6 +63,10 @@ fn catalog() -> Catalog {
 }
 
 async fn start(telemetry: Telemetry) -> Server {
+    start_with(telemetry, SessionConfig::default()).await
+}
+
+async fn start_with(telemetry: Telemetry, sessions: SessionConfig) -> Server {
     let caps = json!({ "tools": { "listChanged": true }, "logging": {} });
     let provider = Arc::new(StaticProvider::new(catalog(), caps));
     let info = ServerInfo { name: "test".into(), version: "1".into(), title: None, instructions: None };
@@ -69,7 +74,7 @@ async fn start(telemetry: Telemetry) -> Server {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
     let (tx, rx) = oneshot::channel::<()>();
-    let http = HttpConfig { keep_alive: Duration::from_millis(300), ..HttpConfig::default() };
+    let http = HttpConfig { keep_alive: Duration::from_millis(300), sessions, ..HttpConfig::default() };
     tokio::spawn(mcp_engine::server::serve_http(
         engine.clone(),
         http,
@@ -475,4 +480,52 @@ async fn requests_refused_before_dispatch_are_counted() {
     );
     let errors = api(&c, &server.base, "/api/errors").await;
     assert_eq!(errors[0]["code"], -32020);
+}
+
+#[tokio::test]
+async fn unresponsive_sessions_and_http_sse_streams_are_shown() {
+    let sessions =
+        SessionConfig { ping_interval: Some(Duration::from_millis(100)), ping_failures: 1, ..SessionConfig::default() };
+    let server = start_with(Telemetry::default(), sessions).await;
+    let c = reqwest::Client::new();
+    let init = json!({ "jsonrpc": "2.0", "id": 0, "method": "initialize", "params": {
+        "protocolVersion": "2025-11-25", "capabilities": {}, "clientInfo": { "name": "silent", "version": "1" } } });
+    let res = legacy(&c, &server.url, None, init).send().await.unwrap();
+    let sid = res.headers()["mcp-session-id"].to_str().unwrap().to_owned();
+    // A push stream whose pings are never answered: the session turns unresponsive.
+    let push = c
+        .get(&server.url)
+        .header("accept", "text/event-stream")
+        .header("mcp-session-id", &sid)
+        .header("mcp-protocol-version", "2025-11-25")
+        .send()
+        .await
+        .unwrap();
+    let text = read_until(push, |_| false).await;
+    assert!(text.contains("\"ping\""), "{text}");
+    let conns = api(&c, &server.base, "/api/connections").await;
+    assert_eq!(conns["sessions"][0]["state"], "unresponsive", "{conns}");
+
+    // HTTP+SSE: the session and its one stream.
+    let sse = c.get(format!("{}/sse", server.base)).header("accept", "text/event-stream").send().await.unwrap();
+    assert_eq!(sse.status(), 200);
+    let mut stream = sse.bytes_stream();
+    let first = String::from_utf8_lossy(&stream.next().await.unwrap().unwrap()).into_owned();
+    assert!(first.contains("event: endpoint"), "{first}");
+    let m = metrics(&c, &server.base).await;
+    assert!(m.contains("mcp_sessions_active{transport=\"http_sse\"} 1"), "{m}");
+    assert!(m.contains("mcp_streams_open{kind=\"http_sse\"} 1"), "{m}");
+    drop(stream);
+    let mut ended = false;
+    for _ in 0..100 {
+        let m = metrics(&c, &server.base).await;
+        if m.contains("mcp_sessions_ended_total{reason=\"closed\"} 1")
+            && m.contains("mcp_streams_open{kind=\"http_sse\"} 0")
+        {
+            ended = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(ended, "the HTTP+SSE session ends with its stream");
 }

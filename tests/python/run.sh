@@ -9,6 +9,14 @@ here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 root="$(cd "$here/../.." && pwd)"
 cd "$root"
 
+# Honour CARGO_TARGET_DIR like the other stages of scripts/test-all.
+if [ -z "${HUBMCP_BIN:-}" ] && [ -n "${CARGO_TARGET_DIR:-}" ]; then
+    case $CARGO_TARGET_DIR in
+        /*) export HUBMCP_BIN="$CARGO_TARGET_DIR/debug/hubmcp" ;;
+        *) export HUBMCP_BIN="$root/$CARGO_TARGET_DIR/debug/hubmcp" ;;
+    esac
+fi
+
 cache="${HUBMCP_CACHE:-.cache}"
 venv="$cache/venv"
 req="$here/requirements.txt"

@@ -16,6 +16,7 @@
 //! the caller only by a salted hash of its (already hashed) identity.
 
 pub mod clients;
+pub mod clock;
 pub mod connections;
 pub mod errors;
 pub mod http;
@@ -33,6 +34,7 @@ use crate::notify::ChangeEvent;
 use crate::protocol::{Era, RequestInfo, Transport};
 use clients::{era_index, transport_index, version_bit, Clients, ERAS, TRANSPORTS};
 pub use clients::{flag, ClientRecord};
+use clock::clock;
 use connections::{Connections, END_REASONS, STREAM_KINDS};
 pub use connections::{EndReason, StreamGuard, StreamKind};
 use errors::{truncate, ErrorRecord, ErrorRing, MAX_MESSAGE};
@@ -189,6 +191,8 @@ pub struct Telemetry {
 struct Inner {
     enabled: bool,
     started: Instant,
+    /// `clock()` tick at `started`.
+    started_tick: u64,
     started_unix_ms: u64,
     requests: Box<[AtomicU64]>,
     latency: Box<[Histogram]>,
@@ -217,7 +221,8 @@ struct Inner {
 
 /// A request being measured (from [`Telemetry::begin`]).
 pub struct Probe {
-    start: Instant,
+    /// A [`clock()`] tick.
+    start: u64,
     method: u8,
     era: Era,
     transport: Transport,
@@ -267,6 +272,7 @@ impl Telemetry {
         let inner = Inner {
             enabled: config.enabled,
             started: Instant::now(),
+            started_tick: clock().now(),
             started_unix_ms: unix_ms(),
             requests: counters(NM * NE * NT * NO),
             latency: histograms(NM * NE * NT),
@@ -307,13 +313,13 @@ impl Telemetry {
         &self.inner.connections
     }
 
-    /// Unix milliseconds of an instant (no clock read beyond the instant itself).
-    fn ms_at(&self, at: Instant) -> u64 {
-        self.inner.started_unix_ms + at.saturating_duration_since(self.inner.started).as_millis() as u64
+    /// Unix milliseconds of a clock tick (no clock read beyond the tick itself).
+    fn ms_at(&self, tick: u64) -> u64 {
+        self.inner.started_unix_ms + clock().ns_between(self.inner.started_tick, tick) / 1_000_000
     }
 
     pub fn now_ms(&self) -> u64 {
-        self.ms_at(Instant::now())
+        self.ms_at(clock().now())
     }
 
     pub fn uptime(&self) -> Duration {
@@ -372,7 +378,7 @@ impl Telemetry {
             return None;
         }
         Some(Probe {
-            start: Instant::now(),
+            start: clock().now(),
             method: method_index(method) as u8,
             era,
             transport,
@@ -431,15 +437,19 @@ impl Telemetry {
         error: Option<&McpError>,
         tool: Option<&ToolNote<'_>>,
     ) {
-        let end = Instant::now();
-        let us = end.saturating_duration_since(probe.start).as_micros() as u64;
+        let end = clock().now();
+        let us = clock().ns_between(probe.start, end) / 1000;
         let m = probe.method as usize;
         let (e, t) = (era_index(probe.era), transport_index(probe.transport));
         let client = self.inner.clients.entry(probe.client);
         let now_ms = self.ms_at(end);
         if probe.record {
             let series = (m * NE + e) * NT + t;
-            self.inner.requests[series * NO + outcome as usize].fetch_add(1, Relaxed);
+            // `ok` is not counted: it is the histogram's count minus the other outcomes
+            // (one atomic operation less on the hot path).
+            if outcome != Outcome::Ok {
+                self.inner.requests[series * NO + outcome as usize].fetch_add(1, Relaxed);
+            }
             self.inner.latency[series].observe_us(us);
             if !probe.seen {
                 let version = if seen.protocol_version.is_empty() { 0 } else { version_bit(seen.protocol_version) };
@@ -455,7 +465,9 @@ impl Telemetry {
                     (Outcome::Error, _) => 2,
                     (Outcome::InputRequired, _) => 3,
                 };
-                self.inner.tool_calls[slot * TOOL_OUTCOMES.len() + o].fetch_add(1, Relaxed);
+                if o != 0 {
+                    self.inner.tool_calls[slot * TOOL_OUTCOMES.len() + o].fetch_add(1, Relaxed);
+                }
                 self.inner.tool_latency[*slot].observe_us(us);
             }
             match (m, probe.era) {
@@ -824,6 +836,17 @@ impl Telemetry {
         self.inner.errors.recent(limit)
     }
 
+    /// Requests of one series by outcome: `ok` is the histogram's count minus the others.
+    fn series_counts(&self, series: usize) -> ([u64; NO], HistSnapshot) {
+        let h = self.inner.latency[series].snapshot();
+        let mut counts = [0; NO];
+        for (o, c) in counts.iter_mut().enumerate().skip(1) {
+            *c = self.inner.requests[series * NO + o].load(Relaxed);
+        }
+        counts[0] = h.count().saturating_sub(counts[1..].iter().sum());
+        (counts, h)
+    }
+
     /// Per method: requests by outcome and the latency histogram, over eras and transports.
     pub fn methods(&self) -> Vec<(&'static str, [u64; NO], HistSnapshot)> {
         let mut out = Vec::new();
@@ -831,10 +854,11 @@ impl Telemetry {
             let mut counts = [0; NO];
             let mut h = HistSnapshot::default();
             for series in (m * NE * NT)..((m + 1) * NE * NT) {
-                for (o, c) in counts.iter_mut().enumerate() {
-                    *c += self.inner.requests[series * NO + o].load(Relaxed);
+                let (c, sh) = self.series_counts(series);
+                for (a, b) in counts.iter_mut().zip(c) {
+                    *a += b;
                 }
-                h.add(&self.inner.latency[series].snapshot());
+                h.add(&sh);
             }
             if counts.iter().sum::<u64>() > 0 {
                 out.push((*name, counts, h));
@@ -851,9 +875,7 @@ impl Telemetry {
             for t in 0..NT {
                 let mut n = 0;
                 for m in 0..NM {
-                    for o in 0..NO {
-                        n += self.inner.requests[(((m * NE + e) * NT + t) * NO) + o].load(Relaxed);
-                    }
+                    n += self.inner.latency[(m * NE + e) * NT + t].snapshot().count();
                 }
                 out.push((ERAS[e], TRANSPORTS[t], n));
             }
@@ -870,23 +892,19 @@ impl Telemetry {
             .into_iter()
             .enumerate()
             .map(|(slot, name)| {
-                let counts = (0..k).map(|o| self.inner.tool_calls[slot * k + o].load(Relaxed)).collect::<Vec<_>>();
-                (name, counts, self.inner.tool_latency[slot].snapshot())
+                let h = self.inner.tool_latency[slot].snapshot();
+                let mut counts = (0..k).map(|o| self.inner.tool_calls[slot * k + o].load(Relaxed)).collect::<Vec<_>>();
+                counts[0] = h.count().saturating_sub(counts[1..].iter().sum());
+                (name, counts, h)
             })
             .filter(|(_, c, _)| c.iter().sum::<u64>() > 0)
             .collect()
     }
 
     pub fn totals(&self) -> (u64, u64) {
-        let mut all = 0;
-        let mut errors = 0;
-        for (i, c) in self.inner.requests.iter().enumerate() {
-            let n = c.load(Relaxed);
-            all += n;
-            if i % NO == Outcome::Error as usize {
-                errors += n;
-            }
-        }
+        let all = self.inner.latency.iter().map(|h| h.snapshot().count()).sum();
+        let errors =
+            (0..NM * NE * NT).map(|s| self.inner.requests[s * NO + Outcome::Error as usize].load(Relaxed)).sum();
         (all, errors)
     }
 
@@ -925,8 +943,9 @@ impl Telemetry {
         for m in 0..NM {
             for e in 0..NE {
                 for t in 0..NT {
+                    let (counts, _) = self.series_counts((m * NE + e) * NT + t);
                     for o in 0..NO {
-                        let n = i.requests[(((m * NE + e) * NT + t) * NO) + o].load(Relaxed);
+                        let n = counts[o];
                         if n > 0 {
                             let labels = [
                                 ("method", METHODS[m]),

@@ -11,24 +11,32 @@ test failure (not a skip), so a broken build can never look like a green run.
 
 The server's stderr (tracing logs) goes to a file per server; when a test fails, the tail of
 every log that test used is attached to its report.
+
+``WireRecorder`` is an httpx2 transport that records every HTTP exchange the SDK makes (request
+method, headers and body; response status, headers and body bytes, and when the body ended), for
+tests that assert what went over the wire underneath the SDK: pass ``wire=WireRecorder()`` to
+``make_client`` (HTTP only; it is ignored over stdio, where there is no HTTP).
 """
 
 from __future__ import annotations
 
+import json
 import os
 import socket
 import subprocess
 import time
-from collections.abc import Iterator
-from contextlib import ExitStack
-from dataclasses import dataclass
+from collections.abc import AsyncIterator, Iterator
+from contextlib import ExitStack, asynccontextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import httpx2
 import pytest
 from mcp import Client, StdioServerParameters
 from mcp import types
 from mcp.client.stdio import stdio_client
+from mcp.client.streamable_http import streamable_http_client
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 MODERN = "2026-07-28"
@@ -142,6 +150,133 @@ def http_server(hubmcp_bin: str, tmp_path_factory: pytest.TempPathFactory) -> It
                 process.wait(timeout=5)
 
 
+@dataclass
+class SseEvent:
+    """One server-sent event as the SSE spec assembles it (``id`` is this event's own field, or None)."""
+
+    id: str | None
+    event: str | None
+    data: str | None
+    retry: int | None
+
+    def message(self) -> dict[str, Any] | None:
+        """The JSON-RPC message in ``data``, or None for an event without data (e.g. a priming event)."""
+        return json.loads(self.data) if self.data else None
+
+
+def parse_sse(body: bytes) -> list[SseEvent]:
+    """Split a ``text/event-stream`` body into events (an unterminated trailing event is dropped)."""
+    text = body.decode("utf-8").replace("\r\n", "\n").replace("\r", "\n")
+    events: list[SseEvent] = []
+    fields: dict[str, list[str]] = {}
+    for line in text.split("\n")[:-1]:  # the part after the last newline is not a complete line
+        if line == "":
+            if fields:
+                retry = fields.get("retry", [None])[-1]
+                events.append(
+                    SseEvent(
+                        id=fields["id"][-1] if "id" in fields else None,
+                        event=fields["event"][-1] if "event" in fields else None,
+                        data="\n".join(fields["data"]) if "data" in fields else None,
+                        retry=int(retry) if retry is not None and retry.isdigit() else None,
+                    )
+                )
+            fields = {}
+        elif not line.startswith(":"):
+            name, _, value = line.partition(":")
+            fields.setdefault(name, []).append(value[1:] if value.startswith(" ") else value)
+    return events
+
+
+@dataclass
+class Exchange:
+    """One HTTP request the SDK sent and what came back, as seen below the SDK."""
+
+    method: str
+    headers: httpx2.Headers
+    body: bytes
+    sent_at: float
+    status: int | None = None
+    response_headers: httpx2.Headers = field(default_factory=httpx2.Headers)
+    response_body: bytearray = field(default_factory=bytearray)
+    ended_at: float | None = None
+    """When the response body ended: EOF from the server, or the client closing it."""
+    eof: bool = False
+    """True when the server ended the body (the SDK read it to its end), False if the client closed it first."""
+
+    def json(self) -> Any:
+        return json.loads(self.body) if self.body else None
+
+    @property
+    def content_type(self) -> str:
+        return self.response_headers.get("content-type", "").partition(";")[0].strip().lower()
+
+    def sse_events(self) -> list[SseEvent]:
+        assert self.content_type == "text/event-stream", f"not an SSE response: {self}"
+        return parse_sse(bytes(self.response_body))
+
+
+class _TeeStream(httpx2.AsyncByteStream):
+    def __init__(self, inner: httpx2.AsyncByteStream, exchange: Exchange) -> None:
+        self._inner = inner
+        self._exchange = exchange
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        async for chunk in self._inner:
+            self._exchange.response_body += chunk
+            yield chunk
+        self._exchange.eof = True
+        self._exchange.ended_at = time.monotonic()
+
+    async def aclose(self) -> None:
+        if self._exchange.ended_at is None:
+            self._exchange.ended_at = time.monotonic()
+        await self._inner.aclose()
+
+
+class WireRecorder(httpx2.AsyncBaseTransport):
+    """An httpx2 transport that forwards to the real one and records every exchange, in send order."""
+
+    def __init__(self) -> None:
+        self._inner = httpx2.AsyncHTTPTransport()
+        self.exchanges: list[Exchange] = []
+
+    async def handle_async_request(self, request: httpx2.Request) -> httpx2.Response:
+        exchange = Exchange(
+            method=request.method, headers=request.headers, body=await request.aread(), sent_at=time.monotonic()
+        )
+        self.exchanges.append(exchange)
+        response = await self._inner.handle_async_request(request)
+        exchange.status = response.status_code
+        exchange.response_headers = response.headers
+        assert isinstance(response.stream, httpx2.AsyncByteStream)
+        return httpx2.Response(
+            status_code=response.status_code,
+            headers=response.headers,
+            stream=_TeeStream(response.stream, exchange),
+            extensions=response.extensions,
+            request=request,
+        )
+
+    async def aclose(self) -> None:
+        await self._inner.aclose()
+
+    def posts(self, method: str) -> list[Exchange]:
+        """The POSTs whose body is a JSON-RPC message with this ``method``."""
+        posts = [x for x in self.exchanges if x.method == "POST"]
+        return [x for x in posts if isinstance(body := x.json(), dict) and body.get("method") == method]
+
+
+@asynccontextmanager
+async def recorded_streamable_http(url: str, wire: WireRecorder) -> AsyncIterator[Any]:
+    """The SDK's ``streamable_http_client`` over an httpx2 client whose transport is ``wire``."""
+    # The SDK's own default client (mcp/shared/_httpx_utils.py create_mcp_http_client) uses these
+    # timeouts: 30 s, and 300 s to read, since a server may hold a response stream open.
+    async with httpx2.AsyncClient(transport=wire, timeout=httpx2.Timeout(30.0, read=300.0)) as http_client:
+        async with streamable_http_client(url, http_client=http_client) as streams:
+            yield streams
+
+
 @pytest.fixture(params=["http", "stdio"])
 def transport(request: pytest.FixtureRequest) -> str:
     return request.param
@@ -153,7 +288,8 @@ def make_client(
 ) -> Iterator[Any]:
     """Factory for an un-entered SDK ``Client`` over the parametrized transport.
 
-    ``make_client(mode=..., **client_kwargs)``; the default mode is the 2026-07-28 pin.
+    ``make_client(mode=..., wire=None, **client_kwargs)``; the default mode is the 2026-07-28 pin.
+    ``wire``, a ``WireRecorder``, records the HTTP exchanges underneath the SDK (ignored over stdio).
     """
     logs = request.node.stash.setdefault(_LOGS_KEY, [])
     with ExitStack() as stack:
@@ -163,10 +299,12 @@ def make_client(
             http.assert_alive()
             logs.append(http.log_path)
 
-        def factory(mode: str = MODERN, **kwargs: Any) -> Client:
+        def factory(mode: str = MODERN, *, wire: WireRecorder | None = None, **kwargs: Any) -> Client:
             kwargs.setdefault("read_timeout_seconds", REQUEST_TIMEOUT_S)
             kwargs.setdefault("client_info", types.Implementation(name="hubmcp-python-e2e", version="0.1.0"))
             if http is not None:
+                if wire is not None:
+                    return Client(recorded_streamable_http(http.url, wire), mode=mode, **kwargs)
                 return Client(http.url, mode=mode, **kwargs)
             log_path = tmp_path / f"stdio-{len(logs)}.log"
             logs.append(log_path)

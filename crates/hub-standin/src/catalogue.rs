@@ -303,11 +303,36 @@ struct RawRepoFile {
     last_commit: Option<Value>,
 }
 
+/// `count` files without content named by `pattern` (`{i}`: the 0-padded index), for trees
+/// larger than one listing page or a client's scan limits without hand-writing every entry.
+#[derive(Deserialize)]
+struct GeneratedFiles {
+    pattern: String,
+    count: usize,
+    size: u64,
+    #[serde(default)]
+    lfs: bool,
+}
+
+impl GeneratedFiles {
+    fn files(&self) -> impl Iterator<Item = RawRepoFile> + '_ {
+        (0..self.count).map(|i| RawRepoFile {
+            path: self.pattern.replace("{i}", &format!("{i:05}")),
+            content: None,
+            size: Some(self.size),
+            lfs: self.lfs,
+            last_commit: None,
+        })
+    }
+}
+
 #[derive(Deserialize)]
 struct RawRepo {
     info: Map<String, Value>,
     #[serde(default)]
     files: Vec<RawRepoFile>,
+    #[serde(default, rename = "generatedFiles")]
+    generated_files: Option<GeneratedFiles>,
     #[serde(default)]
     revisions: BTreeMap<String, String>,
     #[serde(default, rename = "acceptedBy")]
@@ -334,9 +359,11 @@ fn build_repo_set(kind: Kind, src: &str) -> RepoSet {
             let owner = id.split('/').next().unwrap_or_default().to_string();
             let sha = r.info["sha"].as_str().expect("fixture repo without sha").to_string();
             let last_modified = r.info.get("lastModified").cloned().unwrap_or(Value::Null);
+            let generated = r.generated_files.iter().flat_map(GeneratedFiles::files);
             let mut files: Vec<RepoFile> = r
                 .files
                 .into_iter()
+                .chain(generated)
                 .map(|f| {
                     let key = format!("{}:{}:{}", kind.singular(), id, f.path);
                     let size = match (&f.content, f.size) {

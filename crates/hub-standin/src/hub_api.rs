@@ -431,7 +431,10 @@ fn cmp_values(a: &Value, b: &Value) -> std::cmp::Ordering {
 }
 
 /// Slice `items` per `limit` + `cursor`, adding a `Link: <...>; rel="next"` header if more remain.
+/// The next link carries the request's own `limit`, so a capped page size stays capped.
 fn paginate(ctx: &Ctx<'_>, items: Vec<Value>, default_limit: usize, max_limit: usize) -> Response {
+    let max_limit = ctx.max_page_size.map_or(max_limit, |cap| cap.clamp(1, max_limit));
+    let default_limit = default_limit.min(max_limit);
     let limit = match ctx.query.usize("limit") {
         Ok(Some(0)) => return bad_request("\"limit\" must be greater than or equal to 1"),
         Ok(Some(n)) => n.min(max_limit),

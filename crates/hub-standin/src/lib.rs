@@ -67,6 +67,10 @@ pub mod repos {
     pub const GATED_DATASET: &str = "standin-org/clinical-notes";
     /// Private dataset of `standin-org`.
     pub const PRIVATE_DATASET: &str = "standin-org/private-dataset";
+    /// Public dataset with one flat `train/` directory of 240 images (`train/00000.jpg` …),
+    /// then `train/metadata.csv`, which sorts after them: more entries than a client follows
+    /// pages for when pages are tiny.
+    pub const LARGE_TREE_DATASET: &str = "standin-org/image-folder";
     /// Gradio Space tagged `mcp-server`, running.
     pub const MCP_SPACE: &str = "black-forest-labs/FLUX.1-Kontext-Dev";
     /// Private (paused) Space of `standin-org`.
@@ -95,12 +99,17 @@ pub enum FaultAction {
 }
 
 /// A fault-injection rule: applies to requests whose path starts with `path_prefix`
-/// (and whose method matches, if given), for the next `times` matching requests (forever if `None`).
+/// (and whose method matches, and whose raw query contains `query_contains`, if given), for the
+/// next `times` matching requests (forever if `None`).
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct FaultRule {
     pub path_prefix: String,
     #[serde(default)]
     pub method: Option<String>,
+    /// Substring of the raw (still percent-encoded) query, e.g. `cursor=` to hit only the
+    /// `Link` pages after the first of a listing, which share the first page's path.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub query_contains: Option<String>,
     #[serde(default)]
     pub times: Option<u32>,
     pub action: FaultAction,
@@ -112,6 +121,7 @@ impl FaultRule {
         FaultRule {
             path_prefix: path_prefix.to_string(),
             method: None,
+            query_contains: None,
             times: Some(times),
             action: FaultAction::Status {
                 status: 429,
@@ -126,6 +136,7 @@ impl FaultRule {
         FaultRule {
             path_prefix: path_prefix.to_string(),
             method: None,
+            query_contains: None,
             times: Some(times),
             action: FaultAction::Status { status, retry_after: None, error_code: None, message: None },
         }
@@ -135,6 +146,7 @@ impl FaultRule {
         FaultRule {
             path_prefix: path_prefix.to_string(),
             method: None,
+            query_contains: None,
             times,
             action: FaultAction::Delay { ms: delay.as_millis() as u64 },
         }
@@ -142,6 +154,12 @@ impl FaultRule {
     /// Restrict the rule to one HTTP method.
     pub fn for_method(mut self, method: &str) -> Self {
         self.method = Some(method.to_ascii_uppercase());
+        self
+    }
+    /// Restrict the rule to requests whose raw query contains `needle`
+    /// (`"cursor="`: every listing page after the first).
+    pub fn when_query_contains(mut self, needle: &str) -> Self {
+        self.query_contains = Some(needle.to_string());
         self
     }
 }
@@ -187,6 +205,11 @@ pub struct StandInConfig {
     pub faults: Vec<FaultRule>,
     /// Cap on the request log (oldest entries are dropped).
     pub max_log_entries: usize,
+    /// Largest page the `Link`-paginated list endpoints (`/api/models`, `/api/datasets`,
+    /// `/api/spaces`, `/api/collections`, `/api/{type}s/{id}/tree/{rev}`) return, whatever
+    /// `limit` asks for, like the Hub's own per-endpoint cap. The small catalogue fits one page
+    /// otherwise; a small value makes ordinary calls span several pages. `None`: the endpoint's cap.
+    pub max_page_size: Option<usize>,
 }
 
 impl Default for StandInConfig {
@@ -198,6 +221,7 @@ impl Default for StandInConfig {
             latency: Duration::ZERO,
             faults: Vec::new(),
             max_log_entries: 10_000,
+            max_page_size: None,
         }
     }
 }
@@ -221,11 +245,12 @@ impl Shared {
     }
 
     /// Take the first matching fault rule (decrementing its counter).
-    fn take_fault(&self, method: &Method, path: &str) -> Option<FaultAction> {
+    fn take_fault(&self, method: &Method, path: &str, query: Option<&str>) -> Option<FaultAction> {
         let mut faults = self.faults.lock().unwrap_or_else(|e| e.into_inner());
         let idx = faults.iter().position(|r| {
             path.starts_with(&r.path_prefix)
                 && r.method.as_deref().is_none_or(|m| m.eq_ignore_ascii_case(method.as_str()))
+                && r.query_contains.as_deref().is_none_or(|n| query.is_some_and(|q| q.contains(n)))
         })?;
         let action = faults[idx].action.clone();
         if let Some(times) = faults[idx].times.as_mut() {
@@ -452,6 +477,8 @@ pub(crate) struct Ctx<'a> {
     pub caller: Caller,
     /// `http://host:port` as seen by the client.
     pub origin: String,
+    /// [`StandInConfig::max_page_size`].
+    pub max_page_size: Option<usize>,
 }
 
 async fn dispatch(State(shared): State<Arc<Shared>>, req: Request) -> Response {
@@ -480,7 +507,7 @@ async fn dispatch(State(shared): State<Arc<Shared>>, req: Request) -> Response {
     let query = util::Query::parse(raw_query.as_deref());
 
     // Programmatic fault rules.
-    if let Some(action) = shared.take_fault(&method, &path) {
+    if let Some(action) = shared.take_fault(&method, &path, raw_query.as_deref()) {
         if let Some(resp) = apply_fault(action).await {
             return resp;
         }
@@ -503,7 +530,8 @@ async fn dispatch(State(shared): State<Arc<Shared>>, req: Request) -> Response {
 
     let caller = caller_of(&headers);
     let origin = format!("http://{}", header_str(&headers, header::HOST).unwrap_or_else(|| "127.0.0.1".to_string()));
-    let ctx = Ctx { method: method.clone(), path, query, headers: &headers, caller, origin };
+    let max_page_size = shared.config.max_page_size;
+    let ctx = Ctx { method: method.clone(), path, query, headers: &headers, caller, origin, max_page_size };
 
     if ctx.method != Method::GET && ctx.method != Method::HEAD {
         return util::hub_error(StatusCode::METHOD_NOT_ALLOWED, None, "Method not allowed");

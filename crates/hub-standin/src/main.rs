@@ -28,6 +28,10 @@ struct Args {
     /// '{"path_prefix":"/api/models","times":2,"action":{"kind":"status","status":429,"retry_after":"1"}}'.
     #[arg(long = "fault")]
     faults: Vec<String>,
+    /// Largest page of the `Link`-paginated list endpoints (models, datasets, spaces,
+    /// collections, trees), whatever `limit` asks for.
+    #[arg(long)]
+    max_page_size: Option<usize>,
     /// Also serve the Gradio Spaces stand-in (`*.hf.space` hosts) on this port; point
     /// hubmcp at it with HUBMCP_SPACE_SCHEME=http HUBMCP_SPACE_PORT=<port>
     /// HUBMCP_SPACE_RESOLVE=127.0.0.1 HUBMCP_SPACE_ALLOW_ADDRESSES=loopback.
@@ -54,6 +58,7 @@ async fn main() {
         datasets_server_prefix: args.datasets_server_prefix,
         latency: Duration::from_millis(args.latency_ms),
         faults,
+        max_page_size: args.max_page_size,
         ..StandInConfig::default()
     };
     let standin = match hub_standin::try_spawn(config).await {

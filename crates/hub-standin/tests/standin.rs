@@ -68,6 +68,7 @@ async fn fault_rules_count_down_and_delay() {
     let rule = FaultRule {
         path_prefix: "/api/trending".into(),
         method: None,
+        query_contains: None,
         times: Some(1),
         action: FaultAction::Status { status: 500, retry_after: None, error_code: None, message: None },
     };
@@ -84,6 +85,57 @@ async fn fault_rules_count_down_and_delay() {
     assert_eq!(http.get(hub.url("/api/trending")).send().await.unwrap().status(), 200);
     let log: serde_json::Value = http.get(hub.url("/__standin/requests")).send().await.unwrap().json().await.unwrap();
     assert!(log.as_array().unwrap().iter().all(|r| !r["path"].as_str().unwrap().starts_with("/__standin")));
+}
+
+/// The `Link: <url>; rel="next"` target of a response, if any.
+fn next_link(r: &reqwest::Response) -> Option<String> {
+    let v = r.headers().get("link")?.to_str().ok()?;
+    Some(v.strip_prefix('<')?.split_once('>')?.0.to_string())
+}
+
+#[tokio::test]
+async fn max_page_size_caps_list_pages_and_links_the_rest() {
+    let hub = spawn(StandInConfig { max_page_size: Some(2), ..StandInConfig::default() }).await;
+    let http = reqwest::Client::new();
+    // Walk /api/models?limit=100 by following the Link header verbatim.
+    let mut url = hub.url("/api/models?limit=100&sort=id&direction=1");
+    let mut ids = Vec::new();
+    for _ in 0..20 {
+        let r = http.get(&url).send().await.unwrap();
+        assert_eq!(r.status(), 200);
+        let next = next_link(&r);
+        let page: Vec<serde_json::Value> = r.json().await.unwrap();
+        assert!(page.len() <= 2, "page of {}", page.len());
+        ids.extend(page.iter().map(|m| m["id"].as_str().unwrap().to_string()));
+        match next {
+            Some(n) => {
+                assert!(n.contains("limit=100") && n.contains("cursor="), "{n}");
+                url = n;
+            }
+            None => break,
+        }
+    }
+    let mut sorted = ids.clone();
+    sorted.sort();
+    sorted.dedup();
+    assert_eq!(ids, sorted, "every public model once, in order");
+    assert_eq!(ids.len(), 9);
+
+    // Trees page the same way; a smaller `limit` still wins.
+    let tree = "/api/models/google-bert/bert-base-uncased/tree/main?recursive=true";
+    let r = http.get(hub.url(tree)).send().await.unwrap();
+    assert!(next_link(&r).is_some());
+    assert_eq!(r.json::<Vec<serde_json::Value>>().await.unwrap().len(), 2);
+    let r = http.get(hub.url(&format!("{tree}&limit=1"))).send().await.unwrap();
+    assert_eq!(r.json::<Vec<serde_json::Value>>().await.unwrap().len(), 1);
+
+    // A fault narrowed to later pages leaves the first page alone.
+    hub.inject(FaultRule::server_error("/api/datasets", 503, 1).when_query_contains("cursor="));
+    let r = http.get(hub.url("/api/datasets")).send().await.unwrap();
+    assert_eq!(r.status(), 200);
+    let page2 = next_link(&r).unwrap();
+    assert_eq!(http.get(&page2).send().await.unwrap().status(), 503);
+    assert_eq!(http.get(&page2).send().await.unwrap().status(), 200);
 }
 
 #[tokio::test]

@@ -2,7 +2,8 @@
 //! and one session-era exchange), against the Hub stand-in: arguments out of range, unknown,
 //! private and gated repositories, continuation with offsets, output truncation, upstream
 //! timeouts, 429s and 5xx — each giving a useful tool result, with the server staying
-//! healthy — and the caller's token forwarded to the Hub but never echoed.
+//! healthy — listings that span several `Link` pages (a stand-in with a small page size),
+//! including a later page failing, and the caller's token forwarded to the Hub but never echoed.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -29,7 +30,17 @@ impl Harness {
     }
 
     async fn with_timeout(timeout: Duration) -> Harness {
-        let hub = spawn(StandInConfig::default()).await;
+        Harness::with(StandInConfig::default(), timeout).await
+    }
+
+    /// A stand-in whose list endpoints and trees answer at most `max_page_size` items per page.
+    async fn paged(max_page_size: usize) -> Harness {
+        let config = StandInConfig { max_page_size: Some(max_page_size), ..StandInConfig::default() };
+        Harness::with(config, Duration::from_secs(10)).await
+    }
+
+    async fn with(standin: StandInConfig, timeout: Duration) -> Harness {
+        let hub = spawn(standin).await;
         let config = HubClientConfig::default()
             .with_endpoint(&hub.base_url)
             .unwrap()
@@ -731,5 +742,241 @@ async fn session_era_http_calls_the_hub_tools() {
         "arguments": { "operations": [{ "cmd": "cat", "args": [format!("hf://models/{}/config.json", repos::GATED_MODEL)] }] } } });
     let res = json_of(post(Some(&sid), call).send().await.unwrap()).await;
     assert_eq!(res["result"]["structuredContent"]["results"][0]["error"]["code"], "HF_FS_ACCESS_DENIED");
+    h.stop().await;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Listings across several `Link` pages
+// ---------------------------------------------------------------------------------------------
+
+/// What the Hub lists for `path_and_query` in one page (an uncapped stand-in): the order a
+/// paged walk must reproduce.
+async fn one_page(path_and_query: &str) -> Vec<Value> {
+    let hub = spawn(StandInConfig::default()).await;
+    let r = reqwest::get(hub.url(path_and_query)).await.unwrap();
+    assert_eq!(r.status(), 200, "{path_and_query}");
+    assert!(r.headers().get("link").is_none(), "{path_and_query} fits one page");
+    r.json().await.unwrap()
+}
+
+fn ids_of(items: &[Value], key: &str) -> Vec<String> {
+    items.iter().map(|i| i[key].as_str().unwrap().to_owned()).collect()
+}
+
+/// The result ids of each `hub_repo_search` group.
+fn group_ids(r: &Value) -> Vec<Vec<String>> {
+    r["structuredContent"]["groups"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|g| ids_of(g["results"].as_array().unwrap(), "id"))
+        .collect()
+}
+
+fn assert_no_duplicates(ids: &[String]) {
+    let mut seen = std::collections::HashSet::new();
+    for id in ids {
+        assert!(seen.insert(id), "{id} listed twice in {ids:?}");
+    }
+}
+
+/// Requests to exactly `path` (not the paths below it), in arrival order.
+fn listing_requests(hub: &StandIn, path: &str) -> Vec<hub_standin::RecordedRequest> {
+    hub.requests().into_iter().filter(|r| r.path == path).collect()
+}
+
+#[tokio::test]
+async fn repo_search_collects_every_link_page_in_order() {
+    let h = Harness::paged(2).await;
+    let types = ["model", "dataset", "space"];
+    let r = h.call("hub_repo_search", json!({ "repo_types": types, "sort": "likes", "limit": 100 }), None).await;
+    assert!(!is_error(&r), "{}", text(&r));
+    for (t, got) in types.iter().zip(group_ids(&r)) {
+        let want = ids_of(&one_page(&format!("/api/{t}s?sort=likes&direction=-1&limit=1000")).await, "id");
+        assert!(want.len() > 2, "{t}s need several pages of 2");
+        assert_eq!(got, want, "{t}s: every repo, in the Hub's order");
+        assert_no_duplicates(&got);
+        // One request per page of 2; the pages after the first are the Link URLs, verbatim.
+        let reqs = listing_requests(&h.hub, &format!("/api/{t}s"));
+        assert_eq!(reqs.len(), want.len().div_ceil(2), "{t}s: {reqs:#?}");
+        assert!(!reqs[0].query.as_deref().unwrap().contains("cursor="));
+        for later in &reqs[1..] {
+            let q = later.query.as_deref().unwrap();
+            assert!(q.contains("cursor=") && q.contains("sort=likes") && q.contains("limit=100"), "{q}");
+        }
+    }
+    assert_eq!(r["structuredContent"]["truncated"], false);
+    assert!(text(&r).contains(&format!("https://hf.co/{}", repos::PUBLIC_MODEL)));
+
+    // A limit between pages: exactly `limit` repos, and no page fetched beyond the one that
+    // completes them.
+    h.hub.clear_requests();
+    let r = h.call("hub_repo_search", json!({ "repo_types": ["model"], "sort": "likes", "limit": 5 }), None).await;
+    let want = ids_of(&one_page("/api/models?sort=likes&direction=-1&limit=1000").await, "id");
+    assert_eq!(group_ids(&r)[0], want[..5]);
+    assert_eq!(listing_requests(&h.hub, "/api/models").len(), 3);
+
+    // A query matching more repos than one page.
+    let r = h.call("hub_repo_search", json!({ "query": "qwen", "repo_types": ["model"] }), None).await;
+    let want = ids_of(&one_page("/api/models?search=qwen&limit=1000").await, "id");
+    assert_eq!(want.len(), 3);
+    assert_eq!(group_ids(&r)[0], want);
+    h.stop().await;
+}
+
+#[tokio::test]
+async fn hf_fs_ls_find_and_stat_walk_tree_pages() {
+    let h = Harness::paged(3).await;
+    let id = repos::PUBLIC_MODEL;
+    let model = format!("hf://models/{id}");
+    let tree = format!("/api/models/{id}/tree/main");
+    let all = ids_of(&one_page(&format!("{tree}?recursive=true")).await, "path");
+    let root = ids_of(&one_page(&tree).await, "path");
+    assert!(all.len() > 12 && root.len() > 6, "{all:?}");
+    let json_files: Vec<String> = all.iter().filter(|p| p.ends_with(".json")).cloned().collect();
+    let last_root_file = root.last().unwrap().clone();
+
+    let r = h
+        .fs(
+            &[
+                &["ls", &model, "--recursive"],
+                &["ls", &model],
+                &["find", &model, "--name", "*.json"],
+                &["stat", &format!("{model}/{last_root_file}")],
+                &["ls", &model, "--recursive", "--limit", "4", "--offset", "3"],
+            ],
+            None,
+        )
+        .await;
+    assert!(!is_error(&r));
+    let items = ops(&r);
+    let paths = |i: usize| {
+        assert_eq!(items[i]["status"], "success", "operation {i}: {}", items[i]);
+        ids_of(items[i]["result"]["entries"].as_array().unwrap(), "path")
+    };
+    assert_eq!(paths(0), all, "recursive ls lists the whole tree, in order");
+    assert_no_duplicates(&paths(0));
+    assert_eq!(paths(1), root);
+    assert_eq!(paths(2), json_files);
+    assert!(items[0]["result"].get("truncated").is_none() && items[2]["result"].get("truncated").is_none());
+    // The root's last entry is on its last page: stat walks there to find it.
+    assert_eq!(items[3]["result"]["exists"], true, "{}", items[3]);
+    assert_eq!(items[3]["result"]["path"], last_root_file);
+    assert_eq!(paths(4), all[3..7]);
+    assert_eq!(items[4]["result"]["truncated"], true);
+
+    // Every tree page after the first was requested through its Link URL.
+    let reqs = listing_requests(&h.hub, &tree);
+    let later: Vec<&str> = reqs.iter().filter_map(|r| r.query.as_deref()).filter(|q| q.contains("cursor=")).collect();
+    // Whole recursive walks (ls, find): all pages; the windowed ls stops after offset + limit + 1
+    // entries (3 pages); ls and stat walk the root.
+    let pages = |n: usize| n.div_ceil(3);
+    assert_eq!(reqs.len(), 2 * pages(all.len()) + 3 + 2 * pages(root.len()), "{reqs:#?}");
+    assert_eq!(later.len(), reqs.len() - 5);
+    assert!(later.iter().filter(|q| q.contains("recursive=true")).count() == 2 * (pages(all.len()) - 1) + 2);
+    h.stop().await;
+}
+
+#[tokio::test]
+async fn a_failing_later_page_gives_a_useful_result_and_the_server_recovers() {
+    let h = Harness::paged(2).await;
+    let models = ids_of(&one_page("/api/models?sort=likes&direction=-1&limit=1000").await, "id");
+    let search = json!({ "repo_types": ["model"], "sort": "likes", "limit": 100 });
+
+    // One 503 on page 2: the client retries that page alone; nothing is lost or repeated.
+    h.hub.inject(FaultRule::server_error("/api/models", 503, 1).when_query_contains("cursor="));
+    let r = h.call("hub_repo_search", search.clone(), None).await;
+    assert!(!is_error(&r), "{}", text(&r));
+    assert_eq!(group_ids(&r)[0], models);
+    let reqs = listing_requests(&h.hub, "/api/models");
+    assert_eq!(reqs.len(), models.len().div_ceil(2) + 1);
+    assert_eq!(reqs[1].path_and_query, reqs[2].path_and_query, "page 2 retried verbatim");
+
+    // Page 2 rate-limited for longer than the client waits: a tool error that says when a retry
+    // helps, without sleeping through the Retry-After.
+    h.hub.clear_requests();
+    h.hub.inject(FaultRule::rate_limited("/api/models", 50, 120).when_query_contains("cursor="));
+    let started = Instant::now();
+    let r = h.call("hub_repo_search", search.clone(), None).await;
+    assert!(started.elapsed() < Duration::from_secs(10));
+    assert!(is_error(&r));
+    let t = text(&r);
+    assert!(t.contains("rate-limited") && t.contains("Retry: yes, after about 120 s"), "{t}");
+    let reqs = listing_requests(&h.hub, "/api/models");
+    assert_eq!(reqs.len(), 2, "page 1, then page 2 once: {reqs:#?}");
+    assert!(reqs[1].query.as_deref().unwrap().contains("cursor="));
+    // With another type selected, that type's results still arrive; the failed one says retry.
+    let r = h.call("hub_repo_search", json!({ "repo_types": ["model", "dataset"], "limit": 100 }), None).await;
+    assert!(!is_error(&r), "{}", text(&r));
+    let groups = r["structuredContent"]["groups"].as_array().unwrap();
+    assert_eq!(groups[0]["retryable"], true);
+    assert!(groups[0]["error"].as_str().unwrap().contains("rate-limited"));
+    let datasets = ids_of(&one_page("/api/datasets?limit=1000").await, "id");
+    assert_eq!(ids_of(groups[1]["results"].as_array().unwrap(), "id"), datasets);
+
+    // A tree page that keeps failing: that operation fails as retryable, the rest of the batch
+    // succeeds.
+    let model = format!("hf://models/{}", repos::PUBLIC_MODEL);
+    let tree = format!("/api/models/{}/tree/", repos::PUBLIC_MODEL);
+    h.hub.clear_faults();
+    h.hub.inject(FaultRule::server_error(&tree, 503, 50).when_query_contains("cursor="));
+    let r = h.fs(&[&["ls", &model, "--recursive"], &["ls", "hf://"]], None).await;
+    assert!(!is_error(&r));
+    let items = ops(&r);
+    assert_eq!(items[0]["error"]["code"], "HF_FS_UPSTREAM_UNAVAILABLE", "{}", items[0]);
+    assert_eq!(items[0]["error"]["retryable"], true);
+    assert!(text(&r).contains("Retry helps: yes"), "{}", text(&r));
+    assert_eq!(items[1]["status"], "success");
+
+    // Once the Hub recovers, the same calls return everything.
+    h.hub.clear_faults();
+    let r = h.call("hub_repo_search", search, None).await;
+    assert_eq!(group_ids(&r)[0], models);
+    let r = h.fs(&[&["ls", &model, "--recursive"]], None).await;
+    let all = ids_of(&one_page(&format!("{tree}main?recursive=true")).await, "path");
+    assert_eq!(ids_of(ops(&r)[0]["result"]["entries"].as_array().unwrap(), "path"), all);
+    h.stop().await;
+}
+
+#[tokio::test]
+async fn hf_fs_says_when_a_tree_is_larger_than_it_reads() {
+    // Pages of one entry: the client follows at most 200 pages, fewer than the 241 entries of
+    // the dataset's train/ directory, the way a tree of more than 50,000 entries is cut on the Hub.
+    let h = Harness::paged(1).await;
+    let ds = format!("hf://datasets/{}", repos::LARGE_TREE_DATASET);
+    let csv = format!("{ds}/train/metadata.csv");
+    let r = h
+        .fs(
+            &[
+                &["find", &ds, "--name", "*.csv"],
+                &["ls", &format!("{ds}/train"), "--glob", "*.csv"],
+                &["ls", &format!("{ds}/train")],
+                &["stat", &csv],
+                &["cat", &csv],
+                &["stat", &format!("{ds}/train/00239.jpg")],
+                &["stat", &format!("{ds}/train/nothing.txt")],
+            ],
+            None,
+        )
+        .await;
+    let items = ops(&r);
+    let ok = |i: usize| {
+        assert_eq!(items[i]["status"], "success", "operation {i}: {}", items[i]);
+        &items[i]["result"]
+    };
+    // Listings that stopped early say so, instead of passing for complete.
+    for i in [0, 1, 2] {
+        assert_eq!(ok(i)["truncated"], true, "operation {i}: {}", items[i]);
+        assert_eq!(ok(i)["truncation_reason"], "provider_limit", "operation {i}");
+        assert!(ok(i)["truncation_message"].as_str().unwrap().contains("subdirectory"), "{}", items[i]);
+    }
+    assert!(ok(0).get("warnings").is_none(), "no 'try another glob' hint for an unfinished scan");
+    // Files past the scanned part of their directory are still found and read.
+    assert_eq!(ok(3)["exists"], true, "{}", items[3]);
+    assert_eq!(ok(3)["type"], "file");
+    assert!(ok(4)["content"].as_str().unwrap().starts_with("file_name,label"), "{}", items[4]);
+    assert_eq!(ok(5)["exists"], true, "{}", items[5]);
+    assert_eq!(ok(5)["size"], 2048);
+    assert_eq!(ok(6)["exists"], false, "{}", items[6]);
     h.stop().await;
 }

@@ -472,7 +472,23 @@ fn tree_entry(r: &Repo, item: &Value) -> Option<Value> {
 /// Most tree entries read for one operation (the client stops following pages there).
 const SCAN_MAX: usize = 50_000;
 
+const SCAN_LIMIT_MESSAGE: &str = "The Hub listing of this tree was read only in part (hf_fs reads a bounded number \
+     of entries per operation), so entries past that point are missing. List or find within a subdirectory to see them.";
+
+/// The truncation note of a tree walk: stopped at the entry limit, or by the scan bound before
+/// the end of the tree (which must not pass for a complete listing).
+fn walk_note(limit_reached: bool, complete: bool) -> Option<(&'static str, Option<String>)> {
+    if limit_reached {
+        Some(("entry_limit", Some(ENTRY_LIMIT_MESSAGE.to_owned())))
+    } else if !complete {
+        Some(("provider_limit", Some(SCAN_LIMIT_MESSAGE.to_owned())))
+    } else {
+        None
+    }
+}
+
 /// Walk a tree listing (up to `max` raw entries); `visit` returns `false` to stop early.
+/// `Ok(true)` when the whole tree was visited.
 async fn scan_tree(
     fs: &Fs<'_>,
     r: &Repo,
@@ -523,8 +539,8 @@ async fn ls(fs: &Fs<'_>, p: &Params, r: &Repo) -> FsResult {
         true
     })
     .await;
-    match walk {
-        Ok(_) => {}
+    let complete = match walk {
+        Ok(complete) => complete,
         Err(e) if e.kind == ErrorKind::EntryNotFound && !r.path.is_empty() => {
             // Not a directory: say whether it is a file.
             return match stat_entry(fs, r).await {
@@ -538,13 +554,8 @@ async fn ls(fs: &Fs<'_>, p: &Params, r: &Repo) -> FsResult {
             };
         }
         Err(e) => return Err(FsError::upstream(&e, &r.subject())),
-    }
-    Ok(entries_result(
-        &p.uri,
-        Op::Ls,
-        entries,
-        truncated.then(|| ("entry_limit", Some(ENTRY_LIMIT_MESSAGE.to_owned()))),
-    ))
+    };
+    Ok(entries_result(&p.uri, Op::Ls, entries, walk_note(truncated, complete)))
 }
 
 async fn find(fs: &Fs<'_>, p: &Params, r: &Repo) -> FsResult {
@@ -563,7 +574,7 @@ async fn find(fs: &Fs<'_>, p: &Params, r: &Repo) -> FsResult {
     let mut truncated = false;
     let max =
         if p.name.is_none() && p.path.is_none() && p.entry_type.is_none() { offset + limit + 1 } else { SCAN_MAX };
-    scan_tree(fs, r, &r.path, true, max, |e| {
+    let complete = scan_tree(fs, r, &r.path, true, max, |e| {
         if !find_matches(p, &e, &r.path) {
             return true;
         }
@@ -580,13 +591,9 @@ async fn find(fs: &Fs<'_>, p: &Params, r: &Repo) -> FsResult {
     })
     .await
     .map_err(|e| FsError::upstream(&e, &r.subject()))?;
-    let mut out = entries_result(
-        &p.uri,
-        Op::Find,
-        entries,
-        truncated.then(|| ("entry_limit", Some(ENTRY_LIMIT_MESSAGE.to_owned()))),
-    );
-    if matched == 0 && (p.name.is_some() || p.path.is_some()) {
+    let mut out = entries_result(&p.uri, Op::Find, entries, walk_note(truncated, complete));
+    // The glob hint only helps when the whole tree was searched.
+    if matched == 0 && complete && (p.name.is_some() || p.path.is_some()) {
         out.result.insert(
             "warnings".into(),
             json!(["--name matches a basename; --path matches the complete path relative to the find root. Try --name \"*term*\" or --path \"**/*term*\"."]),
@@ -609,8 +616,26 @@ async fn stat_entry(fs: &Fs<'_>, r: &Repo) -> Result<Option<Value>, UpstreamErro
     })
     .await;
     match res {
-        Ok(_) => Ok(found),
+        Ok(complete) if complete || found.is_some() => Ok(found),
+        // The directory has more entries than one scan reads: "not seen" is not "missing".
+        Ok(_) => probe_entry(fs, r).await,
         Err(e) if e.kind == ErrorKind::EntryNotFound => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
+/// `r.path` looked up by itself, for a directory too large to scan: a file answers a `HEAD`
+/// of its download URL, a directory lists its first entry.
+async fn probe_entry(fs: &Fs<'_>, r: &Repo) -> Result<Option<Value>, UpstreamError> {
+    let (kind, rev) = (r.kind.client_kind(), r.revision.as_deref());
+    match fs.up.read_file(fs.token, kind, &r.id, rev, &r.path, 0, 0).await {
+        Ok(head) => return Ok(tree_entry(r, &json!({ "type": "file", "path": r.path, "size": head.total_size }))),
+        Err(e) if e.is_not_found() => {}
+        Err(e) => return Err(e),
+    }
+    match scan_tree(fs, r, &r.path, false, 1, |_| false).await {
+        Ok(_) => Ok(tree_entry(r, &json!({ "type": "directory", "path": r.path }))),
+        Err(e) if e.is_not_found() => Ok(None),
         Err(e) => Err(e),
     }
 }

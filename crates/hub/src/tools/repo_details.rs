@@ -387,32 +387,52 @@ fn status_line(v: &Value) -> Option<String> {
     (!s.is_empty()).then(|| format!("- **Status:** {}", s.join(" | ")))
 }
 
-fn model_overview(v: &Value, requested: &str) -> (String, Value) {
+/// What model and dataset overviews share: the repo's name, author, card data, and the
+/// structured overview with `id`, `url`, `author`, the copied `fields` (info key → output
+/// key, nulls skipped) and `gated`.
+struct OverviewBase<'a> {
+    name: &'a str,
+    author: Option<String>,
+    card: Value,
+    ov: Map<String, Value>,
+}
+
+fn overview_base<'a>(v: &'a Value, requested: &'a str, kind: RepoType, fields: &[(&str, &str)]) -> OverviewBase<'a> {
     let name = str_of(v, "id").unwrap_or(requested);
     let author = str_of(v, "author").map(str::to_owned).or_else(|| name.split_once('/').map(|(a, _)| a.to_owned()));
     let card = v.get("cardData").cloned().unwrap_or(Value::Null);
     let mut ov = Map::new();
     ov.insert("id".into(), name.into());
-    ov.insert("url".into(), RepoType::Model.link(name).into());
+    ov.insert("url".into(), kind.link(name).into());
     if let Some(a) = &author {
         ov.insert("author".into(), a.clone().into());
     }
-    for (from, to) in [
-        ("pipeline_tag", "pipeline_tag"),
-        ("library_name", "library_name"),
-        ("downloads", "downloads"),
-        ("downloadsAllTime", "downloads_all_time"),
-        ("likes", "likes"),
-        ("private", "private"),
-        ("lastModified", "last_modified"),
-        ("createdAt", "created_at"),
-        ("tags", "tags"),
-    ] {
+    for &(from, to) in fields {
         if let Some(x) = v.get(from).filter(|x| !x.is_null()) {
             ov.insert(to.into(), x.clone());
         }
     }
     ov.insert("gated".into(), gated_of(v));
+    OverviewBase { name, author, card, ov }
+}
+
+fn model_overview(v: &Value, requested: &str) -> (String, Value) {
+    let OverviewBase { name, author, card, mut ov } = overview_base(
+        v,
+        requested,
+        RepoType::Model,
+        &[
+            ("pipeline_tag", "pipeline_tag"),
+            ("library_name", "library_name"),
+            ("downloads", "downloads"),
+            ("downloadsAllTime", "downloads_all_time"),
+            ("likes", "likes"),
+            ("private", "private"),
+            ("lastModified", "last_modified"),
+            ("createdAt", "created_at"),
+            ("tags", "tags"),
+        ],
+    );
 
     let mut l = vec![format!("# {name}"), String::new(), "## Overview".into()];
     if let Some(a) = &author {
@@ -535,30 +555,21 @@ fn providers_of(v: Option<&Value>) -> Vec<(String, Option<String>)> {
 }
 
 fn dataset_overview(v: &Value, requested: &str) -> (String, Value) {
-    let name = str_of(v, "id").unwrap_or(requested);
-    let author = str_of(v, "author").map(str::to_owned).or_else(|| name.split_once('/').map(|(a, _)| a.to_owned()));
-    let card = v.get("cardData").cloned().unwrap_or(Value::Null);
-    let mut ov = Map::new();
-    ov.insert("id".into(), name.into());
-    ov.insert("url".into(), RepoType::Dataset.link(name).into());
-    if let Some(a) = &author {
-        ov.insert("author".into(), a.clone().into());
-    }
-    for (from, to) in [
-        ("description", "description"),
-        ("downloads", "downloads"),
-        ("downloadsAllTime", "downloads_all_time"),
-        ("likes", "likes"),
-        ("private", "private"),
-        ("lastModified", "last_modified"),
-        ("createdAt", "created_at"),
-        ("tags", "tags"),
-    ] {
-        if let Some(x) = v.get(from).filter(|x| !x.is_null()) {
-            ov.insert(to.into(), x.clone());
-        }
-    }
-    ov.insert("gated".into(), gated_of(v));
+    let OverviewBase { name, author, card, mut ov } = overview_base(
+        v,
+        requested,
+        RepoType::Dataset,
+        &[
+            ("description", "description"),
+            ("downloads", "downloads"),
+            ("downloadsAllTime", "downloads_all_time"),
+            ("likes", "likes"),
+            ("private", "private"),
+            ("lastModified", "last_modified"),
+            ("createdAt", "created_at"),
+            ("tags", "tags"),
+        ],
+    );
     let mut l = vec![format!("# {name}"), String::new()];
     if let Some(d) = str_of(v, "description") {
         l.push("## Description".into());

@@ -5,13 +5,13 @@
 
 use std::io::{BufRead, BufReader, Write};
 use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use hub_standin::{repos, spawn, tokens, FaultRule, StandIn, StandInConfig};
 use serde_json::{json, Value};
 
-const BIN: &str = env!("CARGO_BIN_EXE_hubmcp");
+mod common;
+use common::{serve_binary, ServedBinary, BIN};
 
 /// A stand-in running on its own runtime for the life of the test.
 struct Hub {
@@ -25,21 +25,8 @@ fn hub() -> Hub {
     Hub { standin, _rt: rt }
 }
 
-struct Served {
-    child: Child,
-    url: String,
-    log: Arc<Mutex<Vec<String>>>,
-}
-
-impl Drop for Served {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
 /// `hubmcp serve` (default toolset) on an ephemeral port, Hub at `hub`, debug logging.
-fn serve(hub: &StandIn, extra_env: &[(&str, &str)]) -> Served {
+fn serve(hub: &StandIn, extra_env: &[(&str, &str)]) -> ServedBinary {
     let mut cmd = Command::new(BIN);
     cmd.args(["serve", "--port", "0"])
         .env("HF_ENDPOINT", &hub.base_url)
@@ -47,31 +34,11 @@ fn serve(hub: &StandIn, extra_env: &[(&str, &str)]) -> Served {
         .env("HUBMCP_LOG", "debug")
         .env("NO_COLOR", "1")
         .env_remove("HUBMCP_TOOLSET")
-        .env_remove("HF_TOKEN")
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped());
+        .env_remove("HF_TOKEN");
     for (k, v) in extra_env {
         cmd.env(k, v);
     }
-    let mut child = cmd.spawn().expect("spawn hubmcp serve");
-    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
-    let deadline = Instant::now() + Duration::from_secs(30);
-    let log = Arc::new(Mutex::new(Vec::new()));
-    let url = loop {
-        assert!(Instant::now() < deadline, "server did not report its address");
-        let line = lines.next().expect("stderr open").unwrap();
-        log.lock().unwrap().push(line.clone());
-        if let Some(i) = line.find("listening on ") {
-            break line[i + "listening on ".len()..].trim().to_owned();
-        }
-    };
-    let sink = log.clone();
-    std::thread::spawn(move || {
-        for line in lines.map_while(Result::ok) {
-            sink.lock().unwrap().push(line);
-        }
-    });
-    Served { child, url, log }
+    serve_binary(cmd)
 }
 
 fn call(url: &str, tool: &str, args: Value, token: Option<&str>) -> Value {

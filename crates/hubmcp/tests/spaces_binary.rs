@@ -5,16 +5,16 @@
 //! tokens, proxied Space calls (token forwarded as `X-HF-Authorization`), 401s and 429s,
 //! no token may appear anywhere in the server's stderr.
 
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::process::Command;
+
+use std::time::Duration;
 
 use hub_standin::spaces::{spawn_spaces, SpacesConfig, SpacesStandIn};
 use hub_standin::{spawn, tokens, StandIn, StandInConfig};
 use serde_json::{json, Value};
 
-const BIN: &str = env!("CARGO_BIN_EXE_hubmcp");
+mod common;
+use common::{serve_binary, ServedBinary, BIN};
 
 struct Upstreams {
     hub: StandIn,
@@ -29,20 +29,7 @@ fn upstreams() -> Upstreams {
     Upstreams { hub, spaces, _rt: rt }
 }
 
-struct Served {
-    child: Child,
-    base: String,
-    log: Arc<Mutex<Vec<String>>>,
-}
-
-impl Drop for Served {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn serve(up: &Upstreams, extra: &[(&str, &str)]) -> Served {
+fn serve(up: &Upstreams, extra: &[(&str, &str)]) -> ServedBinary {
     let port = up.spaces.port().to_string();
     let mut cmd = Command::new(BIN);
     cmd.args(["serve", "--port", "0"])
@@ -56,34 +43,20 @@ fn serve(up: &Upstreams, extra: &[(&str, &str)]) -> Served {
         .env("HUBMCP_LOG", "debug")
         .env("NO_COLOR", "1")
         .env_remove("HUBMCP_TOOLSET")
-        .env_remove("HF_TOKEN")
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped());
+        .env_remove("HF_TOKEN");
     for (k, v) in extra {
         cmd.env(k, v);
     }
-    let mut child = cmd.spawn().expect("spawn hubmcp serve");
-    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
-    let deadline = Instant::now() + Duration::from_secs(30);
-    let log = Arc::new(Mutex::new(Vec::new()));
-    let url = loop {
-        assert!(Instant::now() < deadline, "server did not report its address");
-        let line = lines.next().expect("stderr open").unwrap();
-        log.lock().unwrap().push(line.clone());
-        if let Some(i) = line.find("listening on ") {
-            break line[i + "listening on ".len()..].trim().to_owned();
-        }
-    };
-    let sink = log.clone();
-    std::thread::spawn(move || {
-        for line in lines.map_while(Result::ok) {
-            sink.lock().unwrap().push(line);
-        }
-    });
-    Served { child, base: url.trim_end_matches("/mcp").to_owned(), log }
+    serve_binary(cmd)
 }
 
-fn post(s: &Served, query: &str, method: &str, params: Value, token: Option<&str>) -> reqwest::blocking::Response {
+fn post(
+    s: &ServedBinary,
+    query: &str,
+    method: &str,
+    params: Value,
+    token: Option<&str>,
+) -> reqwest::blocking::Response {
     let mut params = params;
     params["_meta"] = json!({ "io.modelcontextprotocol/protocolVersion": "2026-07-28",
                               "io.modelcontextprotocol/clientCapabilities": {}, "progressToken": "pt" });

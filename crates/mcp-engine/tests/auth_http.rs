@@ -12,9 +12,11 @@ use mcp_engine::limits::{Rate, RateLimitConfig};
 use mcp_engine::protocol::Caller;
 use mcp_engine::provider::{BoxFuture, Catalog, StaticProvider, Tool, ToolOutput};
 use mcp_engine::transport::http::HttpConfig;
-use mcp_engine::{Ctx, Engine, ServerInfo};
+use mcp_engine::{Ctx, Engine};
 use serde_json::{json, Value};
-use tokio::sync::oneshot;
+
+mod common;
+use common::{modern_meta, modern_request, serve_on_local_port, test_server_info, RunningServer};
 
 /// Accepts `good-*` tokens; counts validations.
 struct TestAuth(AtomicUsize);
@@ -32,41 +34,15 @@ impl Authenticator for TestAuth {
     }
 }
 
-struct Server {
-    base: String,
-    stop: Option<oneshot::Sender<()>>,
-    task: tokio::task::JoinHandle<std::io::Result<()>>,
-}
-
-impl Server {
-    async fn stop(mut self) {
-        let _ = self.stop.take().unwrap().send(());
-        let _ = tokio::time::timeout(Duration::from_secs(10), self.task).await;
-    }
-}
-
-async fn start(auth: AuthConfig, limits: Option<RateLimitConfig>) -> Server {
+async fn start(auth: AuthConfig, limits: Option<RateLimitConfig>) -> RunningServer {
     let mut c = Catalog::new();
     c.tool(Tool::new(json!({ "name": "who" }), |_, ctx: Ctx| async move {
         Ok(ToolOutput::text(ctx.request().caller.id.as_deref().unwrap_or("anonymous").to_owned()))
     }));
     let provider = Arc::new(StaticProvider::new(c, json!({ "tools": {} })));
-    let info = ServerInfo { name: "test".into(), version: "1".into(), title: None, instructions: None };
-    let engine = Engine::builder(provider, info).build();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
-    let (tx, rx) = oneshot::channel::<()>();
+    let engine = Engine::builder(provider, test_server_info()).build();
     let http = HttpConfig { auth, limits, ..HttpConfig::default() };
-    let task = tokio::spawn(mcp_engine::server::serve_http(
-        engine,
-        http,
-        listener,
-        async move {
-            let _ = rx.await;
-        },
-        Duration::from_secs(2),
-    ));
-    Server { base, stop: Some(tx), task }
+    serve_on_local_port(engine, http, Duration::from_secs(2)).await
 }
 
 fn auth_config(counter: Arc<TestAuth>) -> AuthConfig {
@@ -83,21 +59,14 @@ fn auth_config(counter: Arc<TestAuth>) -> AuthConfig {
     }
 }
 
+/// A 2026-07-28 `tools/call` of `who`, with `token` as the bearer when given.
 async fn modern(client: &reqwest::Client, url: &str, token: Option<&str>) -> reqwest::Response {
-    let body = json!({ "jsonrpc": "2.0", "id": 1, "method": "tools/call", "params": { "name": "who", "arguments": {},
-        "_meta": { "io.modelcontextprotocol/protocolVersion": "2026-07-28",
-                   "io.modelcontextprotocol/clientCapabilities": {} } } });
-    let mut r = client
-        .post(url)
-        .header("content-type", "application/json")
-        .header("accept", "application/json, text/event-stream")
-        .header("mcp-protocol-version", "2026-07-28")
-        .header("mcp-method", "tools/call")
-        .header("mcp-name", "who");
+    let params = json!({ "name": "who", "arguments": {} });
+    let mut r = modern_request(client, url, 1, "tools/call", Some("who"), params, modern_meta(json!({})));
     if let Some(t) = token {
         r = r.header("authorization", format!("Bearer {t}"));
     }
-    r.body(body.to_string()).send().await.unwrap()
+    r.send().await.unwrap()
 }
 
 fn challenge(r: &reqwest::Response) -> String {

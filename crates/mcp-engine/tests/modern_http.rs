@@ -8,62 +8,28 @@ use std::time::Duration;
 
 use mcp_engine::provider::{Catalog, StaticProvider, Tool, ToolOutput};
 use mcp_engine::transport::http::HttpConfig;
-use mcp_engine::{Ctx, Engine, EngineConfig, InputRequests, ServerInfo};
+use mcp_engine::{Ctx, Engine, EngineConfig, InputRequests};
 use serde_json::{json, Value};
-use tokio::sync::oneshot;
 
-struct Server {
-    url: String,
-    stop: Option<oneshot::Sender<()>>,
-    task: tokio::task::JoinHandle<std::io::Result<()>>,
-}
+mod common;
+use common::{modern_meta, modern_request, serve_on_local_port, test_server_info, RunningServer};
 
-impl Server {
-    async fn stop(mut self) {
-        let _ = self.stop.take().unwrap().send(());
-        let _ = tokio::time::timeout(Duration::from_secs(10), self.task).await;
-    }
-}
-
-async fn start(catalog: Catalog, config: EngineConfig, http: HttpConfig) -> Server {
+async fn start(catalog: Catalog, config: EngineConfig, http: HttpConfig) -> RunningServer {
     let caps = json!({ "tools": { "listChanged": true }, "prompts": {} });
     let provider = Arc::new(StaticProvider::new(catalog, caps));
-    let info = ServerInfo { name: "test".into(), version: "1".into(), title: None, instructions: None };
-    let engine = Engine::builder(provider, info).config(config).build();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}/mcp", listener.local_addr().unwrap());
-    let (tx, rx) = oneshot::channel::<()>();
-    let task = tokio::spawn(mcp_engine::server::serve_http(
-        engine,
-        http,
-        listener,
-        async move {
-            let _ = rx.await;
-        },
-        Duration::from_secs(5),
-    ));
-    Server { url, stop: Some(tx), task }
+    let engine = Engine::builder(provider, test_server_info()).config(config).build();
+    serve_on_local_port(engine, http, Duration::from_secs(5)).await
 }
 
-fn meta() -> Value {
-    json!({
-        "io.modelcontextprotocol/protocolVersion": "2026-07-28",
-        "io.modelcontextprotocol/clientCapabilities": { "elicitation": {} }
-    })
+/// The `_meta` of a 2026-07-28 client that declares elicitation.
+fn meta_with_elicitation() -> Value {
+    modern_meta(json!({ "elicitation": {} }))
 }
 
-fn request(client: &reqwest::Client, url: &str, id: i64, method: &str, mut params: Value) -> reqwest::RequestBuilder {
-    params["_meta"] = meta();
-    let mut r = client
-        .post(url)
-        .header("content-type", "application/json")
-        .header("accept", "application/json, text/event-stream")
-        .header("mcp-protocol-version", "2026-07-28")
-        .header("mcp-method", method);
-    if let Some(name) = params.get("name").and_then(Value::as_str) {
-        r = r.header("mcp-name", name);
-    }
-    r.body(json!({ "jsonrpc": "2.0", "id": id, "method": method, "params": params }).to_string())
+/// A 2026-07-28 request whose `mcp-name` header is `params.name`, when there is one.
+fn request(client: &reqwest::Client, url: &str, id: i64, method: &str, params: Value) -> reqwest::RequestBuilder {
+    let name = params.get("name").and_then(Value::as_str).map(str::to_owned);
+    modern_request(client, url, id, method, name.as_deref(), params, meta_with_elicitation())
 }
 
 async fn call(client: &reqwest::Client, url: &str, id: i64, method: &str, params: Value) -> (u16, Value) {
@@ -147,17 +113,9 @@ async fn closing_the_stream_cancels_the_handler() {
     }));
     let server = start(c, EngineConfig::default(), HttpConfig::default()).await;
     let client = reqwest::Client::new();
-    let mut params = json!({ "name": "slow" });
-    params["_meta"] = meta();
-    params["_meta"]["progressToken"] = json!("t");
-    let res = client
-        .post(&server.url)
-        .header("content-type", "application/json")
-        .header("accept", "application/json, text/event-stream")
-        .header("mcp-protocol-version", "2026-07-28")
-        .header("mcp-method", "tools/call")
-        .header("mcp-name", "slow")
-        .body(json!({ "jsonrpc": "2.0", "id": 1, "method": "tools/call", "params": params }).to_string())
+    let mut meta = meta_with_elicitation();
+    meta["progressToken"] = json!("t");
+    let res = modern_request(&client, &server.url, 1, "tools/call", Some("slow"), json!({ "name": "slow" }), meta)
         .send()
         .await
         .unwrap();
@@ -310,8 +268,7 @@ async fn shutdown_drains_in_flight_requests_and_closes_subscriptions() {
     let c2 = client.clone();
     let in_flight = tokio::spawn(async move { call(&c2, &url, 8, "tools/call", json!({ "name": "slow" })).await });
     tokio::time::sleep(Duration::from_millis(150)).await;
-    let Server { stop, task, .. } = server;
-    stop.unwrap().send(()).unwrap();
+    let task = server.signal_shutdown();
 
     let (status, body) = in_flight.await.unwrap();
     assert_eq!(status, 200);
@@ -392,17 +349,9 @@ async fn logs_only_when_requested_and_at_level() {
     let res = request(&client, &server.url, 1, "tools/call", json!({ "name": "chatty" })).send().await.unwrap();
     assert_eq!(res.headers()["content-type"], "application/json");
     // logLevel warning: SSE with only the warning.
-    let mut params = json!({ "name": "chatty" });
-    params["_meta"] = meta();
-    params["_meta"]["io.modelcontextprotocol/logLevel"] = json!("warning");
-    let text = client
-        .post(&server.url)
-        .header("content-type", "application/json")
-        .header("accept", "application/json, text/event-stream")
-        .header("mcp-protocol-version", "2026-07-28")
-        .header("mcp-method", "tools/call")
-        .header("mcp-name", "chatty")
-        .body(json!({ "jsonrpc": "2.0", "id": 2, "method": "tools/call", "params": params }).to_string())
+    let mut meta = meta_with_elicitation();
+    meta["io.modelcontextprotocol/logLevel"] = json!("warning");
+    let text = modern_request(&client, &server.url, 2, "tools/call", Some("chatty"), json!({ "name": "chatty" }), meta)
         .send()
         .await
         .unwrap()

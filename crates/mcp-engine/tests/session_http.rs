@@ -9,23 +9,11 @@ use futures_util::StreamExt;
 use mcp_engine::provider::{Catalog, StaticProvider, Tool, ToolOutput};
 use mcp_engine::transport::http::HttpConfig;
 use mcp_engine::transport::hub::SessionConfig;
-use mcp_engine::{Audience, ChangeEvent, Ctx, Engine, EngineConfig, InputRequests, ServerInfo};
+use mcp_engine::{Audience, ChangeEvent, Ctx, Engine, EngineConfig, InputRequests};
 use serde_json::{json, Value};
-use tokio::sync::oneshot;
 
-struct Server {
-    base: String,
-    url: String,
-    stop: Option<oneshot::Sender<()>>,
-    task: tokio::task::JoinHandle<std::io::Result<()>>,
-}
-
-impl Server {
-    async fn stop(mut self) {
-        let _ = self.stop.take().unwrap().send(());
-        let _ = tokio::time::timeout(Duration::from_secs(10), self.task).await;
-    }
-}
+mod common;
+use common::{serve_on_local_port, session_post, test_server_info, RunningServer};
 
 fn catalog() -> Catalog {
     let mut c = Catalog::new();
@@ -57,41 +45,16 @@ fn catalog() -> Catalog {
     c
 }
 
-async fn start(sessions: SessionConfig, keep_alive: Duration) -> Server {
+async fn start(sessions: SessionConfig, keep_alive: Duration) -> RunningServer {
     let caps = json!({ "tools": { "listChanged": true }, "resources": { "subscribe": true }, "logging": {} });
     let provider = Arc::new(StaticProvider::new(catalog(), caps));
-    let info = ServerInfo { name: "test".into(), version: "1".into(), title: None, instructions: None };
-    let engine = Engine::builder(provider, info).config(EngineConfig::default()).build();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
-    let (tx, rx) = oneshot::channel::<()>();
+    let engine = Engine::builder(provider, test_server_info()).config(EngineConfig::default()).build();
     let http = HttpConfig { keep_alive, sessions, ..HttpConfig::default() };
-    let task = tokio::spawn(mcp_engine::server::serve_http(
-        engine,
-        http,
-        listener,
-        async move {
-            let _ = rx.await;
-        },
-        Duration::from_secs(2),
-    ));
-    Server { url: format!("{base}/mcp"), base, stop: Some(tx), task }
+    serve_on_local_port(engine, http, Duration::from_secs(2)).await
 }
 
-async fn default_server() -> Server {
+async fn default_server() -> RunningServer {
     start(SessionConfig::default(), Duration::from_secs(15)).await
-}
-
-fn post(client: &reqwest::Client, url: &str, session: Option<&str>, body: Value) -> reqwest::RequestBuilder {
-    let mut r = client
-        .post(url)
-        .header("content-type", "application/json")
-        .header("accept", "application/json, text/event-stream")
-        .body(body.to_string());
-    if let Some(s) = session {
-        r = r.header("mcp-session-id", s).header("mcp-protocol-version", "2025-11-25");
-    }
-    r
 }
 
 fn init_body(version: &str) -> Value {
@@ -103,10 +66,10 @@ fn init_body(version: &str) -> Value {
 
 /// initialize + initialized; returns the session id.
 async fn open_session(client: &reqwest::Client, url: &str) -> String {
-    let res = post(client, url, None, init_body("2025-11-25")).send().await.unwrap();
+    let res = session_post(client, url, None, init_body("2025-11-25")).send().await.unwrap();
     assert_eq!(res.status(), 200);
     let sid = res.headers()["mcp-session-id"].to_str().unwrap().to_owned();
-    let res = post(client, url, Some(&sid), json!({ "jsonrpc": "2.0", "method": "notifications/initialized" }))
+    let res = session_post(client, url, Some(&sid), json!({ "jsonrpc": "2.0", "method": "notifications/initialized" }))
         .send()
         .await
         .unwrap();
@@ -198,7 +161,7 @@ async fn handshake_negotiates_versions_and_issues_session_ids() {
         ("2025-11-25", "2025-11-25"),
         ("1999-01-01", "2025-11-25"),
     ] {
-        let res = post(&client, &server.url, None, init_body(asked)).send().await.unwrap();
+        let res = session_post(&client, &server.url, None, init_body(asked)).send().await.unwrap();
         assert_eq!(res.status(), 200);
         let sid = res.headers()["mcp-session-id"].to_str().unwrap().to_owned();
         assert!(sid.len() >= 32 && sid.bytes().all(|b| (0x21..=0x7e).contains(&b)), "{sid}");
@@ -255,10 +218,11 @@ async fn protocol_version_header_and_session_id_checks() {
         .await
         .unwrap();
     assert_eq!(res.status(), 400);
-    let res = post(&client, &server.url, Some("no-such-session"), ping.clone()).send().await.unwrap();
+    let res = session_post(&client, &server.url, Some("no-such-session"), ping.clone()).send().await.unwrap();
     assert_eq!(res.status(), 404);
     // A session belongs to the caller who created it.
-    let res = post(&client, &server.url, Some(&sid), ping.clone()).bearer_auth("someone-else").send().await.unwrap();
+    let res =
+        session_post(&client, &server.url, Some(&sid), ping.clone()).bearer_auth("someone-else").send().await.unwrap();
     assert_eq!(res.status(), 404);
     // setLevel and subscribe answer exactly {}; initialize inside a session is refused.
     for (method, params) in [
@@ -267,10 +231,11 @@ async fn protocol_version_header_and_session_id_checks() {
         ("resources/unsubscribe", json!({ "uri": "test://watched" })),
     ] {
         let body = json!({ "jsonrpc": "2.0", "id": 2, "method": method, "params": params });
-        let res: Value = post(&client, &server.url, Some(&sid), body).send().await.unwrap().json().await.unwrap();
+        let res: Value =
+            session_post(&client, &server.url, Some(&sid), body).send().await.unwrap().json().await.unwrap();
         assert_eq!(res["result"], json!({}), "{method}");
     }
-    let res = post(&client, &server.url, Some(&sid), init_body("2025-11-25")).send().await.unwrap();
+    let res = session_post(&client, &server.url, Some(&sid), init_body("2025-11-25")).send().await.unwrap();
     assert_eq!(res.status(), 400);
     // Without a session id, GET and DELETE stay 405 (the modern path).
     assert_eq!(client.get(&server.url).send().await.unwrap().status(), 405);
@@ -284,11 +249,12 @@ async fn delete_ends_the_session() {
     let client = reqwest::Client::new();
     let sid = open_session(&client, &server.url).await;
     let list = json!({ "jsonrpc": "2.0", "id": 1, "method": "tools/list" });
-    let res: Value = post(&client, &server.url, Some(&sid), list.clone()).send().await.unwrap().json().await.unwrap();
+    let res: Value =
+        session_post(&client, &server.url, Some(&sid), list.clone()).send().await.unwrap().json().await.unwrap();
     assert!(res["result"]["tools"].as_array().unwrap().len() >= 4);
     let res = client.delete(&server.url).header("mcp-session-id", &sid).send().await.unwrap();
     assert_eq!(res.status(), 200);
-    assert_eq!(post(&client, &server.url, Some(&sid), list).send().await.unwrap().status(), 404);
+    assert_eq!(session_post(&client, &server.url, Some(&sid), list).send().await.unwrap().status(), 404);
     let res = client.delete(&server.url).header("mcp-session-id", &sid).send().await.unwrap();
     assert_eq!(res.status(), 404);
     server.stop().await;
@@ -304,11 +270,11 @@ async fn idle_sessions_expire() {
     // Use keeps it alive…
     for _ in 0..3 {
         tokio::time::sleep(Duration::from_millis(150)).await;
-        assert_eq!(post(&client, &server.url, Some(&sid), ping.clone()).send().await.unwrap().status(), 200);
+        assert_eq!(session_post(&client, &server.url, Some(&sid), ping.clone()).send().await.unwrap().status(), 200);
     }
     // …idleness ends it.
     tokio::time::sleep(Duration::from_millis(700)).await;
-    assert_eq!(post(&client, &server.url, Some(&sid), ping).send().await.unwrap().status(), 404);
+    assert_eq!(session_post(&client, &server.url, Some(&sid), ping).send().await.unwrap().status(), 404);
     server.stop().await;
 }
 
@@ -319,7 +285,7 @@ async fn the_session_cap_is_enforced_with_a_clear_error() {
     let client = reqwest::Client::new();
     let a = open_session(&client, &server.url).await;
     let _b = open_session(&client, &server.url).await;
-    let res = post(&client, &server.url, None, init_body("2025-11-25")).send().await.unwrap();
+    let res = session_post(&client, &server.url, None, init_body("2025-11-25")).send().await.unwrap();
     assert_eq!(res.status(), 503);
     assert!(res.headers().contains_key("retry-after"));
     let body: Value = res.json().await.unwrap();
@@ -345,7 +311,7 @@ async fn one_push_stream_per_session_with_keep_alive_and_notifications() {
     let sid = open_session(&client, &server.url).await;
     let subscribe =
         json!({ "jsonrpc": "2.0", "id": 1, "method": "resources/subscribe", "params": { "uri": "test://watched" } });
-    post(&client, &server.url, Some(&sid), subscribe).send().await.unwrap();
+    session_post(&client, &server.url, Some(&sid), subscribe).send().await.unwrap();
     let res = get(&client, &server.url, &sid).send().await.unwrap();
     assert_eq!(res.status(), 200);
     let mut push = Sse::new(res);
@@ -355,7 +321,7 @@ async fn one_push_stream_per_session_with_keep_alive_and_notifications() {
     assert_eq!(get(&client, &server.url, &sid).send().await.unwrap().status(), 409);
     // Notifications that belong to no request arrive here.
     let call = json!({ "jsonrpc": "2.0", "id": 2, "method": "tools/call", "params": { "name": "change" } });
-    post(&client, &server.url, Some(&sid), call).send().await.unwrap();
+    session_post(&client, &server.url, Some(&sid), call).send().await.unwrap();
     let (id1, n1) = push.message(WAIT).await.unwrap();
     let (_, n2) = push.message(WAIT).await.unwrap();
     assert_eq!(n1["method"], "notifications/tools/list_changed");
@@ -370,7 +336,7 @@ async fn one_push_stream_per_session_with_keep_alive_and_notifications() {
     drop(push);
     let call = json!({ "jsonrpc": "2.0", "id": 3, "method": "tools/call", "params": { "name": "change" } });
     tokio::time::sleep(Duration::from_millis(100)).await;
-    post(&client, &server.url, Some(&sid), call).send().await.unwrap();
+    session_post(&client, &server.url, Some(&sid), call).send().await.unwrap();
     let res = get(&client, &server.url, &sid).header("last-event-id", "g-1").send().await.unwrap();
     assert_eq!(res.status(), 200);
     let mut push = Sse::new(res);
@@ -389,7 +355,7 @@ async fn last_event_id_replays_exactly_the_missed_events_of_that_stream() {
     let sid = open_session(&client, &server.url).await;
     let call = json!({ "jsonrpc": "2.0", "id": 7, "method": "tools/call",
                        "params": { "name": "steps", "_meta": { "progressToken": "p" } } });
-    let mut sse = Sse::new(post(&client, &server.url, Some(&sid), call).send().await.unwrap());
+    let mut sse = Sse::new(session_post(&client, &server.url, Some(&sid), call).send().await.unwrap());
     let priming = sse.next(WAIT).await.unwrap();
     assert!(priming.retry && priming.data.is_empty());
     let (first_id, first) = sse.message(WAIT).await.unwrap();
@@ -433,17 +399,17 @@ async fn server_initiated_elicitation_round_trip() {
     let client = reqwest::Client::new();
     let sid = open_session(&client, &server.url).await;
     let call = json!({ "jsonrpc": "2.0", "id": 9, "method": "tools/call", "params": { "name": "ask" } });
-    let mut sse = Sse::new(post(&client, &server.url, Some(&sid), call).send().await.unwrap());
+    let mut sse = Sse::new(session_post(&client, &server.url, Some(&sid), call).send().await.unwrap());
     let (_, req) = sse.message(WAIT).await.unwrap();
     assert_eq!(req["method"], "elicitation/create");
     assert_eq!(req["params"]["message"], "Your name?");
     // An answer from another session is not taken.
     let other = open_session(&client, &server.url).await;
     let answer = json!({ "jsonrpc": "2.0", "id": req["id"], "result": { "action": "accept", "content": { "name": "Mallory" } } });
-    assert_eq!(post(&client, &server.url, Some(&other), answer).send().await.unwrap().status(), 202);
+    assert_eq!(session_post(&client, &server.url, Some(&other), answer).send().await.unwrap().status(), 202);
     let answer =
         json!({ "jsonrpc": "2.0", "id": req["id"], "result": { "action": "accept", "content": { "name": "Ada" } } });
-    assert_eq!(post(&client, &server.url, Some(&sid), answer).send().await.unwrap().status(), 202);
+    assert_eq!(session_post(&client, &server.url, Some(&sid), answer).send().await.unwrap().status(), 202);
     let (_, res) = sse.message(WAIT).await.unwrap();
     assert_eq!(res["id"], 9);
     assert_eq!(res["result"]["content"][0]["text"], "hello Ada");
@@ -462,7 +428,7 @@ async fn server_initiated_elicitation_round_trip() {
         .unwrap();
     let bare = res.headers()["mcp-session-id"].to_str().unwrap().to_owned();
     let call = json!({ "jsonrpc": "2.0", "id": 10, "method": "tools/call", "params": { "name": "ask" } });
-    let res: Value = post(&client, &server.url, Some(&bare), call).send().await.unwrap().json().await.unwrap();
+    let res: Value = session_post(&client, &server.url, Some(&bare), call).send().await.unwrap().json().await.unwrap();
     assert_eq!(res["error"]["code"], -32021);
     server.stop().await;
 }
@@ -473,11 +439,11 @@ async fn cancelled_requests_stop_without_a_response() {
     let client = reqwest::Client::new();
     let sid = open_session(&client, &server.url).await;
     let call = json!({ "jsonrpc": "2.0", "id": 11, "method": "tools/call", "params": { "name": "ask" } });
-    let mut sse = Sse::new(post(&client, &server.url, Some(&sid), call).send().await.unwrap());
+    let mut sse = Sse::new(session_post(&client, &server.url, Some(&sid), call).send().await.unwrap());
     let (_, req) = sse.message(WAIT).await.unwrap();
     assert_eq!(req["method"], "elicitation/create");
     let cancel = json!({ "jsonrpc": "2.0", "method": "notifications/cancelled", "params": { "requestId": 11 } });
-    assert_eq!(post(&client, &server.url, Some(&sid), cancel).send().await.unwrap().status(), 202);
+    assert_eq!(session_post(&client, &server.url, Some(&sid), cancel).send().await.unwrap().status(), 202);
     assert!(sse.message(WAIT).await.is_none(), "no response after cancellation");
     server.stop().await;
 }
@@ -494,7 +460,7 @@ async fn unanswered_pings_close_the_push_stream() {
     let (_, ping) = push.message(WAIT).await.unwrap();
     assert_eq!(ping["method"], "ping");
     let pong = json!({ "jsonrpc": "2.0", "id": ping["id"], "result": {} });
-    post(&client, &server.url, Some(&sid), pong).send().await.unwrap();
+    session_post(&client, &server.url, Some(&sid), pong).send().await.unwrap();
     let mut pings = 1;
     while let Some((_, m)) = push.message(WAIT).await {
         assert_eq!(m["method"], "ping");
@@ -580,7 +546,7 @@ async fn a_resuming_get_takes_over_the_push_stream() {
     let mut second = Sse::new(res);
     assert!(first.message(WAIT).await.is_none(), "the old stream ends");
     let call = json!({ "jsonrpc": "2.0", "id": 2, "method": "tools/call", "params": { "name": "change" } });
-    post(&client, &server.url, Some(&sid), call).send().await.unwrap();
+    session_post(&client, &server.url, Some(&sid), call).send().await.unwrap();
     let (id, n) = second.message(WAIT).await.unwrap();
     assert_eq!((id.as_deref(), n["method"].as_str()), (Some("g-1"), Some("notifications/tools/list_changed")));
     server.stop().await;

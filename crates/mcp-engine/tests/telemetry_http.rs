@@ -11,22 +11,22 @@ use mcp_engine::provider::{Catalog, StaticProvider, Tool, ToolOutput};
 use mcp_engine::telemetry::{Telemetry, TelemetryConfig};
 use mcp_engine::transport::http::HttpConfig;
 use mcp_engine::transport::hub::SessionConfig;
-use mcp_engine::{Audience, ChangeEvent, Ctx, Engine, InputRequests, ServerInfo};
+use mcp_engine::{Audience, ChangeEvent, Ctx, Engine, InputRequests};
 use serde_json::{json, Value};
-use tokio::sync::oneshot;
 
+mod common;
+use common::{modern_meta, modern_request, serve_on_local_port, session_post, test_server_info, RunningServer};
+
+/// The served engine, kept so tests can read its telemetry; dropping it stops the server.
 struct Server {
-    base: String,
-    url: String,
+    running: RunningServer,
     engine: Engine,
-    stop: Option<oneshot::Sender<()>>,
 }
 
-impl Drop for Server {
-    fn drop(&mut self) {
-        if let Some(s) = self.stop.take() {
-            let _ = s.send(());
-        }
+impl std::ops::Deref for Server {
+    type Target = RunningServer;
+    fn deref(&self) -> &RunningServer {
+        &self.running
     }
 }
 
@@ -69,36 +69,13 @@ async fn start(telemetry: Telemetry) -> Server {
 async fn start_with(telemetry: Telemetry, sessions: SessionConfig) -> Server {
     let caps = json!({ "tools": { "listChanged": true }, "logging": {} });
     let provider = Arc::new(StaticProvider::new(catalog(), caps));
-    let info = ServerInfo { name: "test".into(), version: "1".into(), title: None, instructions: None };
-    let engine = Engine::builder(provider, info).telemetry(telemetry).build();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
-    let (tx, rx) = oneshot::channel::<()>();
+    let engine = Engine::builder(provider, test_server_info()).telemetry(telemetry).build();
     let http = HttpConfig { keep_alive: Duration::from_millis(300), sessions, ..HttpConfig::default() };
-    tokio::spawn(mcp_engine::server::serve_http(
-        engine.clone(),
-        http,
-        listener,
-        async move {
-            let _ = rx.await;
-        },
-        Duration::from_secs(1),
-    ));
-    Server { url: format!("{base}/mcp"), base, engine, stop: Some(tx) }
+    let running = serve_on_local_port(engine.clone(), http, Duration::from_secs(1)).await;
+    Server { running, engine }
 }
 
-fn legacy(client: &reqwest::Client, url: &str, sid: Option<&str>, body: Value) -> reqwest::RequestBuilder {
-    let mut r = client
-        .post(url)
-        .header("content-type", "application/json")
-        .header("accept", "application/json, text/event-stream")
-        .body(body.to_string());
-    if let Some(s) = sid {
-        r = r.header("mcp-session-id", s).header("mcp-protocol-version", "2025-11-25");
-    }
-    r
-}
-
+/// A 2026-07-28 request (id 1) from a client that declares elicitation and names itself.
 fn modern(
     client: &reqwest::Client,
     url: &str,
@@ -106,23 +83,9 @@ fn modern(
     name: Option<&str>,
     params: Value,
 ) -> reqwest::RequestBuilder {
-    let mut params = params;
-    params["_meta"] = json!({
-        "io.modelcontextprotocol/protocolVersion": "2026-07-28",
-        "io.modelcontextprotocol/clientCapabilities": { "elicitation": {} },
-        "io.modelcontextprotocol/clientInfo": { "name": "modern-test", "version": "2.0" }
-    });
-    let mut r = client
-        .post(url)
-        .header("content-type", "application/json")
-        .header("accept", "application/json, text/event-stream")
-        .header("mcp-protocol-version", "2026-07-28")
-        .header("mcp-method", method)
-        .body(json!({ "jsonrpc": "2.0", "id": 1, "method": method, "params": params }).to_string());
-    if let Some(n) = name {
-        r = r.header("mcp-name", n);
-    }
-    r
+    let mut meta = modern_meta(json!({ "elicitation": {} }));
+    meta["io.modelcontextprotocol/clientInfo"] = json!({ "name": "modern-test", "version": "2.0" });
+    modern_request(client, url, 1, method, name, params, meta)
 }
 
 /// Read a streamed body until `pred` holds for what arrived so far (or time runs out).
@@ -162,9 +125,9 @@ async fn session_era_behaviours_are_recorded() {
         "protocolVersion": "2025-11-25",
         "capabilities": { "elicitation": { "form": {} }, "roots": { "listChanged": true } },
         "clientInfo": { "name": "session-test", "version": "1" } } });
-    let res = legacy(&c, url, None, init).send().await.unwrap();
+    let res = session_post(&c, url, None, init).send().await.unwrap();
     let sid = res.headers()["mcp-session-id"].to_str().unwrap().to_owned();
-    legacy(&c, url, Some(&sid), json!({ "jsonrpc": "2.0", "method": "notifications/initialized" }))
+    session_post(&c, url, Some(&sid), json!({ "jsonrpc": "2.0", "method": "notifications/initialized" }))
         .send()
         .await
         .unwrap();
@@ -183,7 +146,7 @@ async fn session_era_behaviours_are_recorded() {
     assert!(m.contains("mcp_streams_open{kind=\"push\"} 1"), "{m}");
     assert!(m.contains("mcp_sessions_active{transport=\"streamable_http\"} 1"));
     let call = |name: &str, id: i64| {
-        legacy(
+        session_post(
             &c,
             url,
             Some(&sid),
@@ -193,7 +156,10 @@ async fn session_era_behaviours_are_recorded() {
     call("change", 1).send().await.unwrap().text().await.unwrap();
     let seen = read_until(push, |t| t.contains("notifications/tools/list_changed")).await;
     assert!(seen.contains("notifications/tools/list_changed"), "{seen}");
-    legacy(&c, url, Some(&sid), json!({ "jsonrpc": "2.0", "id": 2, "method": "tools/list" })).send().await.unwrap();
+    session_post(&c, url, Some(&sid), json!({ "jsonrpc": "2.0", "id": 2, "method": "tools/list" }))
+        .send()
+        .await
+        .unwrap();
 
     // A request stream closed early and resumed with Last-Event-ID.
     let res = call("steps", 3).send().await.unwrap();
@@ -224,7 +190,7 @@ async fn session_era_behaviours_are_recorded() {
     )
     .unwrap();
     let answer = json!({ "jsonrpc": "2.0", "id": request["id"], "result": { "action": "accept", "content": { "name": "Ada" } } });
-    assert_eq!(legacy(&c, url, Some(&sid), answer).send().await.unwrap().status(), 202);
+    assert_eq!(session_post(&c, url, Some(&sid), answer).send().await.unwrap().status(), 202);
     while !text.contains("hello Ada") {
         text.push_str(&String::from_utf8_lossy(&body.next().await.unwrap().unwrap()));
     }
@@ -399,8 +365,7 @@ async fn stdio_sessions_are_recorded() {
     let telemetry = Telemetry::default();
     let caps = json!({ "tools": { "listChanged": true }, "logging": {} });
     let provider = Arc::new(StaticProvider::new(catalog(), caps));
-    let info = ServerInfo { name: "test".into(), version: "1".into(), title: None, instructions: None };
-    let engine = Engine::builder(provider, info).telemetry(telemetry.clone()).build();
+    let engine = Engine::builder(provider, test_server_info()).telemetry(telemetry.clone()).build();
     let (client, server_side) = tokio::io::duplex(64 * 1024);
     let (server_read, server_write) = tokio::io::split(server_side);
     let task = tokio::spawn(mcp_engine::transport::stdio::serve(
@@ -490,7 +455,7 @@ async fn unresponsive_sessions_and_http_sse_streams_are_shown() {
     let c = reqwest::Client::new();
     let init = json!({ "jsonrpc": "2.0", "id": 0, "method": "initialize", "params": {
         "protocolVersion": "2025-11-25", "capabilities": {}, "clientInfo": { "name": "silent", "version": "1" } } });
-    let res = legacy(&c, &server.url, None, init).send().await.unwrap();
+    let res = session_post(&c, &server.url, None, init).send().await.unwrap();
     let sid = res.headers()["mcp-session-id"].to_str().unwrap().to_owned();
     // A push stream whose pings are never answered: the session turns unresponsive.
     let push = c

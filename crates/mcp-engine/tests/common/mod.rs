@@ -1,0 +1,119 @@
+//! Test support shared by the HTTP integration tests: an engine served on a real TCP port,
+//! and requests in the 2026-07-28 and session eras with their standard headers.
+
+#![allow(dead_code)]
+
+use std::time::Duration;
+
+use mcp_engine::transport::http::HttpConfig;
+use mcp_engine::{Engine, ServerInfo};
+use serde_json::{json, Value};
+use tokio::sync::oneshot;
+
+/// The protocol version of the stateless era.
+pub const MODERN_VERSION: &str = "2026-07-28";
+
+/// The server info every test engine announces.
+pub fn test_server_info() -> ServerInfo {
+    ServerInfo { name: "test".into(), version: "1".into(), title: None, instructions: None }
+}
+
+/// An engine served over HTTP on an ephemeral local port; dropping it signals shutdown.
+pub struct RunningServer {
+    /// `http://127.0.0.1:<port>`
+    pub base: String,
+    /// `{base}/mcp`
+    pub url: String,
+    stop: Option<oneshot::Sender<()>>,
+    task: Option<tokio::task::JoinHandle<std::io::Result<()>>>,
+}
+
+/// Serve `engine` on 127.0.0.1 with an ephemeral port until stopped, draining in-flight
+/// requests for at most `shutdown_grace` once stopped.
+pub async fn serve_on_local_port(engine: Engine, http: HttpConfig, shutdown_grace: Duration) -> RunningServer {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let (tx, rx) = oneshot::channel::<()>();
+    let task = tokio::spawn(mcp_engine::server::serve_http(
+        engine,
+        http,
+        listener,
+        async move {
+            let _ = rx.await;
+        },
+        shutdown_grace,
+    ));
+    RunningServer { url: format!("{base}/mcp"), base, stop: Some(tx), task: Some(task) }
+}
+
+impl RunningServer {
+    /// Signal shutdown and wait (at most 10 s) for the server to finish.
+    pub async fn stop(mut self) {
+        let _ = self.stop.take().unwrap().send(());
+        let _ = tokio::time::timeout(Duration::from_secs(10), self.task.take().unwrap()).await;
+    }
+
+    /// Signal shutdown (the server must still be running) and hand back its task to await.
+    pub fn signal_shutdown(mut self) -> tokio::task::JoinHandle<std::io::Result<()>> {
+        self.stop.take().unwrap().send(()).unwrap();
+        self.task.take().unwrap()
+    }
+}
+
+impl Drop for RunningServer {
+    fn drop(&mut self) {
+        if let Some(s) = self.stop.take() {
+            let _ = s.send(());
+        }
+    }
+}
+
+/// The `_meta` of a 2026-07-28 request: the protocol version and these client capabilities.
+pub fn modern_meta(client_capabilities: Value) -> Value {
+    json!({
+        "io.modelcontextprotocol/protocolVersion": MODERN_VERSION,
+        "io.modelcontextprotocol/clientCapabilities": client_capabilities
+    })
+}
+
+/// A 2026-07-28 JSON-RPC request: `meta` becomes `params._meta`, and the standard headers
+/// (`mcp-protocol-version`, `mcp-method`, `mcp-name` when `name` is given) are set.
+pub fn modern_request(
+    client: &reqwest::Client,
+    url: &str,
+    id: i64,
+    method: &str,
+    name: Option<&str>,
+    mut params: Value,
+    meta: Value,
+) -> reqwest::RequestBuilder {
+    params["_meta"] = meta;
+    let mut r = client
+        .post(url)
+        .header("content-type", "application/json")
+        .header("accept", "application/json, text/event-stream")
+        .header("mcp-protocol-version", MODERN_VERSION)
+        .header("mcp-method", method);
+    if let Some(n) = name {
+        r = r.header("mcp-name", n);
+    }
+    r.body(json!({ "jsonrpc": "2.0", "id": id, "method": method, "params": params }).to_string())
+}
+
+/// A session-era POST of `body`; with a session id, also the id and the 2025-11-25 version header.
+pub fn session_post(
+    client: &reqwest::Client,
+    url: &str,
+    session: Option<&str>,
+    body: Value,
+) -> reqwest::RequestBuilder {
+    let mut r = client
+        .post(url)
+        .header("content-type", "application/json")
+        .header("accept", "application/json, text/event-stream")
+        .body(body.to_string());
+    if let Some(s) = session {
+        r = r.header("mcp-session-id", s).header("mcp-protocol-version", "2025-11-25");
+    }
+    r
+}

@@ -66,12 +66,18 @@ async function evaluate(expression) {
   return r.result.value;
 }
 
+// While a page loads, `document.body` and the elements may not exist yet: an expression
+// that throws then is "not yet", not a failure.
 async function waitFor(what, expression, timeoutMs = 15000) {
   const end = Date.now() + timeoutMs;
   let last;
   while (Date.now() < end) {
-    last = await evaluate(expression);
-    if (last) return last;
+    try {
+      last = await evaluate(expression);
+      if (last) return last;
+    } catch (e) {
+      last = String(e.message || e);
+    }
     await sleep(200);
   }
   assert.fail(`timed out waiting for ${what} (last value: ${JSON.stringify(last)})`);

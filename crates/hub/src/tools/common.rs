@@ -16,6 +16,32 @@ pub const fn budget_chars(chars_per_token: usize) -> usize {
     TOKEN_BUDGET * chars_per_token
 }
 
+/// The shell of a Hub tool that needs only its arguments and the caller's token: parse the
+/// arguments (a failure is an `isError` result), run, and scrub the token from the output.
+pub fn upstream_tool<A, F, Fut>(
+    definition: Value,
+    upstream: std::sync::Arc<super::upstream::Upstream>,
+    run: F,
+) -> mcp_engine::provider::Tool
+where
+    A: DeserializeOwned + Send + 'static,
+    F: Fn(std::sync::Arc<super::upstream::Upstream>, Option<std::sync::Arc<str>>, A) -> Fut + Send + Sync + 'static,
+    Fut: std::future::Future<Output = ToolOutput> + Send + 'static,
+{
+    let run = std::sync::Arc::new(run);
+    mcp_engine::provider::Tool::new(definition, move |args, ctx: Ctx| {
+        let (upstream, run) = (upstream.clone(), run.clone());
+        async move {
+            let token = token_of(&ctx);
+            let out = match parse_args::<A>(&args) {
+                Err(e) => invalid_args(e),
+                Ok(a) => run(upstream, token.clone(), a).await,
+            };
+            Ok(scrub(out, token.as_deref()))
+        }
+    })
+}
+
 /// Parse tool arguments; a failure is a message for an `isError` result.
 pub fn parse_args<T: DeserializeOwned>(args: &Arguments) -> Result<T, String> {
     let raw = args.get().trim();

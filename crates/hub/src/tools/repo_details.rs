@@ -5,13 +5,12 @@ use std::sync::Arc;
 
 use futures_util::stream::{self, StreamExt};
 use mcp_engine::provider::{Tool, ToolOutput};
-use mcp_engine::Ctx;
 use serde::Deserialize;
 use serde_json::{json, Map, Value};
 
 use super::common::{
-    budget_chars, escape_md, explain, format_bytes, format_date, format_number, invalid_args, num_of, parse_args,
-    scrub, str_of, str_or_list, token_of, TOKEN_BUDGET,
+    budget_chars, escape_md, explain, format_bytes, format_date, format_number, invalid_args, num_of, str_of,
+    str_or_list, upstream_tool, TOKEN_BUDGET,
 };
 use super::repo_search::RepoType;
 use super::upstream::{enc_path, Service, Upstream, UpstreamError};
@@ -113,16 +112,8 @@ fn output_schema() -> Value {
 }
 
 pub fn tool(upstream: Arc<Upstream>) -> Tool {
-    Tool::new(definition(), move |args, ctx: Ctx| {
-        let upstream = upstream.clone();
-        async move {
-            let token = token_of(&ctx);
-            let out = match parse_args::<Args>(&args) {
-                Err(e) => invalid_args(e),
-                Ok(a) => run(&upstream, token.as_deref(), a).await,
-            };
-            Ok(scrub(out, token.as_deref()))
-        }
+    upstream_tool(definition(), upstream, |upstream, token, a: Args| async move {
+        run(&upstream, token.as_deref(), a).await
     })
 }
 
@@ -376,6 +367,25 @@ fn gated_of(v: &Value) -> Value {
     }
 }
 
+/// The downloads/likes, updated and status lines of a model or dataset overview.
+fn push_stats(v: &Value, l: &mut Vec<String>) {
+    let mut stats = Vec::new();
+    if let Some(d) = num_of(v, "downloadsAllTime").or_else(|| num_of(v, "downloads")).filter(|d| *d > 0.0) {
+        stats.push(format!("**Downloads:** {}", format_number(d)));
+    }
+    if let Some(n) = num_of(v, "likes").filter(|n| *n > 0.0) {
+        stats.push(format!("**Likes:** {n}"));
+    }
+    if !stats.is_empty() {
+        l.push(format!("- {}", stats.join(" | ")));
+    }
+    l.push(format!("- **Updated:** {}", format_date(str_of(v, "lastModified").unwrap_or(""))));
+    if let Some(s) = status_line(v) {
+        l.push(s);
+    }
+    l.push(String::new());
+}
+
 fn status_line(v: &Value) -> Option<String> {
     let mut s = Vec::new();
     if v.get("gated").is_some_and(|g| g.is_string() || g.as_bool() == Some(true)) {
@@ -444,21 +454,7 @@ fn model_overview(v: &Value, requested: &str) -> (String, Value) {
     if let Some(p) = str_of(v, "library_name") {
         l.push(format!("- **Library:** {p}"));
     }
-    let mut stats = Vec::new();
-    if let Some(d) = num_of(v, "downloadsAllTime").or_else(|| num_of(v, "downloads")).filter(|d| *d > 0.0) {
-        stats.push(format!("**Downloads:** {}", format_number(d)));
-    }
-    if let Some(n) = num_of(v, "likes").filter(|n| *n > 0.0) {
-        stats.push(format!("**Likes:** {n}"));
-    }
-    if !stats.is_empty() {
-        l.push(format!("- {}", stats.join(" | ")));
-    }
-    l.push(format!("- **Updated:** {}", format_date(str_of(v, "lastModified").unwrap_or(""))));
-    if let Some(s) = status_line(v) {
-        l.push(s);
-    }
-    l.push(String::new());
+    push_stats(v, &mut l);
 
     let mut tech = Map::new();
     let mut tl = Vec::new();
@@ -580,21 +576,7 @@ fn dataset_overview(v: &Value, requested: &str) -> (String, Value) {
     if let Some(a) = &author {
         l.push(format!("- **Author:** {a}"));
     }
-    let mut stats = Vec::new();
-    if let Some(d) = num_of(v, "downloadsAllTime").or_else(|| num_of(v, "downloads")).filter(|d| *d > 0.0) {
-        stats.push(format!("**Downloads:** {}", format_number(d)));
-    }
-    if let Some(n) = num_of(v, "likes").filter(|n| *n > 0.0) {
-        stats.push(format!("**Likes:** {n}"));
-    }
-    if !stats.is_empty() {
-        l.push(format!("- {}", stats.join(" | ")));
-    }
-    l.push(format!("- **Updated:** {}", format_date(str_of(v, "lastModified").unwrap_or(""))));
-    if let Some(s) = status_line(v) {
-        l.push(s);
-    }
-    l.push(String::new());
+    push_stats(v, &mut l);
     if let Some(tags) = v.get("tags").and_then(Value::as_array).filter(|t| !t.is_empty()) {
         l.push("## Tags".into());
         l.push(tags.iter().filter_map(Value::as_str).map(|t| format!("`{t}`")).collect::<Vec<_>>().join(" "));

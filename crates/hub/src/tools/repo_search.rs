@@ -5,13 +5,11 @@ use std::sync::Arc;
 
 use futures_util::future::join_all;
 use mcp_engine::provider::{Tool, ToolOutput};
-use mcp_engine::Ctx;
 use serde::Deserialize;
 use serde_json::{json, Map, Value};
 
 use super::common::{
-    budget_chars, explain, format_date, format_number, invalid_args, num_of, parse_args, scrub, str_of, token_of,
-    TOKEN_BUDGET,
+    budget_chars, explain, format_date, format_number, invalid_args, num_of, str_of, upstream_tool, TOKEN_BUDGET,
 };
 use super::upstream::{Service, Upstream, UpstreamError};
 
@@ -155,16 +153,8 @@ fn output_schema() -> Value {
 }
 
 pub fn tool(upstream: Arc<Upstream>) -> Tool {
-    Tool::new(definition(), move |args, ctx: Ctx| {
-        let upstream = upstream.clone();
-        async move {
-            let token = token_of(&ctx);
-            let out = match parse_args::<Args>(&args) {
-                Err(e) => invalid_args(e),
-                Ok(a) => run(&upstream, token.as_deref(), a).await,
-            };
-            Ok(scrub(out, token.as_deref()))
-        }
+    upstream_tool(definition(), upstream, |upstream, token, a: Args| async move {
+        run(&upstream, token.as_deref(), a).await
     })
 }
 

@@ -14,10 +14,10 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use futures_util::future::BoxFuture;
 use mcp_engine::auth::{token_hash, AuthRejection, Authenticator};
 use mcp_engine::protocol::Caller;
-use mcp_engine::provider::BoxFuture;
-use mcp_engine::telemetry::Telemetry;
+use mcp_telemetry::Telemetry;
 
 use crate::cache::TtlCache;
 use crate::client::{HubClient, HubErrorKind, Token};

@@ -18,8 +18,8 @@ use std::collections::HashSet;
 use std::sync::Arc;
 use std::time::Duration;
 
-use mcp_engine::telemetry::Telemetry;
 use mcp_engine::RequestInfo;
+use mcp_telemetry::Telemetry;
 use serde::Deserialize;
 use serde_json::Value;
 

@@ -10,12 +10,13 @@
 
 use std::sync::Arc;
 
+use futures_util::future::BoxFuture;
 use mcp_engine::jsonrpc::McpError;
 use mcp_engine::notify::{Audience, ChangeEvent, NotificationBus};
 use mcp_engine::protocol::RequestInfo;
-use mcp_engine::provider::{BoxFuture, Catalog, Provider, Tool};
-use mcp_engine::telemetry::Telemetry;
+use mcp_engine::provider::{Catalog, Provider, Tool};
 use mcp_engine::CacheHint;
+use mcp_telemetry::Telemetry;
 use serde_json::{json, Value};
 
 use crate::cache::TtlCache;

@@ -15,7 +15,7 @@ use hubmcp_hub::selection::SelectionConfig;
 use hubmcp_hub::HubClient;
 use mcp_engine::auth::{AuthConfig, ProtectedResource};
 use mcp_engine::limits::{Budget, Rate, RateLimitConfig};
-use mcp_engine::telemetry::Telemetry;
+use mcp_telemetry::Telemetry;
 
 /// Tool selection and Gradio Spaces (the `hub` toolset).
 #[derive(Args)]

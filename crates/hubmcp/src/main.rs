@@ -10,10 +10,11 @@ use anyhow::Context as _;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use mcp_engine::protocol::Caller;
 use mcp_engine::provider::Provider;
-use mcp_engine::transport::guard::{GuardConfig, HostPolicy};
+use mcp_engine::session::SessionConfig;
+use mcp_engine::transport::http::guard::{GuardConfig, HostPolicy};
 use mcp_engine::transport::http::HttpConfig;
-use mcp_engine::transport::hub::SessionConfig;
 use mcp_engine::{Engine, EngineConfig, Sealer, ServerInfo};
+use mcp_telemetry::Telemetry;
 
 #[derive(Parser)]
 #[command(name = "hubmcp", version, about = "MCP server for the Hugging Face Hub")]
@@ -85,7 +86,7 @@ impl HubArgs {
         &self,
         hook: hubmcp_hub::client::UpstreamHook,
         bus: Arc<dyn mcp_engine::NotificationBus>,
-        telemetry: mcp_engine::telemetry::Telemetry,
+        telemetry: mcp_telemetry::Telemetry,
     ) -> anyhow::Result<hubmcp_hub::HubProvider> {
         anyhow::ensure!(
             self.hf_api_timeout.is_finite() && self.hf_api_timeout > 0.0,
@@ -195,8 +196,9 @@ fn init_logging(common: &CommonArgs) {
     telemetry::init_logging(&common.log, common.telemetry.log_format);
 }
 
-/// The engine, and the Hub client of the hub toolset (for token validation).
-fn build_engine(common: &CommonArgs) -> anyhow::Result<(Engine, Option<hubmcp_hub::HubClient>)> {
+/// The engine, the Hub client of the hub toolset (for token validation), and the
+/// telemetry observing both.
+fn build_engine(common: &CommonArgs) -> anyhow::Result<(Engine, Option<hubmcp_hub::HubClient>, Telemetry)> {
     let telemetry = common.telemetry.build();
     // One bus for the engine and the toolset (per-caller list changes).
     let bus: Arc<dyn mcp_engine::NotificationBus> = Arc::new(mcp_engine::InMemoryBus::default());
@@ -219,8 +221,9 @@ fn build_engine(common: &CommonArgs) -> anyhow::Result<(Engine, Option<hubmcp_hu
         Some(key) => Sealer::new(key.as_bytes(), config.request_state_ttl),
         None => Sealer::random(config.request_state_ttl),
     };
-    let engine = Engine::builder(provider, info).config(config).sealer(sealer).telemetry(telemetry).bus(bus).build();
-    Ok((engine, hub))
+    let observer = Arc::new(telemetry.clone());
+    let engine = Engine::builder(provider, info).config(config).sealer(sealer).observer(observer).bus(bus).build();
+    Ok((engine, hub, telemetry))
 }
 
 #[tokio::main]
@@ -229,9 +232,8 @@ async fn main() -> anyhow::Result<()> {
     match cli.command {
         Command::Serve(args) => {
             init_logging(&args.common);
-            let (engine, hub) = build_engine(&args.common)?;
-            let saver = args.common.telemetry.spawn_saver(engine.telemetry());
-            let telemetry = engine.telemetry().clone();
+            let (engine, hub, telemetry) = build_engine(&args.common)?;
+            let saver = args.common.telemetry.spawn_saver(&telemetry);
             let mut guard = GuardConfig::default();
             if let Some(h) = &args.allowed_hosts {
                 guard.hosts = HostPolicy::parse(h);
@@ -245,9 +247,11 @@ async fn main() -> anyhow::Result<()> {
                 guard,
                 keep_alive: Duration::from_secs(args.sessions.keep_alive_seconds.max(1)),
                 sessions: args.sessions.config(),
-                auth: args.access.auth(hub.as_ref(), engine.telemetry()),
+                auth: args.access.auth(hub.as_ref(), &telemetry),
                 limits: args.access.limits(matches!(args.common.toolset, Toolset::Hub)),
-                ..HttpConfig::default()
+                // The operator's surfaces (metrics, JSON API, dashboard) sit behind the same
+                // Host/Origin guard as the endpoint.
+                extra_routes: Some(mcp_telemetry::http::routes(telemetry.clone(), &args.path)),
             };
             let addr = format!("{}:{}", args.host, args.port);
             let listener = tokio::net::TcpListener::bind(&addr).await.with_context(|| format!("binding {addr}"))?;
@@ -269,9 +273,8 @@ async fn main() -> anyhow::Result<()> {
         }
         Command::Stdio(common) => {
             init_logging(&common);
-            let (engine, _) = build_engine(&common)?;
-            let saver = common.telemetry.spawn_saver(engine.telemetry());
-            let telemetry = engine.telemetry().clone();
+            let (engine, _, telemetry) = build_engine(&common)?;
+            let saver = common.telemetry.spawn_saver(&telemetry);
             mcp_engine::transport::stdio::serve(engine, tokio::io::stdin(), tokio::io::stdout(), stdio_caller())
                 .await?;
             if let Some(s) = saver {

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use anyhow::Context as _;
 use clap::{Args, Subcommand, ValueEnum};
-use mcp_engine::telemetry::{jsonl, ClientRecord, Telemetry, TelemetryConfig};
+use mcp_telemetry::{jsonl, ClientRecord, Telemetry, TelemetryConfig};
 
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum OnOff {
@@ -277,9 +277,7 @@ pub fn write_parquet(records: &[ClientRecord]) -> anyhow::Result<Vec<u8>> {
             7 | 8 => {
                 let ms: Vec<Option<u64>> = records
                     .iter()
-                    .map(|r| {
-                        mcp_engine::telemetry::parse_rfc3339(if column == 7 { &r.first_seen } else { &r.last_seen })
-                    })
+                    .map(|r| mcp_telemetry::parse_rfc3339(if column == 7 { &r.first_seen } else { &r.last_seen }))
                     .collect();
                 let values: Vec<i64> = ms.iter().flatten().map(|m| *m as i64).collect();
                 let def: Vec<i16> = ms.iter().map(|m| i16::from(m.is_some())).collect();

@@ -22,7 +22,7 @@ use serde_json::{json, Value};
 use sha2::Digest;
 
 use crate::protocol::Caller;
-use crate::provider::BoxFuture;
+use futures_util::future::BoxFuture;
 
 /// Why a credential was not accepted. The description is shown to the client: it must
 /// never contain the credential.
@@ -205,6 +205,16 @@ pub fn metadata_document(resource: &ProtectedResource, base: &str, path: &str) -
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn caller_is_a_hash_never_the_token() {
+        let mut h = HeaderMap::new();
+        h.insert(http::header::AUTHORIZATION, "Bearer hf_secret_token".parse().unwrap());
+        let c = unvalidated_caller(bearer_of(&h));
+        assert!(!c.id.as_deref().unwrap().contains("hf_secret"));
+        assert_eq!(c.bearer.as_deref(), Some("hf_secret_token"));
+        assert!(unvalidated_caller(bearer_of(&HeaderMap::new())).id.is_none());
+    }
 
     #[test]
     fn bearer_parsing_and_hash() {

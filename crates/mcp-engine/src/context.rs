@@ -18,7 +18,7 @@ use tokio_util::sync::CancellationToken;
 use crate::jsonrpc::{write_notification, JsonObject, McpError};
 use crate::notify::{ChangeEvent, NotificationBus};
 use crate::protocol::{LogLevel, RequestInfo};
-use crate::provider::BoxFuture;
+use futures_util::future::BoxFuture;
 
 /// Why a handler did not produce a result.
 #[derive(Debug)]

@@ -18,14 +18,14 @@ use tokio_util::sync::CancellationToken;
 use crate::context::{CallError, ClientRequester, Ctx, InputMode, InputRequired, StreamControl};
 use crate::headers::check_params;
 use crate::jsonrpc::{write_notification, Id, JsonObject, McpError};
+use crate::method::Method;
 use crate::notify::{ChangeEvent, InMemoryBus, NotificationBus, SubscriptionFilter};
+use crate::observe::{NoObserver, Observer, Outcome, RequestEnd, Seen, StreamGuard, StreamKind, ToolNote};
 use crate::protocol::{
     Era, Params, RequestInfo, ServerInfo, LEGACY_VERSIONS, META_SERVER_INFO, META_SUBSCRIPTION_ID, MODERN_VERSIONS,
-    REMOVED_MODERN_METHODS,
 };
 use crate::provider::{CacheHint, Catalog, Provider, ResourceRead, ToolOutput};
 use crate::seal::{Opened, Sealer};
-use crate::telemetry::{raw_is_error, ObservedRequester, Outcome, StreamGuard, Telemetry, ToolNote};
 
 /// Engine settings with production defaults.
 #[derive(Debug, Clone)]
@@ -66,7 +66,7 @@ struct Inner {
     bus: Arc<dyn NotificationBus>,
     config: EngineConfig,
     shutdown: CancellationToken,
-    telemetry: Telemetry,
+    observer: Arc<dyn Observer>,
 }
 
 /// What a request produced.
@@ -81,7 +81,7 @@ pub enum Reply {
 /// One request, ready for the engine.
 pub struct Call<'a> {
     pub id: Id,
-    pub method: &'a str,
+    pub method: Cow<'a, str>,
     pub params: Params<'a>,
     pub info: Arc<RequestInfo>,
     /// Where request-scoped notifications (progress, logs) go, if the transport can
@@ -101,7 +101,7 @@ pub struct EngineBuilder {
     sealer: Option<Sealer>,
     bus: Option<Arc<dyn NotificationBus>>,
     config: EngineConfig,
-    telemetry: Option<Telemetry>,
+    observer: Option<Arc<dyn Observer>>,
 }
 
 impl EngineBuilder {
@@ -117,9 +117,9 @@ impl EngineBuilder {
         self.config = config;
         self
     }
-    /// Metrics, client aggregates and request logs (default: enabled, default limits).
-    pub fn telemetry(mut self, telemetry: Telemetry) -> Self {
-        self.telemetry = Some(telemetry);
+    /// Who observes requests, sessions and streams (metrics, logs); default: nobody.
+    pub fn observer(mut self, observer: Arc<dyn Observer>) -> Self {
+        self.observer = Some(observer);
         self
     }
     pub fn build(self) -> Engine {
@@ -146,22 +146,19 @@ impl EngineBuilder {
                 bus: self.bus.unwrap_or_else(|| Arc::new(InMemoryBus::default())),
                 config: self.config,
                 shutdown: CancellationToken::new(),
-                telemetry: self.telemetry.unwrap_or_default(),
+                observer: self.observer.unwrap_or_else(|| Arc::new(NoObserver)),
             }),
         }
     }
 }
 
-const CACHEABLE: &[&str] =
-    &["server/discover", "tools/list", "prompts/list", "resources/list", "resources/templates/list", "resources/read"];
-
 impl Engine {
     pub fn builder(provider: Arc<dyn Provider>, info: ServerInfo) -> EngineBuilder {
-        EngineBuilder { provider, info, sealer: None, bus: None, config: EngineConfig::default(), telemetry: None }
+        EngineBuilder { provider, info, sealer: None, bus: None, config: EngineConfig::default(), observer: None }
     }
 
-    pub fn telemetry(&self) -> &Telemetry {
-        &self.inner.telemetry
+    pub fn observer(&self) -> &dyn Observer {
+        &*self.inner.observer
     }
 
     pub fn server_info(&self) -> &ServerInfo {
@@ -190,84 +187,66 @@ impl Engine {
         self.inner.capabilities.get(cap).is_some()
     }
 
-    /// Serve one request of either era, measured by the telemetry (counters, latency, the
-    /// client's aggregates, the request log line).
+    /// Serve one request of either era, bracketed by the observer's `begin` / `end`.
     pub async fn dispatch<'a>(&self, call: Call<'a>) -> Reply {
-        let telemetry = &self.inner.telemetry;
-        let Some(probe) = telemetry.begin(call.method, &call.info) else {
-            return self.route(call, &mut ToolNote::default(), None).await;
+        let method = Method::parse(&call.method);
+        let observer = &*self.inner.observer;
+        let Some(probe) = observer.begin(method, &call.info) else {
+            return self.route(method, call, &mut ToolNote::default(), None).await;
         };
-        let client = telemetry.probe_client(&probe);
+        let client = probe.client;
         if call.params.input_responses.is_some() {
-            telemetry.input_answered(client);
+            observer.input_answered(client);
         }
-        let info = telemetry.wants_info(&probe).then(|| call.info.clone());
+        let info = probe.wants_info.then(|| call.info.clone());
         let mut note = ToolNote::<'a>::default();
-        let reply = self.route(call, &mut note, Some(client)).await;
+        let reply = self.route(method, call, &mut note, Some(client)).await;
         let (outcome, error) = match &reply {
             Reply::Result(r) if r.starts_with(br#"{"resultType":"input_required""#) => (Outcome::InputRequired, None),
             Reply::Result(_) | Reply::Listen(_) => (Outcome::Ok, None),
             Reply::Error(e) => (Outcome::Error, Some(e)),
         };
-        telemetry.end(
-            probe,
-            info.as_deref(),
-            outcome,
-            error,
-            (note.slot.is_some() || note.name.is_some()).then_some(&note),
-        );
+        let tool = (note.slot.is_some() || note.name.is_some()).then_some(&note);
+        observer.end(probe, RequestEnd { info: info.as_deref(), seen: Seen::default(), outcome, error, tool });
         reply
     }
 
-    async fn route<'a>(&self, call: Call<'a>, note: &mut ToolNote<'a>, client: Option<u32>) -> Reply {
+    async fn route<'a>(&self, method: Method, call: Call<'a>, note: &mut ToolNote<'a>, client: Option<u32>) -> Reply {
         let era = call.info.era;
-        let method = call.method;
-        if era == Era::Modern && REMOVED_MODERN_METHODS.contains(&method) {
-            return Reply::Error(McpError::new(
-                crate::jsonrpc::code::METHOD_NOT_FOUND,
-                format!("Method not found: {method} was removed in protocol revision 2026-07-28"),
-            ));
+        if !method.served_in(era) {
+            let name = &*call.method;
+            return Reply::Error(if era == Era::Modern && method.removed_in_stateless() {
+                McpError::new(
+                    crate::jsonrpc::code::METHOD_NOT_FOUND,
+                    format!("Method not found: {name} was removed in protocol revision 2026-07-28"),
+                )
+            } else {
+                McpError::method_not_found(name)
+            });
         }
-        let gated = |cap: &str| -> Option<Reply> {
-            (!self.has_capability(cap)).then(|| Reply::Error(McpError::method_not_found(method)))
-        };
+        if let Some(cap) = method.spec().capability {
+            if !self.has_capability(cap) {
+                return Reply::Error(McpError::method_not_found(&call.method));
+            }
+        }
         let outcome: Result<Reply, McpError> = match method {
-            "server/discover" if era == Era::Modern => Ok(self.discover()),
-            "tools/list" => match gated("tools") {
-                Some(r) => Ok(r),
-                None => self.list_tools(&call).await,
-            },
-            "tools/call" => match gated("tools") {
-                Some(r) => Ok(r),
-                None => Ok(self.call_tool(call, note, client).await),
-            },
-            "prompts/list" => match gated("prompts") {
-                Some(r) => Ok(r),
-                None => self.list_prompts(&call).await,
-            },
-            "prompts/get" => match gated("prompts") {
-                Some(r) => Ok(r),
-                None => Ok(self.get_prompt(call, client).await),
-            },
-            "resources/list" => match gated("resources") {
-                Some(r) => Ok(r),
-                None => self.list_resources(&call).await,
-            },
-            "resources/templates/list" => match gated("resources") {
-                Some(r) => Ok(r),
-                None => self.list_templates(&call).await,
-            },
-            "resources/read" => match gated("resources") {
-                Some(r) => Ok(r),
-                None => Ok(self.read_resource(call, client).await),
-            },
-            "completion/complete" => match gated("completions") {
-                Some(r) => Ok(r),
-                None => self.complete(&call).await,
-            },
-            "subscriptions/listen" if era == Era::Modern => self.listen(&call, client),
-            "ping" if era == Era::Legacy => Ok(Reply::Result(b"{}".to_vec())),
-            _ => Err(McpError::method_not_found(method)),
+            Method::ServerDiscover => Ok(self.discover()),
+            Method::ToolsList => self.list_tools(&call).await,
+            Method::ToolsCall => Ok(self.call_tool(call, note, client).await),
+            Method::PromptsList => self.list_prompts(&call).await,
+            Method::PromptsGet => Ok(self.get_prompt(call, client).await),
+            Method::ResourcesList => self.list_resources(&call).await,
+            Method::ResourcesTemplatesList => self.list_templates(&call).await,
+            Method::ResourcesRead => Ok(self.read_resource(call, client).await),
+            Method::CompletionComplete => self.complete(&call).await,
+            Method::SubscriptionsListen => self.listen(&call, client),
+            Method::Ping => Ok(Reply::Result(b"{}".to_vec())),
+            // The session driver answers initialize and the session operations itself.
+            Method::Initialize
+            | Method::LoggingSetLevel
+            | Method::ResourcesSubscribe
+            | Method::ResourcesUnsubscribe
+            | Method::Other => Err(McpError::method_not_found(&call.method)),
         };
         outcome.unwrap_or_else(Reply::Error)
     }
@@ -298,7 +277,7 @@ impl Engine {
         if !result.contains_key("resultType") {
             stamp(&mut out, br#""resultType":"complete""#);
         }
-        if CACHEABLE.contains(&method) {
+        if Method::parse(method).spec().cacheable {
             let hint = cache.unwrap_or(CacheHint::NONE);
             if !result.contains_key("ttlMs") {
                 stamp(&mut out, format!(r#""ttlMs":{}"#, hint.ttl_ms).as_bytes());
@@ -440,7 +419,7 @@ impl Engine {
         if let Some(next) = next {
             r.insert("nextCursor".into(), next.into());
         }
-        Ok(self.finish(call.info.era, call.method, r, Some(cache)))
+        Ok(self.finish(call.info.era, &call.method, r, Some(cache)))
     }
 
     async fn list_prompts(&self, call: &Call<'_>) -> Result<Reply, McpError> {
@@ -468,7 +447,7 @@ impl Engine {
         let input = match call.info.era {
             Era::Modern => {
                 let Opened { state, mut answers } = match &call.params.request_state {
-                    Some(sealed) => self.inner.sealer.open(sealed, call.method, target, call.info.caller.binding())?,
+                    Some(sealed) => self.inner.sealer.open(sealed, &call.method, target, call.info.caller.binding())?,
                     None => Opened::default(),
                 };
                 if let Some(raw) = call.params.input_responses {
@@ -495,10 +474,10 @@ impl Engine {
                 ));
             }
             Era::Legacy => match (call.requester.take(), client) {
-                (Some(r), Some(client)) if self.inner.telemetry.enabled() => {
+                (Some(r), Some(client)) if self.inner.observer.observes_input() => {
                     InputMode::Live(Arc::new(ObservedRequester {
                         inner: r,
-                        telemetry: self.inner.telemetry.clone(),
+                        observer: self.inner.observer.clone(),
                         client,
                     }))
                 }
@@ -550,7 +529,7 @@ impl Engine {
         };
         // Only names the catalog knows become labels: user input never grows a label set.
         if client.is_some() {
-            note.slot = self.inner.telemetry.tool_slot(&name);
+            note.slot = self.inner.observer.tool_slot(&name);
             note.name = Some(name.clone());
         }
         let arguments: Box<RawValue> = match call.params.arguments {
@@ -678,7 +657,7 @@ impl Engine {
             engine: self.clone(),
             client,
             _open: match client {
-                Some(c) => self.inner.telemetry.listen_stream(c),
+                Some(c) => self.inner.observer.stream_opened(StreamKind::Listen, None, Some(c)),
                 None => StreamGuard::none(),
             },
         }))
@@ -692,7 +671,47 @@ fn tool_error_text(r: &JsonObject) -> String {
         .and_then(Value::as_array)
         .and_then(|c| c.iter().find_map(|b| b.get("text").and_then(Value::as_str)))
         .unwrap_or("the tool returned isError");
-    crate::telemetry::errors::truncate(text, crate::telemetry::errors::MAX_MESSAGE)
+    // Observers bound what they keep; this only avoids copying a huge text.
+    text.chars().take(MAX_ERROR_TEXT).collect()
+}
+
+/// Longest tool error text handed to observers.
+const MAX_ERROR_TEXT: usize = 300;
+
+/// Is a raw tool result one with `"isError": true`? (A top-level scan, no parse.)
+pub fn raw_is_error(raw: &str) -> bool {
+    let mut rest = raw;
+    while let Some(i) = rest.find("\"isError\"") {
+        let after = rest[i + 9..].trim_start();
+        if let Some(v) = after.strip_prefix(':') {
+            if v.trim_start().starts_with("true") {
+                return true;
+            }
+        }
+        rest = &rest[i + 9..];
+    }
+    false
+}
+
+/// Wraps a session-era requester to tell the observer whether the client answered.
+struct ObservedRequester {
+    inner: Arc<dyn ClientRequester>,
+    observer: Arc<dyn Observer>,
+    client: u32,
+}
+
+impl ClientRequester for ObservedRequester {
+    fn request(
+        &self,
+        method: &'static str,
+        params: Value,
+    ) -> futures_util::future::BoxFuture<'_, Result<Value, McpError>> {
+        Box::pin(async move {
+            let r = self.inner.request(method, params).await;
+            self.observer.input_request(self.client, r.is_ok());
+            r
+        })
+    }
 }
 
 /// An open `subscriptions/listen` stream: the acknowledgement first, then every change
@@ -741,7 +760,7 @@ impl Listener {
             if !self.filter.wants(&event, self.caller.as_deref()) {
                 continue;
             }
-            self.engine.inner.telemetry.change_sent(&event, None, self.client);
+            self.engine.inner.observer.change_sent(&event, None, self.client);
             let mut params = JsonObject::new();
             params.insert("_meta".into(), Value::Object(self.tag()));
             if let ChangeEvent::ResourceUpdated { uri } = &*event {
@@ -775,4 +794,16 @@ fn encode_cursor(offset: usize) -> String {
 fn decode_cursor(cursor: &str) -> Option<usize> {
     let bytes = URL_SAFE_NO_PAD.decode(cursor).ok()?;
     std::str::from_utf8(&bytes).ok()?.strip_prefix("o:")?.parse().ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn raw_error_detection() {
+        assert!(raw_is_error(r#"{"content":[],"isError" : true}"#));
+        assert!(!raw_is_error(r#"{"content":[{"type":"text","text":"\"isError\": true"}],"isError":false}"#));
+        assert!(!raw_is_error(r#"{"content":[]}"#));
+    }
 }

@@ -33,10 +33,6 @@ pub enum Era {
     Legacy,
 }
 
-/// Methods that 2026-07-28 removed; on the modern path they answer -32601.
-pub const REMOVED_MODERN_METHODS: &[&str] =
-    &["initialize", "ping", "logging/setLevel", "resources/subscribe", "resources/unsubscribe"];
-
 /// Log levels in increasing severity (RFC 5424 order, as MCP uses them).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Deserialize, serde::Serialize)]
 #[serde(rename_all = "lowercase")]

@@ -9,18 +9,17 @@
 
 use std::collections::HashMap;
 use std::future::Future;
-use std::pin::Pin;
 use std::sync::Arc;
 
 use serde_json::value::RawValue;
 use serde_json::Value;
 
+use futures_util::future::BoxFuture;
+
 use crate::context::{CallError, Ctx};
 use crate::headers::{header_params_of, HeaderParam};
 use crate::jsonrpc::{JsonObject, McpError};
 use crate::protocol::RequestInfo;
-
-pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 
 /// The arguments of a tool call, exactly as the client sent them.
 pub type Arguments = Box<RawValue>;

@@ -7,10 +7,11 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
+use futures_util::future::BoxFuture;
 use mcp_engine::auth::{token_hash, AuthConfig, AuthRejection, Authenticator, ProtectedResource};
 use mcp_engine::limits::{Rate, RateLimitConfig};
 use mcp_engine::protocol::Caller;
-use mcp_engine::provider::{BoxFuture, Catalog, StaticProvider, Tool, ToolOutput};
+use mcp_engine::provider::{Catalog, StaticProvider, Tool, ToolOutput};
 use mcp_engine::transport::http::HttpConfig;
 use mcp_engine::{Ctx, Engine};
 use serde_json::{json, Value};

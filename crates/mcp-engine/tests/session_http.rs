@@ -7,8 +7,8 @@ use std::time::Duration;
 
 use futures_util::StreamExt;
 use mcp_engine::provider::{Catalog, StaticProvider, Tool, ToolOutput};
+use mcp_engine::session::SessionConfig;
 use mcp_engine::transport::http::HttpConfig;
-use mcp_engine::transport::hub::SessionConfig;
 use mcp_engine::{Audience, ChangeEvent, Ctx, Engine, EngineConfig, InputRequests};
 use serde_json::{json, Value};
 

@@ -12,7 +12,7 @@ use tokio::sync::Semaphore;
 use super::net::{valid_subdomain, SpaceNetwork};
 use super::schema::{parse_schema, SchemaForm, SpaceTool};
 use super::GradioConfig;
-use mcp_engine::telemetry::Telemetry;
+use mcp_telemetry::Telemetry;
 
 use crate::cache::{Lookup, TtlCache};
 use crate::client::{Conditional, HubClient, HubErrorKind, Token};

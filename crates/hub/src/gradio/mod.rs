@@ -26,8 +26,8 @@ use std::time::Duration;
 
 use mcp_engine::limits::{Budget, LimitKey, Spend, WindowBudget};
 use mcp_engine::provider::{Tool, ToolOutput};
-use mcp_engine::telemetry::Telemetry;
 use mcp_engine::{Ctx, RequestInfo};
+use mcp_telemetry::Telemetry;
 use serde_json::json;
 
 use crate::client::HubClient;

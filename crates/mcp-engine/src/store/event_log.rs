@@ -11,7 +11,7 @@
 use bytes::Bytes;
 
 use super::StoreError;
-use crate::provider::BoxFuture;
+use futures_util::future::BoxFuture;
 
 /// The stream id of a session's server-push (GET) stream.
 pub const PUSH_STREAM: &str = "g";

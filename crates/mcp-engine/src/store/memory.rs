@@ -13,7 +13,7 @@ use bytes::Bytes;
 use super::event_log::{EventLog, Replay, StoredEvent};
 use super::session::{new_session_id, Mutation, SessionData, SessionStore};
 use super::StoreError;
-use crate::provider::BoxFuture;
+use futures_util::future::BoxFuture;
 
 const SHARDS: usize = 16;
 

@@ -13,7 +13,7 @@ use serde_json::Value;
 use super::StoreError;
 use crate::notify::SubscriptionFilter;
 use crate::protocol::LogLevel;
-use crate::provider::BoxFuture;
+use futures_util::future::BoxFuture;
 
 /// Everything known about a session. Serializable so a remote store can hold it.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]

@@ -1,13 +1,8 @@
-//! Transports: framing, era detection and HTTP hygiene. One module per transport or
-//! concern.
+//! Transports: how bytes arrive and leave. [`http`] (Streamable HTTP in both eras and
+//! HTTP+SSE on one router) and [`stdio`]; [`sse`] is the Server-Sent Events framing they
+//! share. What a message means is decided elsewhere: [`crate::prepare`] and the engine
+//! for stateless requests, the session driver for session-era messages.
 
-pub(crate) mod gate;
-pub mod guard;
 pub mod http;
-pub mod http_session;
-pub mod http_sse;
-pub mod hub;
-pub(crate) mod push;
 pub mod sse;
 pub mod stdio;
-pub(crate) mod streams;

@@ -1,47 +1,30 @@
 //! stdio: newline-delimited JSON-RPC on stdin/stdout, both eras on one connection.
 //!
-//! A request whose `_meta` names a protocol version is served statelessly (2026-07-28);
-//! anything else follows the session-based lifecycle of the one implicit session a stdio
-//! connection is. Only MCP messages are written to stdout; logs go to stderr.
+//! Framing only. Each line is parsed once, in its own task: a request whose `_meta`
+//! names a protocol version is served statelessly (2026-07-28, checked by
+//! [`crate::prepare`]); every other message goes to the session driver as a message of
+//! the connection's one implicit session (held in a private in-memory store). The reader
+//! waits until a line is taken in — a request registered as in flight, a notification
+//! applied — before it reads the next, so `notifications/cancelled` always finds the
+//! request it names. Only MCP messages are written to stdout; logs go to stderr.
 
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
-use serde_json::value::RawValue;
-use serde_json::Value;
 use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncWrite, AsyncWriteExt, BufReader};
-use tokio::sync::mpsc;
-use tokio::task::AbortHandle;
-use tokio_util::sync::CancellationToken;
+use tokio::sync::{mpsc, oneshot};
 
-use crate::context::ClientRequester;
 use crate::dispatch::{Call, Engine, Reply};
-use crate::jsonrpc::{self, write_error, write_result_raw, Id, JsonObject, McpError, Message};
-use crate::protocol::{unsupported_version, validate_modern_meta, Caller, Era, Params, RequestInfo, Transport};
-use crate::session::{self, ClientNotification, Correlator, LiveRequester, SessionOp, EMPTY_RESULT};
-use crate::store::SessionData;
-use crate::telemetry::{EndReason, Seen};
+use crate::jsonrpc::{self, write_error, write_result_raw, Id, Message};
+use crate::observe::EndReason;
+use crate::prepare::prepare_stateless;
+use crate::protocol::{Caller, Params, Transport};
+use crate::session::driver::{response, run_on_channel, Origin, Step};
+use crate::session::{change_notification, LiveSessions, SessionConfig};
+use crate::store::{MemoryEventLog, MemorySessionStore};
 
-/// How long a server-initiated request waits for the client's answer.
-const CLIENT_REQUEST_TIMEOUT: Duration = Duration::from_secs(300);
-
-/// The key of the one implicit session in the correlator.
-const SESSION: &str = "stdio";
-
-struct Conn {
-    engine: Engine,
-    out: mpsc::Sender<Vec<u8>>,
-    caller: Caller,
-    /// The implicit session (session era only); its methods are the shared ones of
-    /// [`crate::session`], its state a local struct instead of a store.
-    session: Mutex<SessionData>,
-    in_flight: Mutex<HashMap<Id, AbortHandle>>,
-    correlator: Arc<Correlator>,
-    session_key: Arc<str>,
-    /// The implicit session's id in the telemetry's connection registry.
-    telemetry_id: Arc<str>,
-}
+/// A stdio session lives as long as its connection.
+const NEVER_IDLE: Duration = Duration::from_secs(10 * 365 * 24 * 3600);
 
 /// Serve one stdio connection until stdin closes. `caller` is who the process acts for
 /// (e.g. identified by a token from the environment).
@@ -50,7 +33,7 @@ where
     R: AsyncRead + Unpin + Send + 'static,
     W: AsyncWrite + Unpin + Send + 'static,
 {
-    let (out_tx, mut out_rx) = mpsc::channel::<Vec<u8>>(256);
+    let (out, mut out_rx) = mpsc::channel::<Vec<u8>>(256);
     let writer = tokio::spawn(async move {
         let mut output = output;
         while let Some(mut line) = out_rx.recv().await {
@@ -60,229 +43,170 @@ where
             }
         }
     });
-    let telemetry_id = engine.telemetry().stdio_session_id();
-    let conn = Arc::new(Conn {
-        engine,
-        out: out_tx,
-        caller,
-        session: Mutex::new(SessionData {
-            client_capabilities: Value::Object(JsonObject::new()),
-            ..SessionData::default()
-        }),
-        in_flight: Mutex::new(HashMap::new()),
-        correlator: Arc::new(Correlator::new("s")),
-        session_key: Arc::from(SESSION),
-        telemetry_id,
-    });
-    conn.engine.telemetry().session_opened(&conn.telemetry_id, Transport::Stdio, None, None);
-    let session_events = tokio::spawn(forward_session_events(conn.clone()));
+    let config =
+        SessionConfig { idle_timeout: NEVER_IDLE, max_sessions: 1, sse_paths: None, ..SessionConfig::default() };
+    let store = Arc::new(MemorySessionStore::new(1, NEVER_IDLE));
+    let log = Arc::new(MemoryEventLog::new(config.max_events_per_stream, 1));
+    let live = LiveSessions::new(engine.clone(), store, log, config, Duration::from_secs(15));
+    let sid = live.open_bare(&caller, Transport::Stdio).await.map_err(std::io::Error::other)?;
+    let notifications = tokio::spawn(forward_changes(live.clone(), sid.clone(), out.clone()));
+    let conn = Arc::new(Conn { live, sid, caller, out });
+
     let mut lines = BufReader::new(input).lines();
     while let Some(line) = lines.next_line().await? {
         if line.trim().is_empty() {
             continue;
         }
-        handle_line(&conn, line);
+        let (taken, wait) = oneshot::channel();
+        tokio::spawn(handle_line(conn.clone(), line, taken));
+        let _ = wait.await;
     }
-    session_events.abort();
-    for (_, task) in conn.in_flight.lock().expect("lock").drain() {
-        task.abort();
-    }
-    conn.engine.telemetry().session_ended(&conn.telemetry_id, EndReason::Closed);
+    notifications.abort();
+    // Ends the session: cancels whatever still runs.
+    let _ = conn.live.end_session(&conn.sid, EndReason::Closed).await;
     drop(conn);
     let _ = writer.await;
     Ok(())
 }
 
-fn handle_line(conn: &Arc<Conn>, line: String) {
+struct Conn {
+    live: Arc<LiveSessions>,
+    sid: Arc<str>,
+    caller: Caller,
+    out: mpsc::Sender<Vec<u8>>,
+}
+
+async fn handle_line(conn: Arc<Conn>, line: String, taken: oneshot::Sender<()>) {
     let message = match jsonrpc::parse(line.as_bytes()) {
         Ok(m) => m,
         Err(e) => {
             let mut out = Vec::new();
             write_error(&mut out, None, &e);
-            let _ = conn.out.try_send(out);
+            let _ = taken.send(());
+            let _ = conn.out.send(out).await;
             return;
         }
     };
-    match message {
-        Message::Response { id, result } => {
-            conn.correlator.resolve(SESSION, &id, session::client_answer(result));
-        }
-        Message::Notification { method, params } => on_notification(conn, &method, params),
-        Message::Request { id, .. } => {
-            let conn2 = conn.clone();
-            let id2 = id.clone();
-            let task = tokio::spawn(async move {
-                serve_request(&conn2, line).await;
-                conn2.in_flight.lock().expect("lock").remove(&id2);
-            });
-            conn.in_flight.lock().expect("lock").insert(id, task.abort_handle());
-        }
-    }
-}
-
-fn on_notification(conn: &Arc<Conn>, method: &str, params: Option<&RawValue>) {
-    match ClientNotification::parse(method, params) {
-        ClientNotification::Cancelled(id) => {
-            if let Some(task) = conn.in_flight.lock().expect("lock").remove(&id) {
-                task.abort();
-            }
-        }
-        ClientNotification::Initialized => conn.session.lock().expect("lock").initialized = true,
-        ClientNotification::Other => {}
-    }
-}
-
-async fn serve_request(conn: &Arc<Conn>, line: String) {
-    let Ok(Message::Request { id, method, params: raw }) = jsonrpc::parse(line.as_bytes()) else { return };
-    let mut out = Vec::new();
-    match build_call(conn, &id, &method, raw) {
-        Err(e) => write_error(&mut out, Some(&id), &e),
-        Ok(Prepared::Immediate(result)) => write_result_raw(&mut out, &id, &result),
-        Ok(Prepared::Dispatch(call)) => match conn.engine.dispatch(call).await {
-            Reply::Result(r) => write_result_raw(&mut out, &id, &r),
-            Reply::Error(e) => write_error(&mut out, Some(&id), &e),
-            Reply::Listen(mut listener) => {
-                // Acknowledge, then relay until the client cancels this request id.
-                let _ = conn.out.send(listener.acknowledgement()).await;
-                let shutdown = conn.engine.shutdown_token().clone();
-                loop {
-                    tokio::select! {
-                        _ = shutdown.cancelled() => {
-                            write_result_raw(&mut out, &id, &listener.closing_result());
-                            break;
-                        }
-                        n = listener.next() => match n {
-                            Some(n) => { let _ = conn.out.send(n).await; }
-                            None => return,
-                        }
-                    }
-                }
-            }
-        },
-    }
-    let _ = conn.out.send(out).await;
-}
-
-enum Prepared<'a> {
-    Immediate(Vec<u8>),
-    Dispatch(Call<'a>),
-}
-
-fn build_call<'a>(
-    conn: &Arc<Conn>,
-    id: &Id,
-    method: &'a str,
-    raw: Option<&'a RawValue>,
-) -> Result<Prepared<'a>, McpError> {
-    let mut params = Params::parse(raw)?;
-    let modern = params.meta.as_ref().is_some_and(|m| m.protocol_version.is_some());
-    let info = if modern {
-        let meta = validate_modern_meta(params.meta.take())?;
-        let supported = conn.engine.modern_versions();
-        if !supported.contains(&meta.protocol_version.as_str()) {
-            return Err(unsupported_version(&meta.protocol_version, supported));
-        }
-        RequestInfo {
-            era: Era::Modern,
-            transport: Transport::Stdio,
-            protocol_version: meta.protocol_version,
-            method: method.to_owned(),
-            client_capabilities: meta.client_capabilities,
-            client_info: meta.client_info,
-            log_level: meta.log_level,
-            progress_token: meta.progress_token,
-            caller: conn.caller.clone(),
-            http: None,
-        }
-    } else {
-        let telemetry = conn.engine.telemetry();
-        if method == "initialize" {
-            let mut probe = telemetry.begin_with(method, Era::Legacy, Transport::Stdio, None);
-            let (data, result) = match session::initialize(&conn.engine, &params, &conn.caller) {
-                Ok(x) => x,
-                Err(e) => {
-                    telemetry.finish(probe, Seen::default(), Some(&e));
-                    return Err(e);
-                }
-            };
-            telemetry.set_probe_client(&mut probe, data.client_info.as_ref());
-            let version = data.protocol_version.as_deref();
-            telemetry.session_initialized(&conn.telemetry_id, data.client_info.as_ref(), version);
-            let seen = Seen {
-                protocol_version: version.unwrap_or(""),
-                capabilities: Some(&data.client_capabilities),
-                caller: conn.caller.id.as_deref(),
-            };
-            telemetry.finish(probe, seen, None);
-            let mut s = conn.session.lock().expect("lock");
-            let subscribed = std::mem::take(&mut s.subscriptions.resource_subscriptions);
-            *s = data;
-            s.subscriptions.resource_subscriptions = subscribed;
-            return Ok(Prepared::Immediate(result));
-        }
-        telemetry.session_request(&conn.telemetry_id, method);
-        if let Some(op) = SessionOp::parse(&conn.engine, method, &params) {
-            let (client_info, version) = {
-                let s = conn.session.lock().expect("lock");
-                (s.client_info.clone(), s.protocol_version.clone())
-            };
-            let probe = telemetry.begin_with(method, Era::Legacy, Transport::Stdio, client_info.as_ref());
-            let seen = Seen {
-                protocol_version: version.as_deref().unwrap_or(""),
-                capabilities: None,
-                caller: conn.caller.id.as_deref(),
-            };
-            let op = match op {
-                Ok(op) => op,
-                Err(e) => {
-                    telemetry.finish(probe, seen, Some(&e));
-                    return Err(e);
-                }
-            };
-            op.apply(&mut conn.session.lock().expect("lock"));
-            telemetry.finish(probe, seen, None);
-            return Ok(Prepared::Immediate(EMPTY_RESULT.to_vec()));
-        }
-        let s = conn.session.lock().expect("lock");
-        session::request_info(&s, method, &params, Transport::Stdio, None, conn.caller.clone(), None)
+    let Ok(Some(session)) = conn.live.store.get(&conn.sid).await else {
+        let _ = taken.send(());
+        return;
     };
-    let requester: Option<Arc<dyn ClientRequester>> = (info.era == Era::Legacy).then(|| {
-        Arc::new(LiveRequester {
-            out: conn.out.clone(),
-            correlator: conn.correlator.clone(),
-            session: conn.session_key.clone(),
-            timeout: CLIENT_REQUEST_TIMEOUT,
-        }) as Arc<dyn ClientRequester>
-    });
-    Ok(Prepared::Dispatch(Call {
+    let origin = Origin {
+        sid: conn.sid.clone(),
+        session,
+        caller: conn.caller.clone(),
+        transport: Transport::Stdio,
+        version: None,
+        http: None,
+    };
+    let step = match message {
+        Message::Request { id, method, params: raw } => {
+            let params = match Params::parse(raw) {
+                Ok(p) => p,
+                Err(e) => {
+                    let _ = taken.send(());
+                    let _ = conn.out.send(response(&id, Reply::Error(e))).await;
+                    return;
+                }
+            };
+            if params.meta.as_ref().is_some_and(|m| m.protocol_version.is_some()) {
+                return stateless(&conn, id, method, params, taken).await;
+            }
+            conn.live.request(origin, id, method, params).await
+        }
+        other => conn.live.step(origin, other).await,
+    };
+    let _ = taken.send(());
+    match step {
+        Step::Accepted => {}
+        Step::Answer(out) => drop(conn.out.send(out).await),
+        Step::Refused(id, e) => {
+            let mut out = Vec::new();
+            write_error(&mut out, id.as_ref(), &e);
+            let _ = conn.out.send(out).await;
+        }
+        Step::Run(running) => run_on_channel(running, conn.out.clone()).await,
+    }
+}
+
+/// A 2026-07-28 request: prepared from its `_meta`, dispatched with its notifications on
+/// stdout, cancellable by `notifications/cancelled`.
+async fn stateless(
+    conn: &Conn,
+    id: Id,
+    method: std::borrow::Cow<'_, str>,
+    mut params: Params<'_>,
+    taken: oneshot::Sender<()>,
+) {
+    let engine = &conn.live.engine;
+    let prepared = prepare_stateless(engine, &method, &mut params, conn.caller.clone(), Transport::Stdio, None);
+    let info = match prepared {
+        Ok(info) => info,
+        Err(e) => {
+            let _ = taken.send(());
+            let _ = conn.out.send(response(&id, Reply::Error(e))).await;
+            return;
+        }
+    };
+    let cancel = conn.live.begin_request(&conn.sid, &id);
+    let _ = taken.send(());
+    let call = Call {
         id: id.clone(),
         method,
         params,
-        info: Arc::new(info),
-        // Request-scoped notifications go straight to stdout.
+        info,
         events: Some(conn.out.clone()),
-        requester,
-        cancel: CancellationToken::new(),
+        requester: None,
+        cancel: cancel.clone(),
         stream: None,
-    }))
+    };
+    let reply = tokio::select! {
+        biased;
+        _ = cancel.cancelled() => None,
+        r = engine.dispatch(call) => Some(r),
+    };
+    let mut out = Vec::new();
+    match reply {
+        None => {}
+        Some(Reply::Listen(mut listener)) => {
+            // Acknowledge, then relay until the client cancels this request id.
+            let _ = conn.out.send(listener.acknowledgement()).await;
+            let shutdown = engine.shutdown_token().clone();
+            loop {
+                tokio::select! {
+                    _ = cancel.cancelled() => break,
+                    _ = shutdown.cancelled() => {
+                        write_result_raw(&mut out, &id, &listener.closing_result());
+                        break;
+                    }
+                    n = listener.next() => match n {
+                        Some(n) => { let _ = conn.out.send(n).await; }
+                        None => break,
+                    }
+                }
+            }
+        }
+        Some(r) => out = response(&id, r),
+    }
+    conn.live.end_request(&conn.sid, &id);
+    if !out.is_empty() {
+        let _ = conn.out.send(out).await;
+    }
 }
 
-/// Session era: change notifications go to the session once it is initialized.
-async fn forward_session_events(conn: Arc<Conn>) {
-    let mut rx = conn.engine.bus().subscribe();
+/// Change notifications for the session, once it is initialized.
+async fn forward_changes(live: Arc<LiveSessions>, sid: Arc<str>, out: mpsc::Sender<Vec<u8>>) {
+    let mut rx = live.engine.bus().subscribe();
     loop {
         let event = match rx.recv().await {
             Ok(e) => e,
             Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => continue,
             Err(_) => return,
         };
-        let notification = {
-            let s = conn.session.lock().expect("lock");
-            session::change_notification(&event, &s)
-        };
-        if let Some(out) = notification {
-            conn.engine.telemetry().change_sent(&event, Some(&conn.telemetry_id), None);
-            if conn.out.send(out).await.is_err() {
+        let Ok(Some(session)) = live.store.get(&sid).await else { return };
+        if let Some(note) = change_notification(&event, &session) {
+            live.engine.observer().change_sent(&event, Some(&sid), None);
+            if out.send(note).await.is_err() {
                 return;
             }
         }

@@ -14,13 +14,13 @@ use tokio::sync::{broadcast, mpsc, oneshot};
 use tokio::time::{Interval, MissedTickBehavior};
 use tokio_util::sync::CancellationToken;
 
-use super::hub::SessionHub;
-use super::sse::{frame, frame_with_id, KEEP_ALIVE};
 use crate::jsonrpc::{write_request, Id, McpError};
 use crate::notify::ChangeEvent;
+use crate::observe::{EndReason, StreamGuard, StreamKind};
 use crate::session::change_notification;
+use crate::session::live::LiveSessions;
 use crate::store::event_log::{event_id, PUSH_STREAM};
-use crate::telemetry::{EndReason, StreamGuard, StreamKind};
+use crate::transport::sse::{frame, frame_with_id, KEEP_ALIVE};
 
 pub(crate) fn now_ms() -> u64 {
     SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis() as u64).unwrap_or(0)
@@ -41,7 +41,7 @@ pub(crate) enum Flavor {
 }
 
 struct Push {
-    hub: Arc<SessionHub>,
+    live: Arc<LiveSessions>,
     session: Arc<str>,
     flavor: Flavor,
     queue: VecDeque<Bytes>,
@@ -55,27 +55,27 @@ struct Push {
     ping_wait: Option<(Id, oneshot::Receiver<Result<serde_json::Value, McpError>>)>,
     ping_misses: u32,
     done: bool,
-    /// Counts this stream as open (telemetry) while it lives.
+    /// Counts this stream as open (for observers) while it lives.
     _open: StreamGuard,
 }
 
 impl Drop for Push {
     fn drop(&mut self) {
-        let hub = self.hub.clone();
+        let live = self.live.clone();
         let session = self.session.clone();
         let Ok(rt) = tokio::runtime::Handle::try_current() else { return };
         match &self.flavor {
             Flavor::Resumable { claim } => {
                 let claim = claim.clone();
-                hub.push_ended(&session, &claim);
+                live.push_ended(&session, &claim);
                 rt.spawn(async move {
-                    let _ = hub.store.update(&session, &|d| d.release_push(&claim)).await;
+                    let _ = live.store.update(&session, &|d| d.release_push(&claim)).await;
                 });
             }
             // An HTTP+SSE session lives exactly as long as its stream.
             Flavor::Sse { .. } => {
                 rt.spawn(async move {
-                    let _ = hub.end_session(&session, EndReason::Closed).await;
+                    let _ = live.end_session(&session, EndReason::Closed).await;
                 });
             }
         }
@@ -90,9 +90,9 @@ fn interval(every: Duration) -> Interval {
 
 /// The body of a push stream; `first` are frames to send before anything else (priming,
 /// replayed events, the HTTP+SSE `endpoint` event).
-pub(crate) fn body(hub: Arc<SessionHub>, session: Arc<str>, flavor: Flavor, first: Vec<Bytes>) -> Body {
+pub(crate) fn body(live: Arc<LiveSessions>, session: Arc<str>, flavor: Flavor, first: Vec<Bytes>) -> Body {
     let kicked = match &flavor {
-        Flavor::Resumable { claim } => hub.push_started(&session, claim),
+        Flavor::Resumable { claim } => live.push_started(&session, claim),
         Flavor::Sse { .. } => CancellationToken::new(),
     };
     let kind = match &flavor {
@@ -100,18 +100,18 @@ pub(crate) fn body(hub: Arc<SessionHub>, session: Arc<str>, flavor: Flavor, firs
         Flavor::Sse { .. } => StreamKind::HttpSse,
     };
     let push = Push {
-        _open: hub.engine.telemetry().stream(kind, Some(&session)),
+        _open: live.engine.observer().stream_opened(kind, Some(&session), None),
         kicked,
-        changes: hub.engine.bus().subscribe(),
-        ended: hub.ended_token(&session),
-        shutdown: hub.engine.shutdown_token().clone(),
-        keep_alive: interval(hub.keep_alive),
-        ping: hub.config.ping_interval.map(interval),
+        changes: live.engine.bus().subscribe(),
+        ended: live.ended_token(&session),
+        shutdown: live.engine.shutdown_token().clone(),
+        keep_alive: interval(live.keep_alive),
+        ping: live.config.ping_interval.map(interval),
         ping_wait: None,
         ping_misses: 0,
         done: false,
         queue: first.into(),
-        hub,
+        live,
         session,
         flavor,
     };
@@ -190,12 +190,12 @@ impl Push {
                     self.ping_misses += 1;
                 }
                 Step::Change(event) => {
-                    let Ok(Some(session)) = self.hub.store.get(&self.session).await else {
+                    let Ok(Some(session)) = self.live.store.get(&self.session).await else {
                         self.done = true;
                         continue;
                     };
                     if let Some(json) = change_notification(&event, &session) {
-                        self.hub.engine.telemetry().change_sent(&event, Some(&self.session), None);
+                        self.live.engine.observer().change_sent(&event, Some(&self.session), None);
                         return Some(self.emit(json).await);
                     }
                 }
@@ -208,13 +208,13 @@ impl Push {
                 }
                 Step::Ping => {
                     if let Some((id, _)) = self.ping_wait.take() {
-                        self.hub.correlator.forget(&self.session, &id);
+                        self.live.correlator.forget(&self.session, &id);
                         self.ping_misses += 1;
-                        if self.ping_misses >= self.hub.config.ping_failures.max(1) {
+                        if self.ping_misses >= self.live.config.ping_failures.max(1) {
                             tracing::info!(session = %short(&self.session), "session unresponsive: closing its push stream");
-                            self.hub.engine.telemetry().session_unresponsive(&self.session);
+                            self.live.engine.observer().session_unresponsive(&self.session);
                             let _ = self
-                                .hub
+                                .live
                                 .store
                                 .update(&self.session, &|d| {
                                     !d.unresponsive && {
@@ -227,7 +227,7 @@ impl Push {
                             continue;
                         }
                     }
-                    let (id, rx) = self.hub.correlator.register(&self.session);
+                    let (id, rx) = self.live.correlator.register(&self.session);
                     let mut out = Vec::with_capacity(64);
                     write_request(&mut out, &id, "ping", &serde_json::json!({}));
                     self.ping_wait = Some((id, rx));
@@ -242,14 +242,14 @@ impl Push {
         match &self.flavor {
             Flavor::Resumable { claim } => {
                 let now = now_ms();
-                let until = now + lease(self.hub.keep_alive);
+                let until = now + lease(self.live.keep_alive);
                 let ok = matches!(
-                    self.hub.store.update(&self.session, &|d| d.claim_push(claim, now, until)).await,
+                    self.live.store.update(&self.session, &|d| d.claim_push(claim, now, until)).await,
                     Ok(Some(true))
                 );
-                ok && matches!(self.hub.store.touch(&self.session).await, Ok(Some(_)))
+                ok && matches!(self.live.store.touch(&self.session).await, Ok(Some(_)))
             }
-            Flavor::Sse { .. } => matches!(self.hub.store.touch(&self.session).await, Ok(Some(_))),
+            Flavor::Sse { .. } => matches!(self.live.store.touch(&self.session).await, Ok(Some(_))),
         }
     }
 
@@ -257,7 +257,7 @@ impl Push {
         match &self.flavor {
             Flavor::Sse { .. } => frame(&json),
             Flavor::Resumable { .. } => {
-                match self.hub.log.append(&self.session, PUSH_STREAM, Bytes::from(json.clone()), false).await {
+                match self.live.log.append(&self.session, PUSH_STREAM, Bytes::from(json.clone()), false).await {
                     Ok(seq) => frame_with_id(&event_id(PUSH_STREAM, seq), &json),
                     Err(_) => frame(&json),
                 }

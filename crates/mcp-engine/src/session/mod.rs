@@ -1,28 +1,34 @@
 //! The session era's lifecycle, written once and shared by every transport that has
 //! sessions: stdio's implicit session, Streamable HTTP sessions and HTTP+SSE.
 //!
-//! Transports own framing and where a session's state lives (a local struct for stdio, a
-//! [`crate::store::SessionStore`] for HTTP); this module owns what the methods mean:
-//! `initialize` and version negotiation, `logging/setLevel`, `resources/(un)subscribe`,
-//! the request description handlers see, which change notifications a session gets, and
-//! the correlation of server-initiated requests with the client's answers.
+//! - this file: what the methods mean — `initialize` and version negotiation,
+//!   `logging/setLevel`, `resources/(un)subscribe`, the request description handlers
+//!   see, which change notifications a session gets;
+//! - [`driver`]: the one message loop (client answers, notifications, `initialize`,
+//!   session operations, dispatch) every session transport feeds;
+//! - [`live`]: the parts of sessions bound to this process (running handlers, open
+//!   streams, waiters) and the session-era limits;
+//! - [`correlator`]: server-initiated requests matched with the client's answers.
+//!
+//! Session state lives in a [`crate::store::SessionStore`] (stdio's implicit session too),
+//! stream history in an [`crate::store::EventLog`]. Transports only frame bytes.
 
-use std::collections::HashMap;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
-use std::time::Duration;
+pub(crate) mod correlator;
+pub(crate) mod driver;
+pub mod live;
 
 use serde_json::value::RawValue;
 use serde_json::Value;
-use tokio::sync::{mpsc, oneshot};
 
-use crate::context::ClientRequester;
 use crate::dispatch::Engine;
-use crate::jsonrpc::{write_notification, write_request, Id, JsonObject, McpError};
+use crate::jsonrpc::{write_notification, Id, JsonObject, McpError};
+use crate::method::Method;
 use crate::notify::{ChangeEvent, SubscriptionFilter};
 use crate::protocol::{Caller, Era, HttpRequestParts, LogLevel, Params, RequestInfo, Transport};
-use crate::provider::BoxFuture;
 use crate::store::SessionData;
+
+pub use correlator::{Correlator, LiveRequester};
+pub use live::{LiveSessions, SessionConfig};
 
 /// The result of `ping`, `logging/setLevel` and `resources/(un)subscribe`: exactly `{}`.
 pub const EMPTY_RESULT: &[u8] = b"{}";
@@ -89,11 +95,16 @@ pub enum SessionOp {
 
 impl SessionOp {
     /// `Some` when `method` is a session method (its params checked), `None` otherwise.
-    pub fn parse(engine: &Engine, method: &str, params: &Params<'_>) -> Option<Result<SessionOp, McpError>> {
+    /// `Some` for the methods the table marks as session operations.
+    pub fn parse(engine: &Engine, method: Method, params: &Params<'_>) -> Option<Result<SessionOp, McpError>> {
+        if !method.spec().session_op {
+            return None;
+        }
+        let name = method.name();
         match method {
-            "logging/setLevel" => {
+            Method::LoggingSetLevel => {
                 if engine.capabilities().get("logging").is_none() {
-                    return Some(Err(McpError::method_not_found(method)));
+                    return Some(Err(McpError::method_not_found(name)));
                 }
                 #[derive(serde::Deserialize)]
                 struct SetLevel {
@@ -101,18 +112,17 @@ impl SessionOp {
                 }
                 Some(params.typed::<SetLevel>().map(|p| SessionOp::SetLevel(p.level)))
             }
-            "resources/subscribe" | "resources/unsubscribe" => {
+            _ => {
                 let can = engine.capabilities().pointer("/resources/subscribe").and_then(Value::as_bool) == Some(true);
                 if !can {
-                    return Some(Err(McpError::method_not_found(method)));
+                    return Some(Err(McpError::method_not_found(name)));
                 }
                 Some(match params.uri.as_deref() {
                     None => Err(McpError::invalid_params("Invalid params: uri is required")),
-                    Some(uri) if method == "resources/subscribe" => Ok(SessionOp::Subscribe(uri.to_owned())),
+                    Some(uri) if method == Method::ResourcesSubscribe => Ok(SessionOp::Subscribe(uri.to_owned())),
                     Some(uri) => Ok(SessionOp::Unsubscribe(uri.to_owned())),
                 })
             }
-            _ => None,
         }
     }
 
@@ -225,109 +235,6 @@ pub fn client_error(error: &Value) -> McpError {
     }
 }
 
-type Waiter = oneshot::Sender<Result<Value, McpError>>;
-
-/// Server-initiated requests waiting for the client's answer, keyed by session and request
-/// id (a client can only answer requests sent to its own session).
-///
-/// Ids are `<prefix>-<n>` with a per-process random prefix, so requests issued by
-/// different instances into one session never collide. The map is per process: an answer
-/// that arrives at an instance without the waiter is a miss, which an HTTP transport
-/// forwards on the bus (`SessionEvent::ClientResponse`) to the instance that has it.
-pub struct Correlator {
-    prefix: String,
-    next: AtomicU64,
-    pending: Mutex<HashMap<(Arc<str>, Id), Waiter>>,
-}
-
-impl Correlator {
-    pub fn new(prefix: impl Into<String>) -> Self {
-        Correlator { prefix: prefix.into(), next: AtomicU64::new(1), pending: Mutex::new(HashMap::new()) }
-    }
-
-    /// A correlator with a random id prefix (one per process).
-    pub fn random() -> Self {
-        let tag: u32 = rand::random();
-        Self::new(format!("s{tag:08x}"))
-    }
-
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<(Arc<str>, Id), Waiter>> {
-        self.pending.lock().unwrap_or_else(|e| e.into_inner())
-    }
-
-    /// Allocate an id and wait for its answer.
-    pub fn register(&self, session: &Arc<str>) -> (Id, oneshot::Receiver<Result<Value, McpError>>) {
-        let id = Id::Str(format!("{}-{}", self.prefix, self.next.fetch_add(1, Ordering::Relaxed)));
-        let (tx, rx) = oneshot::channel();
-        self.lock().insert((session.clone(), id.clone()), tx);
-        (id, rx)
-    }
-
-    /// Deliver an answer; `false` when nobody here waits for it.
-    pub fn resolve(&self, session: &str, id: &Id, answer: Result<Value, McpError>) -> bool {
-        let waiter = self.lock().remove(&(Arc::from(session), id.clone()));
-        match waiter {
-            Some(w) => {
-                let _ = w.send(answer);
-                true
-            }
-            None => false,
-        }
-    }
-
-    pub fn forget(&self, session: &Arc<str>, id: &Id) {
-        self.lock().remove(&(session.clone(), id.clone()));
-    }
-
-    /// Fail everything a session still waits for (the session ended).
-    pub fn drop_session(&self, session: &str) {
-        self.lock().retain(|(s, _), _| &**s != session);
-    }
-
-    pub fn pending(&self) -> usize {
-        self.lock().len()
-    }
-}
-
-/// Sends server-initiated requests on a channel the transport writes to the client (the
-/// stream of the POST that caused them, an HTTP+SSE stream, stdout) and waits for the
-/// answer, with a timeout after which the request is cancelled.
-pub struct LiveRequester {
-    pub out: mpsc::Sender<Vec<u8>>,
-    pub correlator: Arc<Correlator>,
-    pub session: Arc<str>,
-    pub timeout: Duration,
-}
-
-impl ClientRequester for LiveRequester {
-    fn request(&self, method: &'static str, params: Value) -> BoxFuture<'_, Result<Value, McpError>> {
-        Box::pin(async move {
-            let (id, rx) = self.correlator.register(&self.session);
-            let mut out = Vec::with_capacity(128);
-            write_request(&mut out, &id, method, &params);
-            if self.out.send(out).await.is_err() {
-                self.correlator.forget(&self.session, &id);
-                return Err(McpError::internal("the client is gone"));
-            }
-            match tokio::time::timeout(self.timeout, rx).await {
-                Ok(Ok(answer)) => answer,
-                Ok(Err(_)) => Err(McpError::internal("the session ended before the client answered")),
-                Err(_) => {
-                    self.correlator.forget(&self.session, &id);
-                    let mut note = Vec::with_capacity(96);
-                    let params = serde_json::json!({ "requestId": id, "reason": "timed out" });
-                    write_notification(&mut note, "notifications/cancelled", &params);
-                    let _ = self.out.try_send(note);
-                    Err(McpError::internal(format!(
-                        "the client did not answer {method} within {} s",
-                        self.timeout.as_secs()
-                    )))
-                }
-            }
-        })
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -341,19 +248,5 @@ mod tests {
         assert!(!SessionOp::Subscribe("a".into()).apply(&mut s));
         assert!(SessionOp::Unsubscribe("a".into()).apply(&mut s));
         assert!(s.subscriptions.resource_subscriptions.is_empty());
-    }
-
-    #[tokio::test]
-    async fn correlator_matches_session_and_id() {
-        let c = Correlator::new("t");
-        let a: Arc<str> = "A".into();
-        let (id, rx) = c.register(&a);
-        assert!(!c.resolve("B", &id, Ok(Value::Null)), "another session cannot answer");
-        assert!(c.resolve("A", &id, Ok(serde_json::json!({"ok": true}))));
-        assert_eq!(rx.await.unwrap().unwrap()["ok"], true);
-        let (_id, rx) = c.register(&a);
-        c.drop_session("A");
-        assert!(rx.await.is_err());
-        assert_eq!(c.pending(), 0);
     }
 }

@@ -1,6 +1,8 @@
 //! The gate in front of every MCP HTTP endpoint (Streamable HTTP in both eras, HTTP+SSE):
 //! authentication ([`crate::auth`]) and request rate limits ([`crate::limits`]), before
-//! the body is read.
+//! the body is read. A tower layer ([`GateLayer`]), like [`super::guard`]: a request that
+//! needs no token validation passes without an allocation; validating a bearer awaits the
+//! authenticator in a boxed future.
 //!
 //! An admitted request carries an [`Admitted`] in its extensions: the validated caller
 //! and the client address, which the transports put into `RequestInfo`. A rejected one is
@@ -8,17 +10,20 @@
 //! asked for the challenge with `?login`), 429 + `Retry-After` (rate limit), or 503.
 
 use std::net::{IpAddr, SocketAddr};
+use std::sync::Arc;
+use std::task::{Context, Poll};
 
 use axum::extract::ConnectInfo;
 use axum::response::Response;
+use futures_util::future::{BoxFuture, Either, Ready};
 use http::{header, HeaderValue, StatusCode};
 
-use super::http::error_response;
+use super::reply::{error_response, json_response};
 use crate::auth::{self, AuthConfig, AuthRejection};
+use crate::dispatch::Engine;
 use crate::jsonrpc::McpError;
 use crate::limits::{retry_after_secs, Decision, LimitKey, RateLimitConfig, RateLimiter};
 use crate::protocol::Caller;
-use crate::telemetry::Telemetry;
 
 /// What the gate established about a request it let through.
 #[derive(Clone, Debug)]
@@ -33,35 +38,38 @@ pub(crate) struct Gate {
     trust_forwarded_for: bool,
     /// The MCP endpoint path (names the metadata document in challenges).
     path: String,
+    engine: Engine,
 }
 
 impl Gate {
-    pub(crate) fn new(auth: AuthConfig, limits: Option<RateLimitConfig>, path: &str) -> Gate {
+    pub(crate) fn new(auth: AuthConfig, limits: Option<RateLimitConfig>, path: &str, engine: Engine) -> Gate {
         let trust_forwarded_for = limits.as_ref().is_some_and(|l| l.trust_forwarded_for);
-        Gate { auth, limiter: limits.map(RateLimiter::new), trust_forwarded_for, path: path.to_owned() }
+        Gate { auth, limiter: limits.map(RateLimiter::new), trust_forwarded_for, path: path.to_owned(), engine }
     }
 
     pub(crate) fn auth(&self) -> &AuthConfig {
         &self.auth
     }
 
-    /// Authenticate and rate-limit; on success the request's extensions hold [`Admitted`].
-    pub(crate) async fn admit(&self, parts: &mut http::request::Parts, telemetry: &Telemetry) -> Result<(), Response> {
-        let remote = self.client_address(parts);
-        let bearer = auth::bearer_of(&parts.headers);
-        let caller = match (bearer, &self.auth.authenticator) {
+    /// The caller, when it is known without awaiting the authenticator (`Ok(None)`: a
+    /// bearer to validate).
+    fn caller_now(&self, head: &http::request::Parts) -> Result<Option<Caller>, Response> {
+        match (auth::bearer_of(&head.headers), &self.auth.authenticator) {
             (None, _) => {
-                if self.auth.resource.is_some() && auth::forces_auth(parts.uri.query(), &self.auth.force_params) {
-                    return Err(self.challenge(parts, None));
+                if self.auth.resource.is_some() && auth::forces_auth(head.uri.query(), &self.auth.force_params) {
+                    return Err(self.challenge(&head.headers, &head.uri, None));
                 }
-                Caller::anonymous()
+                Ok(Some(Caller::anonymous()))
             }
-            (Some(token), None) => auth::unvalidated_caller(Some(token)),
-            (Some(token), Some(authenticator)) => match authenticator.authenticate(token).await {
-                Ok(c) => c,
-                Err(rejection) => return Err(self.challenge(parts, Some(&rejection))),
-            },
-        };
+            (Some(token), None) => Ok(Some(auth::unvalidated_caller(Some(token)))),
+            (Some(_), Some(_)) => Ok(None),
+        }
+    }
+
+    /// Rate-limit an identified caller; on success the request's extensions hold
+    /// [`Admitted`].
+    fn admit(&self, head: &mut http::request::Parts, caller: Caller) -> Result<(), Response> {
+        let remote = self.client_address(&head.headers, &head.extensions);
         if let Some(limiter) = &self.limiter {
             // Only a validated identity earns the authenticated limits; anything else is
             // keyed by address (random bearers must not mint fresh buckets).
@@ -71,7 +79,7 @@ impl Gate {
             };
             if let Some(key) = key {
                 if let Decision::Limited { limit, retry_after } = limiter.check(&key) {
-                    telemetry.quota_rejected("rate_limit");
+                    self.engine.observer().quota_rejected("rate_limit");
                     return Err(too_many(limit, retry_after_secs(retry_after)));
                 }
             }
@@ -79,15 +87,14 @@ impl Gate {
         // Without validation or a forwarded address, `admitted` derives the same values
         // from the request itself: skip the extension (an allocation on the hot path).
         if self.auth.authenticator.is_some() || self.trust_forwarded_for {
-            parts.extensions.insert(Admitted { caller, remote });
+            head.extensions.insert(Admitted { caller, remote });
         }
         Ok(())
     }
 
-    fn client_address(&self, parts: &http::request::Parts) -> Option<IpAddr> {
+    fn client_address(&self, headers: &http::HeaderMap, extensions: &http::Extensions) -> Option<IpAddr> {
         if self.trust_forwarded_for {
-            let forwarded = parts
-                .headers
+            let forwarded = headers
                 .get("x-forwarded-for")
                 .and_then(|v| v.to_str().ok())
                 .and_then(|v| v.split(',').next())
@@ -96,10 +103,10 @@ impl Gate {
                 return forwarded;
             }
         }
-        parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip())
+        extensions.get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip())
     }
 
-    fn challenge(&self, parts: &http::request::Parts, rejection: Option<&AuthRejection>) -> Response {
+    fn challenge(&self, headers: &http::HeaderMap, uri: &http::Uri, rejection: Option<&AuthRejection>) -> Response {
         let status = rejection.map_or(StatusCode::UNAUTHORIZED, |r| r.status);
         let message = match rejection {
             Some(r) if r.status == StatusCode::SERVICE_UNAVAILABLE => {
@@ -112,8 +119,8 @@ impl Gate {
         if status == StatusCode::UNAUTHORIZED || status == StatusCode::FORBIDDEN {
             let value = match &self.auth.resource {
                 Some(resource) => {
-                    let base = auth::public_base(resource, &parts.headers);
-                    auth::challenge(&auth::metadata_url(&base, &self.path, parts.uri.query()), rejection)
+                    let base = auth::public_base(resource, headers);
+                    auth::challenge(&auth::metadata_url(&base, &self.path, uri.query()), rejection)
                 }
                 None => "Bearer".to_owned(),
             };
@@ -163,8 +170,82 @@ pub(crate) fn metadata_response(auth: &AuthConfig, headers: &http::HeaderMap, pa
     };
     let base = auth::public_base(resource, headers);
     let body = serde_json::to_vec(&auth::metadata_document(resource, &base, path)).expect("serializes");
-    let mut r = super::http::json_response(StatusCode::OK, body);
+    let mut r = json_response(StatusCode::OK, body);
     r.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("public, max-age=3600"));
     r.headers_mut().insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, HeaderValue::from_static("*"));
     r
+}
+
+/// Puts a [`Gate`] in front of a service.
+#[derive(Clone)]
+pub(crate) struct GateLayer {
+    gate: Arc<Gate>,
+}
+
+impl GateLayer {
+    pub(crate) fn new(gate: Arc<Gate>) -> Self {
+        GateLayer { gate }
+    }
+}
+
+impl<S> tower::Layer<S> for GateLayer {
+    type Service = GateService<S>;
+    fn layer(&self, inner: S) -> GateService<S> {
+        GateService { inner, gate: self.gate.clone() }
+    }
+}
+
+#[derive(Clone)]
+pub(crate) struct GateService<S> {
+    inner: S,
+    gate: Arc<Gate>,
+}
+
+type GateFuture<F, E> = Either<Either<Ready<Result<Response, E>>, F>, BoxFuture<'static, Result<Response, E>>>;
+
+impl<S, B> tower::Service<http::Request<B>> for GateService<S>
+where
+    S: tower::Service<http::Request<B>, Response = Response> + Clone + Send + 'static,
+    S::Future: Send + 'static,
+    S::Error: Send + 'static,
+    B: Send + 'static,
+{
+    type Response = Response;
+    type Error = S::Error;
+    type Future = GateFuture<S::Future, S::Error>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, req: http::Request<B>) -> Self::Future {
+        let ready = |r: Response| Either::Left(Either::Left(futures_util::future::ready(Ok(r))));
+        let (mut parts, body) = req.into_parts();
+        let caller = match self.gate.caller_now(&parts) {
+            Err(rejection) => return ready(rejection),
+            Ok(c) => c,
+        };
+        if let Some(caller) = caller {
+            return match self.gate.admit(&mut parts, caller) {
+                Ok(()) => Either::Left(Either::Right(self.inner.call(http::Request::from_parts(parts, body)))),
+                Err(r) => ready(r),
+            };
+        }
+        // A bearer to validate: the authenticator may await (a cached verdict is quick).
+        let gate = self.gate.clone();
+        let clone = self.inner.clone();
+        let mut inner = std::mem::replace(&mut self.inner, clone);
+        Either::Right(Box::pin(async move {
+            let authenticator = gate.auth.authenticator.as_ref().expect("checked by caller_now");
+            let token = auth::bearer_of(&parts.headers).unwrap_or_default().to_owned();
+            let caller = match authenticator.authenticate(&token).await {
+                Ok(c) => c,
+                Err(rejection) => return Ok(gate.challenge(&parts.headers, &parts.uri, Some(&rejection))),
+            };
+            match gate.admit(&mut parts, caller) {
+                Ok(()) => inner.call(http::Request::from_parts(parts, body)).await,
+                Err(r) => Ok(r),
+            }
+        }))
+    }
 }

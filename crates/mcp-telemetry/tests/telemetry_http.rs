@@ -8,19 +8,20 @@ use std::time::Duration;
 
 use futures_util::StreamExt;
 use mcp_engine::provider::{Catalog, StaticProvider, Tool, ToolOutput};
-use mcp_engine::telemetry::{Telemetry, TelemetryConfig};
+use mcp_engine::session::SessionConfig;
 use mcp_engine::transport::http::HttpConfig;
-use mcp_engine::transport::hub::SessionConfig;
 use mcp_engine::{Audience, ChangeEvent, Ctx, Engine, InputRequests};
+use mcp_telemetry::{Telemetry, TelemetryConfig};
 use serde_json::{json, Value};
 
+#[path = "../../mcp-engine/tests/common/mod.rs"]
 mod common;
 use common::{modern_meta, modern_request, serve_on_local_port, session_post, test_server_info, RunningServer};
 
 /// The served engine, kept so tests can read its telemetry; dropping it stops the server.
 struct Server {
     running: RunningServer,
-    engine: Engine,
+    telemetry: Telemetry,
 }
 
 impl std::ops::Deref for Server {
@@ -69,10 +70,16 @@ async fn start(telemetry: Telemetry) -> Server {
 async fn start_with(telemetry: Telemetry, sessions: SessionConfig) -> Server {
     let caps = json!({ "tools": { "listChanged": true }, "logging": {} });
     let provider = Arc::new(StaticProvider::new(catalog(), caps));
-    let engine = Engine::builder(provider, test_server_info()).telemetry(telemetry).build();
-    let http = HttpConfig { keep_alive: Duration::from_millis(300), sessions, ..HttpConfig::default() };
-    let running = serve_on_local_port(engine.clone(), http, Duration::from_secs(1)).await;
-    Server { running, engine }
+    let engine = Engine::builder(provider, test_server_info()).observer(Arc::new(telemetry.clone())).build();
+    let routes = mcp_telemetry::http::routes(telemetry.clone(), "/mcp");
+    let http = HttpConfig {
+        keep_alive: Duration::from_millis(300),
+        sessions,
+        extra_routes: Some(routes),
+        ..HttpConfig::default()
+    };
+    let running = serve_on_local_port(engine, http, Duration::from_secs(1)).await;
+    Server { running, telemetry }
 }
 
 /// A 2026-07-28 request (id 1) from a client that declares elicitation and names itself.
@@ -356,8 +363,8 @@ async fn metrics_off_records_and_serves_nothing() {
     for path in ["/metrics", "/dashboard", "/api/snapshot"] {
         assert_eq!(c.get(format!("{}{path}", server.base)).send().await.unwrap().status(), 404, "{path}");
     }
-    assert_eq!(server.engine.telemetry().totals(), (0, 0));
-    assert!(server.engine.telemetry().client_records().is_empty());
+    assert_eq!(server.telemetry.totals(), (0, 0));
+    assert!(server.telemetry.client_records().is_empty());
 }
 
 #[tokio::test]
@@ -365,7 +372,7 @@ async fn stdio_sessions_are_recorded() {
     let telemetry = Telemetry::default();
     let caps = json!({ "tools": { "listChanged": true }, "logging": {} });
     let provider = Arc::new(StaticProvider::new(catalog(), caps));
-    let engine = Engine::builder(provider, test_server_info()).telemetry(telemetry.clone()).build();
+    let engine = Engine::builder(provider, test_server_info()).observer(Arc::new(telemetry.clone())).build();
     let (client, server_side) = tokio::io::duplex(64 * 1024);
     let (server_read, server_write) = tokio::io::split(server_side);
     let task = tokio::spawn(mcp_engine::transport::stdio::serve(
@@ -399,7 +406,7 @@ async fn stdio_sessions_are_recorded() {
         .await
         .unwrap();
     lines.next_line().await.unwrap();
-    let views = mcp_engine::telemetry::http::connections(&telemetry);
+    let views = mcp_telemetry::http::connections(&telemetry);
     assert_eq!(views["sessions"][0]["transport"], "stdio");
     assert_eq!(views["sessions"][0]["client"], "stdio-test@3");
     drop(write);

@@ -16,11 +16,11 @@ use bytes::Bytes;
 use futures_util::stream::{self, StreamExt};
 use tokio::sync::mpsc;
 
-use super::hub::{Attach, SessionHub};
-use super::sse::{frame_with_id, priming, retry_hint};
+use crate::observe::StreamKind;
+use crate::session::live::{Attach, LiveSessions};
 use crate::store::event_log::{event_id, new_stream_id};
 use crate::store::Replay;
-use crate::telemetry::StreamKind;
+use crate::transport::sse::{frame_with_id, priming, retry_hint};
 
 /// Buffer between a stream writer and its socket. A client slower than this for longer
 /// than [`SLOW_CLIENT`] is detached; it can resume from the log.
@@ -34,7 +34,7 @@ pub(crate) fn supports_priming(version: &str) -> bool {
 
 /// Writes one request stream: log first, then the attached sink.
 pub(crate) struct StreamWriter {
-    hub: Arc<SessionHub>,
+    live: Arc<LiveSessions>,
     session: Arc<str>,
     stream: Arc<str>,
     attach: Arc<Attach>,
@@ -43,26 +43,26 @@ pub(crate) struct StreamWriter {
 impl StreamWriter {
     /// Open a new stream attached to a fresh response body (which begins with a priming
     /// event when the client's revision supports it).
-    pub(crate) fn open(hub: Arc<SessionHub>, session: Arc<str>, prime: bool) -> (StreamWriter, Body) {
+    pub(crate) fn open(live: Arc<LiveSessions>, session: Arc<str>, prime: bool) -> (StreamWriter, Body) {
         let stream: Arc<str> = new_stream_id().into();
         let (tx, rx) = mpsc::channel(SINK_CAPACITY);
         let attach = Arc::new(Attach::default());
         attach.set(Some(tx));
-        hub.register_stream(&session, &stream, attach.clone());
-        let first = prime.then(|| priming(&event_id(&stream, 0), hub.config.retry.as_millis() as u64));
+        live.register_stream(&session, &stream, attach.clone());
+        let first = prime.then(|| priming(&event_id(&stream, 0), live.config.retry.as_millis() as u64));
         // The guard lives as long as the response body: the stream counts as open while the
         // client holds it.
-        let open = hub.engine.telemetry().stream(StreamKind::Request, Some(&session));
+        let open = live.engine.observer().stream_opened(StreamKind::Request, Some(&session), None);
         let body = Body::from_stream(stream::iter(first).chain(tokio_stream_rx(rx).map(|(_, b)| b)).map(move |b| {
             let _ = &open;
             Ok::<_, Infallible>(b)
         }));
-        (StreamWriter { hub, session, stream, attach }, body)
+        (StreamWriter { live, session, stream, attach }, body)
     }
 
     /// Append one message; `last` for the response that ends the stream.
     pub(crate) async fn write(&self, json: Vec<u8>, last: bool) {
-        let seq = match self.hub.log.append(&self.session, &self.stream, Bytes::from(json.clone()), last).await {
+        let seq = match self.live.log.append(&self.session, &self.stream, Bytes::from(json.clone()), last).await {
             Ok(seq) => seq,
             Err(e) => {
                 tracing::warn!("event log append failed: {e}; the event is not resumable");
@@ -89,14 +89,14 @@ impl StreamWriter {
 
     /// The stream ends without a response (its request was cancelled).
     pub(crate) async fn abandon(&self) {
-        let _ = self.hub.log.end(&self.session, &self.stream).await;
+        let _ = self.live.log.end(&self.session, &self.stream).await;
         self.detach();
     }
 }
 
 impl Drop for StreamWriter {
     fn drop(&mut self) {
-        self.hub.unregister_stream(&self.session, &self.stream);
+        self.live.unregister_stream(&self.session, &self.stream);
         self.attach.set(None);
     }
 }
@@ -108,16 +108,16 @@ fn tokio_stream_rx<T: Send + 'static>(rx: mpsc::Receiver<T>) -> impl futures_uti
 /// `GET` + `Last-Event-ID` for a request stream: the missed events from the log, then —
 /// if the stream is still running in this process — the live ones, until it ends.
 /// `None` when the log cannot replay from that point.
-pub(crate) async fn resume(hub: &Arc<SessionHub>, session: &Arc<str>, stream: &str, after: u64) -> Option<Body> {
+pub(crate) async fn resume(live: &Arc<LiveSessions>, session: &Arc<str>, stream: &str, after: u64) -> Option<Body> {
     // Attach first, then read the log: nothing written in between is lost (duplicates are
     // dropped by sequence number).
-    let attach = hub.stream(session, stream);
-    let live = attach.as_ref().map(|a| {
+    let attach = live.stream(session, stream);
+    let following = attach.as_ref().map(|a| {
         let (tx, rx) = mpsc::channel(SINK_CAPACITY);
         a.set(Some(tx));
         rx
     });
-    let replay: Replay = match hub.log.replay_after(session, stream, after).await {
+    let replay: Replay = match live.log.replay_after(session, stream, after).await {
         Ok(Some(r)) => r,
         // Resuming from the priming event of a stream that has logged nothing yet.
         Ok(None) if after == 0 && attach.is_some() => Replay::default(),
@@ -126,18 +126,18 @@ pub(crate) async fn resume(hub: &Arc<SessionHub>, session: &Arc<str>, stream: &s
     let stream_id: Arc<str> = Arc::from(stream);
     let mut last = after;
     let mut frames = Vec::with_capacity(replay.events.len() + 1);
-    frames.push(retry_hint(hub.config.retry.as_millis() as u64));
+    frames.push(retry_hint(live.config.retry.as_millis() as u64));
     for e in &replay.events {
         frames.push(frame_with_id(&event_id(&stream_id, e.seq), &e.data));
         last = last.max(e.seq);
     }
     let replayed = stream::iter(frames);
-    let open = hub.engine.telemetry().stream(StreamKind::Resume, Some(session));
+    let open = live.engine.observer().stream_opened(StreamKind::Resume, Some(session), None);
     let counted = move |b: Bytes| {
         let _ = &open;
         Ok::<_, Infallible>(b)
     };
-    let body = match live {
+    let body = match following {
         Some(rx) if !replay.ended => {
             let live = tokio_stream_rx(rx).filter_map(move |(seq, b)| async move { (seq > last).then_some(b) });
             Body::from_stream(replayed.chain(live).map(counted))

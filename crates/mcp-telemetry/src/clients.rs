@@ -15,7 +15,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::{format_rfc3339, parse_rfc3339};
-use crate::protocol::{Era, Transport, LEGACY_VERSIONS, MODERN_VERSIONS};
+use mcp_engine::protocol::{Era, Transport, LEGACY_VERSIONS, MODERN_VERSIONS};
 
 /// Protocol versions with their own bit; anything else sets the `other` bit.
 fn known_versions() -> impl Iterator<Item = &'static str> {

@@ -1,10 +1,12 @@
 //! Telemetry: metrics, per-client aggregates (the client-behaviour dataset), the live
 //! connection registry, recent errors and the per-request log line.
 //!
-//! One [`Telemetry`] per process, owned by the [`crate::Engine`] and cheap to clone.
-//! `Engine::dispatch` brackets every request of every era and transport with
-//! [`Telemetry::begin`] / [`Telemetry::end`]; transports report what only they see
-//! (sessions, streams, `DELETE`, resumption) through the other methods here.
+//! One [`Telemetry`] per process, cheap to clone. It is the engine's
+//! [`mcp_engine::observe::Observer`]: `Engine::dispatch` brackets every request of every
+//! era and transport with `begin` / `end`, and the session driver and transports report
+//! what only they see (sessions, streams, `DELETE`, resumption) through the other hooks.
+//! Integrations record their upstream calls, caches and quotas here directly; the
+//! binary serves [`http::routes`] (`/metrics`, `/api`, `/dashboard`) beside the endpoint.
 //!
 //! Hot-path rules: recording is a few relaxed atomic operations on preallocated arrays
 //! (see [`metrics`]); the client's slot is found with one read lock on one shard; no lock
@@ -29,77 +31,40 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
-use crate::jsonrpc::McpError;
-use crate::notify::ChangeEvent;
-use crate::protocol::{Era, RequestInfo, Transport};
 use clients::{era_index, transport_index, version_bit, Clients, ERAS, TRANSPORTS};
 pub use clients::{flag, ClientRecord};
 use clock::clock;
 use connections::{Connections, END_REASONS, STREAM_KINDS};
-pub use connections::{EndReason, StreamGuard, StreamKind};
 use errors::{truncate, ErrorRecord, ErrorRing, MAX_MESSAGE};
+use mcp_engine::jsonrpc::McpError;
+use mcp_engine::method::Method;
+use mcp_engine::notify::ChangeEvent;
+use mcp_engine::observe::{
+    Behaviour, EndReason, Observer, Outcome, Probe, RequestEnd, Seen, StreamGuard, StreamKind, ToolNote,
+};
+use mcp_engine::protocol::{Era, RequestInfo, Transport};
 use metrics::{counters, histograms, Encoder, HistSnapshot, Histogram, LabelSet};
 
-/// Methods with their own label value; every other method is `other`.
-pub const METHODS: &[&str] = &[
-    "initialize",
-    "ping",
-    "server/discover",
-    "tools/list",
-    "tools/call",
-    "prompts/list",
-    "prompts/get",
-    "resources/list",
-    "resources/templates/list",
-    "resources/read",
-    "resources/subscribe",
-    "resources/unsubscribe",
-    "completion/complete",
-    "logging/setLevel",
-    "subscriptions/listen",
-    "other",
-];
-const NM: usize = METHODS.len();
+/// Method label values, in [`Method`] table order (unknown methods are `other`).
+pub const METHODS: [&str; Method::COUNT] = {
+    let mut names = [""; Method::COUNT];
+    let mut i = 0;
+    while i < Method::COUNT {
+        names[i] = mcp_engine::method::SPECS[i].name;
+        i += 1;
+    }
+    names
+};
+const NM: usize = Method::COUNT;
 const NE: usize = 2;
 const NT: usize = 3;
 
-#[inline]
-pub fn method_index(method: &str) -> usize {
-    match method {
-        "tools/call" => 4,
-        "tools/list" => 3,
-        "initialize" => 0,
-        "ping" => 1,
-        "server/discover" => 2,
-        "prompts/list" => 5,
-        "prompts/get" => 6,
-        "resources/list" => 7,
-        "resources/templates/list" => 8,
-        "resources/read" => 9,
-        "resources/subscribe" => 10,
-        "resources/unsubscribe" => 11,
-        "completion/complete" => 12,
-        "logging/setLevel" => 13,
-        "subscriptions/listen" => 14,
-        _ => NM - 1,
-    }
-}
-
-/// How a request ended.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Outcome {
-    Ok = 0,
-    Error = 1,
-    /// 2026-07-28: the result asks the client for input (`input_required`).
-    InputRequired = 2,
-}
 pub const OUTCOMES: &[&str] = &["ok", "error", "input_required"];
 const NO: usize = 3;
 
 /// Outcomes of a tool call.
 pub const TOOL_OUTCOMES: &[&str] = &["ok", "tool_error", "error", "input_required"];
 
-pub const UPSTREAM_SERVICES: &[&str] = &["hub", "datasets_server", "space", "other"];
 /// `error`: a failure without a finer class (e.g. a proxied Space call that ended in an error).
 pub const UPSTREAM_OUTCOMES: &[&str] =
     &["ok", "client_error", "rate_limited", "server_error", "timeout", "network", "error"];
@@ -201,6 +166,8 @@ struct Inner {
     tool_latency: Box<[Histogram]>,
     list_changed: [AtomicU64; 3],
     resource_updated: AtomicU64,
+    /// Upstream services, named by the integration (bounded like caches).
+    services: LabelSet,
     upstream: Box<[AtomicU64]>,
     upstream_latency: Box<[Histogram]>,
     caches: LabelSet,
@@ -216,42 +183,12 @@ struct Inner {
     password: Option<[u8; 32]>,
     parquet: Option<Exporter>,
     sinks: Vec<Arc<dyn RequestSink>>,
-    stdio_sessions: AtomicU64,
 }
 
-/// A request being measured (from [`Telemetry::begin`]).
-pub struct Probe {
-    /// A [`clock()`] tick.
-    start: u64,
-    method: u8,
-    era: Era,
-    transport: Transport,
-    client: u32,
-    record: bool,
-    /// The request log (or a sink) wants this request.
-    log: bool,
-    /// `begin` already recorded the client's request, version and capabilities.
-    seen: bool,
-}
-
-/// What a transport knows about a request it answers itself, for [`Telemetry::finish`].
-#[derive(Default, Clone, Copy)]
-pub struct Seen<'a> {
-    pub protocol_version: &'a str,
-    pub capabilities: Option<&'a Value>,
-    /// The caller's identity (a hash); only its salted hash reaches the log.
-    pub caller: Option<&'a str>,
-}
-
-/// What the engine learned about a tool call, for [`Telemetry::end`].
-#[derive(Default)]
-pub struct ToolNote<'a> {
-    pub slot: Option<usize>,
-    /// Borrowed from the request (no allocation per call).
-    pub name: Option<std::borrow::Cow<'a, str>>,
-    /// The result had `isError: true`; its first text, if any.
-    pub tool_error: Option<String>,
-}
+/// [`Probe::flags`] bits.
+const RECORD: u8 = 1;
+/// `begin` already recorded the client's request, version and capabilities.
+const SEEN: u8 = 2;
 
 impl Default for Telemetry {
     fn default() -> Self {
@@ -268,6 +205,7 @@ impl Telemetry {
         let tools = LabelSet::new(config.max_tools.max(1));
         let caches = LabelSet::new(config.max_labels.max(1));
         let quotas = LabelSet::new(config.max_labels.max(1));
+        let services = LabelSet::new(config.max_labels.max(1));
         let salt = config.log_salt.clone().unwrap_or_else(|| rand::random::<[u8; 32]>().to_vec());
         let inner = Inner {
             enabled: config.enabled,
@@ -281,8 +219,9 @@ impl Telemetry {
             tools,
             list_changed: Default::default(),
             resource_updated: AtomicU64::new(0),
-            upstream: counters(UPSTREAM_SERVICES.len() * UPSTREAM_OUTCOMES.len()),
-            upstream_latency: histograms(UPSTREAM_SERVICES.len()),
+            upstream: counters(services.slots() * UPSTREAM_OUTCOMES.len()),
+            upstream_latency: histograms(services.slots()),
+            services,
             cache_lookups: counters(caches.slots() * 2),
             caches,
             quota_rejections: counters(quotas.slots()),
@@ -295,7 +234,6 @@ impl Telemetry {
             password: config.password.as_deref().filter(|p| !p.is_empty()).map(|p| Sha256::digest(p.as_bytes()).into()),
             parquet: config.parquet.clone(),
             sinks: config.sinks.clone(),
-            stdio_sessions: AtomicU64::new(0),
         };
         Telemetry { inner: Arc::new(inner) }
     }
@@ -338,9 +276,9 @@ impl Telemetry {
 
     /// Start measuring a request that `Engine::dispatch` serves.
     #[inline]
-    pub fn begin(&self, method: &str, info: &RequestInfo) -> Option<Probe> {
+    pub fn begin(&self, method: Method, info: &RequestInfo) -> Option<Probe> {
         let mut probe = self.begin_with(method, info.era, info.transport, info.client_info.as_ref())?;
-        if probe.record {
+        if probe.flags & RECORD != 0 {
             // The client's version and capabilities now, so that `end` needs no `RequestInfo`
             // unless the request log wants one.
             let now_ms = self.ms_at(probe.start);
@@ -352,14 +290,14 @@ impl Telemetry {
                 version_bit(&info.protocol_version),
                 Some(&info.client_capabilities),
             );
-            probe.seen = true;
+            probe.flags |= SEEN;
         }
         Some(probe)
     }
 
     /// Does `end` want the request's `RequestInfo` (for the log line)?
     pub fn wants_info(&self, probe: &Probe) -> bool {
-        probe.log
+        probe.wants_info
     }
 
     /// Start measuring a request a transport answers itself (`initialize`, session ops,
@@ -367,7 +305,7 @@ impl Telemetry {
     #[inline]
     pub fn begin_with(
         &self,
-        method: &str,
+        method: Method,
         era: Era,
         transport: Transport,
         client_info: Option<&Value>,
@@ -379,13 +317,12 @@ impl Telemetry {
         }
         Some(Probe {
             start: clock().now(),
-            method: method_index(method) as u8,
+            method,
             era,
             transport,
             client: self.inner.clients.slot_of(client_info),
-            record,
-            log,
-            seen: false,
+            flags: if record { RECORD } else { 0 },
+            wants_info: log,
         })
     }
 
@@ -439,11 +376,11 @@ impl Telemetry {
     ) {
         let end = clock().now();
         let us = clock().ns_between(probe.start, end) / 1000;
-        let m = probe.method as usize;
+        let m = probe.method.index();
         let (e, t) = (era_index(probe.era), transport_index(probe.transport));
         let client = self.inner.clients.entry(probe.client);
         let now_ms = self.ms_at(end);
-        if probe.record {
+        if probe.flags & RECORD != 0 {
             let series = (m * NE + e) * NT + t;
             // `ok` is not counted: it is the histogram's count minus the other outcomes
             // (one atomic operation less on the hot path).
@@ -451,7 +388,7 @@ impl Telemetry {
                 self.inner.requests[series * NO + outcome as usize].fetch_add(1, Relaxed);
             }
             self.inner.latency[series].observe_us(us);
-            if !probe.seen {
+            if probe.flags & SEEN == 0 {
                 let version = if seen.protocol_version.is_empty() { 0 } else { version_bit(seen.protocol_version) };
                 client.seen(now_ms, probe.era, probe.transport, version, seen.capabilities);
             }
@@ -470,15 +407,15 @@ impl Telemetry {
                 }
                 self.inner.tool_latency[*slot].observe_us(us);
             }
-            match (m, probe.era) {
-                (2, _) => client.set_flag(flag::DISCOVER),
-                (3 | 5 | 7, Era::Modern) => {
+            match (probe.method, probe.era) {
+                (Method::ServerDiscover, _) => client.set_flag(flag::DISCOVER),
+                (Method::ToolsList | Method::PromptsList | Method::ResourcesList, Era::Modern) => {
                     let sent = client.list_changed_ms.load(Relaxed);
                     if sent != 0 && now_ms.saturating_sub(sent) < RELIST_WINDOW_MS {
                         client.set_flag(flag::RELISTS);
                     }
                 }
-                (14, _) => client.set_flag(flag::LISTENS),
+                (Method::SubscriptionsListen, _) => client.set_flag(flag::LISTENS),
                 _ => {}
             }
             if outcome == Outcome::InputRequired {
@@ -499,7 +436,7 @@ impl Telemetry {
                 });
             }
         }
-        if probe.log {
+        if probe.wants_info {
             let user = match seen.caller {
                 Some(id) => self.user_hash(id),
                 None => "anonymous".to_owned(),
@@ -546,7 +483,7 @@ impl Telemetry {
 
     /// A request refused before dispatch (malformed headers or metadata, unsupported
     /// version): an error of its method from an unknown client.
-    pub fn rejected(&self, method: &str, era: Era, transport: Transport, error: &McpError) {
+    pub fn rejected(&self, method: Method, era: Era, transport: Transport, error: &McpError) {
         if self.inner.enabled {
             let probe = self.begin_with(method, era, transport, None);
             self.finish(probe, Seen::default(), Some(error));
@@ -682,7 +619,7 @@ impl Telemetry {
     }
 
     /// A request within a session (after `initialize`): reuse and re-list detection.
-    pub fn session_request(&self, sid: &str, method: &str) {
+    pub fn session_request(&self, sid: &str, method: Method) {
         if !self.inner.enabled {
             return;
         }
@@ -694,7 +631,7 @@ impl Telemetry {
         if n == 2 {
             client.set_flag(flag::REUSES_SESSION);
         }
-        if matches!(method, "tools/list" | "prompts/list" | "resources/list") {
+        if method.is_list() {
             let sent = s.list_changed_ms.load(Relaxed);
             if sent != 0 && now.saturating_sub(sent) < RELIST_WINDOW_MS {
                 client.set_flag(flag::RELISTS);
@@ -735,28 +672,15 @@ impl Telemetry {
         }
     }
 
-    /// A fresh id for a stdio connection's implicit session.
-    pub fn stdio_session_id(&self) -> Arc<str> {
-        format!("stdio-{}", self.inner.stdio_sessions.fetch_add(1, Relaxed) + 1).into()
-    }
-
-    /// Count a stream as open until the guard drops.
-    pub fn stream(&self, kind: StreamKind, sid: Option<&str>) -> StreamGuard {
+    /// Count a stream as open until the guard drops (a listen stream by its client slot).
+    pub fn stream(&self, kind: StreamKind, sid: Option<&str>, client: Option<u32>) -> StreamGuard {
         if !self.inner.enabled {
             return StreamGuard::none();
         }
         let session = sid.and_then(|s| self.inner.connections.get(s));
-        let id = self.inner.connections.stream_opened(kind, session.as_deref(), None);
-        StreamGuard { tel: Some(self.clone()), kind, session, id }
-    }
-
-    /// A `subscriptions/listen` stream of this client.
-    pub fn listen_stream(&self, client: u32) -> StreamGuard {
-        if !self.inner.enabled {
-            return StreamGuard::none();
-        }
-        let id = self.inner.connections.stream_opened(StreamKind::Listen, None, Some((client, self.now_ms())));
-        StreamGuard { tel: Some(self.clone()), kind: StreamKind::Listen, session: None, id }
+        let listener = client.filter(|_| kind == StreamKind::Listen).map(|c| (c, self.now_ms()));
+        let id = self.inner.connections.stream_opened(kind, session.as_deref(), listener);
+        StreamGuard::new(connections::OpenStream { tel: self.clone(), kind, session, id })
     }
 
     /// A change notification went out, to a session or on a listen stream of `client`.
@@ -790,7 +714,13 @@ impl Telemetry {
     }
 
     /// A `GET` that resumed with `Last-Event-ID`, opened a push stream, or a `DELETE`.
-    pub fn session_behaviour(&self, sid: &str, client_info: Option<&Value>, bits: u32) {
+    pub fn session_behaviour(&self, sid: &str, client_info: Option<&Value>, behaviour: Behaviour) {
+        let bits = match behaviour {
+            Behaviour::PushStream => flag::GET_STREAM,
+            Behaviour::Resumed => flag::RESUMES,
+            Behaviour::PushResumed => flag::GET_STREAM | flag::RESUMES,
+            Behaviour::Delete => flag::DELETE,
+        };
         if !self.inner.enabled {
             return;
         }
@@ -803,13 +733,14 @@ impl Telemetry {
 
     // ----- upstream, caches, quotas ----------------------------------------------------
 
-    /// One upstream HTTP request (an attempt): `service` and `outcome` from
-    /// [`UPSTREAM_SERVICES`] / [`UPSTREAM_OUTCOMES`] (others count as `other` / `error`).
+    /// One upstream HTTP request (an attempt): `service` is named by the integration
+    /// (admitted up to the label cap, like cache names), `outcome` from
+    /// [`UPSTREAM_OUTCOMES`] (others count as `error`).
     pub fn upstream(&self, service: &str, outcome: &str, elapsed: Duration) {
         if !self.inner.enabled {
             return;
         }
-        let s = UPSTREAM_SERVICES.iter().position(|x| *x == service).unwrap_or(UPSTREAM_SERVICES.len() - 1);
+        let s = self.inner.services.slot(service);
         let o = UPSTREAM_OUTCOMES.iter().position(|x| *x == outcome).unwrap_or(UPSTREAM_OUTCOMES.len() - 1);
         self.inner.upstream[s * UPSTREAM_OUTCOMES.len() + o].fetch_add(1, Relaxed);
         self.inner.upstream_latency[s].observe_us(elapsed.as_micros() as u64);
@@ -1036,7 +967,8 @@ impl Telemetry {
             "Upstream HTTP requests (attempts) by service and outcome.",
         );
         let k = UPSTREAM_OUTCOMES.len();
-        for (s, service) in UPSTREAM_SERVICES.iter().enumerate() {
+        let services = i.services.names();
+        for (s, service) in services.iter().enumerate() {
             for (o, outcome) in UPSTREAM_OUTCOMES.iter().enumerate() {
                 let n = i.upstream[s * k + o].load(Relaxed);
                 if n > 0 {
@@ -1045,7 +977,7 @@ impl Telemetry {
             }
         }
         enc.header("mcp_upstream_request_duration_seconds", "histogram", "Upstream HTTP request latency, by service.");
-        for (s, service) in UPSTREAM_SERVICES.iter().enumerate() {
+        for (s, service) in services.iter().enumerate() {
             let h = i.upstream_latency[s].snapshot();
             if h.count() > 0 {
                 enc.histogram("mcp_upstream_request_duration_seconds", &[("service", service)], &h);
@@ -1163,36 +1095,75 @@ fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
     era * 146_097 + doe - 719_468
 }
 
-/// Wraps a session-era requester to record whether the client answers input requests.
-pub(crate) struct ObservedRequester {
-    pub inner: Arc<dyn crate::context::ClientRequester>,
-    pub telemetry: Telemetry,
-    pub client: u32,
-}
-
-impl crate::context::ClientRequester for ObservedRequester {
-    fn request(&self, method: &'static str, params: Value) -> crate::provider::BoxFuture<'_, Result<Value, McpError>> {
-        Box::pin(async move {
-            let r = self.inner.request(method, params).await;
-            self.telemetry.input_request(self.client, r.is_ok());
-            r
-        })
+/// The engine's hooks, recorded here.
+impl Observer for Telemetry {
+    #[inline]
+    fn begin(&self, method: Method, info: &RequestInfo) -> Option<Probe> {
+        Telemetry::begin(self, method, info)
     }
-}
-
-/// Is a raw tool result one with `"isError": true`? (A top-level scan, no parse.)
-pub fn raw_is_error(raw: &str) -> bool {
-    let mut rest = raw;
-    while let Some(i) = rest.find("\"isError\"") {
-        let after = rest[i + 9..].trim_start();
-        if let Some(v) = after.strip_prefix(':') {
-            if v.trim_start().starts_with("true") {
-                return true;
-            }
-        }
-        rest = &rest[i + 9..];
+    fn begin_with(&self, method: Method, era: Era, transport: Transport, client: Option<&Value>) -> Option<Probe> {
+        Telemetry::begin_with(self, method, era, transport, client)
     }
-    false
+    fn set_probe_client(&self, probe: &mut Probe, client: Option<&Value>) {
+        probe.client = self.inner.clients.slot_of(client);
+    }
+    #[inline]
+    fn end(&self, probe: Probe, end: RequestEnd<'_, '_>) {
+        let seen = match end.info {
+            Some(i) => Seen {
+                protocol_version: &i.protocol_version,
+                capabilities: Some(&i.client_capabilities),
+                caller: i.caller.id.as_deref(),
+            },
+            None => end.seen,
+        };
+        self.end_with(probe, seen, end.outcome, end.error, end.tool)
+    }
+    fn rejected(&self, method: Method, era: Era, transport: Transport, error: &McpError) {
+        Telemetry::rejected(self, method, era, transport, error)
+    }
+    fn tool_slot(&self, name: &str) -> Option<usize> {
+        Telemetry::tool_slot(self, name)
+    }
+    fn input_answered(&self, client: u32) {
+        Telemetry::input_answered(self, client)
+    }
+    fn input_request(&self, client: u32, answered: bool) {
+        Telemetry::input_request(self, client, answered)
+    }
+    fn observes_input(&self) -> bool {
+        self.inner.enabled
+    }
+    fn session_opened(&self, sid: &Arc<str>, transport: Transport, client: Option<&Value>, version: Option<&str>) {
+        Telemetry::session_opened(self, sid, transport, client, version)
+    }
+    fn session_initialized(&self, sid: &str, client: Option<&Value>, version: Option<&str>) {
+        Telemetry::session_initialized(self, sid, client, version)
+    }
+    fn session_request(&self, sid: &str, method: Method) {
+        Telemetry::session_request(self, sid, method)
+    }
+    fn session_seen(&self, sid: &Arc<str>, transport: Transport, client: Option<&Value>, version: Option<&str>) {
+        Telemetry::session_seen(self, sid, transport, client, version)
+    }
+    fn session_ended(&self, sid: &str, reason: EndReason) {
+        Telemetry::session_ended(self, sid, reason)
+    }
+    fn session_unresponsive(&self, sid: &str) {
+        Telemetry::session_unresponsive(self, sid)
+    }
+    fn session_behaviour(&self, sid: &str, client: Option<&Value>, behaviour: Behaviour) {
+        Telemetry::session_behaviour(self, sid, client, behaviour)
+    }
+    fn stream_opened(&self, kind: StreamKind, sid: Option<&str>, client: Option<u32>) -> StreamGuard {
+        self.stream(kind, sid, client)
+    }
+    fn change_sent(&self, event: &ChangeEvent, sid: Option<&str>, client: Option<u32>) {
+        Telemetry::change_sent(self, event, sid, client)
+    }
+    fn quota_rejected(&self, reason: &'static str) {
+        Telemetry::quota_rejected(self, reason)
+    }
 }
 
 #[cfg(test)]
@@ -1204,7 +1175,7 @@ mod tests {
     #[test]
     #[ignore = "a timing measurement, not a check"]
     fn hot_path_cost() {
-        use crate::protocol::{Caller, MODERN_VERSION};
+        use mcp_engine::protocol::{Caller, MODERN_VERSION};
         let info = RequestInfo {
             era: Era::Modern,
             transport: Transport::StreamableHttp,
@@ -1221,7 +1192,7 @@ mod tests {
             let n = 2_000_000u32;
             let start = Instant::now();
             for _ in 0..n {
-                let Some(p) = t.begin(std::hint::black_box("tools/call"), &info) else { continue };
+                let Some(p) = t.begin(std::hint::black_box(Method::parse("tools/call")), &info) else { continue };
                 let note = ToolNote {
                     slot: t.tool_slot("test_simple_text"),
                     name: Some("test_simple_text".into()),
@@ -1259,19 +1230,12 @@ mod tests {
     }
 
     #[test]
-    fn raw_error_detection() {
-        assert!(raw_is_error(r#"{"content":[],"isError" : true}"#));
-        assert!(!raw_is_error(r#"{"content":[{"type":"text","text":"\"isError\": true"}],"isError":false}"#));
-        assert!(!raw_is_error(r#"{"content":[]}"#));
-    }
-
-    #[test]
     fn requests_are_counted_with_bounded_labels() {
         let t = Telemetry::default();
-        let p = t.begin_with("tools/call", Era::Modern, Transport::StreamableHttp, None).unwrap();
+        let p = t.begin_with(Method::parse("tools/call"), Era::Modern, Transport::StreamableHttp, None).unwrap();
         let note = ToolNote { slot: t.tool_slot("echo"), name: Some("echo".into()), tool_error: None };
         t.end(p, None, Outcome::Ok, None, Some(&note));
-        let p = t.begin_with("weird/method", Era::Legacy, Transport::Stdio, None).unwrap();
+        let p = t.begin_with(Method::parse("weird/method"), Era::Legacy, Transport::Stdio, None).unwrap();
         t.end(p, None, Outcome::Error, Some(&McpError::method_not_found("weird/method")), None);
         let text = t.prometheus();
         assert!(text.contains(

@@ -13,37 +13,10 @@ use std::sync::{Arc, Mutex};
 use serde::Serialize;
 
 use super::{format_rfc3339, Telemetry};
-use crate::protocol::Transport;
-
-/// Kinds of long-lived streams.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum StreamKind {
-    /// A session-era POST answered with a (resumable) SSE stream.
-    Request = 0,
-    /// A session's server-push `GET` stream.
-    Push = 1,
-    /// A `GET` resuming a request stream with `Last-Event-ID`.
-    Resume = 2,
-    /// The one stream of an HTTP+SSE session.
-    HttpSse = 3,
-    /// A 2026-07-28 `subscriptions/listen` stream.
-    Listen = 4,
-}
+use mcp_engine::observe::StreamKind;
+use mcp_engine::protocol::Transport;
 
 pub const STREAM_KINDS: &[&str] = &["request", "push", "resume", "http_sse", "listen"];
-
-/// Why a session ended.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum EndReason {
-    /// The client sent `DELETE`.
-    Delete = 0,
-    /// Idle expiry.
-    Idle = 1,
-    /// Its connection closed (HTTP+SSE stream, stdio).
-    Closed = 2,
-    /// Ended by another instance (not counted here).
-    Elsewhere = 3,
-}
 
 pub const END_REASONS: &[&str] = &["delete", "idle", "closed"];
 
@@ -267,24 +240,16 @@ impl Connections {
     }
 }
 
-/// Counts a stream as open until dropped.
-pub struct StreamGuard {
-    pub(super) tel: Option<Telemetry>,
+/// Counts a stream as open until dropped (boxed into the engine's `StreamGuard`).
+pub(super) struct OpenStream {
+    pub(super) tel: Telemetry,
     pub(super) kind: StreamKind,
     pub(super) session: Option<Arc<SessionEntry>>,
     pub(super) id: u64,
 }
 
-impl StreamGuard {
-    pub fn none() -> Self {
-        StreamGuard { tel: None, kind: StreamKind::Request, session: None, id: 0 }
-    }
-}
-
-impl Drop for StreamGuard {
+impl Drop for OpenStream {
     fn drop(&mut self) {
-        if let Some(t) = &self.tel {
-            t.connections().stream_closed(self.kind, self.session.as_deref(), self.id);
-        }
+        self.tel.connections().stream_closed(self.kind, self.session.as_deref(), self.id);
     }
 }

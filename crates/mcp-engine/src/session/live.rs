@@ -1,4 +1,4 @@
-//! The session hub: the parts of session-era sessions that are bound to this process —
+//! Live sessions: the parts of session-era sessions that are bound to this process —
 //! open streams, running handlers, server-to-client requests waiting for an answer — and
 //! the limits that govern sessions. Session *state* is not here: it lives in the
 //! [`SessionStore`], stream history in the [`EventLog`].
@@ -9,21 +9,27 @@
 //! [`NotificationBus`] as a [`SessionEvent`], and every instance's hub consumes those
 //! events and applies them to its own live parts. With the in-memory bus and one process
 //! a miss simply has no taker.
+//!
+//! Also here, because every session transport needs them: opening sessions (with or
+//! without `initialize`) and validating that a message may use a session.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard, Weak};
 use std::time::Duration;
 
 use bytes::Bytes;
+use serde_json::value::RawValue;
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
 use crate::dispatch::Engine;
 use crate::jsonrpc::{Id, McpError};
+use crate::method::Method;
 use crate::notify::SessionEvent;
+use crate::observe::{EndReason, Outcome, RequestEnd, Seen};
+use crate::protocol::{Caller, Era, Params, Transport};
 use crate::session::Correlator;
-use crate::store::{EventLog, SessionStore};
-use crate::telemetry::EndReason;
+use crate::store::{EventLog, SessionData, SessionStore, StoreError};
 
 /// Limits and intervals of the session era, with production defaults.
 #[derive(Debug, Clone)]
@@ -89,7 +95,7 @@ impl Attach {
 type Key = (Arc<str>, Id);
 type StreamKey = (Arc<str>, Arc<str>);
 
-pub struct SessionHub {
+pub struct LiveSessions {
     pub(crate) engine: Engine,
     pub(crate) store: Arc<dyn SessionStore>,
     pub(crate) log: Arc<dyn EventLog>,
@@ -111,7 +117,7 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|e| e.into_inner())
 }
 
-impl SessionHub {
+impl LiveSessions {
     pub fn new(
         engine: Engine,
         store: Arc<dyn SessionStore>,
@@ -119,7 +125,7 @@ impl SessionHub {
         config: SessionConfig,
         keep_alive: Duration,
     ) -> Arc<Self> {
-        let hub = Arc::new(SessionHub {
+        let hub = Arc::new(LiveSessions {
             engine,
             store,
             log,
@@ -135,9 +141,58 @@ impl SessionHub {
         if let Ok(rt) = tokio::runtime::Handle::try_current() {
             rt.spawn(background(Arc::downgrade(&hub)));
         } else {
-            tracing::warn!("session hub created outside a Tokio runtime: no idle sweeping or bus routing");
+            tracing::warn!("live sessions created outside a Tokio runtime: no idle sweeping or bus routing");
         }
         hub
+    }
+
+    // ----- opening and using sessions -----------------------------------------------------
+
+    /// A session opened before `initialize` (HTTP+SSE's stream, a stdio connection).
+    pub(crate) async fn open_bare(&self, caller: &Caller, transport: Transport) -> Result<Arc<str>, StoreError> {
+        let data = SessionData {
+            caller: caller.id.as_deref().map(str::to_owned),
+            client_capabilities: serde_json::Value::Object(Default::default()),
+            ..SessionData::default()
+        };
+        let sid = self.store.create(data).await?;
+        self.engine.observer().session_opened(&sid, transport, None, None);
+        Ok(sid)
+    }
+
+    /// A session opened by `initialize` (Streamable HTTP): its id and the serialized result.
+    pub(crate) async fn open_initialized(
+        &self,
+        params: &Params<'_>,
+        caller: &Caller,
+        transport: Transport,
+    ) -> Result<(Arc<str>, Vec<u8>), McpError> {
+        let observer = self.engine.observer();
+        let (data, result) = crate::session::initialize(&self.engine, params, caller)?;
+        let mut probe = observer.begin_with(Method::Initialize, Era::Legacy, transport, data.client_info.as_ref());
+        let (client_info, version) = (data.client_info.clone(), data.protocol_version.clone());
+        let (caps, owner) = (data.client_capabilities.clone(), data.caller.clone());
+        let sid = self.store.create(data).await.map_err(store_error)?;
+        observer.session_opened(&sid, transport, client_info.as_ref(), version.as_deref());
+        if let Some(p) = probe.take() {
+            let seen = Seen {
+                protocol_version: version.as_deref().unwrap_or(""),
+                capabilities: Some(&caps),
+                caller: owner.as_deref(),
+            };
+            observer.end(p, RequestEnd { info: None, seen, outcome: Outcome::Ok, error: None, tool: None });
+        }
+        Ok((sid, result))
+    }
+
+    /// The live session `sid` if `caller` may use it (someone else's session is
+    /// indistinguishable from an unknown one).
+    pub(crate) async fn session_for(&self, sid: &str, caller: &Caller) -> Result<Arc<SessionData>, McpError> {
+        match self.store.touch(sid).await {
+            Ok(Some(s)) if s.caller.as_deref() == caller.id.as_deref() => Ok(s),
+            Ok(_) => Err(session_not_found()),
+            Err(e) => Err(store_error(e)),
+        }
     }
 
     // ----- in-flight requests ------------------------------------------------------------
@@ -163,8 +218,12 @@ impl SessionHub {
         }
     }
 
-    /// A client's answer to a server-initiated request.
-    pub(crate) fn deliver(&self, session: &Arc<str>, id: Id, answer: Result<serde_json::Value, serde_json::Value>) {
+    /// A client's answer to a server-initiated request (a JSON-RPC result or error).
+    pub(crate) fn deliver(&self, session: &Arc<str>, id: Id, answer: Result<&RawValue, &RawValue>) {
+        let answer = match answer {
+            Ok(r) => serde_json::from_str::<serde_json::Value>(r.get()).map_err(|_| serde_json::Value::Null),
+            Err(e) => Err(serde_json::from_str(e.get()).unwrap_or(serde_json::Value::Null)),
+        };
         let local = match &answer {
             Ok(v) => Ok(v.clone()),
             Err(e) => Err(crate::session::client_error(e)),
@@ -251,7 +310,7 @@ impl SessionHub {
     pub(crate) async fn end_session(&self, session: &Arc<str>, reason: EndReason) -> Result<bool, McpError> {
         let existed = self.store.delete(session).await.map_err(|e| McpError::internal(e.to_string()))?;
         self.log.remove_session(session).await;
-        self.engine.telemetry().session_ended(session, reason);
+        self.engine.observer().session_ended(session, reason);
         self.end_local(session);
         self.engine.bus().publish_session(SessionEvent::Ended { session: session.clone() });
         Ok(existed)
@@ -263,8 +322,26 @@ impl SessionHub {
     }
 }
 
+/// -32001 with 404, as the reference SDKs answer for an unknown session: on the HTTP
+/// session path a 404 means "no such session" and nothing else.
+pub(crate) fn session_not_found() -> McpError {
+    McpError::new(-32001, "Session not found: it was terminated or expired; initialize a new session")
+        .with_status(http::StatusCode::NOT_FOUND)
+}
+
+/// A store failure as the client sees it: 503, retry later.
+pub(crate) fn store_error(e: StoreError) -> McpError {
+    let message = match &e {
+        StoreError::Full { max } => format!(
+            "Service Unavailable: the server holds its maximum of {max} live sessions; retry later or end unused sessions with DELETE"
+        ),
+        StoreError::Unavailable(why) => format!("Service Unavailable: session store unavailable ({why})"),
+    };
+    McpError::new(-32000, message).with_status(http::StatusCode::SERVICE_UNAVAILABLE)
+}
+
 /// Applies session events from the bus and sweeps idle sessions, until the hub is gone.
-async fn background(hub: Weak<SessionHub>) {
+async fn background(hub: Weak<LiveSessions>) {
     let (mut events, shutdown, sweep_every) = {
         let Some(h) = hub.upgrade() else { return };
         let every = (h.config.idle_timeout / 4).clamp(Duration::from_millis(50), Duration::from_secs(30));
@@ -279,7 +356,7 @@ async fn background(hub: Weak<SessionHub>) {
                 let Some(h) = hub.upgrade() else { return };
                 for session in h.store.sweep().await {
                     h.log.remove_session(&session).await;
-                    h.engine.telemetry().session_ended(&session, EndReason::Idle);
+                    h.engine.observer().session_ended(&session, EndReason::Idle);
                     h.end_local(&session);
                     h.engine.bus().publish_session(SessionEvent::Ended { session });
                 }
@@ -306,7 +383,7 @@ async fn background(hub: Weak<SessionHub>) {
         };
         match &*event {
             SessionEvent::Ended { session } => {
-                h.engine.telemetry().session_ended(session, EndReason::Elsewhere);
+                h.engine.observer().session_ended(session, EndReason::Elsewhere);
                 h.end_local(session)
             }
             SessionEvent::ClientResponse { session, id, ok, body } => {

@@ -1,0 +1,125 @@
+//! HTTP transports on one router: Streamable HTTP for both eras at one endpoint, the
+//! deprecated HTTP+SSE transport, `/healthz` and OAuth protected-resource metadata.
+//!
+//! Layout (imports point down this list, never up):
+//! - [`mod@self`]: the router, and which module serves a request (by method, session id
+//!   and era);
+//! - [`stateless`]: 2026-07-28 POSTs; [`session`]: Streamable HTTP sessions (POST, GET,
+//!   DELETE); [`legacy_sse`]: HTTP+SSE — the last two only frame what the session driver
+//!   ([`crate::session::driver`]) decides;
+//! - [`streams`], [`push`]: resumable request streams and server-push streams;
+//! - [`guard`] (Host/Origin), [`gate`] (authentication, rate limits): tower layers;
+//! - [`app`], [`reply`]: shared state and the leaf helpers every module uses.
+
+pub(crate) mod app;
+pub(crate) mod gate;
+pub mod guard;
+pub(crate) mod legacy_sse;
+pub(crate) mod push;
+pub(crate) mod reply;
+pub(crate) mod session;
+pub(crate) mod stateless;
+pub(crate) mod streams;
+
+use std::sync::Arc;
+
+use axum::extract::{Request, State};
+use axum::response::Response;
+use axum::routing::{any, get, post};
+use axum::Router;
+use http::{header, HeaderValue, Method, StatusCode};
+
+use crate::dispatch::Engine;
+use crate::headers::names::MCP_SESSION_ID;
+use crate::session::LiveSessions;
+use crate::store::{EventLog, MemoryEventLog, MemorySessionStore, SessionStore};
+use app::App;
+pub use app::HttpConfig;
+use gate::{Gate, GateLayer};
+use guard::GuardLayer;
+use reply::plain_error;
+
+/// The MCP endpoint (plus `/healthz` and, unless disabled, the HTTP+SSE transport), with
+/// Host/Origin validation in front. Session-era state lives in in-memory stores.
+pub fn router(engine: Engine, config: HttpConfig) -> Router {
+    let store = Arc::new(MemorySessionStore::new(config.sessions.max_sessions, config.sessions.idle_timeout));
+    let log =
+        Arc::new(MemoryEventLog::new(config.sessions.max_events_per_stream, config.sessions.max_streams_per_session));
+    router_with_stores(engine, config, store, log)
+}
+
+/// [`router`] with session-era state in the given stores (e.g. shared by several instances).
+pub fn router_with_stores(
+    engine: Engine,
+    mut config: HttpConfig,
+    store: Arc<dyn SessionStore>,
+    log: Arc<dyn EventLog>,
+) -> Router {
+    let guard = GuardLayer::new(config.guard.clone());
+    let path = config.path.clone();
+    let extra = config.extra_routes.take();
+    let live = LiveSessions::new(engine.clone(), store, log, config.sessions.clone(), config.keep_alive);
+    let gate = Arc::new(Gate::new(config.auth.clone(), config.limits.clone(), &path, engine.clone()));
+    let sse_paths = config.sessions.sse_paths.clone();
+    let app = Arc::new(App { engine, config, live });
+
+    let mut mcp = Router::new().route(&path, any(endpoint));
+    if let Some((sse, message)) = sse_paths {
+        mcp = mcp.route(&sse, get(legacy_sse::open)).route(&message, post(legacy_sse::message));
+    }
+    let mut open = Router::new().route("/healthz", get(|| async { "ok" }));
+    if gate.auth().resource.is_some() {
+        // RFC 9728: the metadata of the resource at `path`, and the host-level document.
+        let metadata = {
+            let gate = gate.clone();
+            let path = path.clone();
+            move |req: Request| {
+                let (gate, path) = (gate.clone(), path.clone());
+                async move { gate::metadata_response(gate.auth(), req.headers(), &path) }
+            }
+        };
+        open = open
+            .route(&format!("/.well-known/oauth-protected-resource{path}"), get(metadata.clone()))
+            .route("/.well-known/oauth-protected-resource", get(metadata));
+    }
+    let mut r = mcp.layer(GateLayer::new(gate)).merge(open).with_state(app);
+    if let Some(extra) = extra {
+        r = r.merge(extra);
+    }
+    r.layer(guard)
+}
+
+/// The MCP endpoint: which era and transport module serves the request.
+async fn endpoint(State(app): State<Arc<App>>, req: Request) -> Response {
+    let has_session = req.headers().contains_key(&MCP_SESSION_ID);
+    match *req.method() {
+        Method::POST => {
+            let (parts, body) = req.into_parts();
+            let (_, sse_ok) = match stateless::check_post(&parts.headers) {
+                Ok(flags) => flags,
+                Err(r) => return r,
+            };
+            let body = match reply::read_body(&parts.headers, body, app.config.max_body_bytes).await {
+                Ok(b) => b,
+                Err(r) => return r,
+            };
+            if stateless::is_session_era(&parts.headers, &body) {
+                return if has_session {
+                    session::post(app, parts, body, sse_ok).await
+                } else {
+                    session::post_without_session(app, parts, body).await
+                };
+            }
+            stateless::post(app, parts, body, sse_ok).await
+        }
+        Method::GET if has_session => session::get(app, req.into_parts().0).await,
+        Method::DELETE if has_session => session::delete(app, req.into_parts().0).await,
+        // Without a session, GET streams and DELETE have no meaning (the stateless era has
+        // no sessions).
+        _ => {
+            let mut r = plain_error(StatusCode::METHOD_NOT_ALLOWED, "Method Not Allowed: use POST");
+            r.headers_mut().insert(header::ALLOW, HeaderValue::from_static("POST"));
+            r
+        }
+    }
+}

@@ -1,0 +1,137 @@
+//! The leaf of the HTTP transport: responses (JSON, SSE, JSON-RPC errors with their
+//! status), request checks (`Content-Type`, `Accept`) and the bounded body read. Every
+//! HTTP module imports this one; it imports none of them.
+
+use axum::body::Body;
+use axum::response::{IntoResponse, Response};
+use bytes::Bytes;
+use http::{header, HeaderMap, HeaderValue, StatusCode};
+use http_body_util::BodyExt;
+
+use crate::jsonrpc::{write_error, Id, McpError};
+
+/// A JSON-RPC error as an HTTP response with the error's status. A 503 says when to
+/// retry.
+pub(crate) fn error_response(id: Option<&Id>, err: &McpError) -> Response {
+    let mut out = Vec::with_capacity(128);
+    write_error(&mut out, id, err);
+    let mut r = json_response(err.status, out);
+    if err.status == StatusCode::SERVICE_UNAVAILABLE {
+        r.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static("5"));
+    }
+    r
+}
+
+/// An error about the HTTP request itself (no JSON-RPC id).
+pub(crate) fn plain_error(status: StatusCode, message: impl Into<std::borrow::Cow<'static, str>>) -> Response {
+    error_response(None, &McpError::invalid_request(message).with_status(status))
+}
+
+pub(crate) fn bad_request(message: impl Into<std::borrow::Cow<'static, str>>) -> Response {
+    plain_error(StatusCode::BAD_REQUEST, message)
+}
+
+pub(crate) fn json_response(status: StatusCode, body: Vec<u8>) -> Response {
+    (status, [(header::CONTENT_TYPE, HeaderValue::from_static("application/json"))], body).into_response()
+}
+
+pub(crate) fn accepted() -> Response {
+    StatusCode::ACCEPTED.into_response()
+}
+
+pub(crate) fn sse_response(body: Body) -> Response {
+    let mut r = Response::new(body);
+    let h = r.headers_mut();
+    h.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/event-stream"));
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+    h.insert("x-accel-buffering", HeaderValue::from_static("no"));
+    r
+}
+
+/// Does `Accept` admit JSON, and SSE? One pass over the header; a missing header admits
+/// both.
+pub(crate) fn accept_flags(headers: &HeaderMap) -> (bool, bool) {
+    let Some(accept) = headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()) else { return (true, true) };
+    let (mut json, mut sse) = (false, false);
+    for range in accept.split(',') {
+        let range = range.split(';').next().unwrap_or("").trim();
+        match range {
+            "application/json" | "application/*" => json = true,
+            "text/event-stream" | "text/*" => sse = true,
+            "*/*" => return (true, true),
+            _ => {}
+        }
+    }
+    (json, sse)
+}
+
+/// Does the `Accept` header admit `media`? A missing header admits everything.
+pub(crate) fn accepts(headers: &HeaderMap, media: &str) -> bool {
+    let Some(accept) = headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()) else { return true };
+    let (kind, _) = media.split_once('/').unwrap_or((media, ""));
+    accept
+        .split(',')
+        .map(|r| r.split(';').next().unwrap_or("").trim())
+        .any(|r| r == media || r == "*/*" || r.strip_suffix("/*").is_some_and(|k| k == kind))
+}
+
+/// 415 unless the body is declared as JSON.
+pub(crate) fn require_json(headers: &HeaderMap) -> Result<(), Response> {
+    let ok = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|ct| ct.split(';').next().is_some_and(|m| m.trim().eq_ignore_ascii_case("application/json")));
+    if ok {
+        Ok(())
+    } else {
+        Err(plain_error(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "Unsupported Media Type: Content-Type must be application/json",
+        ))
+    }
+}
+
+/// The whole body, at most `limit` bytes (413 beyond, also when `Content-Length` says so
+/// up front).
+pub(crate) async fn read_body(headers: &HeaderMap, body: Body, limit: usize) -> Result<Bytes, Response> {
+    let declared = headers.get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()?.parse::<usize>().ok());
+    if declared.is_some_and(|n| n > limit) {
+        return Err(too_large(limit));
+    }
+    match http_body_util::Limited::new(body, limit).collect().await {
+        Ok(collected) => Ok(collected.to_bytes()),
+        Err(e) if e.downcast_ref::<http_body_util::LengthLimitError>().is_some() => Err(too_large(limit)),
+        Err(_) => Err(bad_request("Bad Request: could not read the body")),
+    }
+}
+
+fn too_large(limit: usize) -> Response {
+    plain_error(StatusCode::PAYLOAD_TOO_LARGE, format!("Payload Too Large: the request body exceeds {limit} bytes"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn accept_header_matching() {
+        let mut h = HeaderMap::new();
+        assert!(accepts(&h, "text/event-stream"));
+        h.insert(header::ACCEPT, "application/json, text/event-stream".parse().unwrap());
+        assert!(accepts(&h, "application/json") && accepts(&h, "text/event-stream"));
+        h.insert(header::ACCEPT, "application/json".parse().unwrap());
+        assert!(!accepts(&h, "text/event-stream"));
+        h.insert(header::ACCEPT, "text/*;q=0.5".parse().unwrap());
+        assert!(accepts(&h, "text/event-stream") && !accepts(&h, "application/json"));
+        h.insert(header::ACCEPT, "image/png".parse().unwrap());
+        assert!(!accepts(&h, "application/json"));
+        assert_eq!(accept_flags(&h), (false, false));
+        h.insert(header::ACCEPT, "application/json, text/event-stream".parse().unwrap());
+        assert_eq!(accept_flags(&h), (true, true));
+        h.insert(header::ACCEPT, "text/*;q=0.5, application/json".parse().unwrap());
+        assert_eq!(accept_flags(&h), (true, true));
+        h.insert(header::ACCEPT, "*/*".parse().unwrap());
+        assert_eq!(accept_flags(&h), (true, true));
+        assert_eq!(accept_flags(&HeaderMap::new()), (true, true));
+    }
+}

@@ -308,7 +308,7 @@ mod tests {
 
     fn info(query: &str, token: Option<&str>) -> RequestInfo {
         RequestInfo {
-            era: Era::Modern,
+            era: Era::Stateless,
             transport: Transport::StreamableHttp,
             protocol_version: "2026-07-28".into(),
             method: "tools/list".into(),

@@ -148,7 +148,7 @@ impl H {
         r.body(json!({ "jsonrpc": "2.0", "id": 1, "method": method, "params": params }).to_string())
     }
 
-    /// A modern request; returns (notifications before the response, the response).
+    /// A stateless request; returns (notifications before the response, the response).
     async fn rpc_full(
         &self,
         query: &str,
@@ -709,7 +709,7 @@ async fn settings_changes_announce_list_changed_to_that_user() {
     let h = H::with(o).await;
     let alice = tokens::ALICE_WRITE;
     h.hub.set_user_settings("alice", json!({ "builtInTools": ["hub_repo_search"], "spaceTools": [] }));
-    // A legacy session with its push stream, and a modern listener for alice; bob listens too.
+    // A session-era session with its push stream, and a stateless listener for alice; bob listens too.
     let sid = open_session(&h, "", alice).await;
     let get = h
         .http
@@ -733,8 +733,8 @@ async fn settings_changes_announce_list_changed_to_that_user() {
         )
         .send()
     };
-    let mut modern = Sse::new(listen(alice).await.unwrap());
-    let ack = modern.message(WAIT).await.unwrap();
+    let mut listener = Sse::new(listen(alice).await.unwrap());
+    let ack = listener.message(WAIT).await.unwrap();
     assert_eq!(ack["method"], "notifications/subscriptions/acknowledged");
     let mut bob = Sse::new(listen(tokens::BOB_READ).await.unwrap());
     bob.message(WAIT).await.unwrap();
@@ -750,7 +750,7 @@ async fn settings_changes_announce_list_changed_to_that_user() {
     assert_eq!(gradio_tools(&names), ["gr1_evalstate_flux1_schnellinfer"]);
     let n = push.message(WAIT).await.unwrap();
     assert_eq!(n["method"], "notifications/tools/list_changed", "{n}");
-    let n = modern.message(WAIT).await.unwrap();
+    let n = listener.message(WAIT).await.unwrap();
     assert_eq!(n["method"], "notifications/tools/list_changed", "{n}");
     // Bob's listener hears nothing of alice's change.
     assert!(tokio::time::timeout(Duration::from_millis(300), bob.message(WAIT)).await.is_err());

@@ -70,7 +70,7 @@ impl Harness {
         let _ = tokio::time::timeout(Duration::from_secs(10), self.task).await;
     }
 
-    /// A modern-era request; returns the JSON-RPC response.
+    /// A stateless-era request; returns the JSON-RPC response.
     async fn rpc(&self, method: &str, params: Value, token: Option<&str>) -> Value {
         let mut params = params;
         params["_meta"] = json!({

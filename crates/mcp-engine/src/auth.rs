@@ -102,7 +102,8 @@ impl std::fmt::Debug for AuthConfig {
 }
 
 impl AuthConfig {
-    /// The force parameters the hosted Hugging Face server honours.
+    /// Query parameters that ask for the authentication challenge (`?login`), as hosted
+    /// MCP servers commonly accept them.
     pub fn default_force_params() -> Vec<String> {
         vec!["login".into(), "auth".into(), "forceauth".into()]
     }
@@ -251,9 +252,9 @@ mod tests {
     #[test]
     fn metadata_names_the_authorization_server() {
         let r = ProtectedResource {
-            authorization_servers: vec!["https://huggingface.co".into()],
+            authorization_servers: vec!["https://auth.example.com".into()],
             scopes_supported: vec!["openid".into()],
-            resource_name: Some("hubmcp".into()),
+            resource_name: Some("example".into()),
             resource_documentation: None,
             public_url: None,
         };
@@ -263,7 +264,7 @@ mod tests {
         assert_eq!(base, "http://127.0.0.1:3000");
         let d = metadata_document(&r, &base, "/mcp");
         assert_eq!(d["resource"], "http://127.0.0.1:3000/mcp");
-        assert_eq!(d["authorization_servers"][0], "https://huggingface.co");
+        assert_eq!(d["authorization_servers"][0], "https://auth.example.com");
         assert_eq!(d["scopes_supported"][0], "openid");
     }
 }

@@ -1,7 +1,7 @@
 //! The context a handler runs with: progress, logging, input requests, change
 //! notifications and cancellation — the same API in both protocol eras.
 //!
-//! Input requests are where the eras differ most. On the modern path a handler cannot
+//! Input requests are where the eras differ most. On the stateless path a handler cannot
 //! wait for the client, so the engine *replays* it: `request_input` returns the answers
 //! when the client already sent them (this round or, via the sealed `requestState`, an
 //! earlier one), and otherwise ends the call with an `input_required` result. Handlers
@@ -23,7 +23,7 @@ use futures_util::future::BoxFuture;
 /// Why a handler did not produce a result.
 #[derive(Debug)]
 pub enum CallError {
-    /// The call needs input from the client first (modern era).
+    /// The call needs input from the client first (stateless era).
     InputRequired(InputRequired),
     /// A JSON-RPC error for the caller.
     Protocol(McpError),
@@ -103,7 +103,7 @@ pub trait StreamControl: Send + Sync {
 }
 
 pub(crate) enum InputMode {
-    /// Modern era: answers gathered from `inputResponses` and the sealed state.
+    /// Stateless era: answers gathered from `inputResponses` and the sealed state.
     Replay { answers: JsonObject },
     /// Session era: ask the client directly.
     Live(Arc<dyn ClientRequester>),
@@ -201,7 +201,7 @@ impl Ctx {
 
     /// Ask the client for input and get every answer, keyed as asked.
     ///
-    /// Modern era: returns at once when all answers are known; otherwise the call ends
+    /// Stateless era: returns at once when all answers are known; otherwise the call ends
     /// here with an `input_required` result (propagate the error with `?`). Session era:
     /// sends the requests to the client and waits. Either way a request for a capability
     /// the client did not declare fails with -32021.
@@ -243,7 +243,7 @@ impl Ctx {
         }
     }
 
-    /// State carried across input rounds (modern era: inside the sealed `requestState`).
+    /// State carried across input rounds (stateless era: inside the sealed `requestState`).
     pub fn state(&self) -> Option<&Value> {
         self.state.as_ref()
     }

@@ -22,7 +22,7 @@ use crate::method::Method;
 use crate::notify::{ChangeEvent, InMemoryBus, NotificationBus, SubscriptionFilter};
 use crate::observe::{NoObserver, Observer, Outcome, RequestEnd, Seen, StreamGuard, StreamKind, ToolNote};
 use crate::protocol::{
-    Era, Params, RequestInfo, ServerInfo, LEGACY_VERSIONS, META_SERVER_INFO, META_SUBSCRIPTION_ID, MODERN_VERSIONS,
+    Era, Params, RequestInfo, ServerInfo, META_SERVER_INFO, META_SUBSCRIPTION_ID, SESSION_VERSIONS, STATELESS_VERSIONS,
 };
 use crate::provider::{CacheHint, Catalog, Provider, ResourceRead, ToolOutput};
 use crate::seal::{Opened, Sealer};
@@ -178,9 +178,9 @@ impl Engine {
         &self.inner.shutdown
     }
 
-    /// The versions the server accepts on the modern path.
-    pub fn modern_versions(&self) -> &'static [&'static str] {
-        MODERN_VERSIONS
+    /// The versions the server accepts on the stateless path.
+    pub fn stateless_versions(&self) -> &'static [&'static str] {
+        STATELESS_VERSIONS
     }
 
     fn has_capability(&self, cap: &str) -> bool {
@@ -215,7 +215,7 @@ impl Engine {
         let era = call.info.era;
         if !method.served_in(era) {
             let name = &*call.method;
-            return Reply::Error(if era == Era::Modern && method.removed_in_stateless() {
+            return Reply::Error(if era == Era::Stateless && method.removed_in_stateless() {
                 McpError::new(
                     crate::jsonrpc::code::METHOD_NOT_FOUND,
                     format!("Method not found: {name} was removed in protocol revision 2026-07-28"),
@@ -253,11 +253,11 @@ impl Engine {
 
     // ----- results ------------------------------------------------------------------
 
-    /// Serialize a result, adding what the modern era requires: `resultType`, the server
+    /// Serialize a result, adding what the stateless era requires: `resultType`, the server
     /// identity in `_meta`, and caching hints on cacheable methods.
     fn finish(&self, era: Era, method: &str, mut result: JsonObject, cache: Option<CacheHint>) -> Reply {
         let mut out = Vec::with_capacity(256);
-        if era == Era::Legacy {
+        if era == Era::Session {
             serde_json::to_writer(&mut out, &result).expect("result serializes");
             return Reply::Result(out);
         }
@@ -306,7 +306,7 @@ impl Engine {
 
     /// Stamp a result that arrived as raw JSON without re-parsing its values.
     fn finish_raw(&self, era: Era, raw: &RawValue) -> Reply {
-        if era == Era::Legacy {
+        if era == Era::Session {
             return Reply::Result(raw.get().as_bytes().to_vec());
         }
         let keys: BTreeMap<Cow<'_, str>, &RawValue> = match serde_json::from_str(raw.get()) {
@@ -334,17 +334,17 @@ impl Engine {
 
     fn discover(&self) -> Reply {
         let mut r = JsonObject::new();
-        r.insert("supportedVersions".into(), serde_json::json!(MODERN_VERSIONS));
+        r.insert("supportedVersions".into(), serde_json::json!(STATELESS_VERSIONS));
         r.insert("capabilities".into(), self.inner.capabilities.clone());
         if let Some(i) = &self.inner.instructions {
             r.insert("instructions".into(), i.clone().into());
         }
-        self.finish(Era::Modern, "server/discover", r, Some(self.inner.config.discover_cache))
+        self.finish(Era::Stateless, "server/discover", r, Some(self.inner.config.discover_cache))
     }
 
     /// The `initialize` result for the session era, negotiating the version.
     pub fn initialize_result(&self, requested: Option<&str>) -> (String, Vec<u8>) {
-        let version = requested.filter(|v| LEGACY_VERSIONS.contains(v)).unwrap_or(LEGACY_VERSIONS[0]).to_owned();
+        let version = requested.filter(|v| SESSION_VERSIONS.contains(v)).unwrap_or(SESSION_VERSIONS[0]).to_owned();
         let mut r = JsonObject::new();
         r.insert("protocolVersion".into(), version.clone().into());
         r.insert("capabilities".into(), self.inner.capabilities.clone());
@@ -392,7 +392,7 @@ impl Engine {
             out.extend_from_slice(br#","nextCursor":"#);
             serde_json::to_writer(&mut out, &next).expect("string");
         }
-        if call.info.era == Era::Modern {
+        if call.info.era == Era::Stateless {
             let hint = catalog.list_cache;
             out.extend_from_slice(br#","resultType":"complete","ttlMs":"#);
             out.extend_from_slice(hint.ttl_ms.to_string().as_bytes());
@@ -445,7 +445,7 @@ impl Engine {
     /// Build the handler context, opening the sealed state of earlier rounds.
     fn context(&self, call: &mut Call<'_>, target: &str, client: Option<u32>) -> Result<Ctx, McpError> {
         let input = match call.info.era {
-            Era::Modern => {
+            Era::Stateless => {
                 let Opened { state, mut answers } = match &call.params.request_state {
                     Some(sealed) => self.inner.sealer.open(sealed, &call.method, target, call.info.caller.binding())?,
                     None => Opened::default(),
@@ -473,7 +473,7 @@ impl Engine {
                     None,
                 ));
             }
-            Era::Legacy => match (call.requester.take(), client) {
+            Era::Session => match (call.requester.take(), client) {
                 (Some(r), Some(client)) if self.inner.observer.observes_input() => {
                     InputMode::Live(Arc::new(ObservedRequester {
                         inner: r,
@@ -503,13 +503,13 @@ impl Engine {
         r.insert("resultType".into(), "input_required".into());
         r.insert("inputRequests".into(), Value::Object(ir.requests));
         r.insert("requestState".into(), sealed.into());
-        self.finish(Era::Modern, call_method, r, None)
+        self.finish(Era::Stateless, call_method, r, None)
     }
 
     fn call_error(&self, method: &str, target: &str, info: &RequestInfo, e: CallError) -> Reply {
         match e {
             CallError::Protocol(e) => Reply::Error(e),
-            CallError::InputRequired(ir) if info.era == Era::Modern => self.input_required(method, target, info, ir),
+            CallError::InputRequired(ir) if info.era == Era::Stateless => self.input_required(method, target, info, ir),
             CallError::InputRequired(_) => {
                 Reply::Error(McpError::internal("input requests cannot be answered on this transport"))
             }
@@ -538,7 +538,7 @@ impl Engine {
             None => empty_object(),
             Some(_) => return Reply::Error(McpError::invalid_params("Invalid params: arguments must be an object")),
         };
-        if call.info.era == Era::Modern && !tool.header_params.is_empty() {
+        if call.info.era == Era::Stateless && !tool.header_params.is_empty() {
             if let Some(http) = &call.info.http {
                 let args: Value = serde_json::from_str(arguments.get()).unwrap_or(Value::Null);
                 if let Err(e) = check_params(&http.headers, &tool.header_params, Some(&args)) {

@@ -125,7 +125,7 @@ impl Method {
     pub fn served_in(self, era: Era) -> bool {
         match (self.spec().eras, era) {
             (Eras::Both, _) => true,
-            (Eras::SessionOnly, Era::Legacy) | (Eras::StatelessOnly, Era::Modern) => true,
+            (Eras::SessionOnly, Era::Session) | (Eras::StatelessOnly, Era::Stateless) => true,
             _ => false,
         }
     }
@@ -160,8 +160,8 @@ mod tests {
     #[test]
     fn eras() {
         assert!(Method::Initialize.removed_in_stateless());
-        assert!(!Method::ServerDiscover.served_in(Era::Legacy));
-        assert!(Method::ToolsCall.served_in(Era::Modern) && Method::ToolsCall.served_in(Era::Legacy));
+        assert!(!Method::ServerDiscover.served_in(Era::Session));
+        assert!(Method::ToolsCall.served_in(Era::Stateless) && Method::ToolsCall.served_in(Era::Session));
         let removed: Vec<_> = SPECS.iter().filter(|s| s.eras == Eras::SessionOnly).map(|s| s.name).collect();
         assert_eq!(removed, ["initialize", "ping", "resources/subscribe", "resources/unsubscribe", "logging/setLevel"]);
     }

@@ -111,7 +111,7 @@ impl NotificationBus for InMemoryBus {
 }
 
 /// The `notifications` filter of `subscriptions/listen` (2026-07-28) — also used to say
-/// what a legacy session listens to.
+/// what a session-era session listens to.
 #[derive(Debug, Clone, Default, Deserialize, serde::Serialize, PartialEq, Eq)]
 #[serde(rename_all = "camelCase")]
 pub struct SubscriptionFilter {

@@ -10,7 +10,7 @@ use crate::headers::{check_standard, names};
 use crate::jsonrpc::McpError;
 use crate::method::Method;
 use crate::protocol::{
-    unsupported_version, validate_modern_meta, Caller, Era, HttpRequestParts, Params, RequestInfo, Transport,
+    unsupported_version, validate_stateless_meta, Caller, Era, HttpRequestParts, Params, RequestInfo, Transport,
 };
 
 /// Validate a stateless request and describe it for its handler. `http` carries the
@@ -26,7 +26,7 @@ pub fn prepare_stateless(
 ) -> Result<Arc<RequestInfo>, McpError> {
     match check(engine, method, params, http.as_ref()) {
         Ok(meta) => Ok(Arc::new(RequestInfo {
-            era: Era::Modern,
+            era: Era::Stateless,
             transport,
             protocol_version: meta.protocol_version,
             method: method.to_owned(),
@@ -38,7 +38,7 @@ pub fn prepare_stateless(
             http,
         })),
         Err(e) => {
-            engine.observer().rejected(Method::parse(method), Era::Modern, transport, &e);
+            engine.observer().rejected(Method::parse(method), Era::Stateless, transport, &e);
             Err(e)
         }
     }
@@ -49,7 +49,7 @@ fn check(
     method: &str,
     params: &mut Params<'_>,
     http: Option<&HttpRequestParts>,
-) -> Result<crate::protocol::ModernMeta, McpError> {
+) -> Result<crate::protocol::StatelessMeta, McpError> {
     let header_version = match http {
         None => None,
         Some(h) => match h.headers.get(&names::MCP_PROTOCOL_VERSION) {
@@ -60,7 +60,7 @@ fn check(
             },
         },
     };
-    let meta = validate_modern_meta(params.meta.take())?;
+    let meta = validate_stateless_meta(params.meta.take())?;
     if let Some(header_version) = header_version {
         if header_version != meta.protocol_version {
             return Err(McpError::header_mismatch(format!(
@@ -69,7 +69,7 @@ fn check(
             )));
         }
     }
-    let supported = engine.modern_versions();
+    let supported = engine.stateless_versions();
     if !supported.contains(&meta.protocol_version.as_str()) {
         return Err(unsupported_version(&meta.protocol_version, supported));
     }

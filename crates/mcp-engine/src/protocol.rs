@@ -11,11 +11,11 @@ use serde_json::Value;
 use crate::jsonrpc::{code, JsonObject, McpError};
 
 /// The stateless revision: no handshake, metadata on every request.
-pub const MODERN_VERSION: &str = "2026-07-28";
+pub const STATELESS_VERSION: &str = "2026-07-28";
 /// Revisions the engine serves statelessly, newest first.
-pub const MODERN_VERSIONS: &[&str] = &[MODERN_VERSION];
+pub const STATELESS_VERSIONS: &[&str] = &[STATELESS_VERSION];
 /// Session-based revisions (initialize handshake), newest first.
-pub const LEGACY_VERSIONS: &[&str] = &["2025-11-25", "2025-06-18", "2025-03-26", "2024-11-05"];
+pub const SESSION_VERSIONS: &[&str] = &["2025-11-25", "2025-06-18", "2025-03-26", "2024-11-05"];
 
 pub const META_PROTOCOL_VERSION: &str = "io.modelcontextprotocol/protocolVersion";
 pub const META_CLIENT_CAPABILITIES: &str = "io.modelcontextprotocol/clientCapabilities";
@@ -28,9 +28,9 @@ pub const META_SUBSCRIPTION_ID: &str = "io.modelcontextprotocol/subscriptionId";
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Era {
     /// 2026-07-28 and later: stateless, per-request `_meta`.
-    Modern,
+    Stateless,
     /// 2024-11-05 to 2025-11-25: `initialize` handshake and sessions.
-    Legacy,
+    Session,
 }
 
 /// Log levels in increasing severity (RFC 5424 order, as MCP uses them).
@@ -148,8 +148,8 @@ pub struct RequestInfo {
     /// The client's declared capabilities (an object; empty when none).
     pub client_capabilities: Value,
     pub client_info: Option<Value>,
-    /// Modern era: the level requested in `_meta`; `None` means "send no logs".
-    /// Legacy era: the session's level set by `logging/setLevel`.
+    /// Stateless era: the level requested in `_meta`; `None` means "send no logs".
+    /// Session era: the session's level set by `logging/setLevel`.
     pub log_level: Option<LogLevel>,
     pub progress_token: Option<Value>,
     pub caller: Caller,
@@ -209,8 +209,8 @@ fn percent_decode(s: &str) -> String {
     String::from_utf8_lossy(&out).into_owned()
 }
 
-/// Validated modern-era metadata.
-pub struct ModernMeta {
+/// Validated stateless-era metadata.
+pub struct StatelessMeta {
     pub protocol_version: String,
     pub client_capabilities: Value,
     pub client_info: Option<Value>,
@@ -218,9 +218,9 @@ pub struct ModernMeta {
     pub progress_token: Option<Value>,
 }
 
-/// Check a modern request's `_meta`: protocolVersion and clientCapabilities are required,
+/// Check a stateless request's `_meta`: protocolVersion and clientCapabilities are required,
 /// clientInfo is optional. Missing fields are malformed requests (-32602, HTTP 400).
-pub fn validate_modern_meta(meta: Option<RequestMeta>) -> Result<ModernMeta, McpError> {
+pub fn validate_stateless_meta(meta: Option<RequestMeta>) -> Result<StatelessMeta, McpError> {
     let malformed = |what: &str| {
         McpError::new(code::INVALID_PARAMS, format!("Invalid params: _meta is missing {what}"))
             .with_status(http::StatusCode::BAD_REQUEST)
@@ -251,7 +251,7 @@ pub fn validate_modern_meta(meta: Option<RequestMeta>) -> Result<ModernMeta, Mcp
                 .with_status(http::StatusCode::BAD_REQUEST)
         })?),
     };
-    Ok(ModernMeta {
+    Ok(StatelessMeta {
         protocol_version,
         client_capabilities,
         client_info: meta.client_info,
@@ -293,12 +293,12 @@ mod tests {
 
     #[test]
     fn meta_validation() {
-        assert_eq!(validate_modern_meta(None).err().unwrap().code, code::INVALID_PARAMS);
+        assert_eq!(validate_stateless_meta(None).err().unwrap().code, code::INVALID_PARAMS);
         let m: RequestMeta = serde_json::from_value(serde_json::json!({
             "io.modelcontextprotocol/protocolVersion": "2026-07-28"
         }))
         .unwrap();
-        let e = validate_modern_meta(Some(m)).err().unwrap();
+        let e = validate_stateless_meta(Some(m)).err().unwrap();
         assert_eq!((e.code, e.status.as_u16()), (code::INVALID_PARAMS, 400));
         let m: RequestMeta = serde_json::from_value(serde_json::json!({
             "io.modelcontextprotocol/protocolVersion": "2026-07-28",
@@ -306,7 +306,7 @@ mod tests {
             "io.modelcontextprotocol/logLevel": "warning"
         }))
         .unwrap();
-        let ok = validate_modern_meta(Some(m)).unwrap();
+        let ok = validate_stateless_meta(Some(m)).unwrap();
         assert_eq!(ok.log_level, Some(LogLevel::Warning));
         assert!(ok.client_info.is_none());
     }
@@ -314,9 +314,9 @@ mod tests {
     #[test]
     fn query_params_decode() {
         let info = RequestInfo {
-            era: Era::Modern,
+            era: Era::Stateless,
             transport: Transport::StreamableHttp,
-            protocol_version: MODERN_VERSION.into(),
+            protocol_version: STATELESS_VERSION.into(),
             method: "tools/list".into(),
             client_capabilities: serde_json::json!({}),
             client_info: None,

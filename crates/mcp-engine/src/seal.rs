@@ -1,4 +1,4 @@
-//! Sealing of the modern era's `requestState`.
+//! Sealing of the stateless era's `requestState`.
 //!
 //! The client echoes `requestState` back verbatim, so it is attacker-controlled input.
 //! The engine seals it with HMAC-SHA256 under a server key and binds it to the method,

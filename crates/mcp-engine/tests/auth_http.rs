@@ -17,7 +17,7 @@ use mcp_engine::{Ctx, Engine};
 use serde_json::{json, Value};
 
 mod common;
-use common::{modern_meta, modern_request, serve_on_local_port, test_server_info, RunningServer};
+use common::{serve_on_local_port, stateless_meta, stateless_request, test_server_info, RunningServer};
 
 /// Accepts `good-*` tokens; counts validations.
 struct TestAuth(AtomicUsize);
@@ -61,9 +61,9 @@ fn auth_config(counter: Arc<TestAuth>) -> AuthConfig {
 }
 
 /// A 2026-07-28 `tools/call` of `who`, with `token` as the bearer when given.
-async fn modern(client: &reqwest::Client, url: &str, token: Option<&str>) -> reqwest::Response {
+async fn stateless(client: &reqwest::Client, url: &str, token: Option<&str>) -> reqwest::Response {
     let params = json!({ "name": "who", "arguments": {} });
-    let mut r = modern_request(client, url, 1, "tools/call", Some("who"), params, modern_meta(json!({})));
+    let mut r = stateless_request(client, url, 1, "tools/call", Some("who"), params, stateless_meta(json!({})));
     if let Some(t) = token {
         r = r.header("authorization", format!("Bearer {t}"));
     }
@@ -81,12 +81,12 @@ async fn invalid_tokens_get_the_challenge_valid_ones_an_identity() {
     let client = reqwest::Client::new();
     let url = format!("{}/mcp", s.base);
 
-    let r = modern(&client, &url, Some("good-alice")).await;
+    let r = stateless(&client, &url, Some("good-alice")).await;
     assert_eq!(r.status(), 200);
     let body: Value = r.json().await.unwrap();
     assert_eq!(body["result"]["content"][0]["text"], token_hash("good-alice"));
 
-    let r = modern(&client, &format!("{url}?bouquet=search"), Some("bad-token-123")).await;
+    let r = stateless(&client, &format!("{url}?bouquet=search"), Some("bad-token-123")).await;
     assert_eq!(r.status(), 401);
     let c = challenge(&r);
     let expected =
@@ -97,13 +97,13 @@ async fn invalid_tokens_get_the_challenge_valid_ones_an_identity() {
     assert!(!text.contains("bad-token-123"), "{text}");
 
     // Anonymous works; ?login (and ?auth) force the challenge for anonymous callers only.
-    assert_eq!(modern(&client, &url, None).await.status(), 200);
+    assert_eq!(stateless(&client, &url, None).await.status(), 200);
     for q in ["?login", "?auth=1", "?bouquet=all&login="] {
-        let r = modern(&client, &format!("{url}{q}"), None).await;
+        let r = stateless(&client, &format!("{url}{q}"), None).await;
         assert_eq!(r.status(), 401, "{q}");
         assert!(challenge(&r).starts_with("Bearer resource_metadata=\""), "{q}");
     }
-    assert_eq!(modern(&client, &format!("{url}?login"), Some("good-alice")).await.status(), 200);
+    assert_eq!(stateless(&client, &format!("{url}?login"), Some("good-alice")).await.status(), 200);
 
     // Session era: initialize with a bad token → 401; HTTP+SSE likewise.
     let init = json!({ "jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
@@ -154,7 +154,7 @@ async fn protected_resource_metadata_is_served() {
     let s = start(AuthConfig::default(), None).await;
     let r = client.get(format!("{}/.well-known/oauth-protected-resource", s.base)).send().await.unwrap();
     assert_eq!(r.status(), 404);
-    assert_eq!(modern(&client, &format!("{}/mcp?login", s.base), None).await.status(), 200);
+    assert_eq!(stateless(&client, &format!("{}/mcp?login", s.base), None).await.status(), 200);
     s.stop().await;
 }
 
@@ -166,9 +166,9 @@ async fn rate_limits_answer_429_with_retry_after() {
     let client = reqwest::Client::new();
     let url = format!("{}/mcp", s.base);
     for _ in 0..3 {
-        assert_eq!(modern(&client, &url, None).await.status(), 200);
+        assert_eq!(stateless(&client, &url, None).await.status(), 200);
     }
-    let r = modern(&client, &url, None).await;
+    let r = stateless(&client, &url, None).await;
     assert_eq!(r.status(), 429);
     let retry: u64 = r.headers()["retry-after"].to_str().unwrap().parse().unwrap();
     assert!((1..=2).contains(&retry), "{retry}");
@@ -177,12 +177,12 @@ async fn rate_limits_answer_429_with_retry_after() {
     assert!(body["error"]["message"].as_str().unwrap().contains("retry in"), "{body}");
     // An authenticated caller has its own, larger bucket.
     for _ in 0..5 {
-        assert_eq!(modern(&client, &url, Some("good-carol")).await.status(), 200);
+        assert_eq!(stateless(&client, &url, Some("good-carol")).await.status(), 200);
     }
-    assert_eq!(modern(&client, &url, Some("good-carol")).await.status(), 429);
-    assert_eq!(modern(&client, &url, Some("good-dave")).await.status(), 200);
+    assert_eq!(stateless(&client, &url, Some("good-carol")).await.status(), 429);
+    assert_eq!(stateless(&client, &url, Some("good-dave")).await.status(), 200);
     // One request per second refills.
     tokio::time::sleep(Duration::from_millis(1100)).await;
-    assert_eq!(modern(&client, &url, None).await.status(), 200);
+    assert_eq!(stateless(&client, &url, None).await.status(), 200);
     s.stop().await;
 }

@@ -237,7 +237,7 @@ async fn protocol_version_header_and_session_id_checks() {
     }
     let res = session_post(&client, &server.url, Some(&sid), init_body("2025-11-25")).send().await.unwrap();
     assert_eq!(res.status(), 400);
-    // Without a session id, GET and DELETE stay 405 (the modern path).
+    // Without a session id, GET and DELETE stay 405 (the stateless path).
     assert_eq!(client.get(&server.url).send().await.unwrap().status(), 405);
     assert_eq!(client.delete(&server.url).send().await.unwrap().status(), 405);
     server.stop().await;

@@ -15,11 +15,11 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::{format_rfc3339, parse_rfc3339};
-use mcp_engine::protocol::{Era, Transport, LEGACY_VERSIONS, MODERN_VERSIONS};
+use mcp_engine::protocol::{Era, Transport, SESSION_VERSIONS, STATELESS_VERSIONS};
 
 /// Protocol versions with their own bit; anything else sets the `other` bit.
 fn known_versions() -> impl Iterator<Item = &'static str> {
-    MODERN_VERSIONS.iter().chain(LEGACY_VERSIONS.iter()).copied()
+    STATELESS_VERSIONS.iter().chain(SESSION_VERSIONS.iter()).copied()
 }
 
 pub fn version_bit(version: &str) -> u32 {
@@ -97,8 +97,8 @@ pub fn transport_index(t: Transport) -> usize {
 
 pub fn era_index(e: Era) -> usize {
     match e {
-        Era::Modern => 0,
-        Era::Legacy => 1,
+        Era::Stateless => 0,
+        Era::Session => 1,
     }
 }
 
@@ -518,7 +518,7 @@ mod tests {
         let e = c.entry(s);
         e.seen(
             1_700_000_000_000,
-            Era::Legacy,
+            Era::Session,
             Transport::StreamableHttp,
             version_bit("2025-06-18"),
             Some(&serde_json::json!({"roots": {"listChanged": true}, "sampling": {}, "weird": {}})),

@@ -409,7 +409,7 @@ impl Telemetry {
             }
             match (probe.method, probe.era) {
                 (Method::ServerDiscover, _) => client.set_flag(flag::DISCOVER),
-                (Method::ToolsList | Method::PromptsList | Method::ResourcesList, Era::Modern) => {
+                (Method::ToolsList | Method::PromptsList | Method::ResourcesList, Era::Stateless) => {
                     let sent = client.list_changed_ms.load(Relaxed);
                     if sent != 0 && now_ms.saturating_sub(sent) < RELIST_WINDOW_MS {
                         client.set_flag(flag::RELISTS);
@@ -1175,11 +1175,11 @@ mod tests {
     #[test]
     #[ignore = "a timing measurement, not a check"]
     fn hot_path_cost() {
-        use mcp_engine::protocol::{Caller, MODERN_VERSION};
+        use mcp_engine::protocol::{Caller, STATELESS_VERSION};
         let info = RequestInfo {
-            era: Era::Modern,
+            era: Era::Stateless,
             transport: Transport::StreamableHttp,
-            protocol_version: MODERN_VERSION.into(),
+            protocol_version: STATELESS_VERSION.into(),
             method: "tools/call".into(),
             client_capabilities: serde_json::json!({}),
             client_info: Some(serde_json::json!({ "name": "bench", "version": "1" })),
@@ -1232,10 +1232,10 @@ mod tests {
     #[test]
     fn requests_are_counted_with_bounded_labels() {
         let t = Telemetry::default();
-        let p = t.begin_with(Method::parse("tools/call"), Era::Modern, Transport::StreamableHttp, None).unwrap();
+        let p = t.begin_with(Method::parse("tools/call"), Era::Stateless, Transport::StreamableHttp, None).unwrap();
         let note = ToolNote { slot: t.tool_slot("echo"), name: Some("echo".into()), tool_error: None };
         t.end(p, None, Outcome::Ok, None, Some(&note));
-        let p = t.begin_with(Method::parse("weird/method"), Era::Legacy, Transport::Stdio, None).unwrap();
+        let p = t.begin_with(Method::parse("weird/method"), Era::Session, Transport::Stdio, None).unwrap();
         t.end(p, None, Outcome::Error, Some(&McpError::method_not_found("weird/method")), None);
         let text = t.prometheus();
         assert!(text.contains(

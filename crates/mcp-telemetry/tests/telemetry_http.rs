@@ -16,7 +16,7 @@ use serde_json::{json, Value};
 
 #[path = "../../mcp-engine/tests/common/mod.rs"]
 mod common;
-use common::{modern_meta, modern_request, serve_on_local_port, session_post, test_server_info, RunningServer};
+use common::{serve_on_local_port, session_post, stateless_meta, stateless_request, test_server_info, RunningServer};
 
 /// The served engine, kept so tests can read its telemetry; dropping it stops the server.
 struct Server {
@@ -83,16 +83,16 @@ async fn start_with(telemetry: Telemetry, sessions: SessionConfig) -> Server {
 }
 
 /// A 2026-07-28 request (id 1) from a client that declares elicitation and names itself.
-fn modern(
+fn stateless(
     client: &reqwest::Client,
     url: &str,
     method: &str,
     name: Option<&str>,
     params: Value,
 ) -> reqwest::RequestBuilder {
-    let mut meta = modern_meta(json!({ "elicitation": {} }));
+    let mut meta = stateless_meta(json!({ "elicitation": {} }));
     meta["io.modelcontextprotocol/clientInfo"] = json!({ "name": "modern-test", "version": "2.0" });
-    modern_request(client, url, 1, method, name, params, meta)
+    stateless_request(client, url, 1, method, name, params, meta)
 }
 
 /// Read a streamed body until `pred` holds for what arrived so far (or time runs out).
@@ -247,16 +247,16 @@ async fn stateless_era_is_recorded_with_bounded_labels() {
     let server = start(Telemetry::default()).await;
     let c = reqwest::Client::new();
     let url = &server.url;
-    let ok = modern(&c, url, "tools/call", Some("plain"), json!({ "name": "plain" })).send().await.unwrap();
+    let ok = stateless(&c, url, "tools/call", Some("plain"), json!({ "name": "plain" })).send().await.unwrap();
     assert_eq!(ok.status(), 200);
-    modern(&c, url, "tools/call", Some("fails"), json!({ "name": "fails" })).send().await.unwrap();
+    stateless(&c, url, "tools/call", Some("fails"), json!({ "name": "fails" })).send().await.unwrap();
     for i in 0..20 {
         let name = format!("made_up_{i}");
-        modern(&c, url, "tools/call", Some(&name), json!({ "name": name })).send().await.unwrap();
+        stateless(&c, url, "tools/call", Some(&name), json!({ "name": name })).send().await.unwrap();
     }
-    modern(&c, url, "server/discover", None, json!({})).send().await.unwrap();
+    stateless(&c, url, "server/discover", None, json!({})).send().await.unwrap();
     // A multi-round call: input_required, then the answer.
-    let first: Value = modern(&c, url, "tools/call", Some("ask"), json!({ "name": "ask" }))
+    let first: Value = stateless(&c, url, "tools/call", Some("ask"), json!({ "name": "ask" }))
         .send()
         .await
         .unwrap()
@@ -266,12 +266,12 @@ async fn stateless_era_is_recorded_with_bounded_labels() {
     assert_eq!(first["result"]["resultType"], "input_required");
     let second = json!({ "name": "ask", "requestState": first["result"]["requestState"],
         "inputResponses": { "who": { "action": "accept", "content": { "name": "Ada" } } } });
-    let done: Value = modern(&c, url, "tools/call", Some("ask"), second).send().await.unwrap().json().await.unwrap();
+    let done: Value = stateless(&c, url, "tools/call", Some("ask"), second).send().await.unwrap().json().await.unwrap();
     assert_eq!(done["result"]["content"][0]["text"], "hello Ada");
 
     // A listen stream gets a list change; the client then re-lists.
     let listen =
-        modern(&c, url, "subscriptions/listen", None, json!({ "notifications": { "toolsListChanged": true } }))
+        stateless(&c, url, "subscriptions/listen", None, json!({ "notifications": { "toolsListChanged": true } }))
             .send()
             .await
             .unwrap();
@@ -281,12 +281,12 @@ async fn stateless_era_is_recorded_with_bounded_labels() {
     assert!(metrics(&c, &server.base).await.contains("mcp_streams_open{kind=\"listen\"} 1"));
     let conns = api(&c, &server.base, "/api/connections").await;
     assert_eq!(conns["listen_streams"][0]["client"], "modern-test@2.0");
-    modern(&c, url, "tools/call", Some("change"), json!({ "name": "change" })).send().await.unwrap();
+    stateless(&c, url, "tools/call", Some("change"), json!({ "name": "change" })).send().await.unwrap();
     let mut text = String::new();
     while !text.contains("list_changed") {
         text.push_str(&String::from_utf8_lossy(&stream.next().await.unwrap().unwrap()));
     }
-    modern(&c, url, "tools/list", None, json!({})).send().await.unwrap();
+    stateless(&c, url, "tools/list", None, json!({})).send().await.unwrap();
     drop(stream);
 
     let m = metrics(&c, &server.base).await;
@@ -347,7 +347,7 @@ async fn the_password_protects_every_surface() {
     let page = c.get(format!("{}/dashboard", server.base)).bearer_auth("hunter2").send().await.unwrap();
     assert!(page.text().await.unwrap().contains("<title>MCP server dashboard</title>"));
     // The MCP endpoint itself is not behind the metrics password.
-    let r = modern(&c, &server.url, "tools/call", Some("plain"), json!({ "name": "plain" })).send().await.unwrap();
+    let r = stateless(&c, &server.url, "tools/call", Some("plain"), json!({ "name": "plain" })).send().await.unwrap();
     assert_eq!(r.status(), 200);
     // A foreign Host is refused before the password is even looked at.
     let r = c.get(format!("{}/metrics", server.base)).header("host", "evil.example").send().await.unwrap();
@@ -358,7 +358,7 @@ async fn the_password_protects_every_surface() {
 async fn metrics_off_records_and_serves_nothing() {
     let server = start(Telemetry::disabled()).await;
     let c = reqwest::Client::new();
-    let r = modern(&c, &server.url, "tools/call", Some("plain"), json!({ "name": "plain" })).send().await.unwrap();
+    let r = stateless(&c, &server.url, "tools/call", Some("plain"), json!({ "name": "plain" })).send().await.unwrap();
     assert_eq!(r.status(), 200);
     for path in ["/metrics", "/dashboard", "/api/snapshot"] {
         assert_eq!(c.get(format!("{}{path}", server.base)).send().await.unwrap().status(), 404, "{path}");

@@ -217,7 +217,7 @@ impl LiveSessions {
             return Step::Refused(Some(id), e);
         }
         let observer = self.engine.observer();
-        let mut probe = observer.begin_with(Method::Initialize, Era::Legacy, origin.transport, None);
+        let mut probe = observer.begin_with(Method::Initialize, Era::Session, origin.transport, None);
         let (init, result) = match super::initialize(&self.engine, params, &origin.caller) {
             Ok(x) => x,
             Err(e) => {
@@ -260,7 +260,7 @@ impl LiveSessions {
     ) -> Step<'a> {
         let observer = self.engine.observer();
         let client = origin.session.client_info.as_ref();
-        let probe = observer.begin_with(method, Era::Legacy, origin.transport, client);
+        let probe = observer.begin_with(method, Era::Session, origin.transport, client);
         let version = origin.version.as_deref().or(origin.session.protocol_version.as_deref()).unwrap_or("");
         let seen = Seen { protocol_version: version, capabilities: None, caller: origin.caller.id.as_deref() };
         let reply = match op {

@@ -169,7 +169,7 @@ impl LiveSessions {
     ) -> Result<(Arc<str>, Vec<u8>), McpError> {
         let observer = self.engine.observer();
         let (data, result) = crate::session::initialize(&self.engine, params, caller)?;
-        let mut probe = observer.begin_with(Method::Initialize, Era::Legacy, transport, data.client_info.as_ref());
+        let mut probe = observer.begin_with(Method::Initialize, Era::Session, transport, data.client_info.as_ref());
         let (client_info, version) = (data.client_info.clone(), data.protocol_version.clone());
         let (caps, owner) = (data.client_capabilities.clone(), data.caller.clone());
         let sid = self.store.create(data).await.map_err(store_error)?;

@@ -164,7 +164,7 @@ pub fn request_info(
         .or_else(|| session.protocol_version.clone())
         .unwrap_or_else(|| DEFAULT_HTTP_VERSION.to_owned());
     RequestInfo {
-        era: Era::Legacy,
+        era: Era::Session,
         transport,
         protocol_version,
         method: method.to_owned(),

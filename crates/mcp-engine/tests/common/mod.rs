@@ -11,7 +11,7 @@ use serde_json::{json, Value};
 use tokio::sync::oneshot;
 
 /// The protocol version of the stateless era.
-pub const MODERN_VERSION: &str = "2026-07-28";
+pub const STATELESS_VERSION: &str = "2026-07-28";
 
 /// The server info every test engine announces.
 pub fn test_server_info() -> ServerInfo {
@@ -69,16 +69,16 @@ impl Drop for RunningServer {
 }
 
 /// The `_meta` of a 2026-07-28 request: the protocol version and these client capabilities.
-pub fn modern_meta(client_capabilities: Value) -> Value {
+pub fn stateless_meta(client_capabilities: Value) -> Value {
     json!({
-        "io.modelcontextprotocol/protocolVersion": MODERN_VERSION,
+        "io.modelcontextprotocol/protocolVersion": STATELESS_VERSION,
         "io.modelcontextprotocol/clientCapabilities": client_capabilities
     })
 }
 
 /// A 2026-07-28 JSON-RPC request: `meta` becomes `params._meta`, and the standard headers
 /// (`mcp-protocol-version`, `mcp-method`, `mcp-name` when `name` is given) are set.
-pub fn modern_request(
+pub fn stateless_request(
     client: &reqwest::Client,
     url: &str,
     id: i64,
@@ -92,7 +92,7 @@ pub fn modern_request(
         .post(url)
         .header("content-type", "application/json")
         .header("accept", "application/json, text/event-stream")
-        .header("mcp-protocol-version", MODERN_VERSION)
+        .header("mcp-protocol-version", STATELESS_VERSION)
         .header("mcp-method", method);
     if let Some(n) = name {
         r = r.header("mcp-name", n);

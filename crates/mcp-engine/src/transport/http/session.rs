@@ -25,7 +25,7 @@ use crate::dispatch::Reply;
 use crate::headers::names::{MCP_PROTOCOL_VERSION, MCP_SESSION_ID};
 use crate::jsonrpc::{self, write_result_raw, McpError, Message};
 use crate::observe::{Behaviour, EndReason};
-use crate::protocol::{Caller, HttpRequestParts, Params, Transport, LEGACY_VERSIONS};
+use crate::protocol::{Caller, HttpRequestParts, Params, Transport, SESSION_VERSIONS};
 use crate::session::driver::{response, Origin, Started, Step};
 use crate::session::live::{session_not_found, store_error};
 use crate::session::DEFAULT_HTTP_VERSION;
@@ -50,12 +50,12 @@ async fn validate(app: &App, parts: &http::request::Parts) -> Result<Valid, Resp
     let Ok(sid) = sid.to_str() else { return Err(bad_request("Bad Request: invalid Mcp-Session-Id")) };
     let version = match headers.get(&MCP_PROTOCOL_VERSION).map(|v| v.to_str().map(str::trim)) {
         None => DEFAULT_HTTP_VERSION.to_owned(),
-        Some(Ok(v)) if LEGACY_VERSIONS.contains(&v) => v.to_owned(),
+        Some(Ok(v)) if SESSION_VERSIONS.contains(&v) => v.to_owned(),
         Some(v) => {
             return Err(bad_request(format!(
                 "Bad Request: Unsupported protocol version {:?} (supported in sessions: {})",
                 v.unwrap_or("?"),
-                LEGACY_VERSIONS.join(", ")
+                SESSION_VERSIONS.join(", ")
             )))
         }
     };

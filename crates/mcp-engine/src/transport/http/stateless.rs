@@ -24,7 +24,7 @@ use crate::dispatch::{Call, Listener, Reply};
 use crate::headers::names::{MCP_PROTOCOL_VERSION, MCP_SESSION_ID};
 use crate::jsonrpc::{self, write_error, write_result_raw, Id, McpError, Message};
 use crate::prepare::prepare_stateless;
-use crate::protocol::{Era, HttpRequestParts, Params, Transport, LEGACY_VERSIONS};
+use crate::protocol::{Era, HttpRequestParts, Params, Transport, SESSION_VERSIONS};
 use crate::transport::sse::{frame, BoxedOutcome, RequestStream, KEEP_ALIVE};
 
 /// `Content-Type` (415) and `Accept` (406) of a POST; the `Accept` flags (JSON, SSE).
@@ -159,14 +159,14 @@ fn listen_stream(listener: Listener, app: &App) -> Response {
 /// (without stateless `_meta`) mean the session era.
 fn detect_era(headers: &HeaderMap, params: &Params<'_>) -> Era {
     if headers.contains_key(&MCP_SESSION_ID) {
-        return Era::Legacy;
+        return Era::Session;
     }
-    let modern_meta = params.meta.as_ref().is_some_and(|m| m.protocol_version.is_some());
+    let stateless_meta = params.meta.as_ref().is_some_and(|m| m.protocol_version.is_some());
     match headers.get(&MCP_PROTOCOL_VERSION).and_then(|v| v.to_str().ok()).map(str::trim) {
-        Some(v) if LEGACY_VERSIONS.contains(&v) && !modern_meta => Era::Legacy,
-        Some(_) => Era::Modern,
-        None if modern_meta => Era::Modern,
-        None => Era::Legacy,
+        Some(v) if SESSION_VERSIONS.contains(&v) && !stateless_meta => Era::Session,
+        Some(_) => Era::Stateless,
+        None if stateless_meta => Era::Stateless,
+        None => Era::Session,
     }
 }
 
@@ -175,26 +175,26 @@ fn detect_era(headers: &HeaderMap, params: &Params<'_>) -> Era {
 /// (`initialize`, or stateless `_meta` without the header) — parsed here only on that
 /// cold path.
 pub(super) fn is_session_era(headers: &HeaderMap, body: &[u8]) -> bool {
-    route_era(headers, body) == Era::Legacy
+    route_era(headers, body) == Era::Session
 }
 
 fn route_era(headers: &HeaderMap, body: &[u8]) -> Era {
     if headers.contains_key(&MCP_SESSION_ID) {
-        return Era::Legacy;
+        return Era::Session;
     }
     match headers.get(&MCP_PROTOCOL_VERSION).and_then(|v| v.to_str().ok()).map(str::trim) {
-        Some(v) if !LEGACY_VERSIONS.contains(&v) => Era::Modern,
+        Some(v) if !SESSION_VERSIONS.contains(&v) => Era::Stateless,
         _ => match jsonrpc::parse(body) {
-            // Malformed bodies get the modern path's exact errors.
-            Err(_) => Era::Modern,
+            // Malformed bodies get the stateless path's exact errors.
+            Err(_) => Era::Stateless,
             Ok(Message::Request { params, .. }) => match Params::parse(params) {
                 Ok(p) => detect_era(headers, &p),
-                Err(_) => Era::Modern,
+                Err(_) => Era::Stateless,
             },
-            // A notification or response without a session: only a legacy version header
+            // A notification or response without a session: only a session-era version header
             // makes it session-era (and then a 400 for the missing session id).
-            Ok(_) if headers.contains_key(&MCP_PROTOCOL_VERSION) => Era::Legacy,
-            Ok(_) => Era::Modern,
+            Ok(_) if headers.contains_key(&MCP_PROTOCOL_VERSION) => Era::Session,
+            Ok(_) => Era::Stateless,
         },
     }
 }

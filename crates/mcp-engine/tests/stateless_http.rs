@@ -12,7 +12,7 @@ use mcp_engine::{Ctx, Engine, EngineConfig, InputRequests};
 use serde_json::{json, Value};
 
 mod common;
-use common::{modern_meta, modern_request, serve_on_local_port, test_server_info, RunningServer};
+use common::{serve_on_local_port, stateless_meta, stateless_request, test_server_info, RunningServer};
 
 async fn start(catalog: Catalog, config: EngineConfig, http: HttpConfig) -> RunningServer {
     let caps = json!({ "tools": { "listChanged": true }, "prompts": {} });
@@ -23,13 +23,13 @@ async fn start(catalog: Catalog, config: EngineConfig, http: HttpConfig) -> Runn
 
 /// The `_meta` of a 2026-07-28 client that declares elicitation.
 fn meta_with_elicitation() -> Value {
-    modern_meta(json!({ "elicitation": {} }))
+    stateless_meta(json!({ "elicitation": {} }))
 }
 
 /// A 2026-07-28 request whose `mcp-name` header is `params.name`, when there is one.
 fn request(client: &reqwest::Client, url: &str, id: i64, method: &str, params: Value) -> reqwest::RequestBuilder {
     let name = params.get("name").and_then(Value::as_str).map(str::to_owned);
-    modern_request(client, url, id, method, name.as_deref(), params, meta_with_elicitation())
+    stateless_request(client, url, id, method, name.as_deref(), params, meta_with_elicitation())
 }
 
 async fn call(client: &reqwest::Client, url: &str, id: i64, method: &str, params: Value) -> (u16, Value) {
@@ -115,7 +115,7 @@ async fn closing_the_stream_cancels_the_handler() {
     let client = reqwest::Client::new();
     let mut meta = meta_with_elicitation();
     meta["progressToken"] = json!("t");
-    let res = modern_request(&client, &server.url, 1, "tools/call", Some("slow"), json!({ "name": "slow" }), meta)
+    let res = stateless_request(&client, &server.url, 1, "tools/call", Some("slow"), json!({ "name": "slow" }), meta)
         .send()
         .await
         .unwrap();
@@ -351,13 +351,14 @@ async fn logs_only_when_requested_and_at_level() {
     // logLevel warning: SSE with only the warning.
     let mut meta = meta_with_elicitation();
     meta["io.modelcontextprotocol/logLevel"] = json!("warning");
-    let text = modern_request(&client, &server.url, 2, "tools/call", Some("chatty"), json!({ "name": "chatty" }), meta)
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let text =
+        stateless_request(&client, &server.url, 2, "tools/call", Some("chatty"), json!({ "name": "chatty" }), meta)
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
     assert!(text.contains("a warning") && !text.contains("debug detail"), "{text}");
     server.stop().await;
 }

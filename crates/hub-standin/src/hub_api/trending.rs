@@ -1,0 +1,81 @@
+//! `GET /api/trending`: the public repositories with the highest trending score, all types or one.
+
+use axum::response::Response;
+use serde_json::{json, Map, Value};
+
+use crate::catalogue::{catalogue, Kind, Repo};
+use crate::util::{bad_request, ok_json};
+use crate::Ctx;
+
+pub(super) fn trending(ctx: &Ctx<'_>) -> Response {
+    let kinds: Vec<Kind> = match ctx.query.get_ne("type") {
+        None | Some("all") => vec![Kind::Model, Kind::Dataset, Kind::Space],
+        Some(t) => match Kind::from_singular(t) {
+            Some(k) => vec![k],
+            None => return bad_request("\"type\" must be one of [all, model, dataset, space]"),
+        },
+    };
+    let limit = match ctx.query.usize("limit") {
+        Ok(l) => l.unwrap_or(10).clamp(1, 100),
+        Err(e) => return bad_request(&e),
+    };
+    let cat = catalogue();
+    let mut repos: Vec<&Repo> = kinds.iter().flat_map(|k| cat.repos(*k).repos.iter()).filter(|r| !r.private).collect();
+    repos.sort_by(|a, b| b.num("trendingScore").cmp(&a.num("trendingScore")).then_with(|| a.id.cmp(&b.id)));
+    let items: Vec<Value> = repos
+        .into_iter()
+        .take(limit)
+        .map(|r| {
+            let mut d = Map::new();
+            d.insert("author".into(), json!(r.owner));
+            if let Some(a) = r.semantic.get("authorData") {
+                d.insert("authorData".into(), a.clone());
+            }
+            if r.kind != Kind::Space {
+                d.insert("downloads".into(), json!(r.num("downloads")));
+            }
+            d.insert("gated".into(), r.info.get("gated").cloned().unwrap_or(json!(false)));
+            d.insert("id".into(), json!(r.id));
+            d.insert("lastModified".into(), r.info.get("lastModified").cloned().unwrap_or(Value::Null));
+            d.insert("likes".into(), json!(r.num("likes")));
+            if let Some(p) = r.info.get("pipeline_tag") {
+                d.insert("pipeline_tag".into(), p.clone());
+            }
+            d.insert("private".into(), json!(false));
+            d.insert("repoType".into(), json!(r.kind.singular()));
+            d.insert("isLikedByUser".into(), json!(false));
+            d.insert("trendingScore".into(), json!(r.num("trendingScore")));
+            d.insert("tags".into(), r.info.get("tags").cloned().unwrap_or(json!([])));
+            if r.kind == Kind::Dataset {
+                if let Some(desc) = r.info.get("description") {
+                    d.insert("description".into(), desc.clone());
+                }
+            }
+            if r.kind == Kind::Space {
+                for (k, ck) in [
+                    ("title", "title"),
+                    ("emoji", "emoji"),
+                    ("colorFrom", "colorFrom"),
+                    ("colorTo", "colorTo"),
+                    ("shortDescription", "short_description"),
+                ] {
+                    if let Some(v) = r.card(ck) {
+                        d.insert(k.into(), v.clone());
+                    }
+                }
+                d.insert("sdk".into(), r.info.get("sdk").cloned().unwrap_or(Value::Null));
+                d.insert("createdAt".into(), r.info.get("createdAt").cloned().unwrap_or(Value::Null));
+                if let Some(rt) = r.info.get("runtime") {
+                    d.insert("runtime".into(), json!({"stage": rt.get("stage"), "hardware": rt.get("hardware")}));
+                }
+                for k in ["ai_short_description", "ai_category"] {
+                    if let Some(v) = r.semantic.get(k) {
+                        d.insert(k.into(), v.clone());
+                    }
+                }
+            }
+            json!({"repoData": Value::Object(d), "repoType": r.kind.singular()})
+        })
+        .collect();
+    ok_json(&json!({ "recentlyTrending": items }))
+}

@@ -3,40 +3,18 @@
 use axum::http::{header, HeaderValue};
 use axum::response::Response;
 use serde_json::{json, Map, Value};
+use time::macros::format_description;
+use time::Date;
 
 use super::papers::thumbnail;
 use crate::catalogue::{catalogue, DailyRec};
 use crate::util::{bad_request, ok_json};
 use crate::Ctx;
 
-/// Days since 1970-01-01 for a civil date (proleptic Gregorian).
-fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = if y >= 0 { y } else { y - 399 } / 400;
-    let yoe = y - era * 400;
-    let mp = (m + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + d - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146097 + doe - 719468
-}
-
-/// ISO week string `YYYY-Www` of an ISO date string.
+/// ISO week `YYYY-Www` of an ISO date or date-time string (only its date part is read).
 fn iso_week(date: &str) -> Option<String> {
-    let y: i64 = date.get(0..4)?.parse().ok()?;
-    let m: i64 = date.get(5..7)?.parse().ok()?;
-    let d: i64 = date.get(8..10)?.parse().ok()?;
-    let days = days_from_civil(y, m, d);
-    let weekday = (days + 3).rem_euclid(7) + 1; // 1 = Monday
-    let thursday = days - weekday + 4;
-    // Year of that Thursday.
-    let mut ty = y;
-    if thursday < days_from_civil(y, 1, 1) {
-        ty = y - 1;
-    } else if thursday >= days_from_civil(y + 1, 1, 1) {
-        ty = y + 1;
-    }
-    let week = (thursday - days_from_civil(ty, 1, 1)) / 7 + 1;
-    Some(format!("{ty}-W{week:02}"))
+    let date = Date::parse(date.get(0..10)?, format_description!("[year]-[month]-[day]")).ok()?;
+    date.format(format_description!("[year base:iso_week]-W[week_number repr:iso]")).ok()
 }
 
 fn daily_item(d: &DailyRec) -> Option<Value> {
@@ -119,5 +97,28 @@ mod tests {
         assert_eq!(iso_week("2024-08-01T00:45:31.000Z").as_deref(), Some("2024-W31"));
         assert_eq!(iso_week("2021-01-03").as_deref(), Some("2020-W53"));
         assert_eq!(iso_week("2024-12-30").as_deref(), Some("2025-W01"));
+    }
+
+    #[test]
+    fn iso_weeks_at_year_boundaries() {
+        for (date, week) in [
+            ("2020-12-31", "2020-W53"),
+            ("2021-01-01", "2020-W53"),
+            ("2021-01-04", "2021-W01"),
+            ("2019-12-30", "2020-W01"),
+            ("2019-12-29", "2019-W52"),
+            ("2026-01-01", "2026-W01"),
+            ("2027-01-03", "2026-W53"),
+            ("2024-02-29T12:00:00.000Z", "2024-W09"),
+        ] {
+            assert_eq!(iso_week(date).as_deref(), Some(week), "{date}");
+        }
+    }
+
+    #[test]
+    fn iso_weeks_of_non_dates() {
+        assert_eq!(iso_week("2024-02-30"), None);
+        assert_eq!(iso_week("2024-08"), None);
+        assert_eq!(iso_week(""), None);
     }
 }

@@ -1,12 +1,12 @@
 //! `GET /api/daily_papers`: filtered by date, ISO week, month or submitter, sorted, paged by `p`.
 
 use axum::http::{header, HeaderValue};
-use axum::response::Response;
 use serde_json::{json, Map, Value};
 use time::macros::format_description;
 use time::Date;
 
 use super::papers::thumbnail;
+use super::Answer;
 use crate::catalogue::{catalogue, DailyRec};
 use crate::util::{bad_request, ok_json};
 use crate::Ctx;
@@ -36,16 +36,10 @@ fn daily_item(d: &DailyRec) -> Option<Value> {
     Some(Value::Object(item))
 }
 
-pub(super) fn daily_papers(ctx: &Ctx<'_>) -> Response {
+pub(super) fn daily_papers(ctx: &Ctx<'_>) -> Answer {
     let cat = catalogue();
-    let page = match ctx.query.usize("p") {
-        Ok(p) => p.unwrap_or(0),
-        Err(e) => return bad_request(&e),
-    };
-    let limit = match ctx.query.usize("limit") {
-        Ok(l) => l.unwrap_or(50).clamp(1, 100),
-        Err(e) => return bad_request(&e),
-    };
+    let page = ctx.query.count("p")?.unwrap_or(0);
+    let limit = ctx.query.limit(50, 100)?;
     let date = ctx.query.get_ne("date");
     let week = ctx.query.get_ne("week");
     let month = ctx.query.get_ne("month");
@@ -73,7 +67,7 @@ pub(super) fn daily_papers(ctx: &Ctx<'_>) -> Response {
                 |d: &DailyRec| cat.paper(&d.paper).and_then(|p| p.get("upvotes")).and_then(Value::as_i64).unwrap_or(0);
             up(b).cmp(&up(a))
         }),
-        other => return bad_request(&format!("\"sort\" must be one of [publishedAt, trending], got \"{other}\"")),
+        other => return Err(bad_request(&format!("\"sort\" must be one of [publishedAt, trending], got \"{other}\""))),
     }
     let total = recs.len();
     let items: Vec<Value> = recs.into_iter().skip(page * limit).take(limit).filter_map(daily_item).collect();
@@ -85,7 +79,7 @@ pub(super) fn daily_papers(ctx: &Ctx<'_>) -> Response {
             resp.headers_mut().insert(header::LINK, v);
         }
     }
-    resp
+    Ok(resp)
 }
 
 #[cfg(test)]

@@ -1,11 +1,11 @@
 //! Documentation search: `GET /api/docs/search` and `GET /api/docs/search/full-text`, both word
 //! overlap over the fixture pages' chunks.
 
-use axum::response::Response;
 use serde_json::{json, Map, Value};
 
+use super::Answer;
 use crate::catalogue::{catalogue, DocChunk};
-use crate::util::{bad_request, match_score, ok_json, words};
+use crate::util::{match_score, ok_json, words};
 use crate::Ctx;
 
 fn docs_hits(q: &str, product: Option<&str>) -> Vec<(f64, &'static DocChunk)> {
@@ -34,14 +34,9 @@ fn excerpt(text: &str, max_chars: usize) -> String {
     }
 }
 
-pub(super) fn docs_search(ctx: &Ctx<'_>) -> Response {
-    let Some(q) = ctx.query.get_ne("q") else {
-        return bad_request("\"q\" is required");
-    };
-    let limit = match ctx.query.usize("limit") {
-        Ok(l) => l.unwrap_or(10).clamp(1, 50),
-        Err(e) => return bad_request(&e),
-    };
+pub(super) fn docs_search(ctx: &Ctx<'_>) -> Answer {
+    let q = ctx.query.required("q")?;
+    let limit = ctx.query.limit(10, 50)?;
     let product = ctx.query.get_ne("product");
     let items: Vec<Value> = docs_hits(q, product)
         .into_iter()
@@ -67,17 +62,12 @@ pub(super) fn docs_search(ctx: &Ctx<'_>) -> Response {
             Value::Object(m)
         })
         .collect();
-    ok_json(&Value::Array(items))
+    Ok(ok_json(&Value::Array(items)))
 }
 
-pub(super) fn docs_full_text(ctx: &Ctx<'_>) -> Response {
-    let Some(q) = ctx.query.get_ne("q") else {
-        return bad_request("\"q\" is required");
-    };
-    let limit = match ctx.query.usize("limit") {
-        Ok(l) => l.unwrap_or(10).clamp(1, 50),
-        Err(e) => return bad_request(&e),
-    };
+pub(super) fn docs_full_text(ctx: &Ctx<'_>) -> Answer {
+    let q = ctx.query.required("q")?;
+    let limit = ctx.query.limit(10, 50)?;
     let hits: Vec<Value> = docs_hits(q, ctx.query.get_ne("domain"))
         .into_iter()
         .take(limit)
@@ -91,5 +81,5 @@ pub(super) fn docs_full_text(ctx: &Ctx<'_>) -> Response {
             })
         })
         .collect();
-    ok_json(&json!({ "hits": hits }))
+    Ok(ok_json(&json!({ "hits": hits })))
 }

@@ -36,13 +36,16 @@ use crate::util::{decode_segment, not_found_route};
 use crate::Ctx;
 pub(crate) use access::{can_see, has_gated_access};
 
+/// A route's answer: `Err` is the Hub's error response for a bad request (so handlers can use `?`).
+type Answer = Result<Response, Response>;
+
 pub(crate) async fn handle(ctx: &Ctx<'_>) -> Response {
     let mut segs: Vec<String> = ctx.path.split('/').skip(1).map(decode_segment).collect();
     while segs.last().is_some_and(|s| s.is_empty()) && segs.len() > 1 {
         segs.pop();
     }
     match segs.first().map(String::as_str) {
-        Some("api") => api(ctx, &segs[1..]),
+        Some("api") => api(ctx, &segs[1..]).unwrap_or_else(|error| error),
         Some("docs") => docs_page(ctx, &segs[1..]),
         Some("__cdn") => cdn(ctx, &segs[1..]),
         Some("datasets") => resolve(ctx, Kind::Dataset, &segs[1..]),
@@ -52,23 +55,23 @@ pub(crate) async fn handle(ctx: &Ctx<'_>) -> Response {
     }
 }
 
-fn api(ctx: &Ctx<'_>, segs: &[String]) -> Response {
+fn api(ctx: &Ctx<'_>, segs: &[String]) -> Answer {
     let s: Vec<&str> = segs.iter().map(String::as_str).collect();
     match s.as_slice() {
-        ["whoami-v2"] => whoami(ctx),
+        ["whoami-v2"] => Ok(whoami(ctx)),
         ["trending"] => trending(ctx),
         ["spaces", "semantic-search"] => semantic_search(ctx),
-        [kind] if Kind::from_plural(kind).is_some() => list_repos(ctx, Kind::from_plural(kind).expect("checked")),
+        [kind] if Kind::from_plural(kind).is_some() => Ok(list_repos(ctx, Kind::from_plural(kind).expect("checked"))),
         [kind, rest @ ..] if Kind::from_plural(kind).is_some() && !rest.is_empty() => {
-            repo_routes(ctx, Kind::from_plural(kind).expect("checked"), &segs[1..])
+            Ok(repo_routes(ctx, Kind::from_plural(kind).expect("checked"), &segs[1..]))
         }
         ["papers", "search"] => papers_search(ctx),
-        ["papers", id] => paper_detail(id),
+        ["papers", id] => Ok(paper_detail(id)),
         ["daily_papers"] => daily_papers(ctx),
         ["docs", "search"] => docs_search(ctx),
         ["docs", "search", "full-text"] => docs_full_text(ctx),
-        ["collections"] => collections_list(ctx),
-        ["collections", ns, slug] => collection_detail(ctx, &format!("{ns}/{slug}")),
-        _ => not_found_route(),
+        ["collections"] => Ok(collections_list(ctx)),
+        ["collections", ns, slug] => Ok(collection_detail(ctx, &format!("{ns}/{slug}"))),
+        _ => Ok(not_found_route()),
     }
 }

@@ -4,8 +4,9 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use serde_json::{json, Map, Value};
 
+use super::Answer;
 use crate::catalogue::catalogue;
-use crate::util::{bad_request, hub_error, match_score, ok_json, words};
+use crate::util::{hub_error, match_score, ok_json, words};
 use crate::Ctx;
 
 fn highlight(text: &str, qw: &[String]) -> Value {
@@ -44,14 +45,9 @@ pub(super) fn thumbnail(id: &str) -> String {
     format!("https://cdn-thumbnails.huggingface.co/social-thumbnails/papers/{id}.png")
 }
 
-pub(super) fn papers_search(ctx: &Ctx<'_>) -> Response {
-    let Some(q) = ctx.query.get_ne("q") else {
-        return bad_request("\"q\" is required");
-    };
-    let limit = match ctx.query.usize("limit") {
-        Ok(l) => l.unwrap_or(50).clamp(1, 120),
-        Err(e) => return bad_request(&e),
-    };
+pub(super) fn papers_search(ctx: &Ctx<'_>) -> Answer {
+    let q = ctx.query.required("q")?;
+    let limit = ctx.query.limit(50, 120)?;
     let qw = words(q);
     let cat = catalogue();
     let mut hits: Vec<(f64, &Map<String, Value>)> = cat
@@ -123,7 +119,7 @@ pub(super) fn papers_search(ctx: &Ctx<'_>) -> Response {
             })
         })
         .collect();
-    ok_json(&Value::Array(items))
+    Ok(ok_json(&Value::Array(items)))
 }
 
 pub(super) fn paper_detail(id: &str) -> Response {

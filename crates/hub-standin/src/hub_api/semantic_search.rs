@@ -1,25 +1,20 @@
 //! `GET /api/spaces/semantic-search`: Spaces ranked by word overlap with the query (a stand-in
 //! for embedding search), with a deterministic relevancy score.
 
-use axum::response::Response;
 use serde_json::{json, Map, Value};
 
+use super::Answer;
 use crate::catalogue::{catalogue, Repo};
-use crate::util::{bad_request, match_score, ok_json, words};
+use crate::util::{match_score, ok_json, words};
 use crate::Ctx;
 
-pub(super) fn semantic_search(ctx: &Ctx<'_>) -> Response {
-    let Some(q) = ctx.query.get_ne("q") else {
-        return bad_request("\"q\" is required");
-    };
+pub(super) fn semantic_search(ctx: &Ctx<'_>) -> Answer {
+    let q = ctx.query.required("q")?;
     let qw = words(q);
     let include_non_running = ctx.query.flag("includeNonRunning");
     let sdk = ctx.query.get_ne("sdk");
     let filters = ctx.query.all("filter", true);
-    let limit = match ctx.query.usize("limit") {
-        Ok(l) => l.unwrap_or(10).clamp(1, 50),
-        Err(e) => return bad_request(&e),
-    };
+    let limit = ctx.query.limit(10, 50)?;
     let mut hits: Vec<(f64, &Repo)> = catalogue()
         .spaces
         .repos
@@ -100,5 +95,5 @@ pub(super) fn semantic_search(ctx: &Ctx<'_>) -> Response {
             Value::Object(d)
         })
         .collect();
-    ok_json(&Value::Array(items))
+    Ok(ok_json(&Value::Array(items)))
 }

@@ -1,24 +1,21 @@
 //! `GET /api/trending`: the public repositories with the highest trending score, all types or one.
 
-use axum::response::Response;
 use serde_json::{json, Map, Value};
 
+use super::Answer;
 use crate::catalogue::{catalogue, Kind, Repo};
 use crate::util::{bad_request, ok_json};
 use crate::Ctx;
 
-pub(super) fn trending(ctx: &Ctx<'_>) -> Response {
+pub(super) fn trending(ctx: &Ctx<'_>) -> Answer {
     let kinds: Vec<Kind> = match ctx.query.get_ne("type") {
         None | Some("all") => vec![Kind::Model, Kind::Dataset, Kind::Space],
         Some(t) => match Kind::from_singular(t) {
             Some(k) => vec![k],
-            None => return bad_request("\"type\" must be one of [all, model, dataset, space]"),
+            None => return Err(bad_request("\"type\" must be one of [all, model, dataset, space]")),
         },
     };
-    let limit = match ctx.query.usize("limit") {
-        Ok(l) => l.unwrap_or(10).clamp(1, 100),
-        Err(e) => return bad_request(&e),
-    };
+    let limit = ctx.query.limit(10, 100)?;
     let cat = catalogue();
     let mut repos: Vec<&Repo> = kinds.iter().flat_map(|k| cat.repos(*k).repos.iter()).filter(|r| !r.private).collect();
     repos.sort_by(|a, b| b.num("trendingScore").cmp(&a.num("trendingScore")).then_with(|| a.id.cmp(&b.id)));
@@ -77,5 +74,5 @@ pub(super) fn trending(ctx: &Ctx<'_>) -> Response {
             json!({"repoData": Value::Object(d), "repoType": r.kind.singular()})
         })
         .collect();
-    ok_json(&json!({ "recentlyTrending": items }))
+    Ok(ok_json(&json!({ "recentlyTrending": items })))
 }

@@ -8,6 +8,7 @@ use serde_json::{json, Map, Value};
 use super::access::can_see;
 use super::pagination::paginate;
 use super::papers::thumbnail;
+use super::repr::insert_repo_data;
 use crate::catalogue::{catalogue, CollectionRec, Kind};
 use crate::util::{bad_request, hub_error, ok_json};
 use crate::{Caller, Ctx};
@@ -44,22 +45,7 @@ fn collection_item(item: &Map<String, Value>, position: usize, caller: &Caller) 
             if !can_see(repo, caller) {
                 return None;
             }
-            m.insert("author".into(), json!(repo.owner));
-            if let Some(a) = repo.semantic.get("authorData") {
-                m.insert("authorData".into(), a.clone());
-            }
-            if kind != Kind::Space {
-                m.insert("downloads".into(), json!(repo.num("downloads")));
-            }
-            m.insert("gated".into(), repo.info.get("gated").cloned().unwrap_or(json!(false)));
-            m.insert("lastModified".into(), repo.info.get("lastModified").cloned().unwrap_or(Value::Null));
-            m.insert("likes".into(), json!(repo.num("likes")));
-            if let Some(p) = repo.info.get("pipeline_tag") {
-                m.insert("pipeline_tag".into(), p.clone());
-            }
-            m.insert("private".into(), json!(repo.private));
-            m.insert("repoType".into(), json!(ty));
-            m.insert("isLikedByUser".into(), json!(false));
+            insert_repo_data(&mut m, repo);
             if kind == Kind::Space {
                 for (k, ck) in
                     [("title", "title"), ("emoji", "emoji"), ("colorFrom", "colorFrom"), ("colorTo", "colorTo")]

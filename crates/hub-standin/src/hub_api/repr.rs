@@ -206,6 +206,28 @@ pub(super) fn project_expand(full: &Map<String, Value>, keys: &[String], list: b
     out
 }
 
+/// The short form of a repository that trending and collection items share (the Hub's
+/// `repoData`). `id` goes after `gated`; a map that already has an `id` keeps it in its place.
+pub(super) fn insert_repo_data(m: &mut Map<String, Value>, repo: &Repo) {
+    m.insert("author".into(), json!(repo.owner));
+    if let Some(a) = repo.semantic.get("authorData") {
+        m.insert("authorData".into(), a.clone());
+    }
+    if repo.kind != Kind::Space {
+        m.insert("downloads".into(), json!(repo.num("downloads")));
+    }
+    m.insert("gated".into(), repo.info.get("gated").cloned().unwrap_or(json!(false)));
+    m.insert("id".into(), json!(repo.id));
+    m.insert("lastModified".into(), repo.info.get("lastModified").cloned().unwrap_or(Value::Null));
+    m.insert("likes".into(), json!(repo.num("likes")));
+    if let Some(p) = repo.info.get("pipeline_tag") {
+        m.insert("pipeline_tag".into(), p.clone());
+    }
+    m.insert("private".into(), json!(repo.private));
+    m.insert("repoType".into(), json!(repo.kind.singular()));
+    m.insert("isLikedByUser".into(), json!(false));
+}
+
 pub(super) fn list_item(ctx: &Ctx<'_>, repo: &Repo, expand: &[String]) -> Map<String, Value> {
     let full = full_repr(repo, &repo.sha, ctx.query.flag("blobs"));
     if !expand.is_empty() {

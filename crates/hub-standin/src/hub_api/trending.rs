@@ -2,6 +2,7 @@
 
 use serde_json::{json, Map, Value};
 
+use super::repr::insert_repo_data;
 use super::Answer;
 use crate::catalogue::{catalogue, Kind, Repo};
 use crate::util::{bad_request, ok_json};
@@ -24,23 +25,7 @@ pub(super) fn trending(ctx: &Ctx<'_>) -> Answer {
         .take(limit)
         .map(|r| {
             let mut d = Map::new();
-            d.insert("author".into(), json!(r.owner));
-            if let Some(a) = r.semantic.get("authorData") {
-                d.insert("authorData".into(), a.clone());
-            }
-            if r.kind != Kind::Space {
-                d.insert("downloads".into(), json!(r.num("downloads")));
-            }
-            d.insert("gated".into(), r.info.get("gated").cloned().unwrap_or(json!(false)));
-            d.insert("id".into(), json!(r.id));
-            d.insert("lastModified".into(), r.info.get("lastModified").cloned().unwrap_or(Value::Null));
-            d.insert("likes".into(), json!(r.num("likes")));
-            if let Some(p) = r.info.get("pipeline_tag") {
-                d.insert("pipeline_tag".into(), p.clone());
-            }
-            d.insert("private".into(), json!(false));
-            d.insert("repoType".into(), json!(r.kind.singular()));
-            d.insert("isLikedByUser".into(), json!(false));
+            insert_repo_data(&mut d, r);
             d.insert("trendingScore".into(), json!(r.num("trendingScore")));
             d.insert("tags".into(), r.info.get("tags").cloned().unwrap_or(json!([])));
             if r.kind == Kind::Dataset {

@@ -125,6 +125,14 @@ impl Repo {
             .map(|a| a.iter().filter_map(Value::as_str).collect())
             .unwrap_or_default()
     }
+    /// A field of the repo card's metadata (`cardData`).
+    pub fn card(&self, key: &str) -> Option<&Value> {
+        self.info.get("cardData").and_then(|c| c.get(key))
+    }
+    /// A Space's runtime stage (`NO_APP_FILE` when it has none).
+    pub fn runtime_stage(&self) -> &str {
+        self.info.get("runtime").and_then(|r| r.get("stage")).and_then(Value::as_str).unwrap_or("NO_APP_FILE")
+    }
     pub fn used_storage(&self) -> u64 {
         self.files.iter().map(|f| f.size).sum()
     }

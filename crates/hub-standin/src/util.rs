@@ -50,6 +50,18 @@ impl Query {
             Some(v) => v.trim().parse::<usize>().map(Some).map_err(|_| format!("Invalid value for '{key}': {v}")),
         }
     }
+    /// A required, non-empty parameter; the Hub's 400 when it is missing.
+    pub fn required(&self, key: &str) -> Result<&str, Response> {
+        self.get_ne(key).ok_or_else(|| bad_request(&format!("\"{key}\" is required")))
+    }
+    /// An unsigned integer parameter (`None` when absent); the Hub's 400 when it is not one.
+    pub fn count(&self, key: &str) -> Result<Option<usize>, Response> {
+        self.usize(key).map_err(|e| bad_request(&e))
+    }
+    /// `limit`: `default` when absent, clamped to `1..=max`; the Hub's 400 when not a number.
+    pub fn limit(&self, default: usize, max: usize) -> Result<usize, Response> {
+        Ok(self.count("limit")?.unwrap_or(default).clamp(1, max))
+    }
     /// Serialize back.
     pub fn encode(&self) -> String {
         let mut ser = url::form_urlencoded::Serializer::new(String::new());
@@ -170,4 +182,20 @@ pub fn match_score(query_words: &[String], haystack: &str) -> f64 {
     let hay = haystack.to_lowercase();
     let hits = query_words.iter().filter(|w| hay.contains(w.as_str())).count();
     hits as f64 / query_words.len() as f64
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn required_and_limit_parameters() {
+        let status = |r: Response| r.status();
+        assert_eq!(Query::parse(Some("q=cats")).required("q").ok(), Some("cats"));
+        assert_eq!(Query::parse(Some("q=+")).required("q").err().map(status), Some(StatusCode::BAD_REQUEST));
+        assert_eq!(Query::parse(None).limit(10, 50).ok(), Some(10));
+        assert_eq!(Query::parse(Some("limit=500")).limit(10, 50).ok(), Some(50));
+        assert_eq!(Query::parse(Some("limit=0")).limit(10, 50).ok(), Some(1));
+        assert_eq!(Query::parse(Some("limit=x")).limit(10, 50).err().map(status), Some(StatusCode::BAD_REQUEST));
+    }
 }

@@ -19,6 +19,8 @@ use std::net::IpAddr;
 use std::sync::{Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
+use futures_util::future::BoxFuture;
+
 const SHARDS: usize = 32;
 /// Entries per shard before idle ones are swept.
 const SWEEP_AT: usize = 4096;
@@ -267,6 +269,31 @@ impl WindowBudget {
         let mut shard = self.windows.shard(key);
         if let Some(w) = shard.get_mut(key) {
             w.used = w.used.saturating_sub(1);
+        }
+    }
+}
+
+/// Limits shared by every instance of a deployment (e.g. on Redis): the same token
+/// buckets and window budgets as [`RateLimiter`] and [`WindowBudget`], kept where all
+/// instances count together, so N instances do not grant N times a caller's limit.
+/// `key` is [`LimitKey::storage_key`] prefixed by what is limited (`rate:`, `budget:`…).
+/// An `Err` means the shared counters are unreachable: callers fall back to their
+/// per-process limiters (and say so in a metric) rather than refuse or admit everyone.
+pub trait SharedLimits: Send + Sync + 'static {
+    /// Take one token from `key`'s bucket of `rate`.
+    fn take<'a>(&'a self, key: &'a str, rate: Rate) -> BoxFuture<'a, Result<Decision, crate::store::StoreError>>;
+    /// Spend one unit of `key`'s window budget.
+    fn spend<'a>(&'a self, key: &'a str, budget: Budget) -> BoxFuture<'a, Result<Spend, crate::store::StoreError>>;
+    /// Give back one unit of the current window.
+    fn refund<'a>(&'a self, key: &'a str, budget: Budget) -> BoxFuture<'a, Result<(), crate::store::StoreError>>;
+}
+
+impl LimitKey {
+    /// A stable string for shared storage (an identity hash or an address; never a token).
+    pub fn storage_key(&self) -> String {
+        match self {
+            LimitKey::Caller(id) => format!("c:{id}"),
+            LimitKey::Address(ip) => format!("a:{ip}"),
         }
     }
 }

@@ -154,7 +154,7 @@ impl RateLimiter {
         self.check_at(key, Instant::now())
     }
 
-    fn rate_for(&self, key: &LimitKey) -> Rate {
+    pub fn rate_for(&self, key: &LimitKey) -> Rate {
         if key.is_authenticated() {
             self.config.authenticated
         } else {
@@ -270,6 +270,12 @@ impl WindowBudget {
         if let Some(w) = shard.get_mut(key) {
             w.used = w.used.saturating_sub(1);
         }
+    }
+}
+
+impl std::fmt::Debug for dyn SharedLimits {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("SharedLimits")
     }
 }
 

@@ -59,6 +59,12 @@ pub enum SessionEvent {
     ClientResponse { session: Arc<str>, id: crate::jsonrpc::Id, ok: bool, body: serde_json::Value },
     /// The client sent `notifications/cancelled` for one of its requests.
     Cancelled { session: Arc<str>, request: crate::jsonrpc::Id },
+    /// A message for the client of an HTTP+SSE session, produced on an instance that does
+    /// not hold the session's stream (its `POST /message` landed there).
+    Outbound { session: Arc<str>, message: bytes::Bytes },
+    /// A resuming `GET` took over the session's push stream (lease `token`): other
+    /// instances end theirs now rather than at their next lease renewal.
+    PushMoved { session: Arc<str>, token: String },
 }
 
 pub trait NotificationBus: Send + Sync + 'static {

@@ -184,6 +184,8 @@ pub trait Observer: Send + Sync + 'static {
     fn change_sent(&self, event: &ChangeEvent, sid: Option<&str>, client: Option<u32>) {}
     /// A request refused by a rate limit or quota.
     fn quota_rejected(&self, reason: &'static str) {}
+    /// Limits shared across instances could not be reached; this process's decided.
+    fn limits_fallback(&self) {}
 }
 
 /// Observes nothing.

@@ -152,6 +152,7 @@ impl LiveSessions {
     pub(crate) async fn open_bare(&self, caller: &Caller, transport: Transport) -> Result<Arc<str>, StoreError> {
         let data = SessionData {
             caller: caller.id.as_deref().map(str::to_owned),
+            http_sse: transport == Transport::Sse,
             client_capabilities: serde_json::Value::Object(Default::default()),
             ..SessionData::default()
         };
@@ -261,13 +262,35 @@ impl LiveSessions {
         lock(&self.sse_sinks).get(session).cloned()
     }
 
+    /// Where messages for an HTTP+SSE session go from this instance: its stream if it is
+    /// held here, else the bus, to the instance that holds it.
+    pub(crate) fn sse_outbox(self: &Arc<Self>, session: &Arc<str>) -> mpsc::Sender<Vec<u8>> {
+        if let Some(sink) = self.sse_sink(session) {
+            return sink;
+        }
+        let (tx, mut rx) = mpsc::channel::<Vec<u8>>(64);
+        let (bus, session) = (self.engine.bus().clone(), session.clone());
+        tokio::spawn(async move {
+            while let Some(message) = rx.recv().await {
+                let message = bytes::Bytes::from(message);
+                bus.publish_session(SessionEvent::Outbound { session: session.clone(), message });
+            }
+        });
+        tx
+    }
+
     // ----- push streams --------------------------------------------------------------
 
-    /// Register this process's push stream of a session; ends the previous one here.
-    pub(crate) fn push_started(&self, session: &Arc<str>, token: &str) -> CancellationToken {
+    /// Register this process's push stream of a session; ends the previous one, here and
+    /// (when `moved`, a resuming GET took the lease over) on other instances.
+    pub(crate) fn push_started(&self, session: &Arc<str>, token: &str, moved: bool) -> CancellationToken {
         let kick = CancellationToken::new();
         if let Some((_, old)) = lock(&self.push).insert(session.clone(), (token.to_owned(), kick.clone())) {
             old.cancel();
+        }
+        if moved {
+            let event = SessionEvent::PushMoved { session: session.clone(), token: token.to_owned() };
+            self.engine.bus().publish_session(event);
         }
         kick
     }
@@ -393,6 +416,19 @@ async fn background(hub: Weak<LiveSessions>) {
             SessionEvent::Cancelled { session, request } => {
                 if let Some(t) = lock(&h.in_flight).remove(&(session.clone(), request.clone())) {
                     t.cancel();
+                }
+            }
+            SessionEvent::Outbound { session, message } => {
+                if let Some(sink) = h.sse_sink(session) {
+                    let _ = sink.send(message.to_vec()).await;
+                }
+            }
+            SessionEvent::PushMoved { session, token } => {
+                let mut push = lock(&h.push);
+                if push.get(session).is_some_and(|(t, _)| t != token) {
+                    if let Some((_, kick)) = push.remove(session) {
+                        kick.cancel();
+                    }
                 }
             }
         }

@@ -36,6 +36,10 @@ pub struct SessionData {
     pub push: Option<PushClaim>,
     /// Server pings on the push stream went unanswered too often.
     pub unresponsive: bool,
+    /// An HTTP+SSE session: its one stream is held by some instance, which answers every
+    /// message on it.
+    #[serde(default)]
+    pub http_sse: bool,
 }
 
 /// A lease on the session's server-push stream: held while the stream is open, renewed on
@@ -98,6 +102,11 @@ pub trait SessionStore: Send + Sync + 'static {
 
     /// Remove a session; `false` when it did not exist.
     fn delete<'a>(&'a self, id: &'a str) -> BoxFuture<'a, Result<bool, StoreError>>;
+
+    /// Can the store serve requests now? (`/readyz`; the in-memory store always can.)
+    fn health(&self) -> BoxFuture<'_, Result<(), StoreError>> {
+        Box::pin(async { Ok(()) })
+    }
 
     /// Remove sessions idle for too long and return their ids, so the caller can announce
     /// their end. Stores that expire entries themselves return nothing.

@@ -26,6 +26,8 @@ pub struct HttpConfig {
     pub auth: AuthConfig,
     /// Request rate limits per caller / client address (`None`: unlimited).
     pub limits: Option<RateLimitConfig>,
+    /// Count those limits across every instance (e.g. on Redis); `None`: per process.
+    pub shared_limits: Option<std::sync::Arc<dyn crate::limits::SharedLimits>>,
     /// More routes served behind the same Host/Origin guard (e.g. an operator's
     /// `/metrics`); they are not gated by authentication.
     pub extra_routes: Option<axum::Router>,
@@ -41,6 +43,7 @@ impl Default for HttpConfig {
             sessions: SessionConfig::default(),
             auth: AuthConfig::default(),
             limits: None,
+            shared_limits: None,
             extra_routes: None,
         }
     }

@@ -22,7 +22,7 @@ use super::reply::{error_response, json_response};
 use crate::auth::{self, AuthConfig, AuthRejection};
 use crate::dispatch::Engine;
 use crate::jsonrpc::McpError;
-use crate::limits::{retry_after_secs, Decision, LimitKey, RateLimitConfig, RateLimiter};
+use crate::limits::{retry_after_secs, Decision, LimitKey, RateLimitConfig, RateLimiter, SharedLimits};
 use crate::protocol::Caller;
 
 /// What the gate established about a request it let through.
@@ -39,12 +39,21 @@ pub(crate) struct Gate {
     /// The MCP endpoint path (names the metadata document in challenges).
     path: String,
     engine: Engine,
+    /// Limits counted across instances (the local limiter is the fallback).
+    shared: Option<Arc<dyn SharedLimits>>,
 }
 
 impl Gate {
-    pub(crate) fn new(auth: AuthConfig, limits: Option<RateLimitConfig>, path: &str, engine: Engine) -> Gate {
+    pub(crate) fn new(
+        auth: AuthConfig,
+        limits: Option<RateLimitConfig>,
+        shared: Option<Arc<dyn SharedLimits>>,
+        path: &str,
+        engine: Engine,
+    ) -> Gate {
         let trust_forwarded_for = limits.as_ref().is_some_and(|l| l.trust_forwarded_for);
-        Gate { auth, limiter: limits.map(RateLimiter::new), trust_forwarded_for, path: path.to_owned(), engine }
+        let limiter = limits.map(RateLimiter::new);
+        Gate { auth, limiter, trust_forwarded_for, path: path.to_owned(), engine, shared }
     }
 
     pub(crate) fn auth(&self) -> &AuthConfig {
@@ -66,30 +75,67 @@ impl Gate {
         }
     }
 
-    /// Rate-limit an identified caller; on success the request's extensions hold
-    /// [`Admitted`].
+    /// Who a rate limit counts: only a validated identity earns the authenticated limits;
+    /// anything else is keyed by address (random bearers must not mint fresh buckets).
+    fn limit_key(&self, caller: &Caller, remote: Option<IpAddr>) -> Option<LimitKey> {
+        match (&caller.id, &self.auth.authenticator) {
+            (Some(id), Some(_)) => Some(LimitKey::Caller(id.to_string())),
+            _ => remote.map(LimitKey::Address),
+        }
+    }
+
+    /// Rate-limit an identified caller in this process; on success the request's
+    /// extensions hold [`Admitted`].
     fn admit(&self, head: &mut http::request::Parts, caller: Caller) -> Result<(), Response> {
         let remote = self.client_address(&head.headers, &head.extensions);
-        if let Some(limiter) = &self.limiter {
-            // Only a validated identity earns the authenticated limits; anything else is
-            // keyed by address (random bearers must not mint fresh buckets).
-            let key = match (&caller.id, &self.auth.authenticator) {
-                (Some(id), Some(_)) => Some(LimitKey::Caller(id.to_string())),
-                _ => remote.map(LimitKey::Address),
-            };
-            if let Some(key) = key {
-                if let Decision::Limited { limit, retry_after } = limiter.check(&key) {
-                    self.engine.observer().quota_rejected("rate_limit");
-                    return Err(too_many(limit, retry_after_secs(retry_after)));
+        if let (Some(limiter), Some(key)) = (&self.limiter, self.limit_key(&caller, remote)) {
+            self.verdict(limiter.check(&key))?;
+        }
+        self.admitted(head, caller, remote);
+        Ok(())
+    }
+
+    /// [`Gate::admit`] with the limits every instance shares; if they cannot be reached,
+    /// this process's limiter decides (counted by the observer).
+    async fn admit_shared(&self, head: &mut http::request::Parts, caller: Caller) -> Result<(), Response> {
+        let remote = self.client_address(&head.headers, &head.extensions);
+        if let (Some(limiter), Some(key)) = (&self.limiter, self.limit_key(&caller, remote)) {
+            let shared = self.shared.as_ref().expect("admit_shared needs shared limits");
+            let rate = limiter.rate_for(&key);
+            let decision = match shared.take(&format!("rate:{}", key.storage_key()), rate).await {
+                Ok(d) => d,
+                Err(_) => {
+                    self.engine.observer().limits_fallback();
+                    limiter.check(&key)
                 }
+            };
+            self.verdict(decision)?;
+        }
+        self.admitted(head, caller, remote);
+        Ok(())
+    }
+
+    fn verdict(&self, decision: Decision) -> Result<(), Response> {
+        match decision {
+            Decision::Allowed { .. } => Ok(()),
+            Decision::Limited { limit, retry_after } => {
+                self.engine.observer().quota_rejected("rate_limit");
+                Err(too_many(limit, retry_after_secs(retry_after)))
             }
         }
+    }
+
+    fn admitted(&self, head: &mut http::request::Parts, caller: Caller, remote: Option<IpAddr>) {
         // Without validation or a forwarded address, `admitted` derives the same values
         // from the request itself: skip the extension (an allocation on the hot path).
         if self.auth.authenticator.is_some() || self.trust_forwarded_for {
             head.extensions.insert(Admitted { caller, remote });
         }
-        Ok(())
+    }
+
+    /// Must the request wait for the authenticator or the shared limits?
+    fn needs_await(&self, caller: &Option<Caller>) -> bool {
+        caller.is_none() || (self.shared.is_some() && self.limiter.is_some())
     }
 
     fn client_address(&self, headers: &http::HeaderMap, extensions: &http::Extensions) -> Option<IpAddr> {
@@ -225,24 +271,35 @@ where
             Err(rejection) => return ready(rejection),
             Ok(c) => c,
         };
-        if let Some(caller) = caller {
+        if !self.gate.needs_await(&caller) {
+            let caller = caller.expect("known without awaiting");
             return match self.gate.admit(&mut parts, caller) {
                 Ok(()) => Either::Left(Either::Right(self.inner.call(http::Request::from_parts(parts, body)))),
                 Err(r) => ready(r),
             };
         }
-        // A bearer to validate: the authenticator may await (a cached verdict is quick).
+        // A bearer to validate (a cached verdict is quick) or shared limits to consult.
         let gate = self.gate.clone();
         let clone = self.inner.clone();
         let mut inner = std::mem::replace(&mut self.inner, clone);
         Either::Right(Box::pin(async move {
-            let authenticator = gate.auth.authenticator.as_ref().expect("checked by caller_now");
-            let token = auth::bearer_of(&parts.headers).unwrap_or_default().to_owned();
-            let caller = match authenticator.authenticate(&token).await {
-                Ok(c) => c,
-                Err(rejection) => return Ok(gate.challenge(&parts.headers, &parts.uri, Some(&rejection))),
+            let caller = match caller {
+                Some(c) => c,
+                None => {
+                    let authenticator = gate.auth.authenticator.as_ref().expect("checked by caller_now");
+                    let token = auth::bearer_of(&parts.headers).unwrap_or_default().to_owned();
+                    match authenticator.authenticate(&token).await {
+                        Ok(c) => c,
+                        Err(rejection) => return Ok(gate.challenge(&parts.headers, &parts.uri, Some(&rejection))),
+                    }
+                }
             };
-            match gate.admit(&mut parts, caller) {
+            let admitted = if gate.shared.is_some() {
+                gate.admit_shared(&mut parts, caller).await
+            } else {
+                gate.admit(&mut parts, caller)
+            };
+            match admitted {
                 Ok(()) => inner.call(http::Request::from_parts(parts, body)).await,
                 Err(r) => Ok(r),
             }

@@ -52,7 +52,9 @@ pub(super) async fn message(State(app): State<Arc<App>>, req: Request) -> Respon
         Ok(s) => s,
         Err(e) => return error_response(None, &e),
     };
-    let Some(sink) = app.live.sse_sink(&sid) else { return error_response(None, &session_not_found()) };
+    if !session.http_sse {
+        return error_response(None, &session_not_found());
+    }
     if let Err(r) = require_json(&parts.headers) {
         return r;
     }
@@ -65,14 +67,11 @@ pub(super) async fn message(State(app): State<Arc<App>>, req: Request) -> Respon
         headers: parts.headers,
         remote: admitted.remote,
     };
-    let origin = Origin {
-        sid: sid.into(),
-        session,
-        caller: admitted.caller,
-        transport: Transport::Sse,
-        version: None,
-        http: Some(http),
-    };
+    let sid: Arc<str> = sid.into();
+    // The stream may be held by another instance: then answers travel there on the bus.
+    let sink = app.live.sse_outbox(&sid);
+    let origin =
+        Origin { sid, session, caller: admitted.caller, transport: Transport::Sse, version: None, http: Some(http) };
     // The message runs in its own task; the POST is answered once it is taken in.
     let (ack_tx, ack_rx) = tokio::sync::oneshot::channel::<Response>();
     tokio::spawn(async move {

@@ -59,7 +59,13 @@ pub fn router_with_stores(
     let path = config.path.clone();
     let extra = config.extra_routes.take();
     let live = LiveSessions::new(engine.clone(), store, log, config.sessions.clone(), config.keep_alive);
-    let gate = Arc::new(Gate::new(config.auth.clone(), config.limits.clone(), &path, engine.clone()));
+    let gate = Arc::new(Gate::new(
+        config.auth.clone(),
+        config.limits.clone(),
+        config.shared_limits.clone(),
+        &path,
+        engine.clone(),
+    ));
     let sse_paths = config.sessions.sse_paths.clone();
     let app = Arc::new(App { engine, config, live });
 
@@ -67,7 +73,7 @@ pub fn router_with_stores(
     if let Some((sse, message)) = sse_paths {
         mcp = mcp.route(&sse, get(legacy_sse::open)).route(&message, post(legacy_sse::message));
     }
-    let mut open = Router::new().route("/healthz", get(|| async { "ok" }));
+    let mut open = Router::new().route("/healthz", get(|| async { "ok" })).route("/readyz", get(readyz));
     if gate.auth().resource.is_some() {
         // RFC 9728: the metadata of the resource at `path`, and the host-level document.
         let metadata = {
@@ -87,6 +93,18 @@ pub fn router_with_stores(
         r = r.merge(extra);
     }
     r.layer(guard)
+}
+
+/// Readiness (for a balancer): ready while the session store answers. Liveness is
+/// `/healthz`, which never depends on the store.
+async fn readyz(State(app): State<Arc<App>>) -> Response {
+    match app.live.store.health().await {
+        Ok(()) => reply::json_response(StatusCode::OK, br#"{"status":"ready"}"#.to_vec()),
+        Err(e) => {
+            let body = serde_json::json!({ "status": "not ready", "sessionStore": e.to_string() });
+            reply::json_response(StatusCode::SERVICE_UNAVAILABLE, body.to_string().into_bytes())
+        }
+    }
 }
 
 /// The MCP endpoint: which era and transport module serves the request.

@@ -20,7 +20,7 @@ use crate::observe::{EndReason, StreamGuard, StreamKind};
 use crate::session::change_notification;
 use crate::session::live::LiveSessions;
 use crate::store::event_log::{event_id, PUSH_STREAM};
-use crate::transport::sse::{frame, frame_with_id, KEEP_ALIVE};
+use crate::transport::sse::{frame, frame_with_id, retry_hint, KEEP_ALIVE};
 
 pub(crate) fn now_ms() -> u64 {
     SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis() as u64).unwrap_or(0)
@@ -35,7 +35,7 @@ pub(crate) fn lease(keep_alive: Duration) -> u64 {
 pub(crate) enum Flavor {
     /// Streamable HTTP GET stream: messages logged under [`PUSH_STREAM`] with event ids;
     /// `claim` is the lease token released when the stream ends.
-    Resumable { claim: String },
+    Resumable { claim: String, resumed: bool },
     /// HTTP+SSE: `event: message` frames, no ids; `outbox` carries responses and requests.
     Sse { outbox: mpsc::Receiver<Vec<u8>> },
 }
@@ -65,7 +65,7 @@ impl Drop for Push {
         let session = self.session.clone();
         let Ok(rt) = tokio::runtime::Handle::try_current() else { return };
         match &self.flavor {
-            Flavor::Resumable { claim } => {
+            Flavor::Resumable { claim, .. } => {
                 let claim = claim.clone();
                 live.push_ended(&session, &claim);
                 rt.spawn(async move {
@@ -92,7 +92,7 @@ fn interval(every: Duration) -> Interval {
 /// replayed events, the HTTP+SSE `endpoint` event).
 pub(crate) fn body(live: Arc<LiveSessions>, session: Arc<str>, flavor: Flavor, first: Vec<Bytes>) -> Body {
     let kicked = match &flavor {
-        Flavor::Resumable { claim } => live.push_started(&session, claim),
+        Flavor::Resumable { claim, resumed } => live.push_started(&session, claim, *resumed),
         Flavor::Sse { .. } => CancellationToken::new(),
     };
     let kind = match &flavor {
@@ -130,6 +130,8 @@ enum Step {
     PongLost,
     Skip,
     End,
+    /// The server is stopping: tell the client to reconnect (to another instance) soon.
+    Stopping,
 }
 
 impl Push {
@@ -163,7 +165,7 @@ impl Push {
                 };
                 tokio::select! {
                     biased;
-                    _ = shutdown.cancelled() => Step::End,
+                    _ = shutdown.cancelled() => Step::Stopping,
                     _ = ended.cancelled() => Step::End,
                     _ = kicked.cancelled() => Step::End,
                     m = outbox => match m { Some(m) => Step::Out(frame(&m)), None => Step::End },
@@ -181,6 +183,10 @@ impl Push {
                 Step::Out(b) => return Some(b),
                 Step::Skip => {}
                 Step::End => self.done = true,
+                Step::Stopping => {
+                    self.done = true;
+                    return Some(retry_hint(self.live.config.retry.as_millis() as u64));
+                }
                 Step::Pong => {
                     self.ping_wait = None;
                     self.ping_misses = 0;
@@ -240,7 +246,7 @@ impl Push {
     /// Keep the session alive while its stream is open and renew the stream's lease.
     async fn renew(&self) -> bool {
         match &self.flavor {
-            Flavor::Resumable { claim } => {
+            Flavor::Resumable { claim, .. } => {
                 let now = now_ms();
                 let until = now + lease(self.live.keep_alive);
                 let ok = matches!(

@@ -275,7 +275,12 @@ async fn open_push(app: &Arc<App>, v: &Valid, resume_after: Option<u64>) -> Resp
     }
     let behaviour = if resume_after.is_some() { Behaviour::PushResumed } else { Behaviour::PushStream };
     app.engine.observer().session_behaviour(&v.sid, v.session.client_info.as_ref(), behaviour);
-    sse_response(push::body(live.clone(), v.sid.clone(), Flavor::Resumable { claim }, first))
+    sse_response(push::body(
+        live.clone(),
+        v.sid.clone(),
+        Flavor::Resumable { claim, resumed: resume_after.is_some() },
+        first,
+    ))
 }
 
 /// `DELETE` with a session id: end the session.

@@ -105,9 +105,10 @@ fn tokio_stream_rx<T: Send + 'static>(rx: mpsc::Receiver<T>) -> impl futures_uti
     stream::unfold(rx, |mut rx| async move { rx.recv().await.map(|x| (x, rx)) })
 }
 
-/// `GET` + `Last-Event-ID` for a request stream: the missed events from the log, then —
-/// if the stream is still running in this process — the live ones, until it ends.
-/// `None` when the log cannot replay from that point.
+/// `GET` + `Last-Event-ID` for a request stream: the missed events from the log, then the
+/// live ones until it ends — pushed by the writer when the stream runs in this process,
+/// else followed in the log (the stream runs on another instance, which logs every event
+/// before it sends it). `None` when the log cannot replay from that point.
 pub(crate) async fn resume(live: &Arc<LiveSessions>, session: &Arc<str>, stream: &str, after: u64) -> Option<Body> {
     // Attach first, then read the log: nothing written in between is lost (duplicates are
     // dropped by sequence number).
@@ -138,11 +139,76 @@ pub(crate) async fn resume(live: &Arc<LiveSessions>, session: &Arc<str>, stream:
         Ok::<_, Infallible>(b)
     };
     let body = match following {
-        Some(rx) if !replay.ended => {
+        _ if replay.ended => Body::from_stream(replayed.map(counted)),
+        Some(rx) => {
             let live = tokio_stream_rx(rx).filter_map(move |(seq, b)| async move { (seq > last).then_some(b) });
             Body::from_stream(replayed.chain(live).map(counted))
         }
-        _ => Body::from_stream(replayed.map(counted)),
+        None => {
+            let followed = follow_log(live.clone(), session.clone(), stream_id, last);
+            Body::from_stream(replayed.chain(followed).map(counted))
+        }
     };
     Some(body)
+}
+
+/// How often a stream running on another instance is read from the log.
+const FOLLOW_EVERY: Duration = Duration::from_millis(100);
+/// A followed stream that logs nothing for this long is given up (its instance may have
+/// died); the client can resume again.
+const FOLLOW_QUIET_LIMIT: Duration = Duration::from_secs(300);
+
+/// The events of a stream after `last`, read from the log as they are appended, until the
+/// stream ends, its events are no longer retained, the session ends or the server stops.
+fn follow_log(
+    live: Arc<LiveSessions>,
+    session: Arc<str>,
+    stream: Arc<str>,
+    last: u64,
+) -> impl futures_util::Stream<Item = Bytes> + Send {
+    struct Follow {
+        live: Arc<LiveSessions>,
+        session: Arc<str>,
+        stream: Arc<str>,
+        last: u64,
+        done: bool,
+    }
+    let state = Follow { live, session, stream, last, done: false };
+    stream::unfold(state, |mut f| async move {
+        if f.done {
+            return None;
+        }
+        let shutdown = f.live.engine.shutdown_token().clone();
+        let ended = f.live.ended_token(&f.session);
+        let quiet_since = tokio::time::Instant::now();
+        loop {
+            let replay = match f.live.log.replay_after(&f.session, &f.stream, f.last).await {
+                Ok(Some(r)) => r,
+                // Trimmed past `last` or gone: nothing exact can follow.
+                Ok(None) => return None,
+                // The log is unreachable for now: keep trying until the quiet limit.
+                Err(_) => Replay::default(),
+            };
+            if !replay.events.is_empty() || replay.ended {
+                let mut out = Vec::new();
+                for e in &replay.events {
+                    out.extend_from_slice(&frame_with_id(&event_id(&f.stream, e.seq), &e.data));
+                    f.last = e.seq;
+                }
+                f.done = replay.ended;
+                if out.is_empty() {
+                    return None;
+                }
+                return Some((Bytes::from(out), f));
+            }
+            if quiet_since.elapsed() >= FOLLOW_QUIET_LIMIT {
+                return None;
+            }
+            tokio::select! {
+                _ = shutdown.cancelled() => return None,
+                _ = ended.cancelled() => return None,
+                _ = tokio::time::sleep(FOLLOW_EVERY) => {}
+            }
+        }
+    })
 }

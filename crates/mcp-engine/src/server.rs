@@ -33,6 +33,18 @@ pub async fn serve_http(
     drain_timeout: Duration,
 ) -> std::io::Result<()> {
     let app = router(engine.clone(), config);
+    serve_router(app, engine, listener, shutdown, drain_timeout).await
+}
+
+/// [`serve_http`] for a router built by the caller (e.g. with shared session stores,
+/// [`crate::transport::http::router_with_stores`]).
+pub async fn serve_router(
+    app: axum::Router,
+    engine: Engine,
+    listener: TcpListener,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+    drain_timeout: Duration,
+) -> std::io::Result<()> {
     let token = engine.shutdown_token().clone();
     // Every connection task holds a receiver; `closed()` resolves when all are gone.
     let (live_tx, live_rx) = watch::channel(());

@@ -5,7 +5,6 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use futures_util::StreamExt;
 use mcp_engine::provider::{Catalog, StaticProvider, Tool, ToolOutput};
 use mcp_engine::session::SessionConfig;
 use mcp_engine::transport::http::HttpConfig;
@@ -13,7 +12,7 @@ use mcp_engine::{Audience, ChangeEvent, Ctx, Engine, EngineConfig, InputRequests
 use serde_json::{json, Value};
 
 mod common;
-use common::{serve_on_local_port, session_post, test_server_info, RunningServer};
+use common::{serve_on_local_port, session_post, test_server_info, RunningServer, Sse};
 
 fn catalog() -> Catalog {
     let mut c = Catalog::new();
@@ -75,77 +74,6 @@ async fn open_session(client: &reqwest::Client, url: &str) -> String {
         .unwrap();
     assert_eq!(res.status(), 202);
     sid
-}
-
-/// One server-sent event.
-#[derive(Debug, Default, Clone)]
-struct Event {
-    id: Option<String>,
-    event: Option<String>,
-    data: String,
-    retry: bool,
-}
-
-/// Incremental SSE reader over a response body.
-struct Sse {
-    body: std::pin::Pin<Box<dyn futures_util::Stream<Item = reqwest::Result<bytes::Bytes>> + Send>>,
-    buf: String,
-    comments: usize,
-}
-
-impl Sse {
-    fn new(res: reqwest::Response) -> Sse {
-        assert!(res.headers()["content-type"].to_str().unwrap().starts_with("text/event-stream"));
-        Sse { body: Box::pin(res.bytes_stream()), buf: String::new(), comments: 0 }
-    }
-
-    /// The next event (`None` when the stream ends), failing after `wait`.
-    async fn next(&mut self, wait: Duration) -> Option<Event> {
-        tokio::time::timeout(wait, async {
-            loop {
-                if let Some(end) = self.buf.find("\n\n") {
-                    let block: String = self.buf.drain(..end + 2).collect();
-                    let mut e = Event::default();
-                    let mut any = false;
-                    for line in block.lines() {
-                        if line.starts_with(':') {
-                            self.comments += 1;
-                        } else if let Some(v) = line.strip_prefix("id: ") {
-                            e.id = Some(v.to_owned());
-                            any = true;
-                        } else if let Some(v) = line.strip_prefix("event: ") {
-                            e.event = Some(v.to_owned());
-                        } else if let Some(v) = line.strip_prefix("data:") {
-                            e.data.push_str(v.trim_start());
-                            any = true;
-                        } else if line.starts_with("retry:") {
-                            e.retry = true;
-                        }
-                    }
-                    if any {
-                        return Some(e);
-                    }
-                    continue;
-                }
-                match self.body.next().await {
-                    Some(Ok(b)) => self.buf.push_str(std::str::from_utf8(&b).unwrap()),
-                    _ => return None,
-                }
-            }
-        })
-        .await
-        .expect("timed out waiting for an SSE event")
-    }
-
-    /// The next event that carries a JSON message.
-    async fn message(&mut self, wait: Duration) -> Option<(Option<String>, Value)> {
-        loop {
-            let e = self.next(wait).await?;
-            if !e.data.is_empty() {
-                return Some((e.id, serde_json::from_str(&e.data).unwrap()));
-            }
-        }
-    }
 }
 
 const WAIT: Duration = Duration::from_secs(5);

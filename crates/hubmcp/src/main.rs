@@ -203,7 +203,7 @@ fn build_engine(common: &CommonArgs) -> anyhow::Result<(Engine, Option<hubmcp_hu
     let (provider, hub): (Arc<dyn Provider>, _) = match common.toolset {
         Toolset::Hub => {
             let p = common.hub.provider(telemetry::hub_hook(&telemetry), bus.clone(), telemetry.clone())?;
-            let client = p.upstream().client().clone();
+            let client = p.client().clone();
             (Arc::new(p), Some(client))
         }
         Toolset::Conformance => (Arc::new(toolset_conformance::provider()), None),

@@ -6,7 +6,7 @@ use mcp_engine::Ctx;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
-use super::upstream::{ErrorKind, UpstreamError};
+use crate::client::{HubError, HubErrorKind};
 
 /// Approximate token budget of one tool result.
 pub const TOKEN_BUDGET: usize = 12_500;
@@ -20,12 +20,12 @@ pub const fn budget_chars(chars_per_token: usize) -> usize {
 /// arguments (a failure is an `isError` result), run, and scrub the token from the output.
 pub fn upstream_tool<A, F, Fut>(
     definition: Value,
-    upstream: std::sync::Arc<super::upstream::Upstream>,
+    upstream: crate::client::HubClient,
     run: F,
 ) -> mcp_engine::provider::Tool
 where
     A: DeserializeOwned + Send + 'static,
-    F: Fn(std::sync::Arc<super::upstream::Upstream>, Option<std::sync::Arc<str>>, A) -> Fut + Send + Sync + 'static,
+    F: Fn(crate::client::HubClient, Option<std::sync::Arc<str>>, A) -> Fut + Send + Sync + 'static,
     Fut: std::future::Future<Output = ToolOutput> + Send + 'static,
 {
     let run = std::sync::Arc::new(run);
@@ -90,34 +90,34 @@ pub fn invalid_args(message: impl AsRef<str>) -> ToolOutput {
 
 /// What to tell the model about a Hub failure: what happened, whether retrying helps,
 /// and what to do instead. `subject` names the thing (e.g. "model 'gpt2'").
-pub fn explain(err: &UpstreamError, subject: &str) -> String {
-    let (what, retry, instead) = match err.kind {
-        ErrorKind::RepoNotFound if !err.authenticated => (
+pub fn explain(err: &HubError, subject: &str) -> String {
+    let (what, retry, instead) = match err.kind() {
+        HubErrorKind::RepoNotFound if !err.had_token() => (
             format!("{subject} was not found, or it is private and no Hugging Face token was sent"),
             "no".to_owned(),
             "check the id (owner/name) with hub_repo_search; for a private repository, set a token (HF_TOKEN) \
              of an account that can see it"
                 .to_owned(),
         ),
-        ErrorKind::RepoNotFound | ErrorKind::NotFound => (
+        HubErrorKind::RepoNotFound | HubErrorKind::NotFound => (
             format!("{subject} was not found"),
             "no".to_owned(),
             "check the id or path; use hub_repo_search or hf_fs search/ls to find what exists".to_owned(),
         ),
-        ErrorKind::RevisionNotFound => (
+        HubErrorKind::RevisionNotFound => (
             format!("the revision requested for {subject} does not exist"),
             "no".to_owned(),
             "omit the revision (uses main) or use an existing branch, tag or commit".to_owned(),
         ),
-        ErrorKind::EntryNotFound => (
+        HubErrorKind::EntryNotFound => (
             format!("{subject} has no such file or directory"),
             "no".to_owned(),
             "list the parent directory with hf_fs ls to see which paths exist".to_owned(),
         ),
-        ErrorKind::Gated => (
+        HubErrorKind::GatedRepo => (
             format!("{subject} is gated: its files need accepted access conditions"),
             "only after access is granted".to_owned(),
-            if err.authenticated {
+            if err.had_token() {
                 "ask the user to request access on the repository page on huggingface.co and accept its conditions; \
                  metadata (hub_repo_details) stays available meanwhile"
                     .to_owned()
@@ -127,64 +127,72 @@ pub fn explain(err: &UpstreamError, subject: &str) -> String {
                     .to_owned()
             },
         ),
-        ErrorKind::Unauthorized if err.authenticated => (
+        HubErrorKind::Unauthorized if err.had_token() => (
             format!("the Hub rejected the Hugging Face token while reading {subject} (invalid or expired)"),
             "not with the same token".to_owned(),
             "ask the user to set a valid token (https://huggingface.co/settings/tokens); public content also works \
              without a token"
                 .to_owned(),
         ),
-        ErrorKind::Unauthorized => (
+        HubErrorKind::Unauthorized => (
             format!("{subject} requires authentication"),
             "not without a token".to_owned(),
             "ask the user to set a Hugging Face token (HF_TOKEN) with access".to_owned(),
         ),
-        ErrorKind::Forbidden => (
+        HubErrorKind::Forbidden => (
             format!("the token in use is not allowed to read {subject}"),
             "not with the same token".to_owned(),
             "use a token with read access to this resource (fine-grained tokens must include it)".to_owned(),
         ),
-        ErrorKind::RateLimited => (
+        HubErrorKind::RateLimited => (
             format!("the Hub rate-limited the request for {subject}"),
-            match err.retry_after {
+            match err.retry_after() {
                 Some(d) => format!("yes, after about {} s", d.as_secs().max(1)),
                 None => "yes, after a short wait".to_owned(),
             },
-            if err.authenticated {
+            if err.had_token() {
                 "make fewer or smaller requests (lower limit, fewer operations per call)".to_owned()
             } else {
                 "a Hugging Face token (HF_TOKEN) gives higher rate limits; make fewer or smaller requests".to_owned()
             },
         ),
-        ErrorKind::Timeout => (
-            format!("the Hub did not answer in time for {subject} ({})", err.message),
+        HubErrorKind::Timeout => (
+            format!("the Hub did not answer in time for {subject} ({})", err.detail()),
             "yes, it may succeed on a second try".to_owned(),
             "narrow the request (smaller limit, a more specific path or query)".to_owned(),
         ),
-        ErrorKind::Unavailable => (
-            format!("the Hub is temporarily unavailable for {subject} (HTTP {})", err.status.unwrap_or(503)),
+        HubErrorKind::ServerError => (
+            format!("the Hub is temporarily unavailable for {subject} (HTTP {})", err.status().unwrap_or(503)),
             "yes, in a moment".to_owned(),
             "if it persists, try again later".to_owned(),
         ),
-        ErrorKind::Network => (
+        HubErrorKind::Connection => (
             format!("the Hub could not be reached for {subject}"),
             "yes, in a moment".to_owned(),
             "if it persists, check HF_ENDPOINT and network access".to_owned(),
         ),
-        ErrorKind::BadRequest => (
-            format!("the Hub rejected the request for {subject}: {}", err.message),
+        HubErrorKind::BadRequest | HubErrorKind::InvalidInput => (
+            format!("the Hub rejected the request for {subject}: {}", err.detail()),
             "not with the same arguments".to_owned(),
             "adjust the arguments (e.g. filters, sort, limit)".to_owned(),
         ),
-        ErrorKind::InvalidResponse | ErrorKind::Other => (
-            format!("reading {subject} failed: {}", err.message),
+        HubErrorKind::InvalidResponse | HubErrorKind::Other => (
+            format!("reading {subject} failed: {}", err.detail()),
             "possibly".to_owned(),
             "try a narrower request".to_owned(),
         ),
     };
-    let hub = match (&err.status, err.kind.clone()) {
-        (Some(s), k) if !matches!(k, ErrorKind::BadRequest | ErrorKind::Timeout | ErrorKind::Unavailable) => {
-            format!(" (Hub: {s} {})", err.message)
+    let hub = match (err.status(), err.kind()) {
+        (Some(s), k)
+            if !matches!(
+                k,
+                HubErrorKind::BadRequest
+                    | HubErrorKind::InvalidInput
+                    | HubErrorKind::Timeout
+                    | HubErrorKind::ServerError
+            ) =>
+        {
+            format!(" (Hub: {s} {})", err.detail())
         }
         _ => String::new(),
     };

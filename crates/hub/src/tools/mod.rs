@@ -5,5 +5,4 @@ pub mod dynamic_space;
 pub mod hf_fs;
 pub mod repo_details;
 pub mod repo_search;
-pub mod upstream;
 pub mod whoami;

@@ -1,8 +1,6 @@
 //! `hub_repo_details`: details of 1–10 repositories (type auto-detected unless given),
 //! with dataset structure and row previews from the datasets-server.
 
-use std::sync::Arc;
-
 use futures_util::stream::{self, StreamExt};
 use mcp_engine::provider::{Tool, ToolOutput};
 use serde::Deserialize;
@@ -13,7 +11,7 @@ use super::common::{
     str_or_list, upstream_tool, TOKEN_BUDGET,
 };
 use super::repo_search::RepoType;
-use super::upstream::{enc_path, Service, Upstream, UpstreamError};
+use crate::client::{enc_path, HubClient, HubError, Service};
 
 pub const NAME: &str = "hub_repo_details";
 const OPERATIONS: &[&str] = &["overview", "dataset_structure", "dataset_preview"];
@@ -111,7 +109,7 @@ fn output_schema() -> Value {
     })
 }
 
-pub fn tool(upstream: Arc<Upstream>) -> Tool {
+pub fn tool(upstream: HubClient) -> Tool {
     upstream_tool(definition(), upstream, |upstream, token, a: Args| async move {
         run(&upstream, token.as_deref(), a).await
     })
@@ -133,7 +131,7 @@ struct Section {
     ok: bool,
 }
 
-async fn run(upstream: &Upstream, token: Option<&str>, a: Args) -> ToolOutput {
+async fn run(upstream: &HubClient, token: Option<&str>, a: Args) -> ToolOutput {
     if a.repo_ids.is_empty() || a.repo_ids.len() > 10 {
         return invalid_args(format!("`repo_ids` must contain 1 to 10 ids (got {}).", a.repo_ids.len()));
     }
@@ -211,7 +209,7 @@ async fn run(upstream: &Upstream, token: Option<&str>, a: Args) -> ToolOutput {
     ToolOutput::structured(text, out)
 }
 
-async fn inspect(upstream: &Upstream, token: Option<&str>, id: &str, req: &Request) -> Section {
+async fn inspect(upstream: &HubClient, token: Option<&str>, id: &str, req: &Request) -> Section {
     let has_dataset_op = req.operations.iter().any(|o| o.starts_with("dataset_"));
     match req.repo_type {
         Some(t @ (RepoType::Model | RepoType::Space)) if has_dataset_op => {
@@ -236,16 +234,16 @@ async fn inspect(upstream: &Upstream, token: Option<&str>, id: &str, req: &Reque
     }
 }
 
-fn error_section(id: &str, err: &UpstreamError, what: &str) -> Section {
+fn error_section(id: &str, err: &HubError, what: &str) -> Section {
     let msg = explain(err, &format!("{what} '{id}'"));
     Section {
         markdown: format!("# {id}\n\n- Error: {msg}"),
-        record: json!({ "status": "error", "repo_id": id, "error": msg, "retryable": err.retryable() }),
+        record: json!({ "status": "error", "repo_id": id, "error": msg, "retryable": err.is_retryable() }),
         ok: false,
     }
 }
 
-fn single(id: &str, r: Result<(String, Value), UpstreamError>, t: RepoType) -> Section {
+fn single(id: &str, r: Result<(String, Value), HubError>, t: RepoType) -> Section {
     match r {
         Ok((md, ov)) => Section {
             markdown: md,
@@ -256,7 +254,7 @@ fn single(id: &str, r: Result<(String, Value), UpstreamError>, t: RepoType) -> S
     }
 }
 
-async fn auto_detect(upstream: &Upstream, token: Option<&str>, id: &str) -> Section {
+async fn auto_detect(upstream: &HubClient, token: Option<&str>, id: &str) -> Section {
     let (m, d, s) = tokio::join!(
         overview(upstream, token, RepoType::Model, id),
         overview(upstream, token, RepoType::Dataset, id),
@@ -264,7 +262,7 @@ async fn auto_detect(upstream: &Upstream, token: Option<&str>, id: &str) -> Sect
     );
     let mut parts = Vec::new();
     let mut matches = Vec::new();
-    let mut failure: Option<UpstreamError> = None;
+    let mut failure: Option<HubError> = None;
     for (t, r, label) in
         [(RepoType::Model, m, "Model"), (RepoType::Dataset, d, "Dataset"), (RepoType::Space, s, "Space")]
     {
@@ -274,7 +272,7 @@ async fn auto_detect(upstream: &Upstream, token: Option<&str>, id: &str) -> Sect
                 parts.push(format!("**Type: {label}**\n\n{md}"));
                 matches.push(json!({ "repo_type": t.as_str(), "overview": ov }));
             }
-            Err(e) if e.is_not_found() || e.status == Some(401) => {}
+            Err(e) if e.is_not_found() || e.status() == Some(401) => {}
             Err(e) => failure = failure.or(Some(e)),
         }
     }
@@ -341,17 +339,17 @@ fn expand_params(t: RepoType) -> Vec<(&'static str, String)> {
     keys.iter().map(|k| ("expand[]", (*k).to_owned())).collect()
 }
 
-async fn info(upstream: &Upstream, token: Option<&str>, t: RepoType, id: &str) -> Result<Value, UpstreamError> {
+async fn info(upstream: &HubClient, token: Option<&str>, t: RepoType, id: &str) -> Result<Value, HubError> {
     let path = format!("/api/{}/{}", t.plural(), enc_path(id));
     upstream.get_json(token, Service::Hub, &path, &expand_params(t)).await
 }
 
 async fn overview(
-    upstream: &Upstream,
+    upstream: &HubClient,
     token: Option<&str>,
     t: RepoType,
     id: &str,
-) -> Result<(String, Value), UpstreamError> {
+) -> Result<(String, Value), HubError> {
     let v = info(upstream, token, t, id).await?;
     Ok(match t {
         RepoType::Model => model_overview(&v, id),
@@ -654,7 +652,7 @@ for sample rows."
 
 // ----- datasets -----------------------------------------------------------------------
 
-async fn dataset(upstream: &Upstream, token: Option<&str>, id: &str, req: &Request) -> Section {
+async fn dataset(upstream: &HubClient, token: Option<&str>, id: &str, req: &Request) -> Section {
     let mut md = Vec::new();
     let mut m = Map::new();
     m.insert("repo_type".into(), "dataset".into());
@@ -686,18 +684,18 @@ async fn dataset(upstream: &Upstream, token: Option<&str>, id: &str, req: &Reque
     }
 }
 
-async fn ds(upstream: &Upstream, token: Option<&str>, path: &str, q: &[(&str, String)]) -> Result<Value, String> {
+async fn ds(upstream: &HubClient, token: Option<&str>, path: &str, q: &[(&str, String)]) -> Result<Value, String> {
     upstream.get_json(token, Service::DatasetsServer, path, q).await.map_err(|e| ds_warning(&e, path))
 }
 
-fn ds_warning(e: &UpstreamError, path: &str) -> String {
+fn ds_warning(e: &HubError, path: &str) -> String {
     let what = match path {
         "/splits" => "splits",
         "/size" => "size information",
         "/parquet" => "parquet export information",
         _ => "rows",
     };
-    let retry = if e.retryable() { " A retry may help." } else { "" };
+    let retry = if e.is_retryable() { " A retry may help." } else { "" };
     format!("Could not fetch {what} from Dataset Viewer: {e}.{retry}")
 }
 
@@ -713,7 +711,7 @@ fn splits_of(v: &Value) -> Vec<(String, String)> {
     s
 }
 
-async fn structure(upstream: &Upstream, token: Option<&str>, id: &str, req: &Request) -> (String, Value) {
+async fn structure(upstream: &HubClient, token: Option<&str>, id: &str, req: &Request) -> (String, Value) {
     let q = [("dataset", id.to_owned())];
     let (splits_r, size_r, parquet_r) = tokio::join!(
         ds(upstream, token, "/splits", &q),
@@ -896,7 +894,7 @@ fn features_table(features: &[Value]) -> Vec<String> {
     l
 }
 
-async fn preview(upstream: &Upstream, token: Option<&str>, id: &str, req: &Request) -> (String, Option<Value>) {
+async fn preview(upstream: &HubClient, token: Option<&str>, id: &str, req: &Request) -> (String, Option<Value>) {
     let head = "## Dataset Preview\n\n".to_owned();
     let splits = match ds(upstream, token, "/splits", &[("dataset", id.to_owned())]).await {
         Ok(v) => splits_of(&v),

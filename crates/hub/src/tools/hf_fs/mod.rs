@@ -10,7 +10,7 @@ mod papers;
 mod repos;
 mod text;
 
-use std::sync::{Arc, Mutex};
+use std::sync::Mutex;
 
 use base64::Engine as _;
 use futures_util::stream::{self, StreamExt};
@@ -23,7 +23,7 @@ use self::model::*;
 use super::common::{
     budget_chars, escape_md, format_bytes, inline_code, invalid_args, parse_args, scrub, token_of, TOKEN_BUDGET,
 };
-use super::upstream::Upstream;
+use crate::client::HubClient;
 
 pub const NAME: &str = "hf_fs";
 /// This tool counts 4 characters per token (file contents are dense).
@@ -169,7 +169,7 @@ fn output_schema() -> Value {
 
 /// Per-call context shared by the operations of one batch.
 pub struct Fs<'a> {
-    pub up: &'a Upstream,
+    pub up: &'a HubClient,
     pub token: Option<&'a str>,
     attach_used: Mutex<u64>,
 }
@@ -191,7 +191,7 @@ impl Fs<'_> {
     }
 }
 
-pub fn tool(upstream: Arc<Upstream>) -> Tool {
+pub fn tool(upstream: HubClient) -> Tool {
     Tool::new(definition(), move |args, ctx: Ctx| {
         let upstream = upstream.clone();
         async move {
@@ -211,7 +211,7 @@ pub fn tool(upstream: Arc<Upstream>) -> Tool {
     })
 }
 
-async fn run_batch(up: &Upstream, token: Option<&str>, ctx: &Ctx, ops: Vec<Operation>) -> ToolOutput {
+async fn run_batch(up: &HubClient, token: Option<&str>, ctx: &Ctx, ops: Vec<Operation>) -> ToolOutput {
     let fs = Fs { up, token, attach_used: Mutex::new(0) };
     let total = ops.len();
     let fs_ref = &fs;

@@ -5,6 +5,8 @@ use mcp_engine::provider::{Arguments, ToolOutput};
 use mcp_engine::Ctx;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
+use time::macros::format_description;
+use time::Date;
 
 use crate::client::{HubError, HubErrorKind};
 
@@ -232,22 +234,15 @@ pub fn format_bytes(n: f64) -> String {
     }
 }
 
-/// `2024-02-19T11:06:12.000Z` → `19 Feb, 2024`; anything else is returned as is.
+/// `2024-02-19T11:06:12.000Z` → `19 Feb, 2024`; anything else (an impossible date too) is
+/// returned as is, an empty string as `Unknown`.
 pub fn format_date(iso: &str) -> String {
-    const MONTHS: [&str; 12] = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
-    let d = iso.get(..10).unwrap_or("");
-    let parts: Vec<&str> = d.split('-').collect();
-    if let [y, m, day] = parts.as_slice() {
-        if let (Ok(m), Ok(day)) = (m.parse::<usize>(), day.parse::<u32>()) {
-            if (1..=12).contains(&m) && y.len() == 4 {
-                return format!("{day} {}, {y}", MONTHS[m - 1]);
-            }
-        }
-    }
-    if iso.is_empty() {
-        "Unknown".into()
-    } else {
-        iso.to_owned()
+    let day = format_description!("[year]-[month]-[day]");
+    let shown = format_description!("[day padding:none] [month repr:short], [year]");
+    match iso.get(..10).and_then(|d| Date::parse(d, day).ok()).and_then(|d| d.format(shown).ok()) {
+        Some(s) => s,
+        None if iso.is_empty() => "Unknown".into(),
+        None => iso.to_owned(),
     }
 }
 
@@ -470,6 +465,22 @@ mod tests {
         assert_eq!(format_date("2024-02-19T11:06:12.000Z"), "19 Feb, 2024");
         assert_eq!(format_bytes(2_500_000.0), "2.5 MB");
         assert_eq!(cut("héllo", 2), "h");
+    }
+
+    #[test]
+    fn dates_as_before() {
+        for (iso, shown) in [
+            ("2024-02-29T08:00:00.000Z", "29 Feb, 2024"),
+            ("2000-02-29", "29 Feb, 2000"),
+            ("1900-03-01T00:00:00Z", "1 Mar, 1900"),
+            ("2023-12-31T23:59:59.999Z", "31 Dec, 2023"),
+            ("2025-01-05T12:00:00Z", "5 Jan, 2025"),
+            ("", "Unknown"),
+            ("yesterday", "yesterday"),
+            ("2024-13-01T00:00:00Z", "2024-13-01T00:00:00Z"),
+        ] {
+            assert_eq!(format_date(iso), shown, "{iso}");
+        }
     }
 
     #[test]

@@ -17,7 +17,8 @@ use mcp_engine::{CallError, Ctx, InputRequests};
 use serde::Deserialize;
 use serde_json::{json, Map, Value};
 
-use super::common::{escape_md, token_of};
+use super::format::escape_md;
+use super::shell::token_of;
 use crate::client::{HubError, Service, Token};
 use crate::gradio::discovery::{Failure, SpaceMeta};
 use crate::gradio::schema::SpaceTool;

@@ -6,11 +6,12 @@ use mcp_engine::provider::{Tool, ToolOutput};
 use serde::Deserialize;
 use serde_json::{json, Map, Value};
 
-use super::common::{
-    budget_chars, escape_md, explain, format_bytes, format_date, format_number, invalid_args, num_of, str_of,
-    str_or_list, upstream_tool, TOKEN_BUDGET,
-};
+use super::args::invalid_args;
+use super::budget::{budget_chars, TOKEN_BUDGET};
+use super::explain::explain;
+use super::format::{escape_md, format_bytes, format_date, format_number, num_of, str_of, str_or_list};
 use super::repo_search::RepoType;
+use super::shell::hub_tool;
 use crate::client::{enc_path, HubClient, HubError, Service};
 
 pub const NAME: &str = "hub_repo_details";
@@ -110,9 +111,11 @@ fn output_schema() -> Value {
 }
 
 pub fn tool(upstream: HubClient) -> Tool {
-    upstream_tool(definition(), upstream, |upstream, token, a: Args| async move {
-        run(&upstream, token.as_deref(), a).await
-    })
+    hub_tool(
+        definition(),
+        upstream,
+        |upstream, token, a: Args| async move { run(&upstream, token.as_deref(), a).await },
+    )
 }
 
 struct Request {
@@ -182,7 +185,7 @@ async fn run(upstream: &HubClient, token: Option<&str>, a: Args) -> ToolOutput {
         if text.len() + sep.len() + s.markdown.len() > MAX_CHARS - 300 {
             let room = (MAX_CHARS - 300).saturating_sub(text.len() + sep.len());
             text.push_str(sep);
-            text.push_str(super::common::cut(&s.markdown, room));
+            text.push_str(super::format::cut(&s.markdown, room));
             truncated = true;
             break;
         }
@@ -567,7 +570,7 @@ fn dataset_overview(v: &Value, requested: &str) -> (String, Value) {
     let mut l = vec![format!("# {name}"), String::new()];
     if let Some(d) = str_of(v, "description") {
         l.push("## Description".into());
-        l.push(super::common::ellipsize(d, 2_000));
+        l.push(super::format::ellipsize(d, 2_000));
         l.push(String::new());
     }
     l.push("## Overview".into());
@@ -1007,7 +1010,7 @@ async fn preview(upstream: &HubClient, token: Option<&str>, id: &str, req: &Requ
                         Value::String(s) => s,
                         other => other.to_string(),
                     };
-                    escape_md(&super::common::ellipsize(&s, MAX_CELL_CHARS))
+                    escape_md(&super::format::ellipsize(&s, MAX_CELL_CHARS))
                 })
                 .collect();
             let line = format!("| {idx} | {} |", cells.join(" | "));

@@ -6,9 +6,11 @@ use mcp_engine::provider::{Tool, ToolOutput};
 use serde::Deserialize;
 use serde_json::{json, Map, Value};
 
-use super::common::{
-    budget_chars, explain, format_date, format_number, invalid_args, num_of, str_of, upstream_tool, TOKEN_BUDGET,
-};
+use super::args::invalid_args;
+use super::budget::{budget_chars, TOKEN_BUDGET};
+use super::explain::explain;
+use super::format::{format_date, format_number, num_of, str_of};
+use super::shell::hub_tool;
 use crate::client::{HubClient, HubError};
 
 pub const NAME: &str = "hub_repo_search";
@@ -151,9 +153,11 @@ fn output_schema() -> Value {
 }
 
 pub fn tool(upstream: HubClient) -> Tool {
-    upstream_tool(definition(), upstream, |upstream, token, a: Args| async move {
-        run(&upstream, token.as_deref(), a).await
-    })
+    hub_tool(
+        definition(),
+        upstream,
+        |upstream, token, a: Args| async move { run(&upstream, token.as_deref(), a).await },
+    )
 }
 
 struct Batch {

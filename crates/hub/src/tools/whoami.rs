@@ -5,7 +5,9 @@ use mcp_engine::provider::{Tool, ToolOutput};
 use mcp_engine::Ctx;
 use serde_json::{json, Map, Value};
 
-use super::common::{escape_md, explain, inline_code, scrub, str_of, token_of};
+use super::explain::explain;
+use super::format::{escape_md, inline_code, str_of};
+use super::shell::{scrub, token_of};
 use crate::client::{HubClient, HubErrorKind, Service};
 
 pub const NAME: &str = "hf_whoami";

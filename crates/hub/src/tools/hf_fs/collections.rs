@@ -5,7 +5,7 @@ use serde_json::{json, Value};
 use super::model::*;
 use super::Fs;
 use crate::client::{enc, HubError, Service};
-use crate::tools::common::glob_match;
+use crate::tools::glob::glob_match;
 
 const GLOBAL_LIMIT: usize = 100;
 const MAX_LIMIT: usize = 250;

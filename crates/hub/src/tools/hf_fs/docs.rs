@@ -6,7 +6,8 @@ use serde_json::{json, Value};
 use super::model::*;
 use super::Fs;
 use crate::client::{enc, enc_path, Service};
-use crate::tools::common::{ellipsize, glob_match};
+use crate::tools::format::ellipsize;
+use crate::tools::glob::glob_match;
 
 const DEFAULT_SEARCH_LIMIT: usize = 5;
 const MAX_SEARCH_LIMIT: usize = 25;

@@ -20,9 +20,10 @@ use serde::Deserialize;
 use serde_json::{json, Map, Value};
 
 use self::model::*;
-use super::common::{
-    budget_chars, escape_md, format_bytes, inline_code, invalid_args, parse_args, scrub, token_of, TOKEN_BUDGET,
-};
+use super::args::{invalid_args, parse_args};
+use super::budget::{budget_chars, TOKEN_BUDGET};
+use super::format::{escape_md, format_bytes, inline_code};
+use super::shell::{scrub, token_of};
 use crate::client::HubClient;
 
 pub const NAME: &str = "hf_fs";
@@ -315,7 +316,7 @@ fn shrink(result: &mut Map<String, Value>, room: usize) -> bool {
     let over = size - room + 200;
     if let Some(Value::String(content)) = result.get("content").cloned() {
         if content.len() > over {
-            let keep = super::common::cut(&content, content.len() - over).to_owned();
+            let keep = super::format::cut(&content, content.len() - over).to_owned();
             let start = result
                 .get("next_offset")
                 .and_then(Value::as_u64)
@@ -421,7 +422,7 @@ fn assemble(items: Vec<(usize, FsResult)>) -> ToolOutput {
         let note = format!(
             "\n\n_Output truncated to fit the hf_fs budget of about {TOKEN_BUDGET} tokens. Re-run omitted operations or use narrower limits._"
         );
-        text = format!("{}{note}", super::common::cut(&text, MAX_CHARS - note.len()).trim_end());
+        text = format!("{}{note}", super::format::cut(&text, MAX_CHARS - note.len()).trim_end());
     } else if budget_truncated {
         text.push_str(&format!(
             "\n\n_Some results were cut to fit the hf_fs budget of about {TOKEN_BUDGET} tokens; see each operation's truncation note._"
@@ -600,7 +601,7 @@ fn details(e: &Value) -> String {
         d.push(format!("semantic relevance={:.1}%", v * 100.0));
     }
     if let Some(v) = s("description") {
-        d.push(super::common::ellipsize(&v.split_whitespace().collect::<Vec<_>>().join(" "), 240));
+        d.push(super::format::ellipsize(&v.split_whitespace().collect::<Vec<_>>().join(" "), 240));
     }
     for (k, label) in [
         ("updated_at", "updated"),

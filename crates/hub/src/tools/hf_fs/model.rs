@@ -3,7 +3,7 @@
 use serde_json::{Map, Value};
 
 use crate::client::{HubError, HubErrorKind};
-use crate::tools::common::explain;
+use crate::tools::explain::explain;
 
 pub const ATTACH_MAX_BYTES: u64 = 8 * 1024 * 1024;
 pub const BATCH_MAX_OPERATIONS: usize = 30;
@@ -376,12 +376,12 @@ pub fn find_matches(p: &Params, entry: &Value, base: &str) -> bool {
     let path = entry.get("path").and_then(Value::as_str).unwrap_or("");
     if let Some(n) = &p.name {
         let name = entry.get("name").and_then(Value::as_str).unwrap_or_else(|| basename(path));
-        if !crate::tools::common::glob_match(n, name) {
+        if !crate::tools::glob::glob_match(n, name) {
             return false;
         }
     }
     if let Some(g) = &p.path {
-        if !crate::tools::common::glob_match(g, relative(base, path)) {
+        if !crate::tools::glob::glob_match(g, relative(base, path)) {
             return false;
         }
     }
@@ -396,7 +396,7 @@ pub fn ls_matches(p: &Params, entry: &Value, base: &str) -> bool {
         None => true,
         Some(g) => {
             let path = entry.get("path").and_then(Value::as_str).unwrap_or("");
-            crate::tools::common::glob_match(g, relative(base, path))
+            crate::tools::glob::glob_match(g, relative(base, path))
         }
     }
 }

@@ -6,7 +6,7 @@ use serde_json::{json, Value};
 use super::model::*;
 use super::Fs;
 use crate::client::{enc, HubError, Service};
-use crate::tools::common::glob_match;
+use crate::tools::glob::glob_match;
 
 const DAILY_LIMIT: usize = 100;
 const ROOT_SAMPLE: usize = 10;
@@ -140,7 +140,7 @@ fn paper_entry(v: &Value) -> Option<Value> {
         e["title"] = t.into();
     }
     if let Some(d) = p.get("ai_summary").and_then(Value::as_str).or_else(|| s("summary")) {
-        e["description"] = crate::tools::common::ellipsize(d, 600).into();
+        e["description"] = crate::tools::format::ellipsize(d, 600).into();
     }
     if let Some(u) = p.get("upvotes").and_then(Value::as_f64) {
         e["upvotes"] = json!(u);

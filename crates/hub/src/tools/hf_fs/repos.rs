@@ -8,7 +8,7 @@ use super::model::*;
 use super::text::{self, Class};
 use super::Fs;
 use crate::client::{enc, enc_path, HubError, HubErrorKind, Service};
-use crate::tools::common::glob_match;
+use crate::tools::glob::glob_match;
 use crate::tools::repo_search::RepoType;
 
 pub enum RepoUri {

@@ -313,6 +313,23 @@ async fn repo_details_dataset_structure_and_preview() {
     assert!(splits.iter().any(|s| s["split"] == "train"));
     assert!(text(&st).contains("### Configs and Splits") && text(&st).contains("### Schema Preview"));
 
+    // A failing datasets-server view is a warning quoting the status, not a failed repository.
+    h.hub.inject(FaultRule::server_error("/datasets-server/size", 503, 10));
+    let degraded = h
+        .call(
+            "hub_repo_details",
+            json!({ "repo_ids": [repos::PUBLIC_DATASET], "operations": ["dataset_structure"] }),
+            None,
+        )
+        .await;
+    assert!(!is_error(&degraded));
+    assert!(
+        degraded.to_string().contains("Could not fetch size information from Dataset Viewer: 503: ")
+            && degraded.to_string().contains("A retry may help."),
+        "{degraded}"
+    );
+    h.hub.clear_faults();
+
     // Several splits: the preview asks for config and split, listing them.
     let ask = h
         .call(

@@ -92,27 +92,13 @@ impl HubClient {
         segs.extend(repo_segments(id)?);
         let url = self.url(Service::Hub, &segs);
         let ctx = self.repo_ctx(RepoKind::Space, id, None, None, token);
-        let req = Req {
-            method: Method::GET,
-            url,
-            token,
-            accept: Some("application/json"),
-            range: None,
-            identity_encoding: false,
-            service: Service::Hub,
-            ctx,
-            ok_statuses: &[304],
-            if_none_match: etag,
-        };
+        let req = Req { ok_statuses: &[304], if_none_match: etag, ..Req::get_json(url, token, Service::Hub, ctx) };
         let resp = self.send(&req).await?;
         if resp.status().as_u16() == 304 {
             return Ok(Conditional::NotModified);
         }
         let new_etag = resp.headers().get(ETAG).and_then(|v| v.to_str().ok()).map(str::to_owned);
-        let body = self.read_capped(resp, self.config().max_json_bytes, token).await?;
-        let value =
-            serde_json::from_slice(&body).map_err(|e| HubError::invalid_response(format!("invalid JSON ({e})")))?;
-        Ok(Conditional::Fresh { value, etag: new_etag })
+        Ok(Conditional::Fresh { value: self.read_json(resp, token).await?, etag: new_etag })
     }
 
     // -----------------------------------------------------------------------------------------
@@ -139,33 +125,31 @@ impl HubClient {
         Ok(self.url(Service::Hub, &segs))
     }
 
-    /// Read up to `max_bytes` of a file starting at byte `offset` (HTTP `Range`).
-    /// `max_bytes == 0` only reports the size (HEAD).
+    /// Up to `max_bytes` of a repository file from `offset` (HTTP `Range`); `max_bytes == 0`
+    /// only reports the size (HEAD).
     #[allow(clippy::too_many_arguments)]
-    pub async fn read_file_range(
+    pub async fn read_file(
         &self,
+        token: Option<&str>,
         kind: RepoKind,
         id: &str,
         revision: Option<&str>,
         path: &str,
         offset: u64,
         max_bytes: u64,
-        token: Option<&Token>,
     ) -> Result<FileContent, HubError> {
+        let token = parse_token(token)?;
+        let token = token.as_ref();
         let url = self.resolve_url(kind, id, revision, path)?;
         let ctx = self.repo_ctx(kind, id, revision, Some(path), token);
         let head_only = max_bytes == 0;
         let req = Req {
             method: if head_only { Method::HEAD } else { Method::GET },
-            url,
-            token,
             accept: None,
             range: (!head_only).then(|| format!("bytes={offset}-{}", offset.saturating_add(max_bytes - 1))),
             identity_encoding: true,
-            service: Service::Hub,
-            ctx,
             ok_statuses: &[416],
-            if_none_match: None,
+            ..Req::get_json(url, token, Service::Hub, ctx)
         };
         let mut resp = self.send(&req).await?;
         let status = resp.status().as_u16();
@@ -274,16 +258,8 @@ impl HubClient {
         let url = self.doc_url(url_or_path)?;
         let ctx = self.what_ctx(format!("documentation page {}", url.path()), None);
         let req = Req {
-            method: Method::GET,
-            url: url.clone(),
-            token: None,
             accept: Some("text/markdown, text/plain;q=0.9, text/html;q=0.5"),
-            range: None,
-            identity_encoding: false,
-            service: Service::Hub,
-            ctx,
-            ok_statuses: &[],
-            if_none_match: None,
+            ..Req::get_json(url.clone(), None, Service::Hub, ctx)
         };
         let mut resp = self.send(&req).await?;
         let content_type = resp.headers().get(CONTENT_TYPE).and_then(|v| v.to_str().ok()).map(str::to_string);
@@ -374,22 +350,6 @@ impl HubClient {
         let url = self.raw_url(Service::Hub, path, query)?;
         let ctx = self.what_ctx(format!("Hub resource {path}"), token.as_ref());
         self.paginate(url, max_items, token.as_ref(), Service::Hub, ctx).await
-    }
-
-    /// Up to `max_bytes` of a repository file from `offset` (`max_bytes == 0`: only its size).
-    #[allow(clippy::too_many_arguments)]
-    pub async fn read_file(
-        &self,
-        token: Option<&str>,
-        kind: RepoKind,
-        id: &str,
-        revision: Option<&str>,
-        path: &str,
-        offset: u64,
-        max_bytes: u64,
-    ) -> Result<FileContent, HubError> {
-        let token = parse_token(token)?;
-        self.read_file_range(kind, id, revision, path, offset, max_bytes, token.as_ref()).await
     }
 
     /// A documentation resource under `/docs/` as text and its content type; `Ok(None)` on 404.

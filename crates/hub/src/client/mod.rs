@@ -86,6 +86,24 @@ pub(crate) struct Req<'a> {
     pub if_none_match: Option<&'a str>,
 }
 
+impl<'a> Req<'a> {
+    /// A plain JSON GET; other requests override fields of it.
+    pub(crate) fn get_json(url: Url, token: Option<&'a Token>, service: Service, ctx: ErrorContext) -> Self {
+        Req {
+            method: Method::GET,
+            url,
+            token,
+            accept: Some("application/json"),
+            range: None,
+            identity_encoding: false,
+            service,
+            ctx,
+            ok_statuses: &[],
+            if_none_match: None,
+        }
+    }
+}
+
 impl HubClient {
     /// Build a client (one connection pool for its whole life).
     pub fn new(config: HubClientConfig) -> Result<Self, HubError> {
@@ -253,25 +271,16 @@ impl HubClient {
         service: Service,
         ctx: ErrorContext,
     ) -> Result<(Value, HeaderMap, Url), HubError> {
-        let req = Req {
-            method: Method::GET,
-            url,
-            token,
-            accept: Some("application/json"),
-            range: None,
-            identity_encoding: false,
-            service,
-            ctx,
-            ok_statuses: &[],
-            if_none_match: None,
-        };
-        let resp = self.send(&req).await?;
+        let resp = self.send(&Req::get_json(url, token, service, ctx)).await?;
         let headers = resp.headers().clone();
         let final_url = resp.url().clone();
+        Ok((self.read_json(resp, token).await?, headers, final_url))
+    }
+
+    /// A JSON body, size-capped.
+    pub(crate) async fn read_json(&self, resp: reqwest::Response, token: Option<&Token>) -> Result<Value, HubError> {
         let body = self.read_capped(resp, self.inner.config.max_json_bytes, token).await?;
-        let value =
-            serde_json::from_slice(&body).map_err(|e| HubError::invalid_response(format!("invalid JSON ({e})")))?;
-        Ok((value, headers, final_url))
+        serde_json::from_slice(&body).map_err(|e| HubError::invalid_response(format!("invalid JSON ({e})")))
     }
 
     /// Follow `Link: rel="next"` pages until `max_items` items are collected.

@@ -1,8 +1,11 @@
 //! Hub client tests against the in-process stand-in: the one access layer the tools use
 //! (JSON endpoints, `Link` pagination, file ranges, docs pages), its retries and error mapping.
 
+mod common;
+
 use std::time::{Duration, Instant};
 
+use common::client_config;
 use hub_standin::{repos, spawn, tokens, FaultRule, StandIn, StandInConfig};
 use hubmcp_hub::client::*;
 use serde_json::Value;
@@ -23,14 +26,7 @@ async fn setup() -> (StandIn, HubClient) {
 }
 
 fn client_for(hub: &StandIn, retry: RetryPolicy, timeout: Duration) -> HubClient {
-    let cfg = HubClientConfig::default()
-        .with_endpoint(&hub.base_url)
-        .unwrap()
-        .with_datasets_server(&hub.datasets_server_url)
-        .unwrap()
-        .with_retry(retry)
-        .with_timeout(timeout);
-    HubClient::new(cfg).unwrap()
+    HubClient::new(client_config(hub, timeout).with_retry(retry)).unwrap()
 }
 
 /// A query as the tools build it.

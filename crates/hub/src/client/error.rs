@@ -119,10 +119,6 @@ impl HubError {
     pub fn retry_after(&self) -> Option<Duration> {
         self.retry_after
     }
-    /// `X-Request-Id` of the failed response, for support requests.
-    pub fn request_id(&self) -> Option<&str> {
-        self.request_id.as_deref()
-    }
     /// Whether retrying the same call later may succeed (rate limits, 5xx, timeouts, network).
     pub fn is_retryable(&self) -> bool {
         self.retryable

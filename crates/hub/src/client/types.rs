@@ -41,15 +41,6 @@ impl RepoKind {
             RepoKind::Space => "spaces/",
         }
     }
-    /// Accepts singular or plural, any case.
-    pub fn parse(s: &str) -> Option<RepoKind> {
-        match s.trim().to_ascii_lowercase().as_str() {
-            "model" | "models" => Some(RepoKind::Model),
-            "dataset" | "datasets" => Some(RepoKind::Dataset),
-            "space" | "spaces" => Some(RepoKind::Space),
-            _ => None,
-        }
-    }
 }
 
 impl fmt::Display for RepoKind {
@@ -97,10 +88,6 @@ impl FileContent {
             Err(_) => None,
         }
     }
-    /// Heuristic: NUL bytes or invalid UTF-8 in the sample.
-    pub fn is_probably_binary(&self) -> bool {
-        self.bytes.contains(&0) || self.text().is_none()
-    }
 }
 
 /// A documentation page fetched as Markdown (or HTML when the server ignores `Accept`).
@@ -137,6 +124,5 @@ mod tests {
             etag: None,
         };
         assert_eq!(c.text(), Some("h"));
-        assert!(!c.is_probably_binary());
     }
 }

@@ -1,6 +1,7 @@
 //! The Hub calls the tools make: JSON endpoints of the Hub and the datasets-server, `Link`-paged
 //! listings, file byte ranges, documentation pages and conditional Space info — all through
-//! [`HubClient::send`], so retries, error mapping and token handling are the same for each.
+//! `HubClient::send`, so retries, error mapping and token handling are the same for each (only
+//! `page_text`, a tokenless fetch of a public page, is a plain GET).
 
 use reqwest::header::{ACCEPT, CONTENT_LENGTH, CONTENT_RANGE, CONTENT_TYPE, ETAG};
 use reqwest::Method;

@@ -20,7 +20,7 @@ use mcp_engine::protocol::Caller;
 use mcp_telemetry::Telemetry;
 
 use crate::cache::TtlCache;
-use crate::client::{HubClient, HubErrorKind, Token};
+use crate::client::{HubClient, HubErrorKind, Service};
 
 /// How long verdicts are cached.
 #[derive(Debug, Clone)]
@@ -79,18 +79,16 @@ impl WhoamiAuthenticator {
             return v;
         }
         self.telemetry.cache("whoami", false);
-        let (verdict, ttl) = match Token::new(bearer) {
-            Err(_) => (Verdict::Invalid, self.config.invalid_ttl),
-            Ok(token) => match self.client.whoami(&token).await {
-                Ok(_) => (Verdict::Valid, self.config.ttl),
-                Err(e) if e.kind() == HubErrorKind::Unauthorized || e.status() == Some(401) => {
-                    (Verdict::Invalid, self.config.invalid_ttl)
-                }
-                Err(e) => {
-                    tracing::debug!(kind = %e.kind(), status = e.status(), "token validation unavailable; proceeding");
-                    (Verdict::Unverified, self.config.unverified_ttl)
-                }
-            },
+        // A malformed token is refused before any request, as Unauthorized.
+        let (verdict, ttl) = match self.client.get_json(Some(bearer), Service::Hub, "/api/whoami-v2", &[]).await {
+            Ok(_) => (Verdict::Valid, self.config.ttl),
+            Err(e) if e.kind() == HubErrorKind::Unauthorized || e.status() == Some(401) => {
+                (Verdict::Invalid, self.config.invalid_ttl)
+            }
+            Err(e) => {
+                tracing::debug!(kind = %e.kind(), status = e.status(), "token validation unavailable; proceeding");
+                (Verdict::Unverified, self.config.unverified_ttl)
+            }
         };
         self.verdicts.insert_with_ttl(id.clone(), verdict, ttl);
         verdict

@@ -1,9 +1,9 @@
 //! Hugging Face Hub integration for hubmcp.
 //!
-//! [`client`] is the production Hub client (reqwest): Hub API, file downloads and the
-//! datasets-server API, with typed-but-tolerant models, retries, pagination and actionable
-//! errors. [`tools`] are the MCP tools built on it (over `mcp-engine`), served by the `hub`
-//! toolset in [`toolset`].
+//! [`client`] is the one way the crate speaks to the Hub (reqwest): Hub API JSON, file ranges,
+//! docs pages and the datasets-server API, with retries, pagination and actionable errors.
+//! [`tools`] are the MCP tools built on it (over `mcp-engine`), served by the `hub` toolset in
+//! [`toolset`].
 
 pub mod auth;
 pub mod cache;

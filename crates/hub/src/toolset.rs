@@ -24,7 +24,6 @@ use crate::client::{HubClient, HubClientConfig, HubError};
 use crate::gradio::discovery::{SpaceMeta, SpaceSchema};
 use crate::gradio::{Gradio, GradioConfig};
 use crate::selection::{Builtins, SelectionConfig, Selector, BUILTINS};
-use crate::tools::upstream::Upstream;
 use crate::tools::{dynamic_space, hf_fs, repo_details, repo_search, whoami};
 
 /// How long clients may cache a tool list (private: it is per caller). Selection changes
@@ -69,7 +68,7 @@ type CachedCatalog = (Arc<Catalog>, Vec<Arc<SpaceSchema>>);
 
 /// Serves the Hub tools.
 pub struct HubProvider {
-    upstream: Arc<Upstream>,
+    client: HubClient,
     builtins: Vec<Arc<Tool>>,
     gradio: Arc<Gradio>,
     selector: Selector,
@@ -91,15 +90,14 @@ impl HubProvider {
     pub fn with_options(client: HubClient, options: HubOptions) -> Self {
         let telemetry = options.telemetry.unwrap_or_else(Telemetry::disabled);
         let gradio = Gradio::new(client.clone(), options.gradio, telemetry.clone());
-        let upstream = Arc::new(Upstream::new(client));
         let builtins = BUILTINS
             .iter()
             .map(|name| {
                 Arc::new(match *name {
-                    hf_fs::NAME => hf_fs::tool(upstream.clone()),
-                    repo_search::NAME => repo_search::tool(upstream.clone()),
-                    repo_details::NAME => repo_details::tool(upstream.clone()),
-                    whoami::NAME => whoami::tool(upstream.clone()),
+                    hf_fs::NAME => hf_fs::tool(client.clone()),
+                    repo_search::NAME => repo_search::tool(client.clone()),
+                    repo_details::NAME => repo_details::tool(client.clone()),
+                    whoami::NAME => whoami::tool(client.clone()),
                     dynamic_space::NAME => dynamic_space::tool(gradio.clone()),
                     other => unreachable!("unknown built-in {other}"),
                 })
@@ -107,7 +105,7 @@ impl HubProvider {
             .collect();
         let catalogs = TtlCache::new(gradio.config.schema_ttl, 4096);
         HubProvider {
-            upstream,
+            client,
             builtins,
             gradio,
             selector: Selector::new(options.selection, telemetry.clone()),
@@ -122,8 +120,9 @@ impl HubProvider {
         Ok(Self::with_client(HubClient::from_env()?))
     }
 
-    pub fn upstream(&self) -> &Arc<Upstream> {
-        &self.upstream
+    /// The provider's one Hub client (shared with the token check).
+    pub fn client(&self) -> &HubClient {
+        &self.client
     }
 
     pub fn gradio(&self) -> &Arc<Gradio> {

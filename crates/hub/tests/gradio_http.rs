@@ -3,9 +3,13 @@
 //! the Spaces stand-in (Gradio-like MCP servers on `*.hf.space`, resolved to loopback and
 //! allowed by configuration).
 
+mod common;
+
+use std::ops::Deref;
 use std::sync::Arc;
 use std::time::Duration;
 
+use common::{client_config, serve, server_info, text, Served};
 use futures_util::StreamExt;
 use hub_standin::spaces::{spawn_spaces, SpaceMode, SpacesConfig, SpacesStandIn};
 use hub_standin::{spawn, tokens, StandIn, StandInConfig};
@@ -13,14 +17,13 @@ use hubmcp_hub::auth::{WhoamiAuthenticator, WhoamiConfig};
 use hubmcp_hub::gradio::net::{AllowedAddresses, SpaceNetwork};
 use hubmcp_hub::gradio::GradioConfig;
 use hubmcp_hub::selection::SelectionConfig;
-use hubmcp_hub::{HubClient, HubClientConfig, HubOptions, HubProvider};
+use hubmcp_hub::{HubClient, HubOptions, HubProvider};
 use mcp_engine::auth::{AuthConfig, ProtectedResource};
 use mcp_engine::limits::Budget;
 use mcp_engine::notify::{InMemoryBus, NotificationBus};
 use mcp_engine::transport::http::HttpConfig;
-use mcp_engine::{Engine, ServerInfo};
+use mcp_engine::Engine;
 use serde_json::{json, Value};
-use tokio::sync::oneshot;
 
 const KONTEXT: &str = "black-forest-labs/FLUX.1-Kontext-Dev";
 const KONTEXT_SUB: &str = "black-forest-labs-flux-1-kontext-dev";
@@ -43,14 +46,19 @@ fn opts() -> Opts {
     Opts { gradio, selection: SelectionConfig::default(), settings_api: true }
 }
 
+/// The Hub toolset with Gradio Spaces and whoami authentication, served over HTTP against
+/// the Hub and Spaces stand-ins.
 struct H {
     hub: StandIn,
     spaces: SpacesStandIn,
-    base: String,
-    url: String,
-    http: reqwest::Client,
-    stop: Option<oneshot::Sender<()>>,
-    task: tokio::task::JoinHandle<std::io::Result<()>>,
+    server: Served,
+}
+
+impl Deref for H {
+    type Target = Served;
+    fn deref(&self) -> &Served {
+        &self.server
+    }
 }
 
 impl H {
@@ -61,15 +69,7 @@ impl H {
     async fn with(o: Opts) -> H {
         let hub = spawn(StandInConfig::default()).await;
         let spaces = spawn_spaces(SpacesConfig::default()).await;
-        let client = HubClient::new(
-            HubClientConfig::default()
-                .with_endpoint(&hub.base_url)
-                .unwrap()
-                .with_datasets_server(&hub.datasets_server_url)
-                .unwrap()
-                .with_timeout(Duration::from_secs(10)),
-        )
-        .unwrap();
+        let client = HubClient::new(client_config(&hub, Duration::from_secs(10))).unwrap();
         let mut gradio = o.gradio;
         gradio.network = SpaceNetwork {
             scheme: "http".into(),
@@ -85,10 +85,7 @@ impl H {
         let bus: Arc<dyn NotificationBus> = Arc::new(InMemoryBus::default());
         let options = HubOptions { selection, gradio, bus: Some(bus.clone()), telemetry: None };
         let provider = Arc::new(HubProvider::with_options(client.clone(), options));
-        let info = ServerInfo { name: "hubmcp".into(), version: "test".into(), title: None, instructions: None };
-        let engine = Engine::builder(provider, info).bus(bus).build();
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let base = format!("http://{}", listener.local_addr().unwrap());
+        let engine = Engine::builder(provider, server_info()).bus(bus).build();
         let auth = AuthConfig {
             authenticator: Some(Arc::new(WhoamiAuthenticator::new(client, WhoamiConfig::default()))),
             resource: Some(ProtectedResource {
@@ -100,78 +97,12 @@ impl H {
             }),
             force_params: AuthConfig::default_force_params(),
         };
-        let (tx, rx) = oneshot::channel::<()>();
-        let task = tokio::spawn(mcp_engine::server::serve_http(
-            engine,
-            HttpConfig { auth, ..HttpConfig::default() },
-            listener,
-            async move {
-                let _ = rx.await;
-            },
-            Duration::from_secs(2),
-        ));
-        H { hub, spaces, url: format!("{base}/mcp"), base, http: reqwest::Client::new(), stop: Some(tx), task }
+        let server = serve(engine, HttpConfig { auth, ..HttpConfig::default() }).await;
+        H { hub, spaces, server }
     }
 
-    async fn stop(mut self) {
-        let _ = self.stop.take().unwrap().send(());
-        let _ = tokio::time::timeout(Duration::from_secs(10), self.task).await;
-    }
-
-    fn request(
-        &self,
-        query: &str,
-        method: &str,
-        params: Value,
-        token: Option<&str>,
-        caps: Value,
-    ) -> reqwest::RequestBuilder {
-        let mut params = params;
-        let meta = params.get("_meta").cloned().unwrap_or_else(|| json!({}));
-        let mut meta = meta.as_object().cloned().unwrap_or_default();
-        meta.insert("io.modelcontextprotocol/protocolVersion".into(), json!("2026-07-28"));
-        meta.insert("io.modelcontextprotocol/clientCapabilities".into(), caps);
-        params["_meta"] = Value::Object(meta);
-        let mut r = self
-            .http
-            .post(format!("{}{query}", self.url))
-            .header("content-type", "application/json")
-            .header("accept", "application/json, text/event-stream")
-            .header("mcp-protocol-version", "2026-07-28")
-            .header("mcp-method", method);
-        if let Some(name) = params.get("name").and_then(Value::as_str) {
-            r = r.header("mcp-name", name);
-        }
-        if let Some(t) = token {
-            r = r.header("authorization", format!("Bearer {t}"));
-        }
-        r.body(json!({ "jsonrpc": "2.0", "id": 1, "method": method, "params": params }).to_string())
-    }
-
-    /// A stateless request; returns (notifications before the response, the response).
-    async fn rpc_full(
-        &self,
-        query: &str,
-        method: &str,
-        params: Value,
-        token: Option<&str>,
-        caps: Value,
-    ) -> (Vec<Value>, Value) {
-        let res = self.request(query, method, params, token, caps).send().await.unwrap();
-        assert_eq!(res.status(), 200, "HTTP status of {method}{query}");
-        let sse = res.headers()["content-type"].to_str().unwrap().starts_with("text/event-stream");
-        let text = res.text().await.unwrap();
-        if sse {
-            let mut msgs: Vec<Value> = text
-                .lines()
-                .filter_map(|l| l.strip_prefix("data: "))
-                .map(|d| serde_json::from_str(d).unwrap())
-                .collect();
-            let last = msgs.pop().unwrap();
-            (msgs, last)
-        } else {
-            (Vec::new(), serde_json::from_str(&text).unwrap())
-        }
+    async fn stop(self) {
+        self.server.stop().await;
     }
 
     async fn rpc(&self, query: &str, method: &str, params: Value, token: Option<&str>) -> Value {
@@ -194,14 +125,8 @@ impl H {
     }
 
     async fn call(&self, query: &str, tool: &str, args: Value, token: Option<&str>) -> Value {
-        let r = self.rpc(query, "tools/call", json!({ "name": tool, "arguments": args }), token).await;
-        assert!(r.get("error").is_none(), "{tool}: {r}");
-        r["result"].clone()
+        self.call_at(query, tool, args, token).await
     }
-}
-
-fn text(result: &Value) -> String {
-    result["content"].as_array().unwrap().iter().filter_map(|c| c["text"].as_str()).collect::<Vec<_>>().join("\n")
 }
 
 fn gradio_tools(names: &[String]) -> Vec<&str> {

@@ -5,23 +5,31 @@
 //! healthy — listings that span several `Link` pages (a stand-in with a small page size),
 //! including a later page failing, and the caller's token forwarded to the Hub but never echoed.
 
+mod common;
+
+use std::ops::Deref;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use base64::Engine as _;
+use common::{client_config, is_error, serve, server_info, text, Served};
 use hub_standin::{repos, spawn, tokens, FaultRule, StandIn, StandInConfig};
-use hubmcp_hub::{HubClientConfig, HubProvider};
+use hubmcp_hub::HubProvider;
 use mcp_engine::transport::http::HttpConfig;
-use mcp_engine::{Engine, ServerInfo};
+use mcp_engine::Engine;
 use serde_json::{json, Value};
-use tokio::sync::oneshot;
 
+/// The Hub toolset served over HTTP against a stand-in.
 struct Harness {
     hub: StandIn,
-    url: String,
-    http: reqwest::Client,
-    stop: Option<oneshot::Sender<()>>,
-    task: tokio::task::JoinHandle<std::io::Result<()>>,
+    server: Served,
+}
+
+impl Deref for Harness {
+    type Target = Served;
+    fn deref(&self) -> &Served {
+        &self.server
+    }
 }
 
 impl Harness {
@@ -41,87 +49,29 @@ impl Harness {
 
     async fn with(standin: StandInConfig, timeout: Duration) -> Harness {
         let hub = spawn(standin).await;
-        let config = HubClientConfig::default()
-            .with_endpoint(&hub.base_url)
-            .unwrap()
-            .with_datasets_server(&hub.datasets_server_url)
-            .unwrap()
-            .with_timeout(timeout);
-        let provider = Arc::new(HubProvider::new(config).unwrap());
-        let info = ServerInfo { name: "hubmcp".into(), version: "test".into(), title: None, instructions: None };
-        let engine = Engine::builder(provider, info).build();
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let url = format!("http://{}/mcp", listener.local_addr().unwrap());
-        let (tx, rx) = oneshot::channel::<()>();
-        let task = tokio::spawn(mcp_engine::server::serve_http(
-            engine,
-            HttpConfig::default(),
-            listener,
-            async move {
-                let _ = rx.await;
-            },
-            Duration::from_secs(2),
-        ));
-        Harness { hub, url, http: reqwest::Client::new(), stop: Some(tx), task }
+        let provider = Arc::new(HubProvider::new(client_config(&hub, timeout)).unwrap());
+        let engine = Engine::builder(provider, server_info()).build();
+        Harness { hub, server: serve(engine, HttpConfig::default()).await }
     }
 
-    async fn stop(mut self) {
-        let _ = self.stop.take().unwrap().send(());
-        let _ = tokio::time::timeout(Duration::from_secs(10), self.task).await;
+    async fn stop(self) {
+        self.server.stop().await;
     }
 
     /// A stateless-era request; returns the JSON-RPC response.
     async fn rpc(&self, method: &str, params: Value, token: Option<&str>) -> Value {
-        let mut params = params;
-        params["_meta"] = json!({
-            "io.modelcontextprotocol/protocolVersion": "2026-07-28",
-            "io.modelcontextprotocol/clientCapabilities": {}
-        });
-        let mut r = self
-            .http
-            .post(&self.url)
-            .header("content-type", "application/json")
-            .header("accept", "application/json, text/event-stream")
-            .header("mcp-protocol-version", "2026-07-28")
-            .header("mcp-method", method);
-        if let Some(name) = params.get("name").and_then(Value::as_str) {
-            r = r.header("mcp-name", name);
-        }
-        if let Some(t) = token {
-            r = r.header("authorization", format!("Bearer {t}"));
-        }
-        let body = json!({ "jsonrpc": "2.0", "id": 1, "method": method, "params": params });
-        let res = r.body(body.to_string()).send().await.unwrap();
-        assert_eq!(res.status(), 200, "HTTP status of {method}");
-        let ct = res.headers().get("content-type").map(|v| v.to_str().unwrap().to_owned()).unwrap_or_default();
-        let text = res.text().await.unwrap();
-        if ct.starts_with("text/event-stream") {
-            let last = text.lines().filter_map(|l| l.strip_prefix("data: ")).next_back().unwrap();
-            serde_json::from_str(last).unwrap()
-        } else {
-            serde_json::from_str(&text).unwrap()
-        }
+        self.rpc_full("", method, params, token, json!({})).await.1
     }
 
     /// `tools/call`; returns the `CallToolResult` (panics on a protocol error).
     async fn call(&self, tool: &str, args: Value, token: Option<&str>) -> Value {
-        let resp = self.rpc("tools/call", json!({ "name": tool, "arguments": args }), token).await;
-        assert!(resp.get("error").is_none(), "{tool} answered a protocol error: {resp}");
-        resp["result"].clone()
+        self.call_at("", tool, args, token).await
     }
 
     async fn fs(&self, ops: &[&[&str]], token: Option<&str>) -> Value {
         let ops: Vec<Value> = ops.iter().map(|o| json!({ "cmd": o[0], "args": &o[1..] })).collect();
         self.call("hf_fs", json!({ "operations": ops }), token).await
     }
-}
-
-fn text(result: &Value) -> String {
-    result["content"].as_array().unwrap().iter().filter_map(|c| c["text"].as_str()).collect::<Vec<_>>().join("\n")
-}
-
-fn is_error(result: &Value) -> bool {
-    result["isError"] == true
 }
 
 /// The per-operation results of an hf_fs call.
@@ -312,6 +262,23 @@ async fn repo_details_dataset_structure_and_preview() {
     let splits = m["structure"]["splits"].as_array().unwrap();
     assert!(splits.iter().any(|s| s["split"] == "train"));
     assert!(text(&st).contains("### Configs and Splits") && text(&st).contains("### Schema Preview"));
+
+    // A failing datasets-server view is a warning quoting the status, not a failed repository.
+    h.hub.inject(FaultRule::server_error("/datasets-server/size", 503, 10));
+    let degraded = h
+        .call(
+            "hub_repo_details",
+            json!({ "repo_ids": [repos::PUBLIC_DATASET], "operations": ["dataset_structure"] }),
+            None,
+        )
+        .await;
+    assert!(!is_error(&degraded));
+    assert!(
+        degraded.to_string().contains("Could not fetch size information from Dataset Viewer: 503: ")
+            && degraded.to_string().contains("A retry may help."),
+        "{degraded}"
+    );
+    h.hub.clear_faults();
 
     // Several splits: the preview asks for config and split, listing them.
     let ask = h

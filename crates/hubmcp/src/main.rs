@@ -205,7 +205,7 @@ fn build_engine(common: &CommonArgs) -> anyhow::Result<(Engine, Option<hubmcp_hu
     let (provider, hub): (Arc<dyn Provider>, _) = match common.toolset {
         Toolset::Hub => {
             let p = common.hub.provider(telemetry::hub_hook(&telemetry), bus.clone(), telemetry.clone())?;
-            let client = p.upstream().client().clone();
+            let client = p.client().clone();
             (Arc::new(p), Some(client))
         }
         Toolset::Conformance => (Arc::new(toolset_conformance::provider()), None),
@@ -252,6 +252,7 @@ async fn main() -> anyhow::Result<()> {
                 // The operator's surfaces (metrics, JSON API, dashboard) sit behind the same
                 // Host/Origin guard as the endpoint.
                 extra_routes: Some(mcp_telemetry::http::routes(telemetry.clone(), &args.path)),
+                shared_limits: None,
             };
             let addr = format!("{}:{}", args.host, args.port);
             let listener = tokio::net::TcpListener::bind(&addr).await.with_context(|| format!("binding {addr}"))?;

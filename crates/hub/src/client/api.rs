@@ -1,16 +1,16 @@
-//! Hub API calls.
+//! The Hub calls the tools make: JSON endpoints of the Hub and the datasets-server, `Link`-paged
+//! listings, file byte ranges, documentation pages and conditional Space info — all through
+//! `HubClient::send`, so retries, error mapping and token handling are the same for each (only
+//! `page_text`, a tokenless fetch of a public page, is a plain GET).
 
-use reqwest::header::{CONTENT_LENGTH, CONTENT_RANGE, CONTENT_TYPE, ETAG};
+use reqwest::header::{ACCEPT, CONTENT_LENGTH, CONTENT_RANGE, CONTENT_TYPE, ETAG};
 use reqwest::Method;
 use serde_json::Value;
 use url::Url;
 
 use super::error::{ErrorContext, Service};
 use super::types::*;
-use super::{typed_page, HubClient, HubError, Req, Token};
-
-/// Default and maximum page size requested from list endpoints.
-const MAX_PAGE_SIZE: usize = 500;
+use super::{HubClient, HubError, Req, Token};
 
 // ---------------------------------------------------------------------------------------------
 // Input validation (before any request, with clear messages)
@@ -81,185 +81,6 @@ impl HubClient {
         ErrorContext { what: Some(what), ..self.ctx(token) }
     }
 
-    // -----------------------------------------------------------------------------------------
-    // Repository listings
-    // -----------------------------------------------------------------------------------------
-
-    fn list_url(&self, kind: RepoKind, params: &ListParams, max_items: usize) -> Url {
-        let mut url = self.url(Service::Hub, &["api", kind.api_segment()]);
-        {
-            let mut q = url.query_pairs_mut();
-            if let Some(s) = params.search.as_deref().filter(|s| !s.is_empty()) {
-                q.append_pair("search", s);
-            }
-            if let Some(a) = params.author.as_deref().filter(|s| !s.is_empty()) {
-                q.append_pair("author", a);
-            }
-            for f in &params.filters {
-                q.append_pair("filter", f);
-            }
-            if let Some(s) = params.sort.as_deref().filter(|s| !s.is_empty()) {
-                q.append_pair("sort", s);
-                q.append_pair("direction", &params.direction.unwrap_or(-1).to_string());
-            } else if let Some(d) = params.direction {
-                q.append_pair("direction", &d.to_string());
-            }
-            let limit = params.page_size.unwrap_or_else(|| max_items.min(MAX_PAGE_SIZE)).clamp(1, 1000);
-            q.append_pair("limit", &limit.to_string());
-            if params.full {
-                q.append_pair("full", "true");
-            }
-            if params.card_data {
-                q.append_pair("cardData", "true");
-            }
-            if params.config {
-                q.append_pair("config", "true");
-            }
-            for e in &params.expand {
-                q.append_pair("expand[]", e);
-            }
-            for (k, v) in &params.extra {
-                q.append_pair(k, v);
-            }
-        }
-        url
-    }
-
-    fn check_list_params(params: &ListParams) -> Result<(), HubError> {
-        if params.full && !params.expand.is_empty() {
-            return Err(HubError::invalid_input(
-                "'full' and 'expand' cannot be combined: request specific fields with 'expand' only.",
-            ));
-        }
-        Ok(())
-    }
-
-    /// Raw listing (`GET /api/{models,datasets,spaces}`), following `Link` pages up to `max_items`.
-    pub async fn list_repos_json(
-        &self,
-        kind: RepoKind,
-        params: &ListParams,
-        max_items: usize,
-        token: Option<&Token>,
-    ) -> Result<Page<Value>, HubError> {
-        Self::check_list_params(params)?;
-        let ctx = self.what_ctx(format!("{} listing", kind.as_str()), token);
-        self.paginate_values(self.list_url(kind, params, max_items), max_items, token, Service::Hub, ctx).await
-    }
-
-    /// List/search repositories of any kind.
-    pub async fn list_repos(
-        &self,
-        kind: RepoKind,
-        params: &ListParams,
-        max_items: usize,
-        token: Option<&Token>,
-    ) -> Result<Page<RepoInfo>, HubError> {
-        Ok(match kind {
-            RepoKind::Model => self.list_models(params, max_items, token).await?.map(RepoInfo::Model),
-            RepoKind::Dataset => self.list_datasets(params, max_items, token).await?.map(RepoInfo::Dataset),
-            RepoKind::Space => self.list_spaces(params, max_items, token).await?.map(RepoInfo::Space),
-        })
-    }
-
-    pub async fn list_models(
-        &self,
-        params: &ListParams,
-        max_items: usize,
-        token: Option<&Token>,
-    ) -> Result<Page<ModelInfo>, HubError> {
-        typed_page(self.list_repos_json(RepoKind::Model, params, max_items, token).await?)
-    }
-
-    pub async fn list_datasets(
-        &self,
-        params: &ListParams,
-        max_items: usize,
-        token: Option<&Token>,
-    ) -> Result<Page<DatasetInfo>, HubError> {
-        typed_page(self.list_repos_json(RepoKind::Dataset, params, max_items, token).await?)
-    }
-
-    pub async fn list_spaces(
-        &self,
-        params: &ListParams,
-        max_items: usize,
-        token: Option<&Token>,
-    ) -> Result<Page<SpaceInfo>, HubError> {
-        typed_page(self.list_repos_json(RepoKind::Space, params, max_items, token).await?)
-    }
-
-    // -----------------------------------------------------------------------------------------
-    // Repository info
-    // -----------------------------------------------------------------------------------------
-
-    /// Raw `GET /api/{kind}s/{id}[/revision/{rev}]` (`expand` selects fields, as on the Hub).
-    pub async fn repo_info_json(
-        &self,
-        kind: RepoKind,
-        id: &str,
-        revision: Option<&str>,
-        expand: &[&str],
-        token: Option<&Token>,
-    ) -> Result<Value, HubError> {
-        let mut segs = vec!["api", kind.api_segment()];
-        segs.extend(repo_segments(id)?);
-        if let Some(rev) = revision {
-            check_revision(rev)?;
-            segs.extend(["revision", rev]);
-        }
-        let mut url = self.url(Service::Hub, &segs);
-        if !expand.is_empty() {
-            let mut q = url.query_pairs_mut();
-            for e in expand {
-                q.append_pair("expand[]", e);
-            }
-        }
-        let ctx = self.repo_ctx(kind, id, revision, None, token);
-        Ok(self.fetch_json(url, token, Service::Hub, ctx).await?.0)
-    }
-
-    /// Repository info (typed by kind).
-    pub async fn repo_info(
-        &self,
-        kind: RepoKind,
-        id: &str,
-        revision: Option<&str>,
-        token: Option<&Token>,
-    ) -> Result<RepoInfo, HubError> {
-        let v = self.repo_info_json(kind, id, revision, &[], token).await?;
-        let shape_err = |e: serde_json::Error| HubError::invalid_response(format!("unexpected repo info ({e})"));
-        Ok(match kind {
-            RepoKind::Model => RepoInfo::Model(serde_json::from_value(v).map_err(shape_err)?),
-            RepoKind::Dataset => RepoInfo::Dataset(serde_json::from_value(v).map_err(shape_err)?),
-            RepoKind::Space => RepoInfo::Space(serde_json::from_value(v).map_err(shape_err)?),
-        })
-    }
-
-    pub async fn model_info(
-        &self,
-        id: &str,
-        revision: Option<&str>,
-        token: Option<&Token>,
-    ) -> Result<ModelInfo, HubError> {
-        match self.repo_info(RepoKind::Model, id, revision, token).await? {
-            RepoInfo::Model(m) => Ok(m),
-            _ => unreachable!("kind-dispatched"),
-        }
-    }
-
-    pub async fn dataset_info(
-        &self,
-        id: &str,
-        revision: Option<&str>,
-        token: Option<&Token>,
-    ) -> Result<DatasetInfo, HubError> {
-        match self.repo_info(RepoKind::Dataset, id, revision, token).await? {
-            RepoInfo::Dataset(d) => Ok(d),
-            _ => unreachable!("kind-dispatched"),
-        }
-    }
-
     /// `GET /api/spaces/{id}` revalidated with `If-None-Match: etag` (when given): a `304`
     /// gives [`Conditional::NotModified`], a `200` the fresh JSON and its `ETag`.
     pub async fn space_info_conditional(
@@ -272,76 +93,18 @@ impl HubClient {
         segs.extend(repo_segments(id)?);
         let url = self.url(Service::Hub, &segs);
         let ctx = self.repo_ctx(RepoKind::Space, id, None, None, token);
-        let req = Req {
-            method: Method::GET,
-            url,
-            token,
-            accept: Some("application/json"),
-            range: None,
-            identity_encoding: false,
-            service: Service::Hub,
-            ctx,
-            ok_statuses: &[304],
-            if_none_match: etag,
-        };
+        let req = Req { ok_statuses: &[304], if_none_match: etag, ..Req::get_json(url, token, Service::Hub, ctx) };
         let resp = self.send(&req).await?;
         if resp.status().as_u16() == 304 {
             return Ok(Conditional::NotModified);
         }
         let new_etag = resp.headers().get(ETAG).and_then(|v| v.to_str().ok()).map(str::to_owned);
-        let body = self.read_capped(resp, self.config().max_json_bytes, token).await?;
-        let value =
-            serde_json::from_slice(&body).map_err(|e| HubError::invalid_response(format!("invalid JSON ({e})")))?;
-        Ok(Conditional::Fresh { value, etag: new_etag })
-    }
-
-    pub async fn space_info(
-        &self,
-        id: &str,
-        revision: Option<&str>,
-        token: Option<&Token>,
-    ) -> Result<SpaceInfo, HubError> {
-        match self.repo_info(RepoKind::Space, id, revision, token).await? {
-            RepoInfo::Space(s) => Ok(s),
-            _ => unreachable!("kind-dispatched"),
-        }
+        Ok(Conditional::Fresh { value: self.read_json(resp, token).await?, etag: new_etag })
     }
 
     // -----------------------------------------------------------------------------------------
     // Files
     // -----------------------------------------------------------------------------------------
-
-    /// List files/folders under `path` (root if `None`) at `revision` (default `main`).
-    #[allow(clippy::too_many_arguments)]
-    pub async fn list_tree(
-        &self,
-        kind: RepoKind,
-        id: &str,
-        revision: Option<&str>,
-        path: Option<&str>,
-        options: TreeOptions,
-        max_items: usize,
-        token: Option<&Token>,
-    ) -> Result<Page<TreeEntry>, HubError> {
-        let rev = revision.unwrap_or("main");
-        check_revision(rev)?;
-        let mut segs = vec!["api", kind.api_segment()];
-        segs.extend(repo_segments(id)?);
-        segs.extend(["tree", rev]);
-        segs.extend(path_segments(path.unwrap_or(""))?);
-        let mut url = self.url(Service::Hub, &segs);
-        {
-            let mut q = url.query_pairs_mut();
-            if options.recursive {
-                q.append_pair("recursive", "true");
-            }
-            if options.expand {
-                q.append_pair("expand", "true");
-            }
-        }
-        let ctx = self.repo_ctx(kind, id, Some(rev), path, token);
-        self.paginate(url, max_items, token, Service::Hub, ctx).await
-    }
 
     /// `{endpoint}/{prefix}{id}/resolve/{rev}/{path}`.
     pub fn resolve_url(&self, kind: RepoKind, id: &str, revision: Option<&str>, path: &str) -> Result<Url, HubError> {
@@ -363,46 +126,31 @@ impl HubClient {
         Ok(self.url(Service::Hub, &segs))
     }
 
-    /// Read the first `max_bytes` of a file (`truncated` tells whether there is more).
+    /// Up to `max_bytes` of a repository file from `offset` (HTTP `Range`); `max_bytes == 0`
+    /// only reports the size (HEAD).
+    #[allow(clippy::too_many_arguments)]
     pub async fn read_file(
         &self,
-        kind: RepoKind,
-        id: &str,
-        revision: Option<&str>,
-        path: &str,
-        max_bytes: u64,
-        token: Option<&Token>,
-    ) -> Result<FileContent, HubError> {
-        self.read_file_range(kind, id, revision, path, 0, max_bytes, token).await
-    }
-
-    /// Read up to `max_bytes` of a file starting at byte `offset` (HTTP `Range`).
-    /// `max_bytes == 0` only reports the size (HEAD).
-    #[allow(clippy::too_many_arguments)]
-    pub async fn read_file_range(
-        &self,
+        token: Option<&str>,
         kind: RepoKind,
         id: &str,
         revision: Option<&str>,
         path: &str,
         offset: u64,
         max_bytes: u64,
-        token: Option<&Token>,
     ) -> Result<FileContent, HubError> {
+        let token = parse_token(token)?;
+        let token = token.as_ref();
         let url = self.resolve_url(kind, id, revision, path)?;
         let ctx = self.repo_ctx(kind, id, revision, Some(path), token);
         let head_only = max_bytes == 0;
         let req = Req {
             method: if head_only { Method::HEAD } else { Method::GET },
-            url,
-            token,
             accept: None,
             range: (!head_only).then(|| format!("bytes={offset}-{}", offset.saturating_add(max_bytes - 1))),
             identity_encoding: true,
-            service: Service::Hub,
-            ctx,
             ok_statuses: &[416],
-            if_none_match: None,
+            ..Req::get_json(url, token, Service::Hub, ctx)
         };
         let mut resp = self.send(&req).await?;
         let status = resp.status().as_u16();
@@ -470,123 +218,6 @@ impl HubClient {
         Ok(out)
     }
 
-    // -----------------------------------------------------------------------------------------
-    // Users
-    // -----------------------------------------------------------------------------------------
-
-    /// `GET /api/whoami-v2` for `token`.
-    pub async fn whoami(&self, token: &Token) -> Result<WhoAmI, HubError> {
-        let url = self.url(Service::Hub, &["api", "whoami-v2"]);
-        let ctx = self.what_ctx("account of this token".into(), Some(token));
-        self.fetch_typed(url, Some(token), Service::Hub, ctx).await
-    }
-
-    // -----------------------------------------------------------------------------------------
-    // Papers
-    // -----------------------------------------------------------------------------------------
-
-    pub async fn search_papers(
-        &self,
-        query: &str,
-        limit: Option<usize>,
-        token: Option<&Token>,
-    ) -> Result<Vec<PaperSearchHit>, HubError> {
-        if query.trim().is_empty() {
-            return Err(HubError::invalid_input("A search query is required."));
-        }
-        let mut url = self.url(Service::Hub, &["api", "papers", "search"]);
-        {
-            let mut q = url.query_pairs_mut();
-            q.append_pair("q", query.trim());
-            if let Some(l) = limit {
-                q.append_pair("limit", &l.clamp(1, 120).to_string());
-            }
-        }
-        let ctx = self.what_ctx("paper search".into(), token);
-        let v = self.fetch_json(url, token, Service::Hub, ctx).await?.0;
-        let mut items = typed_page::<PaperSearchHit>(array_page(v)?)?.items;
-        if let Some(l) = limit {
-            items.truncate(l);
-        }
-        Ok(items)
-    }
-
-    /// Daily papers, following pages (`Link` or `p=`) up to `max_items`.
-    pub async fn daily_papers(
-        &self,
-        params: &DailyPapersParams,
-        max_items: usize,
-        token: Option<&Token>,
-    ) -> Result<Page<DailyPaper>, HubError> {
-        let mut url = self.url(Service::Hub, &["api", "daily_papers"]);
-        {
-            let mut q = url.query_pairs_mut();
-            for (k, v) in [
-                ("date", &params.date),
-                ("week", &params.week),
-                ("month", &params.month),
-                ("submitter", &params.submitter),
-                ("sort", &params.sort),
-            ] {
-                if let Some(v) = v.as_deref().filter(|v| !v.is_empty()) {
-                    q.append_pair(k, v);
-                }
-            }
-            q.append_pair("p", "0");
-            let limit = params.page_size.unwrap_or_else(|| max_items.min(100)).clamp(1, 100);
-            q.append_pair("limit", &limit.to_string());
-        }
-        let ctx = self.what_ctx("daily papers".into(), token);
-        self.paginate(url, max_items, token, Service::Hub, ctx).await
-    }
-
-    /// `GET /api/papers/{arxiv_id}`.
-    pub async fn paper(&self, arxiv_id: &str, token: Option<&Token>) -> Result<Paper, HubError> {
-        let id = arxiv_id.trim();
-        if id.is_empty()
-            || id.len() > 64
-            || !id.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b'_'))
-        {
-            return Err(HubError::invalid_input(format!(
-                "Invalid paper id '{arxiv_id}': expected an arXiv id like '2407.21783'."
-            )));
-        }
-        let url = self.url(Service::Hub, &["api", "papers", id]);
-        let ctx = self.what_ctx(format!("paper '{id}'"), token);
-        self.fetch_typed(url, token, Service::Hub, ctx).await
-    }
-
-    // -----------------------------------------------------------------------------------------
-    // Docs
-    // -----------------------------------------------------------------------------------------
-
-    /// Semantic docs search (`/api/docs/search`).
-    pub async fn search_docs(
-        &self,
-        query: &str,
-        product: Option<&str>,
-        limit: Option<usize>,
-        token: Option<&Token>,
-    ) -> Result<Vec<DocsSearchHit>, HubError> {
-        if query.trim().is_empty() {
-            return Err(HubError::invalid_input("A search query is required."));
-        }
-        let mut url = self.url(Service::Hub, &["api", "docs", "search"]);
-        {
-            let mut q = url.query_pairs_mut();
-            q.append_pair("q", query.trim());
-            if let Some(l) = limit {
-                q.append_pair("limit", &l.clamp(1, 100).to_string());
-            }
-            if let Some(p) = product.filter(|p| !p.is_empty()) {
-                q.append_pair("product", p);
-            }
-        }
-        let ctx = self.what_ctx("documentation search".into(), token);
-        let v = self.fetch_json(url, token, Service::Hub, ctx).await?.0;
-        Ok(typed_page::<DocsSearchHit>(array_page(v)?)?.items)
-    }
-
     /// The URL `doc_page` would fetch: `/docs/...` paths and `huggingface.co/docs/...` URLs are
     /// mapped onto the configured endpoint; anything else is refused.
     pub fn doc_url(&self, url_or_path: &str) -> Result<Url, HubError> {
@@ -628,16 +259,8 @@ impl HubClient {
         let url = self.doc_url(url_or_path)?;
         let ctx = self.what_ctx(format!("documentation page {}", url.path()), None);
         let req = Req {
-            method: Method::GET,
-            url: url.clone(),
-            token: None,
             accept: Some("text/markdown, text/plain;q=0.9, text/html;q=0.5"),
-            range: None,
-            identity_encoding: false,
-            service: Service::Hub,
-            ctx,
-            ok_statuses: &[],
-            if_none_match: None,
+            ..Req::get_json(url.clone(), None, Service::Hub, ctx)
         };
         let mut resp = self.send(&req).await?;
         let content_type = resp.headers().get(CONTENT_TYPE).and_then(|v| v.to_str().ok()).map(str::to_string);
@@ -671,116 +294,10 @@ impl HubClient {
     }
 
     // -----------------------------------------------------------------------------------------
-    // Collections
-    // -----------------------------------------------------------------------------------------
-
-    pub async fn collections(
-        &self,
-        params: &CollectionsParams,
-        max_items: usize,
-        token: Option<&Token>,
-    ) -> Result<Page<Collection>, HubError> {
-        let mut url = self.url(Service::Hub, &["api", "collections"]);
-        {
-            let mut q = url.query_pairs_mut();
-            if let Some(o) = params.owner.as_deref().filter(|s| !s.is_empty()) {
-                q.append_pair("owner", o);
-            }
-            for i in &params.items {
-                q.append_pair("item", i);
-            }
-            if let Some(s) = params.q.as_deref().filter(|s| !s.is_empty()) {
-                q.append_pair("q", s);
-            }
-            if let Some(s) = params.sort.as_deref().filter(|s| !s.is_empty()) {
-                q.append_pair("sort", s);
-            }
-            let limit = params.page_size.unwrap_or_else(|| max_items.min(100)).clamp(1, 100);
-            q.append_pair("limit", &limit.to_string());
-        }
-        let ctx = self.what_ctx("collection listing".into(), token);
-        self.paginate(url, max_items, token, Service::Hub, ctx).await
-    }
-
-    /// `GET /api/collections/{namespace}/{slug}`.
-    pub async fn collection(&self, slug: &str, token: Option<&Token>) -> Result<Collection, HubError> {
-        let segs: Vec<&str> = slug.trim().trim_matches('/').split('/').collect();
-        if segs.len() != 2 || !segs.iter().all(|s| valid_name_segment(s)) {
-            return Err(HubError::invalid_input(format!(
-                "Invalid collection slug '{slug}': expected 'namespace/title-id'."
-            )));
-        }
-        let url = self.url(Service::Hub, &["api", "collections", segs[0], segs[1]]);
-        let ctx = self.what_ctx(format!("collection '{slug}'"), token);
-        self.fetch_typed(url, token, Service::Hub, ctx).await
-    }
-
-    // -----------------------------------------------------------------------------------------
-    // Discovery
-    // -----------------------------------------------------------------------------------------
-
-    /// `GET /api/spaces/semantic-search`.
-    pub async fn space_semantic_search(
-        &self,
-        params: &SpaceSearchParams,
-        token: Option<&Token>,
-    ) -> Result<Vec<SpaceSearchHit>, HubError> {
-        if params.query.trim().is_empty() {
-            return Err(HubError::invalid_input("A search query is required."));
-        }
-        let mut url = self.url(Service::Hub, &["api", "spaces", "semantic-search"]);
-        {
-            let mut q = url.query_pairs_mut();
-            q.append_pair("q", params.query.trim());
-            if let Some(s) = params.sdk.as_deref().filter(|s| !s.is_empty()) {
-                q.append_pair("sdk", s);
-            }
-            for f in &params.filters {
-                q.append_pair("filter", f);
-            }
-            if params.include_non_running {
-                q.append_pair("includeNonRunning", "true");
-            }
-            if let Some(l) = params.limit {
-                q.append_pair("limit", &l.clamp(1, 100).to_string());
-            }
-        }
-        let ctx = self.what_ctx("Space search".into(), token);
-        let v = self.fetch_json(url, token, Service::Hub, ctx).await?.0;
-        let mut hits = typed_page::<SpaceSearchHit>(array_page(v)?)?.items;
-        if let Some(l) = params.limit {
-            hits.truncate(l);
-        }
-        Ok(hits)
-    }
-
-    /// `GET /api/trending?type=...&limit=...` (`kind = None` → all types).
-    pub async fn trending(
-        &self,
-        kind: Option<RepoKind>,
-        limit: usize,
-        token: Option<&Token>,
-    ) -> Result<Vec<TrendingItem>, HubError> {
-        let mut url = self.url(Service::Hub, &["api", "trending"]);
-        url.query_pairs_mut()
-            .append_pair("type", kind.map(RepoKind::as_str).unwrap_or("all"))
-            .append_pair("limit", &limit.clamp(1, 100).to_string());
-        let ctx = self.what_ctx("trending listing".into(), token);
-        let v = self.fetch_json(url, token, Service::Hub, ctx).await?.0;
-        let list = match v {
-            Value::Object(mut m) => m.remove("recentlyTrending").unwrap_or(Value::Null),
-            other => other,
-        };
-        let mut items = typed_page::<TrendingItem>(array_page(list)?)?.items;
-        items.truncate(limit);
-        Ok(items)
-    }
-
-    // -----------------------------------------------------------------------------------------
     // Raw pass-through
     // -----------------------------------------------------------------------------------------
 
-    fn raw_url(&self, service: Service, path: &str, query: &[(&str, &str)]) -> Result<Url, HubError> {
+    fn raw_url(&self, service: Service, path: &str, query: &[(&str, String)]) -> Result<Url, HubError> {
         if !path.starts_with('/') || path.contains("://") || path.split('/').any(|s| s == "..") {
             return Err(HubError::invalid_input(format!(
                 "Invalid API path '{path}': it must start with '/' and stay on the Hub."
@@ -801,54 +318,93 @@ impl HubClient {
         Ok(url)
     }
 
-    /// GET any Hub JSON endpoint (`path` like `/api/models/owner/name`), with retries and error
-    /// mapping. Path segments may be percent-encoded.
-    pub async fn get_json(&self, path: &str, query: &[(&str, &str)], token: Option<&Token>) -> Result<Value, HubError> {
-        let url = self.raw_url(Service::Hub, path, query)?;
-        let ctx = self.what_ctx(format!("Hub resource {path}"), token);
-        Ok(self.fetch_json(url, token, Service::Hub, ctx).await?.0)
-    }
-
-    /// Like [`Self::get_json`] for array endpoints, following `Link` pages up to `max_items`.
-    pub async fn paginate_json(
+    /// GET a JSON endpoint of `service` (`path` like `/api/models/owner/name`, segments may be
+    /// percent-encoded), with retries and error mapping.
+    pub async fn get_json(
         &self,
+        token: Option<&str>,
+        service: Service,
         path: &str,
-        query: &[(&str, &str)],
-        max_items: usize,
-        token: Option<&Token>,
-    ) -> Result<Page<Value>, HubError> {
-        let url = self.raw_url(Service::Hub, path, query)?;
-        let ctx = self.what_ctx(format!("Hub resource {path}"), token);
-        self.paginate_values(url, max_items, token, Service::Hub, ctx).await
-    }
-
-    /// GET any datasets-server JSON endpoint (`path` like `/splits`).
-    pub async fn datasets_server_json(
-        &self,
-        path: &str,
-        query: &[(&str, &str)],
-        token: Option<&Token>,
+        query: &[(&str, String)],
     ) -> Result<Value, HubError> {
-        let url = self.raw_url(Service::DatasetsServer, path, query)?;
-        let dataset = query.iter().find(|(k, _)| *k == "dataset").map(|(_, v)| v.to_string());
-        let ctx = match dataset {
-            Some(d) => self.repo_ctx(RepoKind::Dataset, &d, None, None, token),
-            None => self.what_ctx("dataset viewer resource".into(), token),
+        let token = parse_token(token)?;
+        let token = token.as_ref();
+        let url = self.raw_url(service, path, query)?;
+        let dataset = query.iter().find(|(k, _)| *k == "dataset").map(|(_, v)| v.as_str());
+        let ctx = match (service, dataset) {
+            (Service::DatasetsServer, Some(d)) => self.repo_ctx(RepoKind::Dataset, d, None, None, token),
+            (Service::DatasetsServer, None) => self.what_ctx("dataset viewer resource".into(), token),
+            (Service::Hub, _) => self.what_ctx(format!("Hub resource {path}"), token),
         };
-        Ok(self.fetch_json(url, token, Service::DatasetsServer, ctx).await?.0)
+        Ok(self.fetch_json(url, token, service, ctx).await?.0)
+    }
+
+    /// A Hub JSON array endpoint, following `Link` pages until `max_items` items are collected.
+    pub async fn list(
+        &self,
+        token: Option<&str>,
+        path: &str,
+        query: &[(&str, String)],
+        max_items: usize,
+    ) -> Result<Page, HubError> {
+        let token = parse_token(token)?;
+        let url = self.raw_url(Service::Hub, path, query)?;
+        let ctx = self.what_ctx(format!("Hub resource {path}"), token.as_ref());
+        self.paginate(url, max_items, token.as_ref(), Service::Hub, ctx).await
+    }
+
+    /// A documentation resource under `/docs/` as text and its content type; `Ok(None)` on 404.
+    pub async fn doc_text(&self, path: &str, max_bytes: usize) -> Result<Option<(String, Option<String>)>, HubError> {
+        match self.doc_page(path, max_bytes).await {
+            Ok(p) => Ok(Some((p.content, p.content_type))),
+            Err(e) if e.status() == Some(404) => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// A public Markdown page outside `/docs/` (e.g. `/papers/{id}.md`), fetched once without a
+    /// token; `None` if unavailable.
+    pub async fn page_text(&self, path: &str) -> Option<String> {
+        let url = format!("{}{path}", self.web_base());
+        let resp = self.http().get(url).header(ACCEPT, "text/markdown").send().await.ok()?;
+        let md = resp
+            .headers()
+            .get(CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|c| c.contains("markdown") || c.contains("text/plain"));
+        if !resp.status().is_success() || !md {
+            return None;
+        }
+        resp.text().await.ok()
     }
 }
 
-fn array_page(v: Value) -> Result<Page<Value>, HubError> {
-    match v {
-        Value::Array(items) => Ok(Page { items, truncated: false, next_url: None, skipped: 0 }),
-        _ => Err(HubError::invalid_response("expected a JSON array")),
-    }
+/// The caller's token as the client sends it; a malformed one is refused before any request.
+fn parse_token(token: Option<&str>) -> Result<Option<Token>, HubError> {
+    token.map(Token::new).transpose().map_err(HubError::unusable_token)
 }
 
 /// `bytes 0-99/1234` or `bytes */1234` → 1234.
 fn parse_content_range_total(v: &str) -> Option<u64> {
     v.trim().rsplit('/').next()?.trim().parse().ok()
+}
+
+/// Percent-encode one path segment (for paths handed to [`HubClient::get_json`]).
+pub fn enc(segment: &str) -> String {
+    let mut out = String::with_capacity(segment.len());
+    for b in segment.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+/// Percent-encode a `/`-separated path, keeping the separators.
+pub fn enc_path(path: &str) -> String {
+    path.split('/').map(enc).collect::<Vec<_>>().join("/")
 }
 
 fn percent_decode(s: &str) -> String {
@@ -899,6 +455,8 @@ mod tests {
         assert_eq!(percent_decode("refs%2Fpr%2F1"), "refs/pr/1");
         assert_eq!(percent_decode("a%2"), "a%2");
         assert_eq!(percent_decode("100%"), "100%");
+        assert_eq!(enc_path("a b/c@d"), "a%20b/c%40d");
+        assert_eq!(percent_decode(&enc_path("a b/c@d")), "a b/c@d");
     }
 
     #[test]
@@ -914,7 +472,9 @@ mod tests {
         assert!(c.doc_url("/docs/%2E%2E/api/whoami-v2").is_err());
         assert!(c.raw_url(Service::Hub, "/api/%2e%2e/x", &[]).is_err());
         assert_eq!(
-            c.raw_url(Service::Hub, "/api/models/a/b/revision/refs%2Fpr%2F1", &[("x", "1")]).unwrap().as_str(),
+            c.raw_url(Service::Hub, "/api/models/a/b/revision/refs%2Fpr%2F1", &[("x", "1".to_owned())])
+                .unwrap()
+                .as_str(),
             "https://hub.example/prefix/api/models/a/b/revision/refs%2Fpr%2F1?x=1"
         );
         assert_eq!(

@@ -1,4 +1,5 @@
-//! `HubError`: typed Hub failures with an actionable, user-facing message.
+//! `HubError`: the one error of the Hub access layer — the response (status, `X-Error-Code`,
+//! the Hub's message) classified once into a kind, an actionable message and a retry verdict.
 
 use std::fmt;
 use std::time::Duration;
@@ -83,6 +84,7 @@ pub struct HubError {
     retry_after: Option<Duration>,
     request_id: Option<String>,
     retryable: bool,
+    had_token: bool,
 }
 
 impl fmt::Display for HubError {
@@ -117,13 +119,22 @@ impl HubError {
     pub fn retry_after(&self) -> Option<Duration> {
         self.retry_after
     }
-    /// `X-Request-Id` of the failed response, for support requests.
-    pub fn request_id(&self) -> Option<&str> {
-        self.request_id.as_deref()
-    }
     /// Whether retrying the same call later may succeed (rate limits, 5xx, timeouts, network).
     pub fn is_retryable(&self) -> bool {
         self.retryable
+    }
+    /// Whether the failed call carried the caller's token.
+    pub fn had_token(&self) -> bool {
+        self.had_token
+    }
+    /// The repository, file or resource does not exist (or is not visible to this caller).
+    pub fn is_not_found(&self) -> bool {
+        matches!(self.kind, HubErrorKind::RepoNotFound | HubErrorKind::NotFound | HubErrorKind::EntryNotFound)
+    }
+    /// What the tools quote of a failure: the Hub's own words when it sent some, else the
+    /// message, bounded.
+    pub fn detail(&self) -> String {
+        bounded(self.server_message().unwrap_or(&self.message), 300)
     }
 
     /// Structured form for tool results (`structuredContent` / logs). Contains no secrets.
@@ -145,6 +156,14 @@ impl HubError {
         HubError::bare(HubErrorKind::InvalidInput, message.into(), false)
     }
 
+    /// The caller's token is malformed, so it was not sent.
+    pub(crate) fn unusable_token(e: super::InvalidToken) -> Self {
+        HubError {
+            had_token: true,
+            ..HubError::bare(HubErrorKind::Unauthorized, format!("the Hugging Face token is not usable ({e})"), false)
+        }
+    }
+
     pub(crate) fn invalid_response(detail: impl fmt::Display) -> Self {
         HubError::bare(
             HubErrorKind::InvalidResponse,
@@ -163,6 +182,7 @@ impl HubError {
             retry_after: None,
             request_id: None,
             retryable,
+            had_token: false,
         }
     }
 
@@ -176,9 +196,9 @@ impl HubError {
     }
 }
 
-/// Which service answered (changes the meaning of some codes).
+/// Which service a path is relative to (changes the meaning of some error codes).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Service {
+pub enum Service {
     Hub,
     DatasetsServer,
 }
@@ -370,6 +390,7 @@ pub(crate) fn classify(parts: ResponseParts, service: Service, ctx: &ErrorContex
         retry_after: parts.retry_after,
         request_id: parts.request_id,
         retryable,
+        had_token: ctx.had_token,
     }
 }
 
@@ -400,6 +421,16 @@ pub(crate) fn from_transport(e: &reqwest::Error, timeout: Duration, host: &str) 
             format!("The connection to {host} failed before a complete response was received. Try again."),
             true,
         )
+    }
+}
+
+fn bounded(s: &str, max: usize) -> String {
+    let s = s.trim();
+    if s.chars().count() <= max {
+        s.to_owned()
+    } else {
+        let cut: String = s.chars().take(max).collect();
+        format!("{cut}…")
     }
 }
 

@@ -30,9 +30,11 @@ impl UpstreamEvent {
     }
 }
 
+type Listener = dyn Fn(&UpstreamEvent) + Send + Sync;
+
 /// Receives [`UpstreamEvent`]s; the default does nothing.
 #[derive(Clone, Default)]
-pub struct UpstreamHook(Option<Arc<dyn Fn(&UpstreamEvent) + Send + Sync>>);
+pub struct UpstreamHook(Option<Arc<Listener>>);
 
 impl UpstreamHook {
     pub fn new(f: impl Fn(&UpstreamEvent) + Send + Sync + 'static) -> Self {

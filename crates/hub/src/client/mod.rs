@@ -1,9 +1,11 @@
-//! The production Hugging Face Hub client.
+//! The one way this crate speaks to the Hugging Face Hub: [`HubClient`], used by every tool,
+//! the token check in `auth` and Space discovery. Response bodies stay raw JSON (the tools read
+//! the fields they need); failures are one type, [`HubError`].
 //!
 //! * One [`reqwest::Client`] per [`HubClient`] (connection reuse); `HubClient` is an `Arc`
 //!   inside, so clone it freely.
-//! * Tokens are passed per call (`Option<&Token>`), sent as `Authorization: Bearer` and never
-//!   appear in errors, `Debug` output or logs.
+//! * Tokens are passed per call, sent as `Authorization: Bearer` and never appear in errors,
+//!   `Debug` output or logs.
 //! * Idempotent requests are retried on 429 / 5xx / connection failures with exponential
 //!   backoff + jitter, honouring `Retry-After` (see [`RetryPolicy`]). Timeouts are not retried.
 //! * Listings follow `Link: <...>; rel="next"` up to a caller-provided item count.
@@ -11,7 +13,6 @@
 
 mod api;
 mod config;
-mod datasets_server;
 mod error;
 mod hook;
 mod link;
@@ -26,26 +27,22 @@ use std::time::{Duration, Instant};
 
 use reqwest::header::{HeaderMap, ACCEPT, ACCEPT_ENCODING, AUTHORIZATION, IF_NONE_MATCH, LINK, RANGE};
 use reqwest::Method;
-use serde::de::DeserializeOwned;
 use serde_json::Value;
 use url::Url;
 
+pub use api::{enc, enc_path};
 pub use config::{
     default_user_agent, ConfigError, HubClientConfig, DEFAULT_DATASETS_SERVER, DEFAULT_ENDPOINT, DEFAULT_TIMEOUT_SECS,
     ENV_DATASETS_SERVER, ENV_ENDPOINT, ENV_TIMEOUT,
 };
-pub use datasets_server::{
-    DsFeature, DsFirstRows, DsIsValid, DsParquet, DsParquetFile, DsRow, DsRows, DsSize, DsSizeEntry, DsSizeInfo,
-    DsSplit, DsSplits,
-};
-pub use error::{HubError, HubErrorKind};
+pub use error::{HubError, HubErrorKind, Service};
 pub use hook::{UpstreamEvent, UpstreamHook};
 pub use link::next_link;
 pub use retry::{parse_retry_after, RetryPolicy};
 pub use token::{InvalidToken, Token};
 pub use types::*;
 
-use error::{classify, from_transport, ErrorContext, ResponseParts, Service};
+use error::{classify, from_transport, ErrorContext, ResponseParts};
 
 /// Maximum number of pages followed in one listing call (guards against Link loops).
 const MAX_PAGES: usize = 200;
@@ -89,6 +86,24 @@ pub(crate) struct Req<'a> {
     pub if_none_match: Option<&'a str>,
 }
 
+impl<'a> Req<'a> {
+    /// A plain JSON GET; other requests override fields of it.
+    pub(crate) fn get_json(url: Url, token: Option<&'a Token>, service: Service, ctx: ErrorContext) -> Self {
+        Req {
+            method: Method::GET,
+            url,
+            token,
+            accept: Some("application/json"),
+            range: None,
+            identity_encoding: false,
+            service,
+            ctx,
+            ok_statuses: &[],
+            if_none_match: None,
+        }
+    }
+}
+
 impl HubClient {
     /// Build a client (one connection pool for its whole life).
     pub fn new(config: HubClientConfig) -> Result<Self, HubError> {
@@ -117,6 +132,16 @@ impl HubClient {
         &self.inner.config.endpoint
     }
 
+    /// The Hub endpoint without a trailing slash, the base of user-facing links.
+    pub fn web_base(&self) -> String {
+        self.inner.config.endpoint.as_str().trim_end_matches('/').to_owned()
+    }
+
+    /// The pooled HTTP client, for plain requests outside [`Self::send`].
+    pub(crate) fn http(&self) -> &reqwest::Client {
+        &self.inner.http
+    }
+
     fn base(&self, service: Service) -> &Url {
         match service {
             Service::Hub => &self.inner.config.endpoint,
@@ -138,11 +163,7 @@ impl HubClient {
     }
 
     pub(crate) fn ctx(&self, token: Option<&Token>) -> ErrorContext {
-        ErrorContext {
-            had_token: token.is_some(),
-            web_base: web_base(&self.inner.config.endpoint),
-            ..ErrorContext::default()
-        }
+        ErrorContext { had_token: token.is_some(), web_base: self.web_base(), ..ErrorContext::default() }
     }
 
     /// Send with retries. Returns the first successful (or `ok_statuses`) response.
@@ -250,49 +271,28 @@ impl HubClient {
         service: Service,
         ctx: ErrorContext,
     ) -> Result<(Value, HeaderMap, Url), HubError> {
-        let req = Req {
-            method: Method::GET,
-            url,
-            token,
-            accept: Some("application/json"),
-            range: None,
-            identity_encoding: false,
-            service,
-            ctx,
-            ok_statuses: &[],
-            if_none_match: None,
-        };
-        let resp = self.send(&req).await?;
+        let resp = self.send(&Req::get_json(url, token, service, ctx)).await?;
         let headers = resp.headers().clone();
         let final_url = resp.url().clone();
-        let body = self.read_capped(resp, self.inner.config.max_json_bytes, token).await?;
-        let value =
-            serde_json::from_slice(&body).map_err(|e| HubError::invalid_response(format!("invalid JSON ({e})")))?;
-        Ok((value, headers, final_url))
+        Ok((self.read_json(resp, token).await?, headers, final_url))
     }
 
-    pub(crate) async fn fetch_typed<T: DeserializeOwned>(
-        &self,
-        url: Url,
-        token: Option<&Token>,
-        service: Service,
-        ctx: ErrorContext,
-    ) -> Result<T, HubError> {
-        let (value, _, _) = self.fetch_json(url, token, service, ctx).await?;
-        serde_json::from_value(value)
-            .map_err(|e| HubError::invalid_response(format!("the response does not have the expected shape ({e})")))
+    /// A JSON body, size-capped.
+    pub(crate) async fn read_json(&self, resp: reqwest::Response, token: Option<&Token>) -> Result<Value, HubError> {
+        let body = self.read_capped(resp, self.inner.config.max_json_bytes, token).await?;
+        serde_json::from_slice(&body).map_err(|e| HubError::invalid_response(format!("invalid JSON ({e})")))
     }
 
     /// Follow `Link: rel="next"` pages until `max_items` items are collected.
-    pub(crate) async fn paginate_values(
+    pub(crate) async fn paginate(
         &self,
         first: Url,
         max_items: usize,
         token: Option<&Token>,
         service: Service,
         ctx: ErrorContext,
-    ) -> Result<Page<Value>, HubError> {
-        let mut page = Page { items: Vec::new(), truncated: false, next_url: None, skipped: 0 };
+    ) -> Result<Page, HubError> {
+        let mut page = Page { items: Vec::new(), truncated: false, next_url: None };
         if max_items == 0 {
             return Ok(page);
         }
@@ -340,49 +340,6 @@ impl HubClient {
         }
         unreachable!("loop returns")
     }
-
-    /// Typed pagination: items that do not fit `T` are skipped and counted.
-    pub(crate) async fn paginate<T: DeserializeOwned>(
-        &self,
-        first: Url,
-        max_items: usize,
-        token: Option<&Token>,
-        service: Service,
-        ctx: ErrorContext,
-    ) -> Result<Page<T>, HubError> {
-        let raw = self.paginate_values(first, max_items, token, service, ctx).await?;
-        typed_page(raw)
-    }
-}
-
-pub(crate) fn typed_page<T: DeserializeOwned>(raw: Page<Value>) -> Result<Page<T>, HubError> {
-    let total = raw.items.len();
-    let mut items = Vec::with_capacity(total);
-    let mut skipped = raw.skipped;
-    let mut last_err = None;
-    for v in raw.items {
-        match serde_json::from_value::<T>(v) {
-            Ok(t) => items.push(t),
-            Err(e) => {
-                skipped += 1;
-                last_err = Some(e);
-            }
-        }
-    }
-    if total > 0 && items.is_empty() {
-        if let Some(e) = last_err {
-            return Err(HubError::invalid_response(format!("no listed item has the expected shape ({e})")));
-        }
-    }
-    if skipped > 0 {
-        tracing::warn!(skipped, "skipped Hub list items with an unexpected shape");
-    }
-    Ok(Page { items, truncated: raw.truncated, next_url: raw.next_url, skipped })
-}
-
-/// `https://huggingface.co` style base for user-facing links.
-fn web_base(endpoint: &Url) -> String {
-    endpoint.as_str().trim_end_matches('/').to_string()
 }
 
 async fn error_parts(resp: reqwest::Response) -> ResponseParts {

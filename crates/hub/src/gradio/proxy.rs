@@ -522,7 +522,7 @@ fn post_process(raw: Box<RawValue>, replica: Option<&str>, options: ResultOption
         }
     }
     let out = ToolOutput::Result(result);
-    crate::tools::common::scrub(out, token)
+    crate::tools::shell::scrub(out, token)
 }
 
 #[cfg(test)]

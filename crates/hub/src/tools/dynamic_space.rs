@@ -17,8 +17,9 @@ use mcp_engine::{CallError, Ctx, InputRequests};
 use serde::Deserialize;
 use serde_json::{json, Map, Value};
 
-use super::common::{escape_md, token_of};
-use crate::client::{SpaceSearchParams, Token};
+use super::format::escape_md;
+use super::shell::token_of;
+use crate::client::{HubError, Service, Token};
 use crate::gradio::discovery::{Failure, SpaceMeta};
 use crate::gradio::schema::SpaceTool;
 use crate::gradio::Gradio;
@@ -100,6 +101,9 @@ struct Args {
     limit: Option<f64>,
 }
 
+/// The Hub's semantic search over Spaces.
+const SEMANTIC_SEARCH: &str = "/api/spaces/semantic-search";
+
 pub fn tool(gradio: Arc<Gradio>) -> Tool {
     Tool::new(definition(), move |args, ctx: Ctx| {
         let gradio = gradio.clone();
@@ -133,16 +137,22 @@ async fn find(gradio: &Gradio, args: &Args, ctx: &Ctx) -> ToolOutput {
         return ToolOutput::text(TASK_HINTS);
     };
     let limit = args.limit.map(|l| l.clamp(1.0, 50.0) as usize).unwrap_or(DEFAULT_LIMIT);
-    let token = token_of(ctx).and_then(|t| Token::new(&*t).ok());
-    let params = SpaceSearchParams {
-        query: query.chars().take(250).collect(),
-        sdk: Some("gradio".into()),
-        filters: vec!["mcp-server".into()],
-        include_non_running: false,
-        limit: Some(limit),
-    };
-    let hits = match gradio.discovery.hub().space_semantic_search(&params, token.as_ref()).await {
-        Ok(h) => h,
+    // A malformed token searches anonymously, as the public search allows.
+    let token = token_of(ctx).filter(|t| Token::new(&**t).is_ok());
+    let q = [
+        ("q", query.chars().take(250).collect::<String>()),
+        ("sdk", "gradio".to_owned()),
+        ("filter", "mcp-server".to_owned()),
+        ("limit", limit.clamp(1, 100).to_string()),
+    ];
+    let hits = match gradio.discovery.hub().get_json(token.as_deref(), Service::Hub, SEMANTIC_SEARCH, &q).await {
+        Ok(Value::Array(hits)) => hits.into_iter().filter(|h| h.is_object()).take(limit).collect::<Vec<_>>(),
+        Ok(_) => {
+            return ToolOutput::error(format!(
+                "Error discovering spaces: {}",
+                HubError::invalid_response("expected a JSON array").message()
+            ))
+        }
         Err(e) => return ToolOutput::error(format!("Error discovering spaces: {}", e.message())),
     };
     if hits.is_empty() {
@@ -161,26 +171,30 @@ async fn find(gradio: &Gradio, args: &Args, ctx: &Ctx) -> ToolOutput {
     );
     let mut items = Vec::new();
     for h in &hits {
-        let title = h.title.clone().unwrap_or_else(|| "Untitled".into());
-        let desc = h
-            .ai_short_description
-            .clone()
-            .or_else(|| h.short_description.clone())
+        let text = |key: &str| h.get(key).and_then(Value::as_str).map(str::to_owned);
+        let id = text("id").unwrap_or_default();
+        let title = text("title").unwrap_or_else(|| "Untitled".into());
+        let desc = text("ai_short_description")
+            .or_else(|| text("shortDescription"))
             .unwrap_or_else(|| "No description".into());
-        let relevance = h.semantic_relevancy_score.map_or("N/A".to_owned(), |s| format!("{:.1}%", s * 100.0));
+        let category = text("ai_category");
+        let likes = h.get("likes").and_then(Value::as_u64);
+        let trending = h.get("trendingScore").and_then(|t| t.as_i64().or_else(|| t.as_f64().map(|f| f.round() as i64)));
+        let score = h.get("semanticRelevancyScore").and_then(Value::as_f64);
+        let relevance = score.map_or("N/A".to_owned(), |s| format!("{:.1}%", s * 100.0));
         md.push_str(&format!(
             "| [{}](https://hf.co/spaces/{}) | {} | `{}` | `{}` | {} | {} | {} |\n",
             escape_md(&title),
-            h.id,
+            id,
             escape_md(&desc),
-            escape_md(&h.id),
-            escape_md(h.ai_category.as_deref().unwrap_or("-")),
-            h.likes.map_or("-".into(), |l| l.to_string()),
-            h.trending_score.map_or("-".into(), |t| t.to_string()),
+            escape_md(&id),
+            escape_md(category.as_deref().unwrap_or("-")),
+            likes.map_or("-".into(), |l| l.to_string()),
+            trending.map_or("-".into(), |t| t.to_string()),
             relevance
         ));
-        items.push(json!({ "id": h.id, "title": title, "description": desc, "category": h.ai_category,
-            "likes": h.likes, "relevance": h.semantic_relevancy_score }));
+        items.push(json!({ "id": id, "title": title, "description": desc, "category": category,
+            "likes": likes, "relevance": score }));
     }
     ToolOutput::structured(md, json!({ "query": query, "results": items }))
 }

@@ -1,9 +1,14 @@
-//! The Hugging Face Hub tools, one module per tool, on the engine's provider API.
+//! The Hugging Face Hub tools, one module per tool, on the engine's provider API, and the
+//! small helpers they share (one concern per module).
 
-pub mod common;
+pub mod args;
+pub mod budget;
 pub mod dynamic_space;
+pub mod explain;
+pub mod format;
+pub mod glob;
 pub mod hf_fs;
 pub mod repo_details;
 pub mod repo_search;
-pub mod upstream;
+pub mod shell;
 pub mod whoami;

@@ -1,17 +1,17 @@
 //! `hub_repo_search`: search models, datasets and Spaces with one shared query; the
 //! selected repository types are queried in parallel and reported in the order given.
 
-use std::sync::Arc;
-
 use futures_util::future::join_all;
 use mcp_engine::provider::{Tool, ToolOutput};
 use serde::Deserialize;
 use serde_json::{json, Map, Value};
 
-use super::common::{
-    budget_chars, explain, format_date, format_number, invalid_args, num_of, str_of, upstream_tool, TOKEN_BUDGET,
-};
-use super::upstream::{Service, Upstream, UpstreamError};
+use super::args::invalid_args;
+use super::budget::{budget_chars, TOKEN_BUDGET};
+use super::explain::explain;
+use super::format::{format_date, format_number, num_of, str_of};
+use super::shell::hub_tool;
+use crate::client::{HubClient, HubError};
 
 pub const NAME: &str = "hub_repo_search";
 const TAGS_TO_RETURN: usize = 20;
@@ -152,18 +152,20 @@ fn output_schema() -> Value {
     })
 }
 
-pub fn tool(upstream: Arc<Upstream>) -> Tool {
-    upstream_tool(definition(), upstream, |upstream, token, a: Args| async move {
-        run(&upstream, token.as_deref(), a).await
-    })
+pub fn tool(upstream: HubClient) -> Tool {
+    hub_tool(
+        definition(),
+        upstream,
+        |upstream, token, a: Args| async move { run(&upstream, token.as_deref(), a).await },
+    )
 }
 
 struct Batch {
     repo_type: RepoType,
-    result: Result<Vec<Value>, UpstreamError>,
+    result: Result<Vec<Value>, HubError>,
 }
 
-async fn run(upstream: &Upstream, token: Option<&str>, a: Args) -> ToolOutput {
+async fn run(upstream: &HubClient, token: Option<&str>, a: Args) -> ToolOutput {
     let limit = match a.limit {
         None => 20,
         Some(l) if l.fract() != 0.0 || !(1.0..=100.0).contains(&l) => {
@@ -211,7 +213,7 @@ async fn run(upstream: &Upstream, token: Option<&str>, a: Args) -> ToolOutput {
         let params = &params;
         async move {
             let path = format!("/api/{}", t.plural());
-            let result = upstream.list(token, Service::Hub, &path, params, limit).await.map(|l| l.items);
+            let result = upstream.list(token, &path, params, limit).await.map(|l| l.items);
             Batch { repo_type: t, result }
         }
     }))
@@ -297,7 +299,7 @@ fn render(
                     truncated |= !push(&mut text, &format!("## {} (unavailable)\n\n{msg}\n\n", b.repo_type.label()));
                 }
                 group.insert("error".into(), msg.into());
-                group.insert("retryable".into(), e.retryable().into());
+                group.insert("retryable".into(), e.is_retryable().into());
             }
             Ok(items) => {
                 group.insert("total_results".into(), items.len().into());

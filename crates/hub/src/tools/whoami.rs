@@ -1,14 +1,14 @@
 //! `hf_whoami`: the caller's Hugging Face account, organisations and credential (role,
 //! fine-grained scopes). Never returns the token itself.
 
-use std::sync::Arc;
-
 use mcp_engine::provider::{Tool, ToolOutput};
 use mcp_engine::Ctx;
 use serde_json::{json, Map, Value};
 
-use super::common::{escape_md, explain, inline_code, scrub, str_of, token_of};
-use super::upstream::{ErrorKind, Service, Upstream};
+use super::explain::explain;
+use super::format::{escape_md, inline_code, str_of};
+use super::shell::{scrub, token_of};
+use crate::client::{HubClient, HubErrorKind, Service};
 
 pub const NAME: &str = "hf_whoami";
 
@@ -82,7 +82,7 @@ fn output_schema() -> Value {
     })
 }
 
-pub fn tool(upstream: Arc<Upstream>) -> Tool {
+pub fn tool(upstream: HubClient) -> Tool {
     Tool::new(definition(), move |_args, ctx: Ctx| {
         let upstream = upstream.clone();
         async move {
@@ -93,7 +93,7 @@ pub fn tool(upstream: Arc<Upstream>) -> Tool {
     })
 }
 
-async fn run(upstream: &Upstream, token: Option<&str>) -> ToolOutput {
+async fn run(upstream: &HubClient, token: Option<&str>) -> ToolOutput {
     let Some(token) = token else {
         let out = json!({
             "status": "anonymous", "account": null, "organizations": [], "credential": null,
@@ -106,12 +106,12 @@ async fn run(upstream: &Upstream, token: Option<&str>) -> ToolOutput {
             Some(out) => ToolOutput::structured(markdown(&out), out),
             None => unverified("the Hub's answer could not be understood"),
         },
-        Err(e) if e.kind == ErrorKind::Unauthorized || e.status == Some(401) => ToolOutput::error(
+        Err(e) if e.kind() == HubErrorKind::Unauthorized || e.status() == Some(401) => ToolOutput::error(
             "The Hub rejected the Hugging Face token in use (401: invalid, expired or revoked).\nRetry: not with \
              the same token.\nInstead: ask the user to create a new token at https://huggingface.co/settings/tokens \
              and set it (HF_TOKEN for stdio, Authorization: Bearer for HTTP). Public content works without a token.",
         ),
-        Err(e) if e.retryable() => unverified(&explain(&e, "the account lookup")),
+        Err(e) if e.is_retryable() => unverified(&explain(&e, "the account lookup")),
         Err(e) => ToolOutput::error(explain(&e, "the account lookup")),
     }
 }
@@ -140,7 +140,7 @@ pub fn map_whoami(body: &Value) -> Option<Value> {
     account.insert("type".into(), kind.into());
     account.insert("name".into(), name.into());
     if kind != "app" {
-        account.insert("url".into(), format!("https://huggingface.co/{}", super::upstream::enc(name)).into());
+        account.insert("url".into(), format!("https://huggingface.co/{}", crate::client::enc(name)).into());
     }
     if let Some(pro) = body.get("isPro").and_then(Value::as_bool) {
         account.insert("is_pro".into(), pro.into());
@@ -165,7 +165,7 @@ fn map_org(org: &Value) -> Option<Value> {
     o.insert("id".into(), id.into());
     o.insert("name".into(), name.into());
     o.insert("display_name".into(), str_of(org, "fullname").unwrap_or(name).into());
-    o.insert("url".into(), format!("https://huggingface.co/{}", super::upstream::enc(name)).into());
+    o.insert("url".into(), format!("https://huggingface.co/{}", crate::client::enc(name)).into());
     if let Some(r) = str_of(org, "roleInOrg") {
         o.insert("role".into(), r.into());
     }

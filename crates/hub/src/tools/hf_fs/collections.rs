@@ -4,8 +4,8 @@ use serde_json::{json, Value};
 
 use super::model::*;
 use super::Fs;
-use crate::tools::common::glob_match;
-use crate::tools::upstream::{enc, Service, UpstreamError};
+use crate::client::{enc, HubError, Service};
+use crate::tools::glob::glob_match;
 
 const GLOBAL_LIMIT: usize = 100;
 const MAX_LIMIT: usize = 250;
@@ -128,7 +128,7 @@ async fn list(
     query: Option<&str>,
     sort: &str,
     limit: usize,
-) -> Result<(Vec<Value>, bool), UpstreamError> {
+) -> Result<(Vec<Value>, bool), HubError> {
     let mut q: Vec<(&str, String)> = vec![("limit", limit.min(100).to_string()), ("sort", sort.to_owned())];
     if let Some(o) = owner {
         q.push(("owner", o.to_owned()));
@@ -136,14 +136,14 @@ async fn list(
     if let Some(s) = query {
         q.push(("q", s.to_owned()));
     }
-    let l = fs.up.list(fs.token, Service::Hub, "/api/collections", &q, limit).await?;
-    Ok((l.items, l.more))
+    let l = fs.up.list(fs.token, "/api/collections", &q, limit).await?;
+    Ok((l.items, l.truncated))
 }
 
 async fn detail(fs: &Fs<'_>, owner: &str, slug: &str) -> Result<Option<Value>, FsError> {
     match fs.up.get_json(fs.token, Service::Hub, &format!("/api/collections/{}/{}", enc(owner), enc(slug)), &[]).await {
         Ok(v) => Ok(Some(v)),
-        Err(e) if e.status == Some(404) => Ok(None),
+        Err(e) if e.status() == Some(404) => Ok(None),
         Err(e) => Err(FsError::upstream(&e, &format!("collection {owner}/{slug}"))),
     }
 }

@@ -5,8 +5,9 @@ use serde_json::{json, Value};
 
 use super::model::*;
 use super::Fs;
-use crate::tools::common::{ellipsize, glob_match};
-use crate::tools::upstream::{enc, enc_path, Service};
+use crate::client::{enc, enc_path, Service};
+use crate::tools::format::ellipsize;
+use crate::tools::glob::glob_match;
 
 const DEFAULT_SEARCH_LIMIT: usize = 5;
 const MAX_SEARCH_LIMIT: usize = 25;
@@ -197,7 +198,7 @@ async fn products(fs: &Fs<'_>, p: &Params) -> FsResult {
     let catalogue = fs.up.get_json(fs.token, Service::Hub, "/api/docs", &[]).await;
     let items = match catalogue {
         Ok(v) => v.as_array().cloned().unwrap_or_default(),
-        Err(e) if e.status == Some(404) => {
+        Err(e) if e.status() == Some(404) => {
             return Err(FsError::unsupported(
                 "this Hub endpoint does not publish a documentation catalogue; use search hf://docs QUERY and cat the returned URIs",
             ))

@@ -10,7 +10,7 @@ mod papers;
 mod repos;
 mod text;
 
-use std::sync::{Arc, Mutex};
+use std::sync::Mutex;
 
 use base64::Engine as _;
 use futures_util::stream::{self, StreamExt};
@@ -20,10 +20,11 @@ use serde::Deserialize;
 use serde_json::{json, Map, Value};
 
 use self::model::*;
-use super::common::{
-    budget_chars, escape_md, format_bytes, inline_code, invalid_args, parse_args, scrub, token_of, TOKEN_BUDGET,
-};
-use super::upstream::Upstream;
+use super::args::{invalid_args, parse_args};
+use super::budget::{budget_chars, TOKEN_BUDGET};
+use super::format::{escape_md, format_bytes, inline_code};
+use super::shell::{scrub, token_of};
+use crate::client::HubClient;
 
 pub const NAME: &str = "hf_fs";
 /// This tool counts 4 characters per token (file contents are dense).
@@ -169,7 +170,7 @@ fn output_schema() -> Value {
 
 /// Per-call context shared by the operations of one batch.
 pub struct Fs<'a> {
-    pub up: &'a Upstream,
+    pub up: &'a HubClient,
     pub token: Option<&'a str>,
     attach_used: Mutex<u64>,
 }
@@ -191,7 +192,7 @@ impl Fs<'_> {
     }
 }
 
-pub fn tool(upstream: Arc<Upstream>) -> Tool {
+pub fn tool(upstream: HubClient) -> Tool {
     Tool::new(definition(), move |args, ctx: Ctx| {
         let upstream = upstream.clone();
         async move {
@@ -211,7 +212,7 @@ pub fn tool(upstream: Arc<Upstream>) -> Tool {
     })
 }
 
-async fn run_batch(up: &Upstream, token: Option<&str>, ctx: &Ctx, ops: Vec<Operation>) -> ToolOutput {
+async fn run_batch(up: &HubClient, token: Option<&str>, ctx: &Ctx, ops: Vec<Operation>) -> ToolOutput {
     let fs = Fs { up, token, attach_used: Mutex::new(0) };
     let total = ops.len();
     let fs_ref = &fs;
@@ -315,7 +316,7 @@ fn shrink(result: &mut Map<String, Value>, room: usize) -> bool {
     let over = size - room + 200;
     if let Some(Value::String(content)) = result.get("content").cloned() {
         if content.len() > over {
-            let keep = super::common::cut(&content, content.len() - over).to_owned();
+            let keep = super::format::cut(&content, content.len() - over).to_owned();
             let start = result
                 .get("next_offset")
                 .and_then(Value::as_u64)
@@ -421,7 +422,7 @@ fn assemble(items: Vec<(usize, FsResult)>) -> ToolOutput {
         let note = format!(
             "\n\n_Output truncated to fit the hf_fs budget of about {TOKEN_BUDGET} tokens. Re-run omitted operations or use narrower limits._"
         );
-        text = format!("{}{note}", super::common::cut(&text, MAX_CHARS - note.len()).trim_end());
+        text = format!("{}{note}", super::format::cut(&text, MAX_CHARS - note.len()).trim_end());
     } else if budget_truncated {
         text.push_str(&format!(
             "\n\n_Some results were cut to fit the hf_fs budget of about {TOKEN_BUDGET} tokens; see each operation's truncation note._"
@@ -600,7 +601,7 @@ fn details(e: &Value) -> String {
         d.push(format!("semantic relevance={:.1}%", v * 100.0));
     }
     if let Some(v) = s("description") {
-        d.push(super::common::ellipsize(&v.split_whitespace().collect::<Vec<_>>().join(" "), 240));
+        d.push(super::format::ellipsize(&v.split_whitespace().collect::<Vec<_>>().join(" "), 240));
     }
     for (k, label) in [
         ("updated_at", "updated"),

@@ -2,8 +2,8 @@
 
 use serde_json::{Map, Value};
 
-use crate::tools::common::explain;
-use crate::tools::upstream::{ErrorKind, UpstreamError};
+use crate::client::{HubError, HubErrorKind};
+use crate::tools::explain::explain;
 
 pub const ATTACH_MAX_BYTES: u64 = 8 * 1024 * 1024;
 pub const BATCH_MAX_OPERATIONS: usize = 30;
@@ -241,24 +241,25 @@ impl FsError {
         e
     }
     /// A Hub failure while working on `subject`.
-    pub fn upstream(err: &UpstreamError, subject: &str) -> Self {
-        let code = match err.kind {
-            ErrorKind::RepoNotFound | ErrorKind::NotFound | ErrorKind::EntryNotFound | ErrorKind::RevisionNotFound => {
-                "HF_FS_NOT_FOUND"
-            }
-            ErrorKind::Gated | ErrorKind::Unauthorized | ErrorKind::Forbidden => "HF_FS_ACCESS_DENIED",
-            ErrorKind::RateLimited => "HF_FS_RATE_LIMITED",
-            ErrorKind::Timeout => "HF_FS_UPSTREAM_TIMEOUT",
-            ErrorKind::Unavailable | ErrorKind::Network => "HF_FS_UPSTREAM_UNAVAILABLE",
-            ErrorKind::BadRequest => "HF_FS_INVALID_ARGUMENT",
-            ErrorKind::InvalidResponse | ErrorKind::Other => "HF_FS_UPSTREAM_ERROR",
+    pub fn upstream(err: &HubError, subject: &str) -> Self {
+        let code = match err.kind() {
+            HubErrorKind::RepoNotFound
+            | HubErrorKind::NotFound
+            | HubErrorKind::EntryNotFound
+            | HubErrorKind::RevisionNotFound => "HF_FS_NOT_FOUND",
+            HubErrorKind::GatedRepo | HubErrorKind::Unauthorized | HubErrorKind::Forbidden => "HF_FS_ACCESS_DENIED",
+            HubErrorKind::RateLimited => "HF_FS_RATE_LIMITED",
+            HubErrorKind::Timeout => "HF_FS_UPSTREAM_TIMEOUT",
+            HubErrorKind::ServerError | HubErrorKind::Connection => "HF_FS_UPSTREAM_UNAVAILABLE",
+            HubErrorKind::BadRequest | HubErrorKind::InvalidInput => "HF_FS_INVALID_ARGUMENT",
+            HubErrorKind::InvalidResponse | HubErrorKind::Other => "HF_FS_UPSTREAM_ERROR",
         };
         let text = explain(err, subject);
         let mut lines = text.splitn(2, '\n');
         let message = lines.next().unwrap_or_default().to_owned();
         let recovery = lines.next().unwrap_or_default().replace('\n', " ");
         let mut e = FsError::new(code, message, recovery);
-        e.retryable = err.retryable();
+        e.retryable = err.is_retryable();
         if code == "HF_FS_NOT_FOUND" {
             e.suggested = Some("stat");
         }
@@ -375,12 +376,12 @@ pub fn find_matches(p: &Params, entry: &Value, base: &str) -> bool {
     let path = entry.get("path").and_then(Value::as_str).unwrap_or("");
     if let Some(n) = &p.name {
         let name = entry.get("name").and_then(Value::as_str).unwrap_or_else(|| basename(path));
-        if !crate::tools::common::glob_match(n, name) {
+        if !crate::tools::glob::glob_match(n, name) {
             return false;
         }
     }
     if let Some(g) = &p.path {
-        if !crate::tools::common::glob_match(g, relative(base, path)) {
+        if !crate::tools::glob::glob_match(g, relative(base, path)) {
             return false;
         }
     }
@@ -395,7 +396,7 @@ pub fn ls_matches(p: &Params, entry: &Value, base: &str) -> bool {
         None => true,
         Some(g) => {
             let path = entry.get("path").and_then(Value::as_str).unwrap_or("");
-            crate::tools::common::glob_match(g, relative(base, path))
+            crate::tools::glob::glob_match(g, relative(base, path))
         }
     }
 }

@@ -5,8 +5,8 @@ use serde_json::{json, Value};
 
 use super::model::*;
 use super::Fs;
-use crate::tools::common::glob_match;
-use crate::tools::upstream::{enc, Service, UpstreamError};
+use crate::client::{enc, HubError, Service};
+use crate::tools::glob::glob_match;
 
 const DAILY_LIMIT: usize = 100;
 const ROOT_SAMPLE: usize = 10;
@@ -140,7 +140,7 @@ fn paper_entry(v: &Value) -> Option<Value> {
         e["title"] = t.into();
     }
     if let Some(d) = p.get("ai_summary").and_then(Value::as_str).or_else(|| s("summary")) {
-        e["description"] = crate::tools::common::ellipsize(d, 600).into();
+        e["description"] = crate::tools::format::ellipsize(d, 600).into();
     }
     if let Some(u) = p.get("upvotes").and_then(Value::as_f64) {
         e["upvotes"] = json!(u);
@@ -168,10 +168,10 @@ fn filter(p: &Params, entries: Vec<Value>) -> Vec<Value> {
         .collect()
 }
 
-async fn daily(fs: &Fs<'_>, q: &[(&str, String)]) -> Result<(Vec<Value>, bool), UpstreamError> {
+async fn daily(fs: &Fs<'_>, q: &[(&str, String)]) -> Result<(Vec<Value>, bool), HubError> {
     let max = q.iter().find(|(k, _)| *k == "limit").and_then(|(_, v)| v.parse().ok()).unwrap_or(DAILY_LIMIT);
-    let l = fs.up.list(fs.token, Service::Hub, "/api/daily_papers", q, max).await?;
-    Ok((l.items, l.more))
+    let l = fs.up.list(fs.token, "/api/daily_papers", q, max).await?;
+    Ok((l.items, l.truncated))
 }
 
 fn today() -> String {
@@ -467,7 +467,7 @@ async fn daily_index(fs: &Fs<'_>, p: &Params, parsed: PaperUri) -> FsResult {
 async fn get_paper(fs: &Fs<'_>, id: &str) -> Result<Option<Value>, FsError> {
     match fs.up.get_json(fs.token, Service::Hub, &format!("/api/papers/{}", enc(id)), &[]).await {
         Ok(v) => Ok(Some(v)),
-        Err(e) if e.status == Some(404) => Ok(None),
+        Err(e) if e.status() == Some(404) => Ok(None),
         Err(e) => Err(FsError::upstream(&e, &format!("paper {id}"))),
     }
 }
@@ -626,7 +626,7 @@ async fn linked_repos(fs: &Fs<'_>, id: &str) -> Result<Value, FsError> {
     match fs.up.get_json(fs.token, Service::Hub, &format!("/api/arxiv/{}/repos", enc(id)), &[]).await {
         Ok(v) => Ok(v),
         // Not every deployment serves linked repositories; treat as none linked.
-        Err(e) if e.status == Some(404) => Ok(json!({ "models": [], "datasets": [], "spaces": [] })),
+        Err(e) if e.status() == Some(404) => Ok(json!({ "models": [], "datasets": [], "spaces": [] })),
         Err(e) => Err(FsError::upstream(&e, &format!("the repositories linked to paper {id}"))),
     }
 }

@@ -7,9 +7,9 @@ use super::grammar::is_repo_trending;
 use super::model::*;
 use super::text::{self, Class};
 use super::Fs;
-use crate::tools::common::glob_match;
+use crate::client::{enc, enc_path, HubError, HubErrorKind, Service};
+use crate::tools::glob::glob_match;
 use crate::tools::repo_search::RepoType;
-use crate::tools::upstream::{enc, enc_path, ErrorKind, Service, UpstreamError};
 
 pub enum RepoUri {
     Namespace { kind: RepoType, owner: Option<String> },
@@ -313,7 +313,7 @@ async fn list_repos(
     owner: Option<&str>,
     sort: Option<&str>,
     max: usize,
-) -> Result<(Vec<Value>, bool), UpstreamError> {
+) -> Result<(Vec<Value>, bool), HubError> {
     let mut q: Vec<(&str, String)> = Vec::new();
     if let Some(s) = query {
         q.push(("search", s.to_owned()));
@@ -327,8 +327,8 @@ async fn list_repos(
     }
     q.push(("limit", max.min(1_000).to_string()));
     let path = format!("/api/{}", kind.plural());
-    let listing = fs.up.list(fs.token, Service::Hub, &path, &q, max).await?;
-    Ok((listing.items.iter().filter_map(|i| repo_entry(kind, i)).collect(), listing.more))
+    let listing = fs.up.list(fs.token, &path, &q, max).await?;
+    Ok((listing.items.iter().filter_map(|i| repo_entry(kind, i)).collect(), listing.truncated))
 }
 
 async fn search(fs: &Fs<'_>, p: &Params, kind: RepoType, owner: Option<&str>) -> FsResult {
@@ -496,12 +496,12 @@ async fn scan_tree(
     recursive: bool,
     max: usize,
     mut visit: impl FnMut(Value) -> bool,
-) -> Result<bool, UpstreamError> {
+) -> Result<bool, HubError> {
     let mut q: Vec<(&str, String)> = Vec::new();
     if recursive {
         q.push(("recursive", "true".into()));
     }
-    let listing = fs.up.list(fs.token, Service::Hub, &r.tree_path(path), &q, max).await?;
+    let listing = fs.up.list(fs.token, &r.tree_path(path), &q, max).await?;
     for item in listing.items {
         if let Some(e) = tree_entry(r, &item) {
             if !visit(e) {
@@ -509,7 +509,7 @@ async fn scan_tree(
             }
         }
     }
-    Ok(!listing.more)
+    Ok(!listing.truncated)
 }
 
 async fn ls(fs: &Fs<'_>, p: &Params, r: &Repo) -> FsResult {
@@ -541,7 +541,7 @@ async fn ls(fs: &Fs<'_>, p: &Params, r: &Repo) -> FsResult {
     .await;
     let complete = match walk {
         Ok(complete) => complete,
-        Err(e) if e.kind == ErrorKind::EntryNotFound && !r.path.is_empty() => {
+        Err(e) if e.kind() == HubErrorKind::EntryNotFound && !r.path.is_empty() => {
             // Not a directory: say whether it is a file.
             return match stat_entry(fs, r).await {
                 Ok(Some(s)) if s.get("type").and_then(Value::as_str) == Some("file") => Err(FsError::not_a_directory(
@@ -603,7 +603,7 @@ async fn find(fs: &Fs<'_>, p: &Params, r: &Repo) -> FsResult {
 }
 
 /// The tree entry of `r.path` (listing its parent directory), `None` if absent.
-async fn stat_entry(fs: &Fs<'_>, r: &Repo) -> Result<Option<Value>, UpstreamError> {
+async fn stat_entry(fs: &Fs<'_>, r: &Repo) -> Result<Option<Value>, HubError> {
     let dir = parent(&r.path);
     let mut found = None;
     let res = scan_tree(fs, r, dir, false, SCAN_MAX, |e| {
@@ -619,14 +619,14 @@ async fn stat_entry(fs: &Fs<'_>, r: &Repo) -> Result<Option<Value>, UpstreamErro
         Ok(complete) if complete || found.is_some() => Ok(found),
         // The directory has more entries than one scan reads: "not seen" is not "missing".
         Ok(_) => probe_entry(fs, r).await,
-        Err(e) if e.kind == ErrorKind::EntryNotFound => Ok(None),
+        Err(e) if e.kind() == HubErrorKind::EntryNotFound => Ok(None),
         Err(e) => Err(e),
     }
 }
 
 /// `r.path` looked up by itself, for a directory too large to scan: a file answers a `HEAD`
 /// of its download URL, a directory lists its first entry.
-async fn probe_entry(fs: &Fs<'_>, r: &Repo) -> Result<Option<Value>, UpstreamError> {
+async fn probe_entry(fs: &Fs<'_>, r: &Repo) -> Result<Option<Value>, HubError> {
     let (kind, rev) = (r.kind.client_kind(), r.revision.as_deref());
     match fs.up.read_file(fs.token, kind, &r.id, rev, &r.path, 0, 0).await {
         Ok(head) => return Ok(tree_entry(r, &json!({ "type": "file", "path": r.path, "size": head.total_size }))),
@@ -652,10 +652,10 @@ async fn stat(fs: &Fs<'_>, uri: &str, r: &Repo) -> FsResult {
                 let gated = info.get("gated").filter(|g| g.is_string()).cloned().unwrap_or(Value::Null);
                 Ok(stat_result(uri, true, "repo", "", vec![("gated", gated)]))
             }
-            Err(e) if e.is_not_found() || (e.kind == ErrorKind::RepoNotFound) => {
+            Err(e) if e.is_not_found() || (e.kind() == HubErrorKind::RepoNotFound) => {
                 Ok(stat_result(uri, false, "missing", "", vec![]))
             }
-            Err(e) if e.kind == ErrorKind::RevisionNotFound => Ok(stat_result(uri, false, "missing", "", vec![])),
+            Err(e) if e.kind() == HubErrorKind::RevisionNotFound => Ok(stat_result(uri, false, "missing", "", vec![])),
             Err(e) => Err(FsError::upstream(&e, &r.subject())),
         };
     }
@@ -674,7 +674,7 @@ async fn stat(fs: &Fs<'_>, uri: &str, r: &Repo) -> FsResult {
             ))
         }
         Ok(None) => Ok(stat_result(uri, false, "missing", &r.path, vec![])),
-        Err(e) if e.kind == ErrorKind::RevisionNotFound => Ok(stat_result(uri, false, "missing", &r.path, vec![])),
+        Err(e) if e.kind() == HubErrorKind::RevisionNotFound => Ok(stat_result(uri, false, "missing", &r.path, vec![])),
         Err(e) => Err(FsError::upstream(&e, &r.subject())),
     }
 }

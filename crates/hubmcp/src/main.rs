@@ -26,7 +26,7 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Serve Streamable HTTP (both protocol eras on one endpoint).
-    Serve(ServeArgs),
+    Serve(Box<ServeArgs>),
     /// Speak newline-delimited JSON-RPC on stdin/stdout.
     Stdio(CommonArgs),
     /// The client-behaviour dataset.

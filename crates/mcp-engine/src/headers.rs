@@ -68,10 +68,10 @@ fn collect(schema: &Value, path: &mut Vec<String>, out: &mut Vec<HeaderParam>) {
 
 /// A header value with optional whitespace trimmed (RFC 9110 §5.5). Values that are not
 /// visible ASCII are invalid.
-fn header_text<'a, K: http::header::AsHeaderName + Copy + std::fmt::Display>(
-    headers: &'a HeaderMap,
+fn header_text<K: http::header::AsHeaderName + Copy + std::fmt::Display>(
+    headers: &HeaderMap,
     name: K,
-) -> Result<Option<&'a str>, McpError> {
+) -> Result<Option<&str>, McpError> {
     match headers.get(name) {
         None => Ok(None),
         Some(v) => v

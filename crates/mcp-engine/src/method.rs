@@ -123,11 +123,10 @@ impl Method {
 
     /// Does this era serve the method?
     pub fn served_in(self, era: Era) -> bool {
-        match (self.spec().eras, era) {
-            (Eras::Both, _) => true,
-            (Eras::SessionOnly, Era::Session) | (Eras::StatelessOnly, Era::Stateless) => true,
-            _ => false,
-        }
+        matches!(
+            (self.spec().eras, era),
+            (Eras::Both, _) | (Eras::SessionOnly, Era::Session) | (Eras::StatelessOnly, Era::Stateless)
+        )
     }
 
     /// Removed by 2026-07-28 (served only in sessions).

@@ -38,7 +38,7 @@ async fn call(client: &reqwest::Client, url: &str, id: i64, method: &str, params
     let ct = res.headers().get("content-type").map(|v| v.to_str().unwrap().to_owned()).unwrap_or_default();
     let text = res.text().await.unwrap();
     let body = if ct.starts_with("text/event-stream") {
-        let last = text.lines().filter_map(|l| l.strip_prefix("data: ")).last().unwrap();
+        let last = text.lines().filter_map(|l| l.strip_prefix("data: ")).next_back().unwrap();
         serde_json::from_str(last).unwrap()
     } else {
         serde_json::from_str(&text).unwrap()

@@ -35,7 +35,7 @@ impl HostPolicy {
             HostPolicy::Any => true,
             HostPolicy::List(list) => {
                 let host = host.to_ascii_lowercase();
-                list.iter().any(|h| *h == host)
+                list.contains(&host)
             }
         }
     }

@@ -27,10 +27,12 @@ use axum::extract::{Request, State};
 use axum::response::Response;
 use axum::routing::{any, get, post};
 use axum::Router;
-use http::{header, HeaderValue, Method, StatusCode};
+use http::{header, HeaderMap, HeaderValue, Method, StatusCode};
 
 use crate::dispatch::Engine;
-use crate::headers::names::MCP_SESSION_ID;
+use crate::headers::names::{MCP_PROTOCOL_VERSION, MCP_SESSION_ID};
+use crate::jsonrpc::{self, Message};
+use crate::protocol::{Era, Params, SESSION_VERSIONS};
 use crate::session::LiveSessions;
 use crate::store::{EventLog, MemoryEventLog, MemorySessionStore, SessionStore};
 use app::App;
@@ -113,7 +115,7 @@ async fn endpoint(State(app): State<Arc<App>>, req: Request) -> Response {
     match *req.method() {
         Method::POST => {
             let (parts, body) = req.into_parts();
-            let (_, sse_ok) = match stateless::check_post(&parts.headers) {
+            let (_, sse_ok) = match reply::check_post(&parts.headers) {
                 Ok(flags) => flags,
                 Err(r) => return r,
             };
@@ -121,7 +123,7 @@ async fn endpoint(State(app): State<Arc<App>>, req: Request) -> Response {
                 Ok(b) => b,
                 Err(r) => return r,
             };
-            if stateless::is_session_era(&parts.headers, &body) {
+            if is_session_era(&parts.headers, &body) {
                 return if has_session {
                     session::post(app, parts, body, sse_ok).await
                 } else {
@@ -139,5 +141,49 @@ async fn endpoint(State(app): State<Arc<App>>, req: Request) -> Response {
             r.headers_mut().insert(header::ALLOW, HeaderValue::from_static("POST"));
             r
         }
+    }
+}
+
+/// Which era a request belongs to: a session id or a session-era version header
+/// (without stateless `_meta`) mean the session era.
+fn detect_era(headers: &HeaderMap, params: &Params<'_>) -> Era {
+    if headers.contains_key(&MCP_SESSION_ID) {
+        return Era::Session;
+    }
+    let stateless_meta = params.meta.as_ref().is_some_and(|m| m.protocol_version.is_some());
+    match headers.get(&MCP_PROTOCOL_VERSION).and_then(|v| v.to_str().ok()).map(str::trim) {
+        Some(v) if SESSION_VERSIONS.contains(&v) && !stateless_meta => Era::Session,
+        Some(_) => Era::Stateless,
+        None if stateless_meta => Era::Stateless,
+        None => Era::Session,
+    }
+}
+
+/// Is this POST for the session era? Decided from the headers when they can (the hot
+/// paths: a session id, or a stateless version header), else from the body
+/// (`initialize`, or stateless `_meta` without the header) — parsed here only on that
+/// cold path.
+fn is_session_era(headers: &HeaderMap, body: &[u8]) -> bool {
+    route_era(headers, body) == Era::Session
+}
+
+fn route_era(headers: &HeaderMap, body: &[u8]) -> Era {
+    if headers.contains_key(&MCP_SESSION_ID) {
+        return Era::Session;
+    }
+    match headers.get(&MCP_PROTOCOL_VERSION).and_then(|v| v.to_str().ok()).map(str::trim) {
+        Some(v) if !SESSION_VERSIONS.contains(&v) => Era::Stateless,
+        _ => match jsonrpc::parse(body) {
+            // Malformed bodies get the stateless path's exact errors.
+            Err(_) => Era::Stateless,
+            Ok(Message::Request { params, .. }) => match Params::parse(params) {
+                Ok(p) => detect_era(headers, &p),
+                Err(_) => Era::Stateless,
+            },
+            // A notification or response without a session: only a session-era version header
+            // makes it session-era (and then a 400 for the missing session id).
+            Ok(_) if headers.contains_key(&MCP_PROTOCOL_VERSION) => Era::Session,
+            Ok(_) => Era::Stateless,
+        },
     }
 }

@@ -109,6 +109,19 @@ fn too_large(limit: usize) -> Response {
     plain_error(StatusCode::PAYLOAD_TOO_LARGE, format!("Payload Too Large: the request body exceeds {limit} bytes"))
 }
 
+/// `Content-Type` (415) and `Accept` (406) of a POST; the `Accept` flags (JSON, SSE).
+pub(crate) fn check_post(headers: &HeaderMap) -> Result<(bool, bool), Response> {
+    require_json(headers)?;
+    let (json_ok, sse_ok) = accept_flags(headers);
+    if !json_ok && !sse_ok {
+        return Err(plain_error(
+            StatusCode::NOT_ACCEPTABLE,
+            "Not Acceptable: Accept must include application/json and text/event-stream",
+        ));
+    }
+    Ok((json_ok, sse_ok))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -3,9 +3,6 @@
 //! a notification before its result, in which case the response becomes an SSE stream
 //! scoped to the request; closing that stream drops the handler future (cancellation).
 //! `subscriptions/listen` answers with a long-lived stream.
-//!
-//! Also here: the checks every POST gets ([`check_post`]) and the era of a POST
-//! ([`is_session_era`]), from headers when they decide it.
 
 use std::sync::Arc;
 
@@ -13,32 +10,18 @@ use axum::body::Body;
 use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
 use futures_util::stream;
-use http::{HeaderMap, StatusCode};
+use http::StatusCode;
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
 use super::app::App;
 use super::gate::admitted;
-use super::reply::{accept_flags, error_response, json_response, plain_error, require_json, sse_response};
+use super::reply::{error_response, json_response, sse_response};
 use crate::dispatch::{Call, Listener, Reply};
-use crate::headers::names::{MCP_PROTOCOL_VERSION, MCP_SESSION_ID};
 use crate::jsonrpc::{self, write_error, write_result_raw, Id, McpError, Message};
 use crate::prepare::prepare_stateless;
-use crate::protocol::{Era, HttpRequestParts, Params, Transport, SESSION_VERSIONS};
+use crate::protocol::{HttpRequestParts, Params, Transport};
 use crate::transport::sse::{frame, BoxedOutcome, RequestStream, KEEP_ALIVE};
-
-/// `Content-Type` (415) and `Accept` (406) of a POST; the `Accept` flags (JSON, SSE).
-pub(super) fn check_post(headers: &HeaderMap) -> Result<(bool, bool), Response> {
-    require_json(headers)?;
-    let (json_ok, sse_ok) = accept_flags(headers);
-    if !json_ok && !sse_ok {
-        return Err(plain_error(
-            StatusCode::NOT_ACCEPTABLE,
-            "Not Acceptable: Accept must include application/json and text/event-stream",
-        ));
-    }
-    Ok((json_ok, sse_ok))
-}
 
 /// A stateless POST: answered as JSON, or as an SSE stream once the handler sends first.
 pub(super) async fn post(app: Arc<App>, parts: http::request::Parts, body: Bytes, sse_ok: bool) -> Response {
@@ -153,50 +136,6 @@ fn listen_stream(listener: Listener, app: &App) -> Response {
         }
     });
     sse_response(Body::from_stream(s))
-}
-
-/// Which era a request belongs to: a session id or a session-era version header
-/// (without stateless `_meta`) mean the session era.
-fn detect_era(headers: &HeaderMap, params: &Params<'_>) -> Era {
-    if headers.contains_key(&MCP_SESSION_ID) {
-        return Era::Session;
-    }
-    let stateless_meta = params.meta.as_ref().is_some_and(|m| m.protocol_version.is_some());
-    match headers.get(&MCP_PROTOCOL_VERSION).and_then(|v| v.to_str().ok()).map(str::trim) {
-        Some(v) if SESSION_VERSIONS.contains(&v) && !stateless_meta => Era::Session,
-        Some(_) => Era::Stateless,
-        None if stateless_meta => Era::Stateless,
-        None => Era::Session,
-    }
-}
-
-/// Is this POST for the session era? Decided from the headers when they can (the hot
-/// paths: a session id, or a stateless version header), else from the body
-/// (`initialize`, or stateless `_meta` without the header) — parsed here only on that
-/// cold path.
-pub(super) fn is_session_era(headers: &HeaderMap, body: &[u8]) -> bool {
-    route_era(headers, body) == Era::Session
-}
-
-fn route_era(headers: &HeaderMap, body: &[u8]) -> Era {
-    if headers.contains_key(&MCP_SESSION_ID) {
-        return Era::Session;
-    }
-    match headers.get(&MCP_PROTOCOL_VERSION).and_then(|v| v.to_str().ok()).map(str::trim) {
-        Some(v) if !SESSION_VERSIONS.contains(&v) => Era::Stateless,
-        _ => match jsonrpc::parse(body) {
-            // Malformed bodies get the stateless path's exact errors.
-            Err(_) => Era::Stateless,
-            Ok(Message::Request { params, .. }) => match Params::parse(params) {
-                Ok(p) => detect_era(headers, &p),
-                Err(_) => Era::Stateless,
-            },
-            // A notification or response without a session: only a session-era version header
-            // makes it session-era (and then a 400 for the missing session id).
-            Ok(_) if headers.contains_key(&MCP_PROTOCOL_VERSION) => Era::Session,
-            Ok(_) => Era::Stateless,
-        },
-    }
 }
 
 async fn process(

@@ -23,10 +23,12 @@ struct Cli {
     command: Command,
 }
 
+// Parsed once at start: the variants' sizes do not matter.
+#[allow(clippy::large_enum_variant)]
 #[derive(Subcommand)]
 enum Command {
     /// Serve Streamable HTTP (both protocol eras on one endpoint).
-    Serve(Box<ServeArgs>),
+    Serve(ServeArgs),
     /// Speak newline-delimited JSON-RPC on stdin/stdout.
     Stdio(CommonArgs),
     /// The client-behaviour dataset.

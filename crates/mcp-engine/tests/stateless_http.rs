@@ -362,3 +362,68 @@ async fn logs_only_when_requested_and_at_level() {
     assert!(text.contains("a warning") && !text.contains("debug detail"), "{text}");
     server.stop().await;
 }
+
+/// Regression: a repeated `Mcp-Method`, `Mcp-Name` or `MCP-Protocol-Version` header whose
+/// copies disagree is refused (-32020) whichever copy comes first; identical copies pass.
+#[tokio::test]
+async fn conflicting_duplicate_headers_are_refused() {
+    let server = start(many_tools(2), EngineConfig::default(), HttpConfig::default()).await;
+    let client = reqwest::Client::new();
+    let params = json!({ "name": "tool_00", "arguments": {} });
+    let send = |header: &'static str, extra: &'static str| {
+        request(&client, &server.url, 1, "tools/call", params.clone()).header(header, extra).send()
+    };
+    for (header, other) in
+        [("mcp-method", "tools/list"), ("mcp-name", "tool_01"), ("mcp-protocol-version", "2025-11-25")]
+    {
+        let res = send(header, other).await.unwrap();
+        assert_eq!(res.status(), 400, "{header}");
+        let body: Value = res.json().await.unwrap();
+        assert_eq!(body["error"]["code"], -32020, "{header}: {body}");
+    }
+    // The reverse order: the conflicting copy first.
+    let mut h = reqwest::header::HeaderMap::new();
+    h.append("mcp-method", "tools/list".parse().unwrap());
+    h.append("mcp-method", "tools/call".parse().unwrap());
+    let body = json!({ "jsonrpc": "2.0", "id": 2, "method": "tools/call",
+                       "params": { "name": "tool_00", "_meta": stateless_meta(json!({})) } });
+    let res = client
+        .post(&server.url)
+        .headers(h)
+        .header("content-type", "application/json")
+        .header("accept", "application/json, text/event-stream")
+        .header("mcp-protocol-version", "2026-07-28")
+        .header("mcp-name", "tool_00")
+        .body(body.to_string())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 400);
+    // Identical copies are one value.
+    let res = send("mcp-method", "tools/call").await.unwrap();
+    assert_eq!(res.status(), 200);
+    server.stop().await;
+}
+
+/// Regression: by-position `params` are refused with -32602, in protocol terms.
+#[tokio::test]
+async fn positional_params_are_refused() {
+    let server = start(many_tools(1), EngineConfig::default(), HttpConfig::default()).await;
+    let client = reqwest::Client::new();
+    let body = json!({ "jsonrpc": "2.0", "id": 3, "method": "tools/list", "params": ["tool_00"] });
+    let res = client
+        .post(&server.url)
+        .header("content-type", "application/json")
+        .header("accept", "application/json, text/event-stream")
+        .header("mcp-protocol-version", "2026-07-28")
+        .header("mcp-method", "tools/list")
+        .body(body.to_string())
+        .send()
+        .await
+        .unwrap();
+    let body: Value = res.json().await.unwrap();
+    assert_eq!(body["error"]["code"], -32602, "{body}");
+    let message = body["error"]["message"].as_str().unwrap();
+    assert!(message.contains("JSON object") && !message.contains("struct"), "{message}");
+    server.stop().await;
+}

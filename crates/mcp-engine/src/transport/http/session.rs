@@ -22,6 +22,7 @@ use super::reply::{accepted, accepts, bad_request, error_response, json_response
 use super::streams::{resume, supports_priming, StreamWriter};
 use crate::context::StreamControl;
 use crate::dispatch::Reply;
+use crate::headers::header_text;
 use crate::headers::names::{MCP_PROTOCOL_VERSION, MCP_SESSION_ID};
 use crate::jsonrpc::{self, write_result_raw, McpError, Message};
 use crate::observe::{Behaviour, EndReason};
@@ -48,13 +49,13 @@ async fn validate(app: &App, parts: &http::request::Parts) -> Result<Valid, Resp
         return Err(bad_request("Bad Request: Mcp-Session-Id header is required"));
     };
     let Ok(sid) = sid.to_str() else { return Err(bad_request("Bad Request: invalid Mcp-Session-Id")) };
-    let version = match headers.get(&MCP_PROTOCOL_VERSION).map(|v| v.to_str().map(str::trim)) {
-        None => DEFAULT_HTTP_VERSION.to_owned(),
-        Some(Ok(v)) if SESSION_VERSIONS.contains(&v) => v.to_owned(),
-        Some(v) => {
+    let version = match header_text(headers, &MCP_PROTOCOL_VERSION) {
+        Err(e) => return Err(error_response(None, &e)),
+        Ok(None) => DEFAULT_HTTP_VERSION.to_owned(),
+        Ok(Some(v)) if SESSION_VERSIONS.contains(&v) => v.to_owned(),
+        Ok(Some(v)) => {
             return Err(bad_request(format!(
-                "Bad Request: Unsupported protocol version {:?} (supported in sessions: {})",
-                v.unwrap_or("?"),
+                "Bad Request: Unsupported protocol version {v:?} (supported in sessions: {})",
                 SESSION_VERSIONS.join(", ")
             )))
         }

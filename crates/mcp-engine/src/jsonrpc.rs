@@ -89,6 +89,10 @@ pub fn parse(body: &[u8]) -> Result<Message<'_>, McpError> {
     if trimmed.first() == Some(&b'[') {
         return Err(McpError::invalid_request("JSON-RPC batches are not supported"));
     }
+    // JSON text is UTF-8 (RFC 8259); serde skips unknown fields without checking them.
+    if std::str::from_utf8(body).is_err() {
+        return Err(McpError::new(code::PARSE_ERROR, "Parse error: the message is not valid UTF-8"));
+    }
     let msg: Incoming<'_> = match serde_json::from_slice(body) {
         Ok(m) => m,
         Err(e) if e.is_syntax() || e.is_eof() => {

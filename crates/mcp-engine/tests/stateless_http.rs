@@ -427,3 +427,39 @@ async fn positional_params_are_refused() {
     assert!(message.contains("JSON object") && !message.contains("struct"), "{message}");
     server.stop().await;
 }
+
+/// Regression: a client that writes a whole oversized body before reading (as Python's
+/// `http.client` does) gets the 413 and its JSON-RPC error, not a reset connection.
+#[tokio::test]
+async fn an_oversized_body_written_before_reading_still_gets_413() {
+    use std::io::{Read, Write};
+    let http = HttpConfig { max_body_bytes: 64 * 1024, ..HttpConfig::default() };
+    let server = start(many_tools(1), EngineConfig::default(), http).await;
+    let addr = server.base.trim_start_matches("http://").to_owned();
+    let body = vec![b' '; 8 * 1024 * 1024];
+    let response = tokio::task::spawn_blocking(move || {
+        let mut s = std::net::TcpStream::connect(&addr).unwrap();
+        s.set_read_timeout(Some(std::time::Duration::from_secs(10))).unwrap();
+        let head = format!(
+            "POST /mcp HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\nAccept: application/json\r\nContent-Length: {}\r\n\r\n",
+            body.len()
+        );
+        s.write_all(head.as_bytes()).unwrap();
+        s.write_all(&body).expect("the server reads the body before answering");
+        let mut out = String::new();
+        let mut buf = [0u8; 4096];
+        while !out.contains("Payload Too Large") {
+            let n = s.read(&mut buf).unwrap();
+            if n == 0 {
+                break;
+            }
+            out.push_str(&String::from_utf8_lossy(&buf[..n]));
+        }
+        out
+    })
+    .await
+    .unwrap();
+    assert!(response.starts_with("HTTP/1.1 413"), "{response}");
+    assert!(response.contains("\"code\":-32600"), "{response}");
+    server.stop().await;
+}

@@ -87,7 +87,9 @@ pub enum Message<'a> {
 pub fn parse(body: &[u8]) -> Result<Message<'_>, McpError> {
     let trimmed = body.trim_ascii_start();
     if trimmed.first() == Some(&b'[') {
-        return Err(McpError::invalid_request("JSON-RPC batches are not supported"));
+        return Err(McpError::invalid_request(
+            "Invalid request: JSON-RPC batches are accepted only in sessions of protocol revision 2025-03-26",
+        ));
     }
     // JSON text is UTF-8 (RFC 8259); serde skips unknown fields without checking them.
     if std::str::from_utf8(body).is_err() {

@@ -19,7 +19,7 @@ use crate::jsonrpc::{self, write_error, write_result_raw, Id, McpError, Message}
 use crate::observe::EndReason;
 use crate::prepare::prepare_stateless;
 use crate::protocol::{Caller, Params, Transport};
-use crate::session::driver::{response, run_on_channel, Origin, Step};
+use crate::session::driver::{is_batch, response, run_on_channel, Origin, Step, BATCH_REVISION};
 use crate::session::{change_notification, LiveSessions, SessionConfig};
 use crate::store::{MemoryEventLog, MemorySessionStore};
 
@@ -148,6 +148,9 @@ async fn read_line<R: AsyncBufRead + Unpin>(input: &mut R, max: usize) -> std::i
 }
 
 async fn handle_line(conn: Arc<Conn>, line: Vec<u8>, taken: oneshot::Sender<()>) {
+    if is_batch(&line) {
+        return batch(&conn, &line, taken).await;
+    }
     let message = match jsonrpc::parse(&line) {
         Ok(m) => m,
         Err(e) => {
@@ -198,6 +201,42 @@ async fn handle_line(conn: Arc<Conn>, line: Vec<u8>, taken: oneshot::Sender<()>)
         }
         Step::Run(running) => run_on_channel(running, conn.out.clone()).await,
     }
+}
+
+/// A JSON-RPC batch: served only once the session negotiated 2025-03-26, taken in as a
+/// whole before the next line is read.
+async fn batch(conn: &Conn, line: &[u8], taken: oneshot::Sender<()>) {
+    let _ = taken.send(());
+    let session = conn.live.store.get(&conn.sid).await.ok().flatten();
+    let out = match session {
+        Some(session) if session.protocol_version.as_deref() == Some(BATCH_REVISION) => {
+            let origin = || Origin {
+                sid: conn.sid.clone(),
+                session: session.clone(),
+                caller: conn.caller.clone(),
+                transport: Transport::Stdio,
+                version: None,
+                http: None,
+            };
+            match conn.live.batch(origin, line).await {
+                Ok(Some(out)) => out,
+                Ok(None) => return,
+                Err(e) => error_line(&e),
+            }
+        }
+        // The single-message parser says why a batch is refused here.
+        _ => match jsonrpc::parse(line) {
+            Err(e) => error_line(&e),
+            Ok(_) => return,
+        },
+    };
+    let _ = conn.out.send(out).await;
+}
+
+fn error_line(e: &McpError) -> Vec<u8> {
+    let mut out = Vec::new();
+    write_error(&mut out, e.id.as_ref(), e);
+    out
 }
 
 /// A 2026-07-28 request: prepared from its `_meta`, dispatched with its notifications on

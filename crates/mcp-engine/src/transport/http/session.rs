@@ -27,7 +27,7 @@ use crate::headers::names::{MCP_PROTOCOL_VERSION, MCP_SESSION_ID};
 use crate::jsonrpc::{self, write_result_raw, McpError, Message};
 use crate::observe::{Behaviour, EndReason};
 use crate::protocol::{Caller, HttpRequestParts, Params, Transport, SESSION_VERSIONS};
-use crate::session::driver::{response, Origin, Started, Step};
+use crate::session::driver::{is_batch, response, Origin, Started, Step, BATCH_REVISION};
 use crate::session::live::{session_not_found, store_error};
 use crate::session::DEFAULT_HTTP_VERSION;
 use crate::store::event_log::{event_id, parse_event_id, PUSH_STREAM};
@@ -126,6 +126,26 @@ async fn run_message(
     sse_ok: bool,
     reply: oneshot::Sender<Response>,
 ) {
+    let query = parts.uri.query().map(str::to_owned);
+    let remote = admitted(&parts).remote;
+    if is_batch(&body) && v.session.protocol_version.as_deref() == Some(BATCH_REVISION) {
+        let http = HttpRequestParts { headers: parts.headers, query, remote };
+        let origin = || Origin {
+            sid: v.sid.clone(),
+            session: v.session.clone(),
+            caller: v.caller.clone(),
+            transport: Transport::StreamableHttp,
+            version: Some(v.version.clone()),
+            http: Some(http.clone()),
+        };
+        let answer = match app.live.batch(origin, &body).await {
+            Ok(Some(out)) => json_response(StatusCode::OK, out),
+            Ok(None) => accepted(),
+            Err(e) => error_response(None, &e.with_status(StatusCode::BAD_REQUEST)),
+        };
+        let _ = reply.send(answer);
+        return;
+    }
     let message = match jsonrpc::parse(&body) {
         Ok(m) => m,
         Err(e) => {
@@ -133,8 +153,6 @@ async fn run_message(
             return;
         }
     };
-    let query = parts.uri.query().map(str::to_owned);
-    let remote = admitted(&parts).remote;
     let origin = Origin {
         sid: v.sid.clone(),
         session: v.session,

@@ -369,16 +369,36 @@ impl LiveSessions {
     }
 }
 
+/// How long a response waits after the notification just before it, on transports with
+/// one outgoing channel: long enough for the notification to leave in its own write.
+/// Clients that handle a read's messages in an order of their own (TypeScript SDK 1.32,
+/// typescript-sdk#2580) otherwise drop the final progress notification of every call.
+const FLUSH_GAP: std::time::Duration = std::time::Duration::from_millis(5);
+
 /// For transports with one outgoing channel (HTTP+SSE, stdio): run a request, its
 /// messages and then its response going to `out`. A cancelled request sends nothing more.
 pub(crate) async fn run_on_channel(running: Running<'_>, out: mpsc::Sender<Vec<u8>>) {
-    let Started { id, cancel, reply } = running.start(Some(out.clone()), None);
-    let reply = tokio::select! {
-        biased;
-        _ = cancel.cancelled() => None,
-        r = reply => Some(r),
+    let (events, mut handler_out) = mpsc::channel::<Vec<u8>>(64);
+    let Started { id, cancel, reply } = running.start(Some(events), None);
+    tokio::pin!(reply);
+    let mut last_sent: Option<tokio::time::Instant> = None;
+    let result = loop {
+        tokio::select! {
+            biased;
+            _ = cancel.cancelled() => return,
+            Some(m) = handler_out.recv() => {
+                let _ = out.send(m).await;
+                last_sent = Some(tokio::time::Instant::now());
+            }
+            r = &mut reply => break r,
+        }
     };
-    if let Some(r) = reply {
-        let _ = out.send(response(&id, r)).await;
+    while let Ok(m) = handler_out.try_recv() {
+        let _ = out.send(m).await;
+        last_sent = Some(tokio::time::Instant::now());
     }
+    if let Some(at) = last_sent {
+        tokio::time::sleep_until(at + FLUSH_GAP).await;
+    }
+    let _ = out.send(response(&id, result)).await;
 }

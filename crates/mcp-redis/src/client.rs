@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use mcp_engine::store::StoreError;
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
-use redis::RedisResult;
+use redis::{AsyncConnectionConfig, IntoConnectionInfo, ProtocolVersion, RedisResult};
 
 use crate::config::{Redactor, RedisConfig};
 
@@ -44,28 +44,47 @@ impl RedisClient {
             // redis-rs builds its rustls config from the process default provider.
             let _ = rustls::crypto::ring::default_provider().install_default();
         }
-        let client = redis::Client::open(config.url.as_str())
-            .map_err(|e| StoreError::Unavailable(redactor.scrub(&format!("invalid redis URL {redacted}: {e}"))))?;
+        let invalid = |e: redis::RedisError| {
+            StoreError::Unavailable(redactor.scrub(&format!("invalid redis URL {redacted}: {e}")))
+        };
+        let mut info = config.url.as_str().into_connection_info().map_err(invalid)?;
+        if !names_protocol(&config.url) {
+            // RESP3 lets the connection manager hear at once that a connection dropped and
+            // reconnect before the next command needs it (RESP2 notices on a failed command).
+            let settings = info.redis_settings().clone().set_protocol(ProtocolVersion::RESP3);
+            info = info.set_redis_settings(settings);
+        }
+        let client = redis::Client::open(info).map_err(invalid)?;
+        let cant = |why: String| {
+            StoreError::Unavailable(redactor.scrub(&format!("cannot connect to redis at {redacted}: {why}")))
+        };
+        let timed_out = || cant(format!("timed out after {} ms", config.connect_timeout.as_millis()));
+
+        // One plain attempt first, so a refusal or bad credentials are reported as such
+        // (the manager below retries forever and would only time out).
+        let probe_config = AsyncConnectionConfig::new()
+            .set_connection_timeout(Some(config.connect_timeout))
+            .set_response_timeout(Some(config.command_timeout));
+        let probe = client.get_multiplexed_async_connection_with_config(&probe_config);
+        match tokio::time::timeout(config.connect_timeout, probe).await {
+            Ok(Ok(_)) => {}
+            Ok(Err(e)) => return Err(cant(describe(&e))),
+            Err(_) => return Err(timed_out()),
+        }
+
+        // Reconnects in the background without giving up (at most 1 s apart, jittered);
+        // commands issued meanwhile fail at their own timeout.
         let manager_config = ConnectionManagerConfig::new()
             .set_connection_timeout(Some(config.connect_timeout))
             .set_response_timeout(Some(config.command_timeout))
             .set_min_delay(Duration::from_millis(50))
             .set_max_delay(Duration::from_secs(1))
-            .set_number_of_retries(5);
+            .set_number_of_retries(usize::MAX);
         let connecting = ConnectionManager::new_with_config(client.clone(), manager_config);
         let conn = match tokio::time::timeout(config.connect_timeout, connecting).await {
             Ok(Ok(conn)) => conn,
-            Ok(Err(e)) => {
-                return Err(StoreError::Unavailable(
-                    redactor.scrub(&format!("cannot connect to redis at {redacted}: {}", describe(&e))),
-                ))
-            }
-            Err(_) => {
-                return Err(StoreError::Unavailable(format!(
-                    "cannot connect to redis at {redacted}: timed out after {} ms",
-                    config.connect_timeout.as_millis()
-                )))
-            }
+            Ok(Err(e)) => return Err(cant(describe(&e))),
+            Err(_) => return Err(timed_out()),
         };
         tracing::info!(redis = %redacted, prefix = %config.prefix, "connected to redis");
         Ok(RedisClient { inner: Arc::new(Inner { config, redactor, client, conn }) })
@@ -133,4 +152,9 @@ fn describe(e: &redis::RedisError) -> String {
     // The driver's text names the error and its detail; it does not carry the URL, but the
     // caller scrubs it anyway.
     e.to_string()
+}
+
+/// Whether the URL chooses its protocol itself (`?protocol=resp2`).
+fn names_protocol(url: &str) -> bool {
+    url::Url::parse(url).is_ok_and(|u| u.query_pairs().any(|(k, _)| k == "protocol"))
 }

@@ -17,7 +17,7 @@
 //! | key | type | TTL | what |
 //! | --- | --- | --- | --- |
 //! | `s:{id}` | string | idle timeout, refreshed by touch/update | a session's `SessionData` (JSON) |
-//! | `sessions` | zset | 2 × idle timeout, refreshed on every write | id → last use (Redis ms): the cap, and idle ids for `sweep` |
+//! | `sessions` | zset | 2 × idle timeout + 1 h, refreshed on every write | id → last use (Redis ms): the cap, and idle ids for `sweep` |
 //! | `l:{sid}` | hash | event-log TTL | `h:{stream}` head sequence, `e:{stream}` ended |
 //! | `lo:{sid}` | list | event-log TTL | the session's stream ids, oldest first |
 //! | `l:{sid}:{stream}` | list | event-log TTL | the stream's retained events |

@@ -18,7 +18,7 @@ macro_rules! now_ms {
 }
 
 /// Create a session unless the cap of live sessions is reached (cluster-wide, atomic).
-/// KEYS: index, session key. ARGV: id, data, idle ms, max live.
+/// KEYS: index, session key. ARGV: id, data, idle ms, max live, index TTL ms.
 /// Returns 1 created, 0 full, -1 id collision.
 pub(crate) const CREATE_SESSION: &str = concat!(
     now_ms!(),
@@ -28,13 +28,13 @@ local live = redis.call('ZCOUNT', KEYS[1], now - idle, '+inf')
 if live >= tonumber(ARGV[4]) then return 0 end
 if not redis.call('SET', KEYS[2], ARGV[2], 'PX', idle, 'NX') then return -1 end
 redis.call('ZADD', KEYS[1], now, ARGV[1])
-redis.call('PEXPIRE', KEYS[1], idle * 2)
+redis.call('PEXPIRE', KEYS[1], tonumber(ARGV[5]))
 return 1
 "#
 );
 
 /// Mark a session used now (key TTL and index score together) and return its data.
-/// KEYS: index, session key. ARGV: id, idle ms. Returns the data or nil.
+/// KEYS: index, session key. ARGV: id, idle ms, index TTL ms. Returns the data or nil.
 pub(crate) const TOUCH_SESSION: &str = concat!(
     now_ms!(),
     r#"
@@ -43,14 +43,14 @@ if not v then return false end
 local idle = tonumber(ARGV[2])
 redis.call('PEXPIRE', KEYS[2], idle)
 redis.call('ZADD', KEYS[1], now, ARGV[1])
-redis.call('PEXPIRE', KEYS[1], idle * 2)
+redis.call('PEXPIRE', KEYS[1], tonumber(ARGV[3]))
 return v
 "#
 );
 
 /// Compare-and-set for `update`: write the new data only if the stored data is still what
 /// the closure saw; refresh the session's idle timer like `touch`.
-/// KEYS: index, session key. ARGV: id, old data, new data, idle ms.
+/// KEYS: index, session key. ARGV: id, old data, new data, idle ms, index TTL ms.
 /// Returns {0} gone, {1, current} conflict, {2} written.
 pub(crate) const CAS_SESSION: &str = concat!(
     now_ms!(),
@@ -61,7 +61,7 @@ if cur ~= ARGV[2] then return {1, cur} end
 local idle = tonumber(ARGV[4])
 redis.call('SET', KEYS[2], ARGV[3], 'PX', idle)
 redis.call('ZADD', KEYS[1], now, ARGV[1])
-redis.call('PEXPIRE', KEYS[1], idle * 2)
+redis.call('PEXPIRE', KEYS[1], tonumber(ARGV[5]))
 return {2}
 "#
 );

@@ -26,12 +26,16 @@ use crate::scripts::SCRIPTS;
 const MAX_CAS_ATTEMPTS: u32 = 100;
 /// Ids removed per sweep script (keeps each script short; the sweep loops).
 const SWEEP_BATCH: usize = 500;
+/// How long the index outlives its last write beyond the idle timeout: time enough for a
+/// sweeper to find and announce the last idle ids, yet no key lives forever.
+const INDEX_GRACE_MS: u64 = 3_600_000;
 
 /// [`SessionStore`] on Redis; see the module docs.
 pub struct RedisSessionStore {
     client: RedisClient,
     max_sessions: usize,
     idle_ms: u64,
+    index_ttl_ms: u64,
     index: String,
     data_prefix: String,
 }
@@ -43,7 +47,8 @@ impl RedisSessionStore {
         let index = client.key("sessions");
         let data_prefix = client.key("s:");
         let idle_ms = (idle_timeout.as_millis() as u64).max(1);
-        RedisSessionStore { client, max_sessions, idle_ms, index, data_prefix }
+        let index_ttl_ms = idle_ms.saturating_mul(2).saturating_add(INDEX_GRACE_MS);
+        RedisSessionStore { client, max_sessions, idle_ms, index_ttl_ms, index, data_prefix }
     }
 
     fn data_key(&self, id: &str) -> String {
@@ -62,7 +67,7 @@ impl RedisSessionStore {
         let mut c = self.client.conn();
         let raw: Option<Vec<u8>> = if touch {
             let mut inv = SCRIPTS.touch.prepare_invoke();
-            inv.key(&self.index).key(self.data_key(id)).arg(id).arg(self.idle_ms);
+            inv.key(&self.index).key(self.data_key(id)).arg(id).arg(self.idle_ms).arg(self.index_ttl_ms);
             self.client.run("touch session", inv.invoke_async(&mut c)).await?
         } else {
             let cmd = redis::cmd("GET").arg(self.data_key(id)).to_owned();
@@ -123,7 +128,8 @@ impl SessionStore for RedisSessionStore {
                     .arg(&id)
                     .arg(&bytes)
                     .arg(self.idle_ms)
-                    .arg(self.max_sessions);
+                    .arg(self.max_sessions)
+                    .arg(self.index_ttl_ms);
                 let r: i64 = self.client.run("create session", inv.invoke_async(&mut c)).await?;
                 match r {
                     1 => return Ok(Arc::from(id)),
@@ -157,7 +163,7 @@ impl SessionStore for RedisSessionStore {
                 }
                 let new = encode(&data);
                 let mut inv = SCRIPTS.cas.prepare_invoke();
-                inv.key(&self.index).key(&key).arg(id).arg(&old).arg(&new).arg(self.idle_ms);
+                inv.key(&self.index).key(&key).arg(id).arg(&old).arg(&new).arg(self.idle_ms).arg(self.index_ttl_ms);
                 let reply: Value = self.client.run("update session", inv.invoke_async(&mut c)).await?;
                 match parse_cas(reply)? {
                     Cas::Written => return Ok(Some(true)),

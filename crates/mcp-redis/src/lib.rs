@@ -29,10 +29,22 @@
 //! Every key either has a TTL or is deleted by the code that made it. Time inside scripts
 //! is Redis `TIME`. Multi-key scripts assume one Redis (or one primary), not Redis Cluster.
 //!
-//! # Failure
-//! Every command is bounded by `command_timeout`; a timeout or a connection error is
+//! # While Redis is down
+//! Every command is bounded by `command_timeout`; a timeout or connection error is
 //! `StoreError::Unavailable` (never carrying the URL's password), and the connection is
-//! re-established in the background. See [`bus`] for what the bus does meanwhile.
+//! re-established in the background, without giving up, with nothing to do by hand:
+//! - sessions: `create`/`get`/`touch`/`update`/`delete` return `Unavailable`; `sweep`
+//!   logs and returns no ids (idle sessions are announced by a later sweep);
+//! - event log: `append`/`end`/`replay_after`/`head` return `Unavailable`;
+//!   `remove_session` logs (the keys expire by their TTL);
+//! - limits: `take`/`spend`/`refund` return `Unavailable` (callers fall back to their
+//!   per-process limiters);
+//! - bus: `publish`/`publish_session` never block; this instance's own change events are
+//!   still delivered to its local listeners, session events are dropped and counted (see
+//!   [`bus`]); the subscription comes back by itself;
+//! - [`RedisClient::connect`] fails with `Unavailable` (refused, bad credentials, timeout).
+//!
+//! Needs Redis 6 or later (RESP3, `TIME` in scripts before writes).
 
 pub mod bus;
 pub mod client;

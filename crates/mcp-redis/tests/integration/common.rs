@@ -13,8 +13,9 @@ use mcp_redis::{RedisClient, RedisConfig};
 pub struct RedisServer {
     child: Option<Child>,
     pub port: u16,
-    dir: PathBuf,
+    pub dir: PathBuf,
     extra: Vec<String>,
+    tls: bool,
 }
 
 /// `let Some(server) = start!() else { return };` — skips (loudly) under HUBMCP_SKIP_REDIS=1.
@@ -34,6 +35,24 @@ fn free_port() -> u16 {
 
 impl RedisServer {
     pub fn start(test: &str, extra: &[&str]) -> Option<RedisServer> {
+        let mut s = Self::prepare(test, extra)?;
+        s.spawn();
+        Some(s)
+    }
+
+    /// A server that speaks only TLS on its port; `setup` gets the server's dir (to write
+    /// certificates into) and returns the extra arguments.
+    pub fn start_tls(test: &str, setup: impl FnOnce(&std::path::Path) -> Vec<String>) -> Option<RedisServer> {
+        let mut s = Self::prepare(test, &[])?;
+        let mut extra = vec!["--port".into(), "0".into(), "--tls-port".into(), s.port.to_string()];
+        extra.extend(setup(&s.dir));
+        s.extra = extra;
+        s.tls = true;
+        s.spawn();
+        Some(s)
+    }
+
+    fn prepare(test: &str, extra: &[&str]) -> Option<RedisServer> {
         if std::env::var("HUBMCP_SKIP_REDIS").as_deref() == Ok("1") {
             eprintln!("SKIPPED {test}: HUBMCP_SKIP_REDIS=1, so this Redis test did not run");
             return None;
@@ -41,9 +60,8 @@ impl RedisServer {
         let port = free_port();
         let dir = std::env::temp_dir().join(format!("mcp-redis-test-{}-{port}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
-        let mut s = RedisServer { child: None, port, dir, extra: extra.iter().map(|s| s.to_string()).collect() };
-        s.spawn();
-        Some(s)
+        let extra = extra.iter().map(|s| s.to_string()).collect();
+        Some(RedisServer { child: None, port, dir, extra, tls: false })
     }
 
     fn spawn(&mut self) {
@@ -71,6 +89,9 @@ impl RedisServer {
         let deadline = Instant::now() + Duration::from_secs(10);
         loop {
             if let Ok(mut s) = TcpStream::connect(("127.0.0.1", self.port)) {
+                if self.tls {
+                    return;
+                }
                 let _ = s.set_read_timeout(Some(Duration::from_millis(500)));
                 let mut buf = [0u8; 64];
                 if s.write_all(b"PING\r\n").is_ok() && matches!(s.read(&mut buf), Ok(n) if n > 0) {

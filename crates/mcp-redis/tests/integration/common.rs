@@ -41,7 +41,8 @@ impl RedisServer {
     }
 
     /// A server that speaks only TLS on its port; `setup` gets the server's dir (to write
-    /// certificates into) and returns the extra arguments.
+    /// certificates into) and returns the extra arguments. Used by `tests/tls.rs`.
+    #[allow(dead_code)]
     pub fn start_tls(test: &str, setup: impl FnOnce(&std::path::Path) -> Vec<String>) -> Option<RedisServer> {
         let mut s = Self::prepare(test, &[])?;
         let mut extra = vec!["--port".into(), "0".into(), "--tls-port".into(), s.port.to_string()];

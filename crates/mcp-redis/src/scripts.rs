@@ -18,14 +18,24 @@ macro_rules! now_ms {
 }
 
 /// Create a session unless the cap of live sessions is reached (cluster-wide, atomic).
-/// KEYS: index, session key. ARGV: id, data, idle ms, max live, index TTL ms.
-/// Returns 1 created, 0 full, -1 id collision.
+/// Idle ids stay in the index for `sweep` to announce; only if nobody sweeps and they pile
+/// up past twice the cap are the oldest dropped here, unannounced, to keep it bounded.
+/// KEYS: index, session key. ARGV: id, data, idle ms, max live, index TTL ms, session key
+/// prefix. Returns 1 created, 0 full, -1 id collision.
 pub(crate) const CREATE_SESSION: &str = concat!(
     now_ms!(),
     r#"
 local idle = tonumber(ARGV[3])
+local max = tonumber(ARGV[4])
 local live = redis.call('ZCOUNT', KEYS[1], now - idle, '+inf')
-if live >= tonumber(ARGV[4]) then return 0 end
+if live >= max then return 0 end
+if redis.call('ZCARD', KEYS[1]) >= 2 * max + 16 then
+  local stale = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', '(' .. (now - idle), 'LIMIT', 0, 64)
+  for _, id in ipairs(stale) do
+    redis.call('ZREM', KEYS[1], id)
+    redis.call('DEL', ARGV[6] .. id)
+  end
+end
 if not redis.call('SET', KEYS[2], ARGV[2], 'PX', idle, 'NX') then return -1 end
 redis.call('ZADD', KEYS[1], now, ARGV[1])
 redis.call('PEXPIRE', KEYS[1], tonumber(ARGV[5]))

@@ -129,7 +129,8 @@ impl SessionStore for RedisSessionStore {
                     .arg(&bytes)
                     .arg(self.idle_ms)
                     .arg(self.max_sessions)
-                    .arg(self.index_ttl_ms);
+                    .arg(self.index_ttl_ms)
+                    .arg(&self.data_prefix);
                 let r: i64 = self.client.run("create session", inv.invoke_async(&mut c)).await?;
                 match r {
                     1 => return Ok(Arc::from(id)),

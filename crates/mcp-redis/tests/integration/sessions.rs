@@ -208,3 +208,19 @@ async fn keys_live_under_the_prefix() {
     let other = RedisSessionStore::new(server.client().await, 10, Duration::from_secs(60));
     assert!(other.get(&id).await.unwrap().is_none(), "another prefix is another deployment");
 }
+
+/// Without any sweeper, idle ids do not pile up in the index without bound.
+#[tokio::test]
+async fn the_index_stays_bounded_without_a_sweeper() {
+    let Some(server) = start!() else { return };
+    let store = RedisSessionStore::new(server.client().await, 2, Duration::from_millis(20));
+    for _ in 0..40 {
+        store.create(SessionData::default()).await.unwrap();
+        store.create(SessionData::default()).await.unwrap();
+        tokio::time::sleep(Duration::from_millis(30)).await;
+    }
+    let mut raw = server.raw().await;
+    let n: usize = redis::cmd("ZCARD").arg("hubmcp:sessions").query_async(&mut raw).await.unwrap();
+    assert!(n <= 2 * 2 + 16 + 2, "{n} ids in the index");
+    assert!(n >= 2);
+}

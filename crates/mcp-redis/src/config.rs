@@ -12,7 +12,8 @@ use std::time::Duration;
 #[derive(Clone)]
 pub struct RedisConfig {
     /// `redis://[user[:password]@]host[:port][/db]`, `rediss://…` for TLS (rustls, system
-    /// roots), or `redis+unix:///path`.
+    /// roots; `SSL_CERT_FILE` is honoured), or `redis+unix:///path`. RESP3 is used unless
+    /// the URL says `?protocol=resp2` (for a server older than Redis 6).
     pub url: String,
     /// Prepended to every key and channel, so several deployments can share one Redis.
     pub prefix: String,

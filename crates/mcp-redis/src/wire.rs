@@ -42,6 +42,11 @@ enum WireSession {
     ClientResponse { s: String, id: Id, ok: bool, body: serde_json::Value },
     #[serde(rename = "cancel")]
     Cancelled { s: String, r: Id },
+    /// `m`: a JSON-RPC message, as text (an internally tagged enum cannot hold raw JSON).
+    #[serde(rename = "out")]
+    Outbound { s: String, m: String },
+    #[serde(rename = "push")]
+    PushMoved { s: String, t: String },
 }
 
 /// `None` = everyone.
@@ -87,6 +92,13 @@ pub(crate) fn encode_session(e: &SessionEvent) -> Vec<u8> {
         SessionEvent::Cancelled { session, request } => {
             WireSession::Cancelled { s: session.to_string(), r: request.clone() }
         }
+        SessionEvent::Outbound { session, message } => {
+            // Messages are JSON the engine wrote, so UTF-8.
+            WireSession::Outbound { s: session.to_string(), m: String::from_utf8_lossy(message).into_owned() }
+        }
+        SessionEvent::PushMoved { session, token } => {
+            WireSession::PushMoved { s: session.to_string(), t: token.clone() }
+        }
     };
     serde_json::to_vec(&w).expect("wire session event serializes")
 }
@@ -98,6 +110,10 @@ pub(crate) fn decode_session(raw: &[u8]) -> Result<SessionEvent, serde_json::Err
             SessionEvent::ClientResponse { session: Arc::from(s), id, ok, body }
         }
         WireSession::Cancelled { s, r } => SessionEvent::Cancelled { session: Arc::from(s), request: r },
+        WireSession::Outbound { s, m } => {
+            SessionEvent::Outbound { session: Arc::from(s), message: bytes::Bytes::from(m) }
+        }
+        WireSession::PushMoved { s, t } => SessionEvent::PushMoved { session: Arc::from(s), token: t },
     })
 }
 
@@ -132,6 +148,11 @@ mod tests {
                 body: serde_json::json!({"code": -1}),
             },
             SessionEvent::Cancelled { session: "s2".into(), request: Id::Str("r".into()) },
+            SessionEvent::Outbound {
+                session: "s3".into(),
+                message: bytes::Bytes::from_static(br#"{"jsonrpc":"2.0","id":1,"result":{}}"#),
+            },
+            SessionEvent::PushMoved { session: "s3".into(), token: "t1".into() },
         ];
         for s in sessions {
             assert_eq!(decode_session(&encode_session(&s)).unwrap(), s);

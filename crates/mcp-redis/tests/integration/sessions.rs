@@ -177,6 +177,7 @@ async fn memory_per_idle_session() {
         initialized: true,
         push: None,
         unresponsive: false,
+        http_sse: false,
     };
     let mut raw = server.raw().await;
     let used = |info: String| -> u64 {

@@ -24,6 +24,7 @@ struct Cli {
 }
 
 #[derive(Subcommand)]
+#[allow(clippy::large_enum_variant)] // parsed once at start; boxing would only obscure clap's derive
 enum Command {
     /// Serve Streamable HTTP (both protocol eras on one endpoint).
     Serve(ServeArgs),
@@ -269,6 +270,7 @@ async fn main() -> anyhow::Result<()> {
                 s.abort();
             }
             args.common.telemetry.save_now(&telemetry);
+            telemetry.flush_log();
             tracing::info!("hubmcp stopped");
         }
         Command::Stdio(common) => {
@@ -281,6 +283,7 @@ async fn main() -> anyhow::Result<()> {
                 s.abort();
             }
             common.telemetry.save_now(&telemetry);
+            telemetry.flush_log();
         }
         Command::Clients { command } => telemetry::run_clients(command).await?,
     }

@@ -18,7 +18,8 @@
 //! the caller only by a salted hash of its (already hashed) identity.
 //!
 //! Where things are: this file holds the handle, its configuration and construction;
-//! `requests` the hot path (begin/end) and the log line, `sessions` session and stream hooks, `observer` the engine's hook trait,
+//! `requests` the hot path (begin/end), `request_log` the log line's queue and writer
+//! thread, `sessions` session and stream hooks, `observer` the engine's hook trait,
 //! `dataset` the client dataset's API, `upstream` upstream/cache/quota recording,
 //! `readings` and `prometheus` the read side, `password` the dashboard password,
 //! `rfc3339` timestamps.
@@ -34,6 +35,7 @@ mod observer;
 mod password;
 mod prometheus;
 mod readings;
+mod request_log;
 mod requests;
 mod rfc3339;
 mod sessions;
@@ -53,6 +55,8 @@ pub use dataset::jsonl;
 use errors::ErrorRing;
 use mcp_engine::method::Method;
 use metrics::{counters, histograms, Histogram, LabelSet};
+use request_log::RequestLog;
+pub use request_log::{LogFormat, MakeSink, RequestLogConfig, DEFAULT_QUEUE as LOG_QUEUE_DEFAULT};
 pub use requests::{RequestRecord, RequestSink};
 pub use rfc3339::{format_rfc3339, parse_rfc3339};
 
@@ -110,6 +114,9 @@ pub struct TelemetryConfig {
     /// Parquet writer for `/api/clients/export?format=parquet`.
     pub parquet: Option<Exporter>,
     pub sinks: Vec<Arc<dyn RequestSink>>,
+    /// Write the request log line (`mcp::request`, when `tracing` enables it at `info`) off
+    /// the request path, through a bounded queue. `None`: emit it as a `tracing` event.
+    pub request_log: Option<RequestLogConfig>,
 }
 
 impl Default for TelemetryConfig {
@@ -124,6 +131,7 @@ impl Default for TelemetryConfig {
             password: None,
             parquet: None,
             sinks: Vec::new(),
+            request_log: None,
         }
     }
 }
@@ -149,6 +157,7 @@ struct Inner {
     /// `clock()` tick at `started`.
     started_tick: u64,
     started_unix_ms: u64,
+    started_unix_us: u64,
     requests: Box<[AtomicU64]>,
     latency: Box<[Histogram]>,
     tools: LabelSet,
@@ -166,13 +175,15 @@ struct Inner {
     quota_rejections: Box<[AtomicU64]>,
     /// [era][sent, answered]
     input: [AtomicU64; 4],
-    clients: Clients,
+    /// Shared with the request log's writer, which names clients by slot.
+    clients: Arc<Clients>,
     connections: Connections,
     errors: ErrorRing,
     salt: Vec<u8>,
     password: Option<[u8; 32]>,
     parquet: Option<Exporter>,
     sinks: Vec<Arc<dyn RequestSink>>,
+    request_log: Option<RequestLog>,
 }
 
 /// [`Probe::flags`] bits.
@@ -187,7 +198,11 @@ impl Default for Telemetry {
 }
 
 pub fn unix_ms() -> u64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis() as u64).unwrap_or(0)
+    unix_us() / 1000
+}
+
+fn unix_us() -> u64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_micros() as u64).unwrap_or(0)
 }
 
 impl Telemetry {
@@ -197,11 +212,15 @@ impl Telemetry {
         let quotas = LabelSet::new(config.max_labels.max(1));
         let services = LabelSet::new(config.max_labels.max(1));
         let salt = config.log_salt.clone().unwrap_or_else(|| rand::random::<[u8; 32]>().to_vec());
+        let clients = Arc::new(Clients::new(config.max_clients));
+        let request_log = config.request_log.clone().map(|c| RequestLog::start(c, clients.clone(), salt.clone()));
+        let started_unix_us = unix_us();
         let inner = Inner {
             enabled: config.enabled,
             started: Instant::now(),
             started_tick: clock().now(),
-            started_unix_ms: unix_ms(),
+            started_unix_ms: started_unix_us / 1000,
+            started_unix_us,
             requests: counters(NM * NE * NT * NO),
             latency: histograms(NM * NE * NT),
             tool_calls: counters(tools.slots() * TOOL_OUTCOMES.len()),
@@ -217,13 +236,14 @@ impl Telemetry {
             quota_rejections: counters(quotas.slots()),
             quotas,
             input: Default::default(),
-            clients: Clients::new(config.max_clients),
+            clients,
             connections: Connections::default(),
             errors: ErrorRing::new(config.error_ring),
             salt,
             password: config.password.as_deref().filter(|p| !p.is_empty()).map(|p| Sha256::digest(p.as_bytes()).into()),
             parquet: config.parquet.clone(),
             sinks: config.sinks.clone(),
+            request_log,
         };
         Telemetry { inner: Arc::new(inner) }
     }
@@ -246,6 +266,11 @@ impl Telemetry {
         self.inner.started_unix_ms + clock().ns_between(self.inner.started_tick, tick) / 1_000_000
     }
 
+    /// Unix microseconds of a clock tick.
+    fn us_at(&self, tick: u64) -> u64 {
+        self.inner.started_unix_us + clock().ns_between(self.inner.started_tick, tick) / 1000
+    }
+
     pub fn now_ms(&self) -> u64 {
         self.ms_at(clock().now())
     }
@@ -256,5 +281,17 @@ impl Telemetry {
 
     pub fn started_unix_ms(&self) -> u64 {
         self.inner.started_unix_ms
+    }
+
+    /// Write the request log lines still queued (call before exit).
+    pub fn flush_log(&self) {
+        if let Some(log) = &self.inner.request_log {
+            log.flush();
+        }
+    }
+
+    /// Request log lines dropped because the writer fell behind.
+    pub fn log_lines_dropped(&self) -> u64 {
+        self.inner.request_log.as_ref().map_or(0, RequestLog::dropped)
     }
 }

@@ -34,7 +34,8 @@ impl Observer for Telemetry {
             },
             None => end.seen,
         };
-        self.end_with(probe, seen, end.outcome, end.error, end.tool)
+        let caller = end.info.and_then(|i| i.caller.id.as_ref());
+        self.end_with(probe, seen, caller, end.outcome, end.error, end.tool)
     }
     fn rejected(&self, method: Method, era: Era, transport: Transport, error: &McpError) {
         Telemetry::rejected(self, method, era, transport, error)

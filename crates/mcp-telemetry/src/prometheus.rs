@@ -142,6 +142,12 @@ impl Telemetry {
                 enc.sample("mcp_quota_rejections_total", &[("reason", name)], n);
             }
         }
+        enc.header(
+            "mcp_log_lines_dropped_total",
+            "counter",
+            "Request log lines dropped because the log writer fell behind (its queue was full).",
+        );
+        enc.sample("mcp_log_lines_dropped_total", &[], self.log_lines_dropped());
         enc.header("mcp_clients_known", "gauge", "Client implementations (name@version) seen.");
         enc.sample("mcp_clients_known", &[], self.clients_known());
         enc.header("process_start_time_seconds", "gauge", "Start time of the process since the Unix epoch in seconds.");

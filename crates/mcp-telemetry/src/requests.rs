@@ -1,15 +1,17 @@
 //! A request from `begin` to `end`: the counters and histograms of its series, the
 //! client's aggregates, the error ring, and the request record for the log line and sinks.
-//! This is the hot path: relaxed atomics on preallocated arrays.
+//! This is the hot path: relaxed atomics on preallocated arrays; the log line is handed to
+//! the request log (see [`crate::request_log`]) as a small record, formatted elsewhere.
 
 use std::sync::atomic::Ordering::Relaxed;
+use std::sync::Arc;
 
 use serde_json::Value;
-use sha2::{Digest, Sha256};
 
 use crate::clients::{era_index, flag, transport_index, version_bit, ERAS, TRANSPORTS};
 use crate::clock::clock;
 use crate::errors::{truncate, ErrorRecord, MAX_MESSAGE};
+use crate::request_log::{user_hash, version_str, LogEntry};
 use crate::rfc3339::format_rfc3339;
 use crate::{Telemetry, METHODS, NE, NO, NT, OUTCOMES, RECORD, RELIST_WINDOW_MS, SEEN, TOOL_OUTCOMES};
 use mcp_engine::jsonrpc::McpError;
@@ -117,7 +119,7 @@ impl Telemetry {
             },
             None => Seen::default(),
         };
-        self.end_with(probe, seen, outcome, error, tool)
+        self.end_with(probe, seen, info.and_then(|i| i.caller.id.as_ref()), outcome, error, tool)
     }
 
     /// Point a probe at the client (when it is known only after the request is parsed).
@@ -131,7 +133,7 @@ impl Telemetry {
     pub fn finish(&self, probe: Option<Probe>, seen: Seen<'_>, error: Option<&McpError>) {
         if let Some(p) = probe {
             let outcome = if error.is_some() { Outcome::Error } else { Outcome::Ok };
-            self.end_with(p, seen, outcome, error, None);
+            self.end_with(p, seen, None, outcome, error, None);
         }
     }
 
@@ -139,6 +141,7 @@ impl Telemetry {
         &self,
         probe: Probe,
         seen: Seen<'_>,
+        caller: Option<&Arc<str>>,
         outcome: Outcome,
         error: Option<&McpError>,
         tool: Option<&ToolNote<'_>>,
@@ -206,48 +209,70 @@ impl Telemetry {
             }
         }
         if probe.wants_info {
-            let user = match seen.caller {
-                Some(id) => self.user_hash(id),
-                None => "anonymous".to_owned(),
-            };
-            let record = RequestRecord {
-                method: METHODS[m],
-                era: ERAS[e],
-                transport: TRANSPORTS[t],
-                client: client.key(),
-                protocol_version: seen.protocol_version,
-                duration_us: us,
-                outcome: OUTCOMES[outcome as usize],
-                code: error.map(|e| e.code),
-                tool: tool.and_then(|n| n.name.as_deref()),
-                user: &user,
-            };
-            tracing::info!(
-                target: "mcp::request",
-                method = record.method,
-                era = record.era,
-                transport = record.transport,
-                client = record.client,
-                protocol_version = record.protocol_version,
-                duration_ms = us as f64 / 1000.0,
-                outcome = record.outcome,
-                code = record.code,
-                tool = record.tool,
-                user = record.user,
-                "request"
-            );
-            for sink in &self.inner.sinks {
-                sink.record(&record);
+            let line = tracing::enabled!(target: "mcp::request", tracing::Level::INFO);
+            if let (Some(log), true) = (&self.inner.request_log, line) {
+                // The common case: a small record to the writer thread, formatted there.
+                log.push(LogEntry {
+                    end_unix_us: self.us_at(end),
+                    method: METHODS[m],
+                    era: ERAS[e],
+                    transport: TRANSPORTS[t],
+                    client: probe.client,
+                    protocol_version: version_str(seen.protocol_version),
+                    duration_us: us,
+                    outcome: OUTCOMES[outcome as usize],
+                    code: error.map(|e| e.code),
+                    tool: tool.and_then(|n| n.name.as_deref()).map(Box::from),
+                    caller: caller.cloned().or_else(|| seen.caller.map(Arc::from)),
+                });
+            }
+            let unqueued_line = line && self.inner.request_log.is_none();
+            if unqueued_line || !self.inner.sinks.is_empty() {
+                let user = match seen.caller {
+                    Some(id) => self.user_hash(id),
+                    None => "anonymous".to_owned(),
+                };
+                let record = RequestRecord {
+                    method: METHODS[m],
+                    era: ERAS[e],
+                    transport: TRANSPORTS[t],
+                    client: client.key(),
+                    protocol_version: seen.protocol_version,
+                    duration_us: us,
+                    outcome: OUTCOMES[outcome as usize],
+                    code: error.map(|e| e.code),
+                    tool: tool.and_then(|n| n.name.as_deref()),
+                    user: &user,
+                };
+                if unqueued_line {
+                    // Without a request log (a library user's configuration): the event
+                    // itself, formatted by whatever subscriber is installed.
+                    tracing::info!(
+                        target: "mcp::request",
+                        method = record.method,
+                        era = record.era,
+                        transport = record.transport,
+                        client = record.client,
+                        protocol_version = record.protocol_version,
+                        duration_ms = us as f64 / 1000.0,
+                        outcome = record.outcome,
+                        code = record.code,
+                        tool = record.tool,
+                        user = record.user,
+                        "request"
+                    );
+                }
+                for sink in &self.inner.sinks {
+                    sink.record(&record);
+                }
             }
         }
     }
 
     /// A salted hash standing for the caller in logs (never the identity itself).
     pub fn user_hash(&self, id: &str) -> String {
-        let mut h = Sha256::new();
-        h.update(&self.inner.salt);
-        h.update(id.as_bytes());
-        h.finalize()[..8].iter().map(|b| format!("{b:02x}")).collect()
+        let mut hex = [0u8; 16];
+        user_hash(&self.inner.salt, id, &mut hex).to_owned()
     }
 
     /// A request refused before dispatch (malformed headers or metadata, unsupported
@@ -324,5 +349,69 @@ mod tests {
         assert_eq!(t.recent_errors(5)[0].code, Some(-32601));
         let off = Telemetry::disabled();
         assert!(!off.enabled());
+    }
+
+    #[test]
+    fn the_request_log_line_goes_through_the_queue() {
+        use std::io::Write;
+        use std::sync::Mutex;
+        #[derive(Clone, Default)]
+        struct Shared(Arc<Mutex<Vec<u8>>>);
+        impl Write for Shared {
+            fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+                self.0.lock().unwrap().extend_from_slice(b);
+                Ok(b.len())
+            }
+            fn flush(&mut self) -> std::io::Result<()> {
+                Ok(())
+            }
+        }
+        let out = Shared::default();
+        let sink = out.clone();
+        let t = Telemetry::new(crate::TelemetryConfig {
+            log_salt: Some(b"pepper".to_vec()),
+            request_log: Some(crate::RequestLogConfig {
+                sink: Arc::new(move || Box::new(sink.clone())),
+                ..crate::RequestLogConfig::stderr(crate::LogFormat::Json)
+            }),
+            ..crate::TelemetryConfig::default()
+        });
+        // The `tracing` filter still decides whether there is a line (`--log`).
+        let subscriber = tracing_subscriber::fmt().with_writer(std::io::sink).finish();
+        tracing::subscriber::with_default(subscriber, || {
+            let info = RequestInfo {
+                era: Era::Stateless,
+                transport: Transport::StreamableHttp,
+                protocol_version: mcp_engine::protocol::STATELESS_VERSION.into(),
+                method: "tools/call".into(),
+                client_capabilities: serde_json::json!({}),
+                client_info: Some(serde_json::json!({ "name": "logged", "version": "2" })),
+                log_level: None,
+                progress_token: None,
+                caller: mcp_engine::protocol::Caller::anonymous(),
+                http: None,
+            };
+            let p = t.begin(Method::parse("tools/call"), &info).unwrap();
+            assert!(t.wants_info(&p));
+            let note = ToolNote { slot: t.tool_slot("echo"), name: Some("echo".into()), tool_error: None };
+            t.end(p, Some(&info), Outcome::Ok, None, Some(&note));
+            t.finish(
+                t.begin_with(Method::parse("initialize"), Era::Session, Transport::StreamableHttp, None),
+                Seen { protocol_version: "2025-06-18", capabilities: None, caller: Some("id-hash") },
+                None,
+            );
+        });
+        t.flush_log();
+        let text = String::from_utf8(out.0.lock().unwrap().clone()).unwrap();
+        let lines: Vec<Value> = text.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+        assert_eq!(lines.len(), 2, "{text}");
+        assert_eq!(lines[0]["client"], "logged@2");
+        assert_eq!(lines[0]["tool"], "echo");
+        assert_eq!(lines[0]["user"], "anonymous");
+        assert_eq!(lines[0]["target"], "mcp::request");
+        assert_eq!(lines[1]["method"], "initialize");
+        assert_eq!(lines[1]["user"], t.user_hash("id-hash").as_str());
+        assert!(!text.contains("id-hash"));
+        assert!(t.prometheus().contains("mcp_log_lines_dropped_total 0"));
     }
 }

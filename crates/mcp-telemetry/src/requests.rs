@@ -11,7 +11,7 @@ use serde_json::Value;
 use crate::clients::{era_index, flag, transport_index, version_bit, ERAS, TRANSPORTS};
 use crate::clock::clock;
 use crate::errors::{truncate, ErrorRecord, MAX_MESSAGE};
-use crate::request_log::{user_hash, version_str, LogEntry};
+use crate::request_log::{user_hash, version_str, LogEntry, ToolName};
 use crate::rfc3339::format_rfc3339;
 use crate::{Telemetry, METHODS, NE, NO, NT, OUTCOMES, RECORD, RELIST_WINDOW_MS, SEEN, TOOL_OUTCOMES};
 use mcp_engine::jsonrpc::McpError;
@@ -222,7 +222,7 @@ impl Telemetry {
                     duration_us: us,
                     outcome: OUTCOMES[outcome as usize],
                     code: error.map(|e| e.code),
-                    tool: tool.and_then(|n| n.name.as_deref()).map(Box::from),
+                    tool: tool.and_then(|n| n.name.as_deref()).map(ToolName::new),
                     caller: caller.cloned().or_else(|| seen.caller.map(Arc::from)),
                 });
             }

@@ -64,7 +64,7 @@ impl LineWriter {
                     push_i64(out, code.into());
                 }
                 if let Some(tool) = &e.tool {
-                    text_field(out, "tool", tool);
+                    text_field(out, "tool", tool.as_str());
                 }
                 text_field(out, "user", user);
                 out.push(b'\n');
@@ -87,7 +87,7 @@ impl LineWriter {
                     push_i64(out, code.into());
                 }
                 if let Some(tool) = &e.tool {
-                    json_field(out, "tool", tool);
+                    json_field(out, "tool", tool.as_str());
                 }
                 json_field(out, "user", user);
                 out.extend_from_slice(b",\"target\":\"mcp::request\"}\n");
@@ -212,6 +212,7 @@ pub(crate) fn user_hash<'a>(salt: &[u8], id: &str, out: &'a mut [u8; 16]) -> &'a
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::request_log::ToolName;
     use std::borrow::Cow;
     use std::sync::Mutex;
 
@@ -245,7 +246,7 @@ mod tests {
             duration_us: 1234,
             outcome: if code.is_some() { "error" } else { "ok" },
             code,
-            tool: tool.map(Box::from),
+            tool: tool.map(ToolName::new),
             caller: caller.map(Arc::from),
         }
     }
@@ -265,7 +266,7 @@ mod tests {
                 duration_ms = e.duration_us as f64 / 1000.0,
                 outcome = e.outcome,
                 code = e.code,
-                tool = e.tool.as_deref(),
+                tool = e.tool.as_ref().map(ToolName::as_str),
                 user = user,
                 "request"
             )

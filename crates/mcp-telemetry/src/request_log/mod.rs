@@ -72,9 +72,37 @@ pub(crate) struct LogEntry {
     pub duration_us: u64,
     pub outcome: &'static str,
     pub code: Option<i32>,
-    pub tool: Option<Box<str>>,
+    pub tool: Option<ToolName>,
     /// The caller's identity (a hash already); the line carries a salted hash of it.
     pub caller: Option<Arc<str>>,
+}
+
+/// A tool name, copied into the entry without allocating unless it is long.
+pub(crate) enum ToolName {
+    Inline { len: u8, bytes: [u8; INLINE_TOOL] },
+    Long(Box<str>),
+}
+
+const INLINE_TOOL: usize = 48;
+
+impl ToolName {
+    pub(crate) fn new(name: &str) -> Self {
+        if name.len() <= INLINE_TOOL {
+            let mut bytes = [0; INLINE_TOOL];
+            bytes[..name.len()].copy_from_slice(name.as_bytes());
+            ToolName::Inline { len: name.len() as u8, bytes }
+        } else {
+            ToolName::Long(name.into())
+        }
+    }
+
+    pub(crate) fn as_str(&self) -> &str {
+        match self {
+            // A whole `str` was copied, so this is valid UTF-8.
+            ToolName::Inline { len, bytes } => std::str::from_utf8(&bytes[..usize::from(*len)]).unwrap_or_default(),
+            ToolName::Long(s) => s,
+        }
+    }
 }
 
 /// A protocol version as a static string when it is one we know (no allocation).
@@ -224,6 +252,16 @@ mod tests {
         let text = String::from_utf8(out.0.lock().unwrap().clone()).unwrap();
         assert_eq!(text.lines().count(), 2, "{text}");
         assert!(text.lines().all(|l| serde_json::from_str::<serde_json::Value>(l).is_ok()));
+    }
+
+    #[test]
+    fn tool_names_short_inline_and_long_boxed() {
+        let long = "t".repeat(INLINE_TOOL + 1);
+        for name in ["", "echo", "é_ünïcode", &long[1..], &long] {
+            assert_eq!(ToolName::new(name).as_str(), name);
+        }
+        assert!(matches!(ToolName::new(&long[1..]), ToolName::Inline { .. }));
+        assert!(matches!(ToolName::new(&long), ToolName::Long(_)));
     }
 
     #[test]

@@ -27,6 +27,7 @@ struct Cli {
 // Parsed once at start: the variants' sizes do not matter.
 #[allow(clippy::large_enum_variant)]
 #[derive(Subcommand)]
+#[allow(clippy::large_enum_variant)] // parsed once at start; boxing would only obscure clap's derive
 enum Command {
     /// Serve Streamable HTTP (both protocol eras on one endpoint).
     Serve(ServeArgs),
@@ -296,6 +297,7 @@ async fn main() -> anyhow::Result<()> {
                 f.abort();
             }
             args.common.telemetry.save_now(&telemetry);
+            telemetry.flush_log();
             tracing::info!("hubmcp stopped");
         }
         Command::Stdio(common) => {
@@ -308,6 +310,7 @@ async fn main() -> anyhow::Result<()> {
                 s.abort();
             }
             common.telemetry.save_now(&telemetry);
+            telemetry.flush_log();
         }
         Command::Clients { command } => telemetry::run_clients(command).await?,
     }

@@ -263,7 +263,11 @@ async fn main() -> anyhow::Result<()> {
                 limits: args.access.limits(matches!(args.common.toolset, Toolset::Hub)),
                 // The operator's surfaces (metrics, JSON API, dashboard) sit behind the same
                 // Host/Origin guard as the endpoint.
-                extra_routes: Some(mcp_telemetry::http::routes(telemetry.clone(), &args.path)),
+                extra_routes: Some(mcp_telemetry::http::routes_with_cluster(
+                    telemetry.clone(),
+                    &args.path,
+                    shared.as_ref().map(|s| cluster::view(s.client.clone())),
+                )),
                 shared_limits: shared.as_ref().map(|s| s.limits.clone()),
             };
             let addr = format!("{}:{}", args.host, args.port);

@@ -173,6 +173,8 @@ struct Inner {
     cache_lookups: Box<[AtomicU64]>,
     quotas: LabelSet,
     quota_rejections: Box<[AtomicU64]>,
+    /// Shared (cluster-wide) limits were unreachable and this process's decided.
+    limits_fallbacks: AtomicU64,
     /// [era][sent, answered]
     input: [AtomicU64; 4],
     /// Shared with the request log's writer, which names clients by slot.
@@ -235,6 +237,7 @@ impl Telemetry {
             caches,
             quota_rejections: counters(quotas.slots()),
             quotas,
+            limits_fallbacks: AtomicU64::new(0),
             input: Default::default(),
             clients,
             connections: Connections::default(),

@@ -143,6 +143,12 @@ impl Telemetry {
             }
         }
         enc.header(
+            "mcp_shared_limit_fallbacks_total",
+            "counter",
+            "Rate-limit and budget checks decided by this process because the shared (cluster) limits were unreachable.",
+        );
+        enc.sample("mcp_shared_limit_fallbacks_total", &[], self.limits_fallbacks());
+        enc.header(
             "mcp_log_lines_dropped_total",
             "counter",
             "Request log lines dropped because the log writer fell behind (its queue was full).",

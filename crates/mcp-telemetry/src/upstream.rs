@@ -28,6 +28,17 @@ impl Telemetry {
         }
     }
 
+    /// Shared limits could not be reached; this process's limiter decided.
+    pub fn limits_fallback(&self) {
+        if self.inner.enabled {
+            self.inner.limits_fallbacks.fetch_add(1, Relaxed);
+        }
+    }
+
+    pub fn limits_fallbacks(&self) -> u64 {
+        self.inner.limits_fallbacks.load(Relaxed)
+    }
+
     /// A request refused by a quota or rate limit.
     pub fn quota_rejected(&self, reason: &str) {
         if self.inner.enabled {

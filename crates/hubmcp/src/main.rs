@@ -24,8 +24,6 @@ struct Cli {
     command: Command,
 }
 
-// Parsed once at start: the variants' sizes do not matter.
-#[allow(clippy::large_enum_variant)]
 #[derive(Subcommand)]
 #[allow(clippy::large_enum_variant)] // parsed once at start; boxing would only obscure clap's derive
 enum Command {

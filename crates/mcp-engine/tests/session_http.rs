@@ -5,42 +5,22 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use mcp_engine::provider::{Catalog, StaticProvider, Tool, ToolOutput};
+use mcp_engine::provider::{Catalog, StaticProvider};
 use mcp_engine::session::SessionConfig;
 use mcp_engine::transport::http::HttpConfig;
-use mcp_engine::{Audience, ChangeEvent, Ctx, Engine, EngineConfig, InputRequests};
+use mcp_engine::{Engine, EngineConfig};
 use serde_json::{json, Value};
 
 mod common;
-use common::{serve_on_local_port, session_post, test_server_info, RunningServer, Sse};
+use common::{serve_on_local_port, session_post, test_server_info, tools, RunningServer, Sse};
 
 fn catalog() -> Catalog {
     let mut c = Catalog::new();
-    c.tool(Tool::new(json!({ "name": "plain", "inputSchema": { "type": "object" } }), |_, _| async {
-        Ok(ToolOutput::text("plain result"))
-    }));
-    c.tool(Tool::new(json!({ "name": "ask", "inputSchema": { "type": "object" } }), |_, mut ctx: Ctx| async move {
-        let schema = json!({ "type": "object", "properties": { "name": { "type": "string" } } });
-        let a = ctx.request_input(InputRequests::new().elicit("who", "Your name?", schema)).await?;
-        let name = mcp_engine::elicited_str(&a["who"], "name").unwrap_or("nobody").to_owned();
-        Ok(ToolOutput::text(format!("hello {name}")))
-    }));
+    c.tool(tools::plain());
+    c.tool(tools::ask());
     // Three progress steps; the stream is closed after the first (the client resumes).
-    c.tool(Tool::new(json!({ "name": "steps", "inputSchema": { "type": "object" } }), |_, ctx: Ctx| async move {
-        ctx.progress(1.0, Some(3.0), Some("one")).await;
-        tokio::time::sleep(Duration::from_millis(50)).await;
-        ctx.close_stream();
-        tokio::time::sleep(Duration::from_millis(50)).await;
-        ctx.progress(2.0, Some(3.0), Some("two")).await;
-        tokio::time::sleep(Duration::from_millis(300)).await;
-        ctx.progress(3.0, Some(3.0), Some("three")).await;
-        Ok(ToolOutput::text("steps done"))
-    }));
-    c.tool(Tool::new(json!({ "name": "change", "inputSchema": { "type": "object" } }), |_, ctx: Ctx| async move {
-        ctx.notify(ChangeEvent::ToolsListChanged(Audience::Everyone));
-        ctx.notify(ChangeEvent::ResourceUpdated { uri: "test://watched".into() });
-        Ok(ToolOutput::text("changed"))
-    }));
+    c.tool(tools::steps(3, Duration::from_millis(300)));
+    c.tool(tools::change(true));
     c
 }
 

@@ -10,13 +10,15 @@ use futures_util::StreamExt;
 use mcp_engine::provider::{Catalog, StaticProvider, Tool, ToolOutput};
 use mcp_engine::session::SessionConfig;
 use mcp_engine::transport::http::HttpConfig;
-use mcp_engine::{Audience, ChangeEvent, Ctx, Engine, InputRequests};
+use mcp_engine::Engine;
 use mcp_telemetry::{Telemetry, TelemetryConfig};
 use serde_json::{json, Value};
 
 #[path = "../../mcp-engine/tests/common/mod.rs"]
 mod common;
-use common::{serve_on_local_port, session_post, stateless_meta, stateless_request, test_server_info, RunningServer};
+use common::{
+    serve_on_local_port, session_post, stateless_meta, stateless_request, test_server_info, tools, RunningServer,
+};
 
 /// The served engine, kept so tests can read its telemetry; dropping it stops the server.
 struct Server {
@@ -33,33 +35,16 @@ impl std::ops::Deref for Server {
 
 fn catalog() -> Catalog {
     let mut c = Catalog::new();
-    c.tool(Tool::new(json!({ "name": "plain", "inputSchema": { "type": "object" } }), |_, _| async {
-        Ok(ToolOutput::text("plain result"))
-    }));
+    c.tool(tools::plain());
     c.tool(Tool::new(json!({ "name": "fails", "inputSchema": { "type": "object" } }), |_, _| async {
         let mut r = mcp_engine::JsonObject::new();
         r.insert("content".into(), json!([{ "type": "text", "text": "the upstream said no" }]));
         r.insert("isError".into(), true.into());
         Ok(ToolOutput::Result(r))
     }));
-    c.tool(Tool::new(json!({ "name": "ask", "inputSchema": { "type": "object" } }), |_, mut ctx: Ctx| async move {
-        let schema = json!({ "type": "object", "properties": { "name": { "type": "string" } } });
-        let a = ctx.request_input(InputRequests::new().elicit("who", "Your name?", schema)).await?;
-        let name = mcp_engine::elicited_str(&a["who"], "name").unwrap_or("nobody").to_owned();
-        Ok(ToolOutput::text(format!("hello {name}")))
-    }));
-    c.tool(Tool::new(json!({ "name": "steps", "inputSchema": { "type": "object" } }), |_, ctx: Ctx| async move {
-        ctx.progress(1.0, Some(2.0), Some("one")).await;
-        tokio::time::sleep(Duration::from_millis(50)).await;
-        ctx.close_stream();
-        tokio::time::sleep(Duration::from_millis(100)).await;
-        ctx.progress(2.0, Some(2.0), Some("two")).await;
-        Ok(ToolOutput::text("steps done"))
-    }));
-    c.tool(Tool::new(json!({ "name": "change", "inputSchema": { "type": "object" } }), |_, ctx: Ctx| async move {
-        ctx.notify(ChangeEvent::ToolsListChanged(Audience::Everyone));
-        Ok(ToolOutput::text("changed"))
-    }));
+    c.tool(tools::ask());
+    c.tool(tools::steps(2, Duration::from_millis(100)));
+    c.tool(tools::change(false));
     c
 }
 

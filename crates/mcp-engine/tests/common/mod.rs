@@ -190,3 +190,58 @@ impl Sse {
         }
     }
 }
+
+/// Tools the session-era tests share.
+pub mod tools {
+    use std::time::Duration;
+
+    use mcp_engine::provider::{Tool, ToolOutput};
+    use mcp_engine::{Audience, ChangeEvent, Ctx, InputRequests};
+    use serde_json::json;
+
+    fn definition(name: &str) -> serde_json::Value {
+        json!({ "name": name, "inputSchema": { "type": "object" } })
+    }
+
+    /// Answers "plain result".
+    pub fn plain() -> Tool {
+        Tool::new(definition("plain"), |_, _| async { Ok(ToolOutput::text("plain result")) })
+    }
+
+    /// Asks the client for a name (elicitation) and greets it.
+    pub fn ask() -> Tool {
+        Tool::new(definition("ask"), |_, mut ctx: Ctx| async move {
+            let schema = json!({ "type": "object", "properties": { "name": { "type": "string" } } });
+            let a = ctx.request_input(InputRequests::new().elicit("who", "Your name?", schema)).await?;
+            let name = mcp_engine::elicited_str(&a["who"], "name").unwrap_or("nobody").to_owned();
+            Ok(ToolOutput::text(format!("hello {name}")))
+        })
+    }
+
+    /// Progress "one" … "three" (or up to "two" when `steps` is 2), closing its stream after
+    /// the first so the client must resume; `pause` between the later steps.
+    pub fn steps(steps: u32, pause: Duration) -> Tool {
+        Tool::new(definition("steps"), move |_, ctx: Ctx| async move {
+            let total = Some(f64::from(steps));
+            ctx.progress(1.0, total, Some("one")).await;
+            tokio::time::sleep(Duration::from_millis(50)).await;
+            ctx.close_stream();
+            for (i, label) in ["two", "three"].iter().enumerate().take(steps as usize - 1) {
+                tokio::time::sleep(pause).await;
+                ctx.progress(2.0 + i as f64, total, Some(label)).await;
+            }
+            Ok(ToolOutput::text("steps done"))
+        })
+    }
+
+    /// Announces a tools list change (and, with `resource`, an update of test://watched).
+    pub fn change(resource: bool) -> Tool {
+        Tool::new(definition("change"), move |_, ctx: Ctx| async move {
+            ctx.notify(ChangeEvent::ToolsListChanged(Audience::Everyone));
+            if resource {
+                ctx.notify(ChangeEvent::ResourceUpdated { uri: "test://watched".into() });
+            }
+            Ok(ToolOutput::text("changed"))
+        })
+    }
+}

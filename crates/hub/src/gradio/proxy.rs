@@ -161,20 +161,30 @@ async fn run(
         return Err(up.status_error(resp.status().as_u16()));
     }
 
-    // tools/call, with a progress token so the Space reports progress
+    // tools/call, asking the Space for progress only when the caller asked for it: Gradio
+    // serves a call that carries a progress token through its queue with status updates,
+    // which costs hundreds of milliseconds even for a trivial function.
+    let wants_progress = ctx.request().progress_token.is_some();
+    let body = tools_call_body(tool, arguments, wants_progress);
+    deadline.extend();
+    let resp = up.post(body, deadline.next).await?;
+    let mut relay = Relay { ctx, last: None };
+    let relay = wants_progress.then_some(&mut relay);
+    let result = up.read_reply(resp, "1", &mut deadline, relay).await?;
+    closer.replica = up.replica.clone();
+    drop(closer);
+    Ok((result, up.replica))
+}
+
+/// The upstream `tools/call` request (id 1), with `_meta.progressToken` only when asked.
+fn tools_call_body(tool: &str, arguments: &RawValue, progress: bool) -> String {
     let mut body = String::with_capacity(arguments.get().len() + 160);
     body.push_str(r#"{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"#);
     body.push_str(&serde_json::to_string(tool).expect("string"));
     body.push_str(r#","arguments":"#);
     body.push_str(arguments.get());
-    body.push_str(r#","_meta":{"progressToken":"hubmcp"}}}"#);
-    deadline.extend();
-    let resp = up.post(body, deadline.next).await?;
-    let mut relay = Relay { ctx, last: None };
-    let result = up.read_reply(resp, "1", &mut deadline, Some(&mut relay)).await?;
-    closer.replica = up.replica.clone();
-    drop(closer);
-    Ok((result, up.replica))
+    body.push_str(if progress { r#","_meta":{"progressToken":"hubmcp"}}}"# } else { "}}" });
+    body
 }
 
 struct Deadline {
@@ -540,6 +550,15 @@ mod tests {
             "Image at https://a-b.hf.space/--replicas/r1/gradio_api/file=/tmp/x.png and /gradio_api/other"
         );
         assert_eq!(rewrite_replica_urls("no urls", "r1"), None);
+    }
+
+    #[test]
+    fn progress_is_requested_only_when_asked() {
+        let args = RawValue::from_string(r#"{"a":1}"#.to_owned()).unwrap();
+        let plain: Value = serde_json::from_str(&tools_call_body("t", &args, false)).unwrap();
+        assert_eq!(plain["params"], serde_json::json!({"name": "t", "arguments": {"a": 1}}));
+        let asked: Value = serde_json::from_str(&tools_call_body("t", &args, true)).unwrap();
+        assert_eq!(asked["params"]["_meta"]["progressToken"], "hubmcp");
     }
 
     #[test]

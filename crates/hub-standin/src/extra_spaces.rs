@@ -30,7 +30,8 @@ impl ExtraSpace {
         if owner.is_empty() || name.is_empty() || name.contains('/') {
             return Err(format!("{id:?} is not owner/name"));
         }
-        if subdomain.is_empty() || !subdomain.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-') {
+        if subdomain.is_empty() || !subdomain.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        {
             return Err(format!("{subdomain:?} is not a subdomain label"));
         }
         let mut private = false;
@@ -85,7 +86,10 @@ mod tests {
     #[test]
     fn parses_the_flag() {
         let s = ExtraSpace::parse("standin-org/gradio-app=standin-org-gradio-app,private").unwrap();
-        assert_eq!((s.id.as_str(), s.subdomain.as_str(), s.private), ("standin-org/gradio-app", "standin-org-gradio-app", true));
+        assert_eq!(
+            (s.id.as_str(), s.subdomain.as_str(), s.private),
+            ("standin-org/gradio-app", "standin-org-gradio-app", true)
+        );
         assert!(!ExtraSpace::parse("a/b=a-b").unwrap().private);
         for bad in ["a/b", "ab=x", "a/b=X.y", "a/b=x,public", "/b=x"] {
             assert!(ExtraSpace::parse(bad).is_err(), "{bad}");

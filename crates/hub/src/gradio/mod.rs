@@ -168,7 +168,7 @@ impl Gradio {
         }
         let options = ResultOptions { strip_images: strip_images(ctx.request()) };
         let started = std::time::Instant::now();
-        let out = proxy::call_tool(&self.http, &self.sessions, &self.config, meta, tool, arguments, ctx, options).await;
+        let out = proxy::call_tool(self, meta, tool, arguments, ctx, options).await;
         // Upstream metrics: a call that ends in an error result (the proxy's or the Space's) is an error.
         let failed = matches!(&out, ToolOutput::Result(r) if r.get("isError") == Some(&serde_json::Value::Bool(true)));
         self.telemetry.upstream("space", if failed { "error" } else { "ok" }, started.elapsed());

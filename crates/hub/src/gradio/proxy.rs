@@ -56,9 +56,7 @@ struct ProxyError(String);
 
 /// Call `tool` on the Space with the raw `arguments`.
 pub async fn call_tool(
-    http: &reqwest::Client,
-    pool: &SessionPool,
-    config: &GradioConfig,
+    gradio: &super::Gradio,
     meta: &SpaceMeta,
     tool: &str,
     arguments: &RawValue,
@@ -67,6 +65,7 @@ pub async fn call_tool(
 ) -> ToolOutput {
     let token = ctx.request().caller.bearer.clone();
     let started = Instant::now();
+    let (http, pool, config) = (&gradio.http, &gradio.sessions, &gradio.config);
     match run(http, pool, config, meta, tool, arguments, ctx, token.as_deref()).await {
         Ok((result, replica)) => {
             tracing::debug!(space = %meta.name, tool, elapsed_ms = started.elapsed().as_millis() as u64, "space call done");
@@ -168,7 +167,8 @@ async fn run(
         max_bytes: config.max_response_bytes,
     };
     let overall = Instant::now() + config.max_call_duration;
-    let mut deadline = Deadline { idle: config.call_timeout, next: overall.min(Instant::now() + config.call_timeout), overall };
+    let mut deadline =
+        Deadline { idle: config.call_timeout, next: overall.min(Instant::now() + config.call_timeout), overall };
     let key = PoolKey { subdomain: meta.subdomain.clone(), caller: token.map(mcp_engine::auth::token_hash) };
 
     let (pooled, expired) = pool.take(&key);
@@ -196,7 +196,12 @@ async fn run(
 
 /// Give the session back to the pool (closing whatever the pool lets go), and return the
 /// result with the replica that produced it.
-fn finish(up: &Upstream<'_>, pool: &SessionPool, key: PoolKey, result: Box<RawValue>) -> (Box<RawValue>, Option<String>) {
+fn finish(
+    up: &Upstream<'_>,
+    pool: &SessionPool,
+    key: PoolKey,
+    result: Box<RawValue>,
+) -> (Box<RawValue>, Option<String>) {
     let session = UpstreamSession { id: up.session.clone(), version: up.version.clone(), replica: up.replica.clone() };
     close_all(up.http, &up.url, up.token, pool.give_back(key, session));
     (result, up.replica.clone())
@@ -258,12 +263,8 @@ async fn call_on_session(
         closer.session = None;
         return Attempt::SessionGone;
     }
-    up.replica = resp
-        .headers()
-        .get("x-proxied-replica")
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_owned)
-        .or(up.replica.take());
+    up.replica =
+        resp.headers().get("x-proxied-replica").and_then(|v| v.to_str().ok()).map(str::to_owned).or(up.replica.take());
     let mut relay = Relay { ctx, last: None };
     let relay = wants_progress.then_some(&mut relay);
     match up.read_reply(resp, "1", deadline, relay).await {

@@ -129,7 +129,11 @@ impl SessionPool {
     /// the sessionless shortcut stopped working).
     pub fn forget(&self, key: &PoolKey) -> Evicted {
         let mut map = self.entries.lock().unwrap_or_else(|e| e.into_inner());
-        map.remove(key).unwrap_or_default().into_iter().filter_map(|e| e.session.id.is_some().then_some(e.session)).collect()
+        map.remove(key)
+            .unwrap_or_default()
+            .into_iter()
+            .filter_map(|e| e.session.id.is_some().then_some(e.session))
+            .collect()
     }
 
     /// Entries in the pool (for tests and diagnostics).

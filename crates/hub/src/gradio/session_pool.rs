@@ -12,9 +12,11 @@
 //!   when the call succeeds; a call that fails or is cancelled closes its session instead.
 //!   Concurrent calls of one caller thus use separate sessions, at most
 //!   [`MAX_SESSIONS_PER_KEY`] of which are kept.
-//! * Bounded: at most `capacity` entries in all, each idle at most `idle`; what falls out is
-//!   returned to the caller of [`SessionPool::give_back`] / [`SessionPool::take`] so it can
-//!   close those sessions (`DELETE`) outside the lock. No lock is held across an await.
+//! * Bounded: at most `capacity` entries in all, each idle at most `idle` (expired entries
+//!   of every key are swept out at least every `idle / 2`, on the next give-back); what
+//!   falls out is returned to the caller of [`SessionPool::give_back`] /
+//!   [`SessionPool::take`] so it can close those sessions (`DELETE`) outside the lock. No
+//!   lock is held across an await.
 //! * A pooled session the Space has forgotten (404) is dropped by the proxy, which then
 //!   runs a fresh handshake.
 
@@ -53,7 +55,12 @@ struct Entry {
 pub struct SessionPool {
     capacity: usize,
     idle: Duration,
-    entries: Mutex<HashMap<PoolKey, Vec<Entry>>>,
+    entries: Mutex<Entries>,
+}
+
+struct Entries {
+    by_key: HashMap<PoolKey, Vec<Entry>>,
+    last_sweep: Instant,
 }
 
 /// Sessions that left the pool (expired or over capacity) and should be closed.
@@ -62,7 +69,8 @@ pub type Evicted = Vec<UpstreamSession>;
 impl SessionPool {
     /// `capacity` 0 disables pooling (every call runs its own handshake).
     pub fn new(capacity: usize, idle: Duration) -> Self {
-        SessionPool { capacity, idle, entries: Mutex::new(HashMap::new()) }
+        let entries = Entries { by_key: HashMap::new(), last_sweep: Instant::now() };
+        SessionPool { capacity, idle, entries: Mutex::new(entries) }
     }
 
     pub fn enabled(&self) -> bool {
@@ -75,7 +83,8 @@ impl SessionPool {
             return (None, Vec::new());
         }
         let now = Instant::now();
-        let mut map = self.entries.lock().unwrap_or_else(|e| e.into_inner());
+        let mut entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
+        let map = &mut entries.by_key;
         let mut evicted = Vec::new();
         let Some(list) = map.get_mut(key) else { return (None, evicted) };
         list.retain_mut(|e| {
@@ -105,8 +114,13 @@ impl SessionPool {
             return if session.id.is_some() { vec![session] } else { Vec::new() };
         }
         let now = Instant::now();
-        let mut map = self.entries.lock().unwrap_or_else(|e| e.into_inner());
+        let mut entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
         let mut evicted = Vec::new();
+        if now.duration_since(entries.last_sweep) >= self.idle / 2 {
+            entries.last_sweep = now;
+            evicted.extend(Self::sweep(&mut entries.by_key, now, self.idle));
+        }
+        let map = &mut entries.by_key;
         let list = map.entry(key.clone()).or_default();
         if session.id.is_none() {
             // One sessionless entry per key says it all.
@@ -115,21 +129,40 @@ impl SessionPool {
                 return evicted;
             }
         } else if list.len() >= MAX_SESSIONS_PER_KEY {
-            return vec![session];
+            evicted.push(session);
+            return evicted;
         }
         list.push(Entry { session, last_used: now });
         let total: usize = map.values().map(Vec::len).sum();
         if total > self.capacity {
-            evicted.extend(Self::evict_oldest(&mut map, total - self.capacity));
+            evicted.extend(Self::evict_oldest(map, total - self.capacity));
         }
+        evicted
+    }
+
+    /// Drop every expired entry; the sessions among them are returned for closing.
+    fn sweep(map: &mut HashMap<PoolKey, Vec<Entry>>, now: Instant, idle: Duration) -> Evicted {
+        let mut evicted = Vec::new();
+        map.retain(|_, list| {
+            list.retain(|e| {
+                let fresh = now.duration_since(e.last_used) < idle;
+                if !fresh && e.session.id.is_some() {
+                    evicted.push(e.session.clone());
+                }
+                fresh
+            });
+            !list.is_empty()
+        });
         evicted
     }
 
     /// Forget what is pooled for a key (the Space answered 404 for one of its sessions, or
     /// the sessionless shortcut stopped working).
     pub fn forget(&self, key: &PoolKey) -> Evicted {
-        let mut map = self.entries.lock().unwrap_or_else(|e| e.into_inner());
-        map.remove(key)
+        let mut entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
+        entries
+            .by_key
+            .remove(key)
             .unwrap_or_default()
             .into_iter()
             .filter_map(|e| e.session.id.is_some().then_some(e.session))
@@ -138,7 +171,7 @@ impl SessionPool {
 
     /// Entries in the pool (for tests and diagnostics).
     pub fn len(&self) -> usize {
-        self.entries.lock().unwrap_or_else(|e| e.into_inner()).values().map(Vec::len).sum()
+        self.entries.lock().unwrap_or_else(|e| e.into_inner()).by_key.values().map(Vec::len).sum()
     }
 
     pub fn is_empty(&self) -> bool {
@@ -235,6 +268,16 @@ mod tests {
         let off = SessionPool::new(0, Duration::from_secs(60));
         assert_eq!(off.give_back(key("a", Some("c")), session(Some("1"))).len(), 1);
         assert_eq!(off.take(&key("a", Some("c"))).0, None);
+    }
+
+    #[test]
+    fn expired_entries_of_other_keys_are_swept() {
+        let pool = SessionPool::new(16, Duration::from_millis(40));
+        pool.give_back(key("idle", Some("c")), session(Some("old")));
+        std::thread::sleep(Duration::from_millis(60));
+        let evicted = pool.give_back(key("busy", Some("c")), session(Some("new")));
+        assert_eq!(evicted, vec![session(Some("old"))], "closed though its key was never taken again");
+        assert_eq!(pool.len(), 1);
     }
 
     #[test]

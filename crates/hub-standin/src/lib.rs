@@ -22,6 +22,7 @@
 
 mod catalogue;
 mod ds_server;
+pub mod extra_spaces;
 mod hub_api;
 pub mod spaces;
 mod util;
@@ -210,6 +211,8 @@ pub struct StandInConfig {
     /// `limit` asks for, like the Hub's own per-endpoint cap. The small catalogue fits one page
     /// otherwise; a small value makes ordinary calls span several pages. `None`: the endpoint's cap.
     pub max_page_size: Option<usize>,
+    /// Spaces added to the catalogue (`--space`), e.g. a real Gradio app under test.
+    pub extra_spaces: Vec<extra_spaces::ExtraSpace>,
 }
 
 impl Default for StandInConfig {
@@ -222,6 +225,7 @@ impl Default for StandInConfig {
             faults: Vec::new(),
             max_log_entries: 10_000,
             max_page_size: None,
+            extra_spaces: Vec::new(),
         }
     }
 }
@@ -479,6 +483,8 @@ pub(crate) struct Ctx<'a> {
     pub origin: String,
     /// [`StandInConfig::max_page_size`].
     pub max_page_size: Option<usize>,
+    /// [`StandInConfig::extra_spaces`].
+    pub extra_spaces: &'a [extra_spaces::ExtraSpace],
 }
 
 async fn dispatch(State(shared): State<Arc<Shared>>, req: Request) -> Response {
@@ -531,7 +537,9 @@ async fn dispatch(State(shared): State<Arc<Shared>>, req: Request) -> Response {
     let caller = caller_of(&headers);
     let origin = format!("http://{}", header_str(&headers, header::HOST).unwrap_or_else(|| "127.0.0.1".to_string()));
     let max_page_size = shared.config.max_page_size;
-    let ctx = Ctx { method: method.clone(), path, query, headers: &headers, caller, origin, max_page_size };
+    let extra_spaces = shared.config.extra_spaces.as_slice();
+    let ctx =
+        Ctx { method: method.clone(), path, query, headers: &headers, caller, origin, max_page_size, extra_spaces };
 
     if ctx.method != Method::GET && ctx.method != Method::HEAD {
         return util::hub_error(StatusCode::METHOD_NOT_ALLOWED, None, "Method not allowed");

@@ -37,6 +37,10 @@ struct Args {
     /// HUBMCP_SPACE_RESOLVE=127.0.0.1 HUBMCP_SPACE_ALLOW_ADDRESSES=loopback.
     #[arg(long)]
     spaces_port: Option<u16>,
+    /// Describe one more Space (repeatable): `owner/name=subdomain[,private]`, a running
+    /// Gradio MCP Space at `{subdomain}.hf.space` (e.g. a real Gradio app under test).
+    #[arg(long = "space")]
+    spaces: Vec<String>,
 }
 
 #[tokio::main]
@@ -52,7 +56,18 @@ async fn main() {
             }
         }
     }
+    let mut extra_spaces = Vec::new();
+    for s in &args.spaces {
+        match hub_standin::extra_spaces::ExtraSpace::parse(s) {
+            Ok(space) => extra_spaces.push(space),
+            Err(e) => {
+                eprintln!("hub-standin: invalid --space: {e}");
+                std::process::exit(2);
+            }
+        }
+    }
     let config = StandInConfig {
+        extra_spaces,
         host: args.host,
         port: args.port,
         datasets_server_prefix: args.datasets_server_prefix,

@@ -271,21 +271,45 @@ async fn proxied_call_relays_progress_forwards_the_token_and_passes_content_thro
     assert!(t.contains(&format!("https://{KONTEXT_SUB}.hf.space/--replicas/r7k2p/gradio_api/file=")), "{t}");
     assert!(t.contains("\"prompt\":\"add a hat\""), "{t}");
     assert!(!t.contains(tokens::ALICE_WRITE));
-    // Upstream: initialize, initialized, tools/call (+ DELETE), all with the caller's token as
+    // Upstream: initialize, initialized, tools/call, all with the caller's token as
     // X-HF-Authorization and never as Authorization; the replica is sent back after initialize.
+    // The session is kept for the caller's next call (no DELETE).
     tokio::time::sleep(Duration::from_millis(200)).await;
-    let mcp: Vec<_> = h.spaces.requests_to(KONTEXT_SUB).into_iter().filter(|r| r.path == "/gradio_api/mcp/").collect();
-    let methods: Vec<_> = mcp.iter().map(|r| r.rpc_method.clone().unwrap_or_else(|| r.method.clone())).collect();
-    assert_eq!(methods, ["initialize", "notifications/initialized", "tools/call", "DELETE"]);
+    let mcp_requests = |h: &H| -> Vec<hub_standin::spaces::SpaceRequest> {
+        h.spaces.requests_to(KONTEXT_SUB).into_iter().filter(|r| r.path == "/gradio_api/mcp/").collect()
+    };
+    let methods = |m: &[hub_standin::spaces::SpaceRequest]| -> Vec<String> {
+        m.iter().map(|r| r.rpc_method.clone().unwrap_or_else(|| r.method.clone())).collect()
+    };
+    let mcp = mcp_requests(&h);
+    assert_eq!(methods(&mcp), ["initialize", "notifications/initialized", "tools/call"]);
     assert!(mcp.iter().all(|r| r.forwarded_token() == Some(tokens::ALICE_WRITE)), "{mcp:?}");
     assert!(mcp.iter().all(|r| r.authorization.is_none()));
     assert!(mcp[1..].iter().all(|r| r.proxied_replica.as_deref() == Some("black-r7k2p")), "{mcp:?}");
     assert!(mcp[1..].iter().all(|r| r.mcp_session_id.is_some()));
-    // Anonymous callers forward no token.
+    let alice_session = mcp[2].mcp_session_id.clone();
+    // The same caller's next call reuses the session: one request.
+    h.spaces.clear_requests();
+    let r = h.call(&q, "gr1_flux_1_kontext_dev_infer", json!({ "prompt": "again" }), Some(tokens::ALICE_WRITE)).await;
+    assert!(r.get("isError").is_none(), "{r}");
+    let mcp = mcp_requests(&h);
+    assert_eq!(methods(&mcp), ["tools/call"]);
+    assert_eq!(mcp[0].mcp_session_id, alice_session);
+    // Another token never gets that session.
+    h.spaces.clear_requests();
+    let r = h.call(&q, "gr1_flux_1_kontext_dev_infer", json!({ "prompt": "b" }), Some(tokens::BOB_READ)).await;
+    assert!(r.get("isError").is_none(), "{r}");
+    let mcp = mcp_requests(&h);
+    assert_eq!(methods(&mcp), ["initialize", "notifications/initialized", "tools/call"]);
+    assert!(mcp[1..].iter().all(|r| r.mcp_session_id.is_some() && r.mcp_session_id != alice_session), "{mcp:?}");
+    assert!(mcp.iter().all(|r| r.forwarded_token() == Some(tokens::BOB_READ)));
+    // Anonymous callers forward no token, and their sessions are not kept (DELETE).
     h.spaces.clear_requests();
     let r = h.call(&q, "gr1_flux_1_kontext_dev_infer", json!({ "prompt": "x" }), None).await;
     assert!(r.get("isError").is_none(), "{r}");
+    tokio::time::sleep(Duration::from_millis(200)).await;
     assert!(h.spaces.requests().iter().all(|r| r.x_hf_authorization.is_none()));
+    assert_eq!(methods(&mcp_requests(&h)), ["initialize", "notifications/initialized", "tools/call", "DELETE"]);
     // ?no_image_content=true drops images.
     let r = h.call(&format!("{q}&no_image_content=true"), "gr1_flux_1_kontext_dev_infer", json!({}), None).await;
     assert!(r["content"].as_array().unwrap().iter().all(|c| c["type"] != "image"), "{r}");
@@ -355,16 +379,46 @@ async fn space_caches_expire_and_revalidate_with_etags() {
 }
 
 #[tokio::test]
+async fn a_refused_pooled_session_falls_back_to_a_fresh_handshake() {
+    let h = H::start().await;
+    let q = format!("?gradio={KONTEXT}");
+    let tool = "gr1_flux_1_kontext_dev_infer";
+    let alice = Some(tokens::ALICE_WRITE);
+    assert!(h.call(&q, tool, json!({}), alice).await.get("isError").is_none());
+    // The Space now answers 404 to tools/call (as for a session it forgot): the pooled session
+    // is dropped, a new handshake runs, and the call is tried once more on the new session.
+    h.spaces.clear_requests();
+    h.spaces.set_mode(KONTEXT_SUB, SpaceMode::HttpError(404));
+    let r = h.call(&q, tool, json!({}), alice).await;
+    assert_eq!(r["isError"], true, "{r}");
+    assert!(text(&r).contains("HTTP 404"), "{r}");
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let mcp: Vec<_> = h.spaces.requests_to(KONTEXT_SUB).into_iter().filter(|r| r.path == "/gradio_api/mcp/").collect();
+    let methods: Vec<_> = mcp.iter().map(|r| r.rpc_method.clone().unwrap_or_else(|| r.method.clone())).collect();
+    assert_eq!(methods, ["tools/call", "initialize", "notifications/initialized", "tools/call", "DELETE"], "{mcp:?}");
+    assert_ne!(mcp[0].mcp_session_id, mcp[3].mcp_session_id, "a new session for the retry");
+    // Once the Space is healthy again, calls work (on a fresh session: the failed one was closed).
+    h.spaces.reset_modes();
+    assert!(h.call(&q, tool, json!({}), alice).await.get("isError").is_none());
+    h.stop().await;
+}
+
+#[tokio::test]
 async fn slow_and_failing_upstreams_become_error_results() {
     let mut o = opts();
     o.gradio.call_timeout = Duration::from_millis(400);
     let h = H::with(o).await;
     let q = format!("?gradio={KONTEXT}");
     let tool = "gr1_flux_1_kontext_dev_infer";
-    // Progress keeps a long call alive: 6 steps of 200 ms (1.2 s > the 400 ms timeout).
+    // Progress (asked for by the caller) keeps a long call alive: 6 steps of 200 ms (1.2 s >
+    // the 400 ms timeout).
     h.spaces.set_mode(KONTEXT_SUB, SpaceMode::Normal { steps: 6, interval: Duration::from_millis(200) });
+    let params = json!({ "name": tool, "arguments": {}, "_meta": { "progressToken": "keepalive" } });
+    let r = h.rpc(&q, "tools/call", params, None).await;
+    assert!(r["result"].get("isError").is_none(), "{r}");
+    // Without progress asked, none comes, and the same silence is abandoned.
     let r = h.call(&q, tool, json!({}), None).await;
-    assert!(r.get("isError").is_none(), "{r}");
+    assert_eq!(r["isError"], true, "{r}");
     // Silence past the timeout is abandoned.
     h.spaces.set_mode(KONTEXT_SUB, SpaceMode::Silent { delay: Duration::from_secs(3) });
     let started = std::time::Instant::now();

@@ -89,6 +89,12 @@ pub struct SpaceArgs {
     /// The Space-call budget window in seconds.
     #[arg(long, env = "HUBMCP_SPACE_CALL_WINDOW_SECONDS", default_value_t = 3600)]
     space_call_window_seconds: u64,
+    /// Upstream Space sessions kept between a caller's calls (0: a fresh handshake per call).
+    #[arg(long, env = "HUBMCP_SPACE_SESSION_POOL", default_value_t = 1024)]
+    space_session_pool: usize,
+    /// Seconds a kept Space session may sit unused.
+    #[arg(long, env = "HUBMCP_SPACE_SESSION_IDLE_SECONDS", default_value_t = 60)]
+    space_session_idle_seconds: u64,
 }
 
 fn list(s: &str) -> impl Iterator<Item = String> + '_ {
@@ -149,6 +155,8 @@ impl SpaceArgs {
                 uses: self.space_calls_authenticated,
                 window: Duration::from_secs(self.space_call_window_seconds.max(1)),
             },
+            session_pool_size: self.space_session_pool,
+            session_idle: Duration::from_secs(self.space_session_idle_seconds),
             ..GradioConfig::default()
         })
     }

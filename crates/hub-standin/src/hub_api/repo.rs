@@ -29,6 +29,18 @@ fn split_repo<'a>(kind: Kind, rest: &'a [String], actions: &[&str]) -> (String, 
 
 pub(super) fn repo_routes(ctx: &Ctx<'_>, kind: Kind, rest: &[String]) -> Response {
     let (id, tail) = split_repo(kind, rest, REPO_ACTIONS);
+    // Spaces added at start (`--space`): real apps (e.g. Gradio) behind this stand-in.
+    if let Some(extra) = ctx.extra_spaces.iter().find(|s| kind == Kind::Space && s.id == id) {
+        if !extra.visible_to(&ctx.caller) {
+            return repo_not_found(&ctx.caller);
+        }
+        return match tail {
+            [] => ok_json(&extra.info()),
+            [t] if t == "runtime" => ok_json(&extra.runtime()),
+            [t] if t == "host" => ok_json(&json!({ "subdomain": extra.subdomain, "host": extra.info()["host"] })),
+            _ => not_found_route(),
+        };
+    }
     let set = catalogue().repos(kind);
     if let Some(canonical) = set.aliases.get(&id) {
         let mut path = format!("/api/{}/{}", kind.plural(), encode_path(canonical));

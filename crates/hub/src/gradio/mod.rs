@@ -11,6 +11,8 @@
 //! * [`discovery`]: metadata and schema fetching with TTL/ETag caches and bounded
 //!   concurrency.
 //! * [`proxy`]: the upstream call with progress relay, timeouts, result pass-through.
+//! * [`session_pool`]: upstream sessions (or the knowledge that a Space needs none) kept
+//!   between calls of one caller, so a call is one round trip.
 //!
 //! [`Gradio`] ties them together with the per-caller budget of Space calls.
 
@@ -18,6 +20,7 @@ pub mod discovery;
 pub mod net;
 pub mod proxy;
 pub mod schema;
+pub mod session_pool;
 
 use std::collections::HashSet;
 use std::net::{IpAddr, Ipv4Addr};
@@ -34,6 +37,7 @@ use crate::client::HubClient;
 use discovery::{Discovery, SpaceMeta, SpaceSchema};
 use net::SpaceNetwork;
 use proxy::ResultOptions;
+use session_pool::SessionPool;
 
 /// Settings of the Gradio integration, with production defaults.
 #[derive(Debug, Clone)]
@@ -63,6 +67,10 @@ pub struct GradioConfig {
     /// authenticated ones (0 = unlimited).
     pub budget_anonymous: Budget,
     pub budget_authenticated: Budget,
+    /// Upstream sessions kept between calls (0: a handshake for every call).
+    pub session_pool_size: usize,
+    /// How long a kept session may sit unused.
+    pub session_idle: Duration,
 }
 
 impl Default for GradioConfig {
@@ -82,6 +90,8 @@ impl Default for GradioConfig {
             max_response_bytes: 16 * 1024 * 1024,
             budget_anonymous: Budget { uses: 20, window: Duration::from_secs(3600) },
             budget_authenticated: Budget { uses: 200, window: Duration::from_secs(3600) },
+            session_pool_size: 1024,
+            session_idle: Duration::from_secs(60),
         }
     }
 }
@@ -91,6 +101,7 @@ pub struct Gradio {
     pub config: GradioConfig,
     pub http: reqwest::Client,
     pub discovery: Discovery,
+    pub sessions: SessionPool,
     budget: WindowBudget,
     telemetry: Telemetry,
 }
@@ -100,7 +111,8 @@ impl Gradio {
         let http = net::space_client(&config.network, config.connect_timeout);
         let discovery = Discovery::new(hub, http.clone(), config.clone(), telemetry.clone());
         let budget = WindowBudget::new(config.budget_anonymous, config.budget_authenticated);
-        Arc::new(Gradio { config, http, discovery, budget, telemetry })
+        let sessions = SessionPool::new(config.session_pool_size, config.session_idle);
+        Arc::new(Gradio { config, http, discovery, sessions, budget, telemetry })
     }
 
     /// Who a budget applies to: the caller's identity, else its address.
@@ -156,7 +168,7 @@ impl Gradio {
         }
         let options = ResultOptions { strip_images: strip_images(ctx.request()) };
         let started = std::time::Instant::now();
-        let out = proxy::call_tool(&self.http, &self.config, meta, tool, arguments, ctx, options).await;
+        let out = proxy::call_tool(self, meta, tool, arguments, ctx, options).await;
         // Upstream metrics: a call that ends in an error result (the proxy's or the Space's) is an error.
         let failed = matches!(&out, ToolOutput::Result(r) if r.get("isError") == Some(&serde_json::Value::Bool(true)));
         self.telemetry.upstream("space", if failed { "error" } else { "ok" }, started.elapsed());

@@ -1,18 +1,29 @@
 //! Calling a Space's tool: hubmcp acts as an MCP client of the Space's Streamable HTTP
-//! endpoint (`/gradio_api/mcp/`), one short upstream session per call:
-//! `initialize` → `notifications/initialized` → `tools/call` → `DELETE`.
+//! endpoint (`/gradio_api/mcp/`).
 //!
+//! * One round trip per call in the steady state: the first call of a caller to a Space runs
+//!   `initialize` → `notifications/initialized` → `tools/call`; the session it establishes
+//!   (or, for a stateless Space such as Gradio's MCP server, the fact that none is needed)
+//!   is kept in the [`SessionPool`] and later calls send only `tools/call`. A pooled session
+//!   the Space refuses (400/404, before anything ran) is forgotten and the call retried
+//!   once with a fresh handshake. Connections come from one keep-alive pool (the
+//!   `reqwest::Client` of [`super::Gradio`]); every response body is read to its end, in the
+//!   background when the result came before the end, so connections are reused.
 //! * The caller's token is forwarded as `X-HF-Authorization: Bearer …` (the header Spaces
 //!   read, so ZeroGPU quota is the caller's); it never appears in a message or log.
-//! * Upstream progress notifications are relayed to the caller (`ctx.progress`, on the
-//!   caller's request-scoped stream) and each one extends the upstream timeout; a call
-//!   with neither progress nor result for `call_timeout` is abandoned, and no call runs
-//!   longer than `max_call_duration`.
+//! * Progress is asked for upstream (`_meta.progressToken`) only when the caller asked for
+//!   it (Gradio runs a call with a token through its queue with status updates, which costs
+//!   hundreds of milliseconds). Upstream progress notifications are relayed to the caller
+//!   (`ctx.progress`) and each one extends the upstream timeout; a call with neither
+//!   progress nor result for `call_timeout` is abandoned. Without progress any bytes from
+//!   the Space (its SSE keep-alive comments) extend it. No call runs longer than
+//!   `max_call_duration`.
 //! * The result is passed through verbatim (`ToolOutput::Raw`) unless it must change:
 //!   images dropped (`?no_image_content=true`), file URLs pointed at the replica that made
 //!   them (`X-Proxied-Replica`), or a token echoed back (scrubbed).
-//! * Replica stickiness: the replica named by the Space's `X-Proxied-Replica` answer to
-//!   `initialize` is sent back on the session's later requests.
+//! * Replica stickiness: the replica named by the Space's `X-Proxied-Replica` is sent back
+//!   on the session's later requests.
+//! * A call that fails or is cancelled `DELETE`s its session (not given back to the pool).
 //! * Every failure (refused, unreachable, HTTP error, timeout, disconnect, oversized or
 //!   malformed answer, JSON-RPC error) becomes a tool result with `isError: true`.
 
@@ -26,6 +37,7 @@ use serde_json::Value;
 use tokio::time::Instant;
 
 use super::discovery::{read_capped, sensitive_bearer, transport_error, Failure, SpaceMeta};
+use super::session_pool::{PoolKey, SessionPool, UpstreamSession};
 use super::GradioConfig;
 
 /// The protocol revision hubmcp speaks to Spaces.
@@ -44,8 +56,7 @@ struct ProxyError(String);
 
 /// Call `tool` on the Space with the raw `arguments`.
 pub async fn call_tool(
-    http: &reqwest::Client,
-    config: &GradioConfig,
+    gradio: &super::Gradio,
     meta: &SpaceMeta,
     tool: &str,
     arguments: &RawValue,
@@ -54,7 +65,8 @@ pub async fn call_tool(
 ) -> ToolOutput {
     let token = ctx.request().caller.bearer.clone();
     let started = Instant::now();
-    match run(http, config, meta, tool, arguments, ctx, token.as_deref()).await {
+    let (http, pool, config) = (&gradio.http, &gradio.sessions, &gradio.config);
+    match run(http, pool, config, meta, tool, arguments, ctx, token.as_deref()).await {
         Ok((result, replica)) => {
             tracing::debug!(space = %meta.name, tool, elapsed_ms = started.elapsed().as_millis() as u64, "space call done");
             post_process(result, replica.as_deref(), options, token.as_deref())
@@ -73,11 +85,14 @@ struct Upstream<'a> {
     session: Option<String>,
     version: String,
     replica: Option<String>,
+    /// The handshake is done (now or by a pooled session): send `MCP-Protocol-Version`.
+    handshaken: bool,
     space: &'a str,
     max_bytes: usize,
 }
 
-/// Ends the upstream session however the call ends (including cancellation).
+/// Ends the upstream session however the call ends (including cancellation), unless the
+/// call succeeded and gave it back to the pool.
 struct Closer {
     http: reqwest::Client,
     url: url::Url,
@@ -89,24 +104,46 @@ struct Closer {
 impl Drop for Closer {
     fn drop(&mut self) {
         let Some(session) = self.session.take() else { return };
-        let Ok(rt) = tokio::runtime::Handle::try_current() else { return };
-        let mut req =
-            self.http.delete(self.url.clone()).header("mcp-session-id", session).timeout(Duration::from_secs(5));
-        if let Some(t) = &self.token {
-            req = req.header("x-hf-authorization", sensitive_bearer(t));
-        }
-        if let Some(r) = &self.replica {
-            req = req.header("x-proxied-replica", r.as_str());
-        }
-        rt.spawn(async move {
-            let _ = req.send().await;
-        });
+        close_session(&self.http, &self.url, self.token.as_deref(), session, self.replica.as_deref());
     }
+}
+
+/// `DELETE` an upstream session in the background (best effort).
+fn close_session(http: &reqwest::Client, url: &url::Url, token: Option<&str>, id: String, replica: Option<&str>) {
+    let Ok(rt) = tokio::runtime::Handle::try_current() else { return };
+    let mut req = http.delete(url.clone()).header("mcp-session-id", id).timeout(Duration::from_secs(5));
+    if let Some(t) = token {
+        req = req.header("x-hf-authorization", sensitive_bearer(t));
+    }
+    if let Some(r) = replica {
+        req = req.header("x-proxied-replica", r);
+    }
+    rt.spawn(async move {
+        let _ = req.send().await;
+    });
+}
+
+fn close_all(http: &reqwest::Client, url: &url::Url, token: Option<&str>, sessions: Vec<UpstreamSession>) {
+    for s in sessions {
+        if let Some(id) = s.id {
+            close_session(http, url, token, id, s.replica.as_deref());
+        }
+    }
+}
+
+/// How one attempt on a session ended.
+enum Attempt {
+    Done(Box<RawValue>),
+    /// A pooled session (or the sessionless shortcut) was refused with 400/404 before the
+    /// tool ran: run a fresh handshake and try once more.
+    SessionGone,
+    Failed(ProxyError),
 }
 
 #[allow(clippy::too_many_arguments)]
 async fn run(
     http: &reqwest::Client,
+    pool: &SessionPool,
     config: &GradioConfig,
     meta: &SpaceMeta,
     tool: &str,
@@ -125,56 +162,132 @@ async fn run(
         session: None,
         version: UPSTREAM_VERSION.into(),
         replica: None,
+        handshaken: false,
         space: &meta.name,
         max_bytes: config.max_response_bytes,
     };
     let overall = Instant::now() + config.max_call_duration;
-    let idle = config.call_timeout;
+    let mut deadline =
+        Deadline { idle: config.call_timeout, next: overall.min(Instant::now() + config.call_timeout), overall };
+    let key = PoolKey { subdomain: meta.subdomain.clone(), caller: token.map(mcp_engine::auth::token_hash) };
 
-    // initialize
+    let (pooled, expired) = pool.take(&key);
+    close_all(http, &up.url, token, expired);
+    if let Some(session) = pooled {
+        up.adopt(&session);
+        match call_on_session(&mut up, tool, arguments, ctx, &mut deadline, true).await {
+            Attempt::Done(result) => return Ok(finish(&up, pool, key, result)),
+            Attempt::Failed(e) => return Err(e),
+            Attempt::SessionGone => {
+                tracing::debug!(space = %meta.name, "pooled upstream session refused; new handshake");
+                close_all(http, &up.url, token, pool.forget(&key));
+                deadline.extend();
+            }
+        }
+    }
+    let session = handshake(&mut up, &mut deadline).await?;
+    up.adopt(&session);
+    match call_on_session(&mut up, tool, arguments, ctx, &mut deadline, false).await {
+        Attempt::Done(result) => Ok(finish(&up, pool, key, result)),
+        Attempt::Failed(e) => Err(e),
+        Attempt::SessionGone => Err(up.status_error(404)),
+    }
+}
+
+/// Give the session back to the pool (closing whatever the pool lets go), and return the
+/// result with the replica that produced it.
+fn finish(
+    up: &Upstream<'_>,
+    pool: &SessionPool,
+    key: PoolKey,
+    result: Box<RawValue>,
+) -> (Box<RawValue>, Option<String>) {
+    let session = UpstreamSession { id: up.session.clone(), version: up.version.clone(), replica: up.replica.clone() };
+    close_all(up.http, &up.url, up.token, pool.give_back(key, session));
+    (result, up.replica.clone())
+}
+
+/// `initialize` → `notifications/initialized`; what the Space established.
+async fn handshake(up: &mut Upstream<'_>, deadline: &mut Deadline) -> Result<UpstreamSession, ProxyError> {
     let init = format!(
         r#"{{"jsonrpc":"2.0","id":0,"method":"initialize","params":{{"protocolVersion":"{UPSTREAM_VERSION}","capabilities":{{}},"clientInfo":{{"name":"hubmcp","version":"{}"}}}}}}"#,
         env!("CARGO_PKG_VERSION")
     );
-    let resp = up.post(init, overall.min(Instant::now() + idle)).await?;
+    up.session = None;
+    up.version = UPSTREAM_VERSION.into();
+    up.handshaken = false;
+    let resp = up.post(init, deadline.next).await?;
     up.session = resp.headers().get("mcp-session-id").and_then(|v| v.to_str().ok()).map(str::to_owned);
     up.replica = resp.headers().get("x-proxied-replica").and_then(|v| v.to_str().ok()).map(str::to_owned);
-    let mut closer = Closer {
-        http: http.clone(),
-        url: up.url.clone(),
-        session: up.session.clone(),
-        token: token.map(str::to_owned),
-        replica: up.replica.clone(),
-    };
-    let mut deadline = Deadline { idle, next: overall.min(Instant::now() + idle), overall };
-    let init_result = up.read_reply(resp, "0", &mut deadline, None).await?;
+    // From here on, a failure closes the new session.
+    let mut closer = up.closer();
+    let init_result = up.read_reply(resp, "0", deadline, None).await?;
     if let Ok(v) = serde_json::from_str::<Value>(init_result.get()) {
         if let Some(version) = v.get("protocolVersion").and_then(Value::as_str) {
             up.version = version.to_owned();
         }
     }
-
-    // notifications/initialized
+    up.handshaken = true;
     let note = r#"{"jsonrpc":"2.0","method":"notifications/initialized"}"#.to_owned();
     let resp = up.post(note, deadline.next).await?;
     if !resp.status().is_success() {
         return Err(up.status_error(resp.status().as_u16()));
     }
+    drain_in_background(resp, 64 * 1024);
+    closer.session = None;
+    Ok(UpstreamSession { id: up.session.clone(), version: up.version.clone(), replica: up.replica.clone() })
+}
 
-    // tools/call, with a progress token so the Space reports progress
+/// `tools/call` on the session `up` holds. A failure or cancellation closes that session.
+async fn call_on_session(
+    up: &mut Upstream<'_>,
+    tool: &str,
+    arguments: &RawValue,
+    ctx: &Ctx,
+    deadline: &mut Deadline,
+    pooled: bool,
+) -> Attempt {
+    let mut closer = up.closer();
+    // Ask the Space for progress only when the caller asked for it: Gradio serves a call
+    // that carries a progress token through its queue with status updates, which costs
+    // hundreds of milliseconds even for a trivial function.
+    let wants_progress = ctx.request().progress_token.is_some();
+    let body = tools_call_body(tool, arguments, wants_progress);
+    deadline.extend();
+    let resp = match up.post(body, deadline.next).await {
+        Ok(r) => r,
+        Err(e) => return Attempt::Failed(e),
+    };
+    if pooled && matches!(resp.status().as_u16(), 400 | 404) {
+        // The Space forgot the session (or wants one after all); nothing ran.
+        closer.session = None;
+        return Attempt::SessionGone;
+    }
+    up.replica =
+        resp.headers().get("x-proxied-replica").and_then(|v| v.to_str().ok()).map(str::to_owned).or(up.replica.take());
+    let mut relay = Relay { ctx, last: None };
+    let relay = wants_progress.then_some(&mut relay);
+    match up.read_reply(resp, "1", deadline, relay).await {
+        Ok(result) => {
+            closer.session = None;
+            Attempt::Done(result)
+        }
+        Err(e) => {
+            closer.replica = up.replica.clone();
+            Attempt::Failed(e)
+        }
+    }
+}
+
+/// The upstream `tools/call` request (id 1), with `_meta.progressToken` only when asked.
+fn tools_call_body(tool: &str, arguments: &RawValue, progress: bool) -> String {
     let mut body = String::with_capacity(arguments.get().len() + 160);
     body.push_str(r#"{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"#);
     body.push_str(&serde_json::to_string(tool).expect("string"));
     body.push_str(r#","arguments":"#);
     body.push_str(arguments.get());
-    body.push_str(r#","_meta":{"progressToken":"hubmcp"}}}"#);
-    deadline.extend();
-    let resp = up.post(body, deadline.next).await?;
-    let mut relay = Relay { ctx, last: None };
-    let result = up.read_reply(resp, "1", &mut deadline, Some(&mut relay)).await?;
-    closer.replica = up.replica.clone();
-    drop(closer);
-    Ok((result, up.replica))
+    body.push_str(if progress { r#","_meta":{"progressToken":"hubmcp"}}}"# } else { "}}" });
+    body
 }
 
 struct Deadline {
@@ -238,6 +351,23 @@ struct Incoming<'a> {
 }
 
 impl Upstream<'_> {
+    fn adopt(&mut self, s: &UpstreamSession) {
+        self.session = s.id.clone();
+        self.version = s.version.clone();
+        self.replica = s.replica.clone();
+        self.handshaken = true;
+    }
+
+    fn closer(&self) -> Closer {
+        Closer {
+            http: self.http.clone(),
+            url: self.url.clone(),
+            session: self.session.clone(),
+            token: self.token.map(str::to_owned),
+            replica: self.replica.clone(),
+        }
+    }
+
     async fn post(&self, body: String, deadline: Instant) -> Result<reqwest::Response, ProxyError> {
         let mut req = self
             .http
@@ -249,7 +379,10 @@ impl Upstream<'_> {
             req = req.header("x-hf-authorization", sensitive_bearer(t));
         }
         if let Some(s) = &self.session {
-            req = req.header("mcp-session-id", s.as_str()).header("mcp-protocol-version", self.version.as_str());
+            req = req.header("mcp-session-id", s.as_str());
+        }
+        if self.handshaken {
+            req = req.header("mcp-protocol-version", self.version.as_str());
         }
         if let Some(r) = &self.replica {
             req = req.header("x-proxied-replica", r.as_str());
@@ -346,7 +479,12 @@ impl Upstream<'_> {
                     if !data.is_empty() {
                         let event = std::mem::take(&mut data);
                         match self.message(&event, id, &mut relay).await? {
-                            Step::Reply(r) => return Ok(r),
+                            Step::Reply(r) => {
+                                // Read the stream to its end elsewhere, so the connection
+                                // goes back to the keep-alive pool instead of being closed.
+                                drain_in_background(resp, self.max_bytes);
+                                return Ok(r);
+                            }
                             Step::Progress => deadline.extend(),
                             Step::Other => {}
                         }
@@ -375,6 +513,11 @@ impl Upstream<'_> {
                     )))
                 }
                 Ok(Ok(Some(chunk))) => {
+                    if relay.is_none() {
+                        // No progress to watch: any bytes (the Space's SSE keep-alive
+                        // comments included) show the Space is still working on the call.
+                        deadline.extend();
+                    }
                     total += chunk.len();
                     if total > self.max_bytes {
                         return Err(self.too_large());
@@ -437,6 +580,24 @@ impl Upstream<'_> {
             ))
         }
     }
+}
+
+/// Read what is left of a response (bounded in bytes and time) and drop it, in a task of
+/// its own: a body read to its end lets the connection be reused.
+fn drain_in_background(mut resp: reqwest::Response, max_bytes: usize) {
+    let Ok(rt) = tokio::runtime::Handle::try_current() else { return };
+    rt.spawn(async move {
+        let mut seen = 0usize;
+        let drain = async {
+            while let Ok(Some(chunk)) = resp.chunk().await {
+                seen += chunk.len();
+                if seen > max_bytes {
+                    break;
+                }
+            }
+        };
+        let _ = tokio::time::timeout(Duration::from_secs(5), drain).await;
+    });
 }
 
 fn capitalize(s: &str) -> String {
@@ -540,6 +701,15 @@ mod tests {
             "Image at https://a-b.hf.space/--replicas/r1/gradio_api/file=/tmp/x.png and /gradio_api/other"
         );
         assert_eq!(rewrite_replica_urls("no urls", "r1"), None);
+    }
+
+    #[test]
+    fn progress_is_requested_only_when_asked() {
+        let args = RawValue::from_string(r#"{"a":1}"#.to_owned()).unwrap();
+        let plain: Value = serde_json::from_str(&tools_call_body("t", &args, false)).unwrap();
+        assert_eq!(plain["params"], serde_json::json!({"name": "t", "arguments": {"a": 1}}));
+        let asked: Value = serde_json::from_str(&tools_call_body("t", &args, true)).unwrap();
+        assert_eq!(asked["params"]["_meta"]["progressToken"], "hubmcp");
     }
 
     #[test]

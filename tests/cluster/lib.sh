@@ -38,6 +38,15 @@ cluster_need_tools() {
     fi
 }
 
+# _cluster_status PORT PATH: the HTTP status of GET PATH on 127.0.0.1:PORT (empty if none
+# within 3 s). Plain bash, so the harness needs no curl.
+_cluster_status() {
+    # shellcheck disable=SC2016 # expanded by the inner bash
+    timeout 3 bash -c 'exec 3<>"/dev/tcp/127.0.0.1/$0" || exit 1
+        printf "GET %s HTTP/1.0\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n" "$1" >&3
+        read -r _ code _ <&3 && printf "%s\n" "$code"' "$1" "$2" 2>/dev/null || true
+}
+
 _cluster_nginx() { command -v nginx 2>/dev/null || echo /usr/sbin/nginx; }
 
 # cluster_init: make $CLUSTER_DIR (under $HUBMCP_CACHE/cluster, kept for the logs).
@@ -132,7 +141,7 @@ cluster_wait_ready() {
     pid="$(_cluster_pid "$name")"
     local deadline=$((SECONDS + timeout))
     while ((SECONDS < deadline)); do
-        code="$(curl -s -o /dev/null -w '%{http_code}' --max-time 2 "http://127.0.0.1:$port/readyz" 2>/dev/null)" || true
+        code="$(_cluster_status "$port" /readyz)"
         [[ $code == 200 ]] && return 0
         if ! kill -0 "$pid" 2>/dev/null; then
             echo "cluster: $name exited before it was ready; its log:" >&2

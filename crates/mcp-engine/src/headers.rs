@@ -67,18 +67,28 @@ fn collect(schema: &Value, path: &mut Vec<String>, out: &mut Vec<HeaderParam>) {
 }
 
 /// A header value with optional whitespace trimmed (RFC 9110 §5.5). Values that are not
-/// visible ASCII are invalid.
-fn header_text<K: http::header::AsHeaderName + Copy + std::fmt::Display>(
+/// visible ASCII are invalid, and so are repeated headers that disagree: a proxy routing
+/// on one copy must never see another method, tool or version than the one served.
+pub fn header_text<K: http::header::AsHeaderName + Copy + std::fmt::Display>(
     headers: &HeaderMap,
     name: K,
 ) -> Result<Option<&str>, McpError> {
-    match headers.get(name) {
-        None => Ok(None),
-        Some(v) => v
+    let mut found: Option<&str> = None;
+    for v in headers.get_all(name) {
+        let text = v
             .to_str()
-            .map(|s| Some(s.trim_matches([' ', '\t'])))
-            .map_err(|_| McpError::header_mismatch(format!("Header {name} contains invalid characters"))),
+            .map(|s| s.trim_matches([' ', '\t']))
+            .map_err(|_| McpError::header_mismatch(format!("Header {name} contains invalid characters")))?;
+        match found {
+            Some(first) if first != text => {
+                return Err(McpError::header_mismatch(format!(
+                    "Header mismatch: conflicting values in repeated {name} headers"
+                )))
+            }
+            _ => found = Some(text),
+        }
     }
+    Ok(found)
 }
 
 /// Decode the `=?base64?…?=` sentinel form strictly (standard alphabet, with padding);

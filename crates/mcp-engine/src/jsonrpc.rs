@@ -87,14 +87,22 @@ pub enum Message<'a> {
 pub fn parse(body: &[u8]) -> Result<Message<'_>, McpError> {
     let trimmed = body.trim_ascii_start();
     if trimmed.first() == Some(&b'[') {
-        return Err(McpError::invalid_request("JSON-RPC batches are not supported"));
+        return Err(McpError::invalid_request(
+            "Invalid request: JSON-RPC batches are accepted only in sessions of protocol revision 2025-03-26",
+        ));
+    }
+    // JSON text is UTF-8 (RFC 8259); serde skips unknown fields without checking them.
+    if std::str::from_utf8(body).is_err() {
+        return Err(McpError::new(code::PARSE_ERROR, "Parse error: the message is not valid UTF-8"));
     }
     let msg: Incoming<'_> = match serde_json::from_slice(body) {
         Ok(m) => m,
         Err(e) if e.is_syntax() || e.is_eof() => {
-            return Err(McpError::new(code::PARSE_ERROR, format!("Parse error: {e}")))
+            return Err(McpError::new(code::PARSE_ERROR, format!("Parse error: {}", protocol_terms(&e.to_string()))))
         }
-        Err(e) => return Err(McpError::invalid_request(format!("Invalid request: {e}"))),
+        Err(e) => {
+            return Err(McpError::invalid_request(format!("Invalid request: {}", protocol_terms(&e.to_string()))))
+        }
     };
     if msg.jsonrpc.as_deref() != Some("2.0") {
         let mut err = McpError::invalid_request("Invalid request: jsonrpc must be \"2.0\"");
@@ -112,6 +120,43 @@ pub fn parse(body: &[u8]) -> Result<Message<'_>, McpError> {
         },
         _ => Err(McpError::invalid_request("Invalid request: missing method")),
     }
+}
+
+/// A serde message with Rust type names replaced by JSON ones and the position dropped.
+pub fn protocol_terms(message: &str) -> String {
+    let message = message.split(" at line ").next().unwrap_or(message);
+    let mut out = String::with_capacity(message.len());
+    let mut words = message.split(' ').peekable();
+    while let Some(word) = words.next() {
+        let w = word.trim_end_matches([',', '.', ';', ':']);
+        let mut tail = &word[w.len()..];
+        // "struct Foo" / "tuple struct Foo" / "enum Foo": the type name follows; its
+        // punctuation is kept.
+        let mut skip_type_name = || {
+            if let Some(name) = words.next() {
+                tail = &name[name.trim_end_matches([',', '.', ';', ':']).len()..];
+            }
+        };
+        let replaced = match w {
+            "struct" => {
+                skip_type_name();
+                "a JSON object"
+            }
+            "map" => "a JSON object",
+            "enum" => {
+                skip_type_name();
+                "one of the allowed values"
+            }
+            "sequence" => "a JSON array",
+            _ => w,
+        };
+        if !out.is_empty() {
+            out.push(' ');
+        }
+        out.push_str(replaced);
+        out.push_str(tail);
+    }
+    out.replace("a a JSON", "a JSON").replace("tuple a JSON object", "a JSON array")
 }
 
 /// A JSON-RPC error, plus the HTTP status it travels with on the HTTP transports.

@@ -6,7 +6,7 @@
 use std::sync::Arc;
 
 use crate::dispatch::Engine;
-use crate::headers::{check_standard, names};
+use crate::headers::{check_standard, header_text, names};
 use crate::jsonrpc::McpError;
 use crate::method::Method;
 use crate::protocol::{
@@ -52,12 +52,9 @@ fn check(
 ) -> Result<crate::protocol::StatelessMeta, McpError> {
     let header_version = match http {
         None => None,
-        Some(h) => match h.headers.get(&names::MCP_PROTOCOL_VERSION) {
+        Some(h) => match header_text(&h.headers, &names::MCP_PROTOCOL_VERSION)? {
             None => return Err(McpError::header_mismatch("Missing required header MCP-Protocol-Version")),
-            Some(v) => match v.to_str() {
-                Ok(v) => Some(v.trim()),
-                Err(_) => return Err(McpError::header_mismatch("MCP-Protocol-Version contains invalid characters")),
-            },
+            Some(v) => Some(v),
         },
     };
     let meta = validate_stateless_meta(params.meta.take())?;

@@ -85,10 +85,13 @@ pub struct Params<'a> {
 }
 
 impl<'a> Params<'a> {
+    /// `params` must be an object (or absent): by-position params are refused.
     pub fn parse(raw: Option<&'a RawValue>) -> Result<Params<'a>, McpError> {
         let Some(raw) = raw else { return Ok(Params::default()) };
-        let mut p: Params<'a> =
-            serde_json::from_str(raw.get()).map_err(|e| McpError::invalid_params(format!("Invalid params: {e}")))?;
+        if !raw.get().trim_start().starts_with('{') {
+            return Err(McpError::invalid_params("Invalid params: params must be a JSON object"));
+        }
+        let mut p: Params<'a> = serde_json::from_str(raw.get()).map_err(|e| invalid_params(&e))?;
         p.raw = Some(raw);
         Ok(p)
     }
@@ -96,8 +99,14 @@ impl<'a> Params<'a> {
     /// Parse the params again into a method-specific shape.
     pub fn typed<T: Deserialize<'a>>(&self) -> Result<T, McpError> {
         let raw = self.raw.map(RawValue::get).unwrap_or("{}");
-        serde_json::from_str(raw).map_err(|e| McpError::invalid_params(format!("Invalid params: {e}")))
+        serde_json::from_str(raw).map_err(|e| invalid_params(&e))
     }
+}
+
+/// -32602 for params that do not have the expected shape, in protocol terms: serde's
+/// message names Rust types ("struct Foo"), which mean nothing to a client.
+fn invalid_params(e: &serde_json::Error) -> McpError {
+    McpError::invalid_params(format!("Invalid params: {}", crate::jsonrpc::protocol_terms(&e.to_string())))
 }
 
 /// Who is calling, as far as the engine needs to know: an opaque identity used to bind
@@ -290,6 +299,31 @@ impl ServerInfo {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn params_must_be_an_object_and_errors_speak_json() {
+        let raw = serde_json::value::RawValue::from_string("[\"positional\"]".into()).unwrap();
+        let e = Params::parse(Some(&raw)).unwrap_err();
+        assert_eq!(e.code, -32602);
+        assert!(e.message.contains("must be a JSON object"), "{}", e.message);
+        #[derive(Debug, Deserialize)]
+        #[allow(dead_code)]
+        struct Init {
+            level: Vec<u8>,
+        }
+        let raw = serde_json::value::RawValue::from_string(r#"{"level": {"x": 1}}"#.into()).unwrap();
+        let e = Params::parse(Some(&raw)).unwrap().typed::<Init>().unwrap_err();
+        assert!(!e.message.contains("struct") && !e.message.contains("line"), "{}", e.message);
+        assert_eq!(
+            crate::jsonrpc::protocol_terms("invalid type: integer `5`, expected struct Init at line 1 column 2"),
+            "invalid type: integer `5`, expected a JSON object"
+        );
+        assert_eq!(crate::jsonrpc::protocol_terms("expected struct A, found x"), "expected a JSON object, found x");
+        assert_eq!(
+            crate::jsonrpc::protocol_terms("invalid type: sequence, expected a map"),
+            "invalid type: a JSON array, expected a JSON object"
+        );
+    }
 
     #[test]
     fn meta_validation() {

@@ -479,3 +479,49 @@ async fn a_resuming_get_takes_over_the_push_stream() {
     assert_eq!((id.as_deref(), n["method"].as_str()), (Some("g-1"), Some("notifications/tools/list_changed")));
     server.stop().await;
 }
+
+/// Regression: 2025-03-26 says servers MUST accept JSON-RPC batches (requests,
+/// notifications, responses); sessions of that revision get them, other sessions a 400.
+#[tokio::test]
+async fn batches_are_served_in_2025_03_26_sessions_only() {
+    let server = default_server().await;
+    let client = reqwest::Client::new();
+    let res = session_post(&client, &server.url, None, init_body("2025-03-26")).send().await.unwrap();
+    let sid = res.headers()["mcp-session-id"].to_str().unwrap().to_owned();
+    let post = |sid: &str, body: Value| {
+        client
+            .post(&server.url)
+            .header("content-type", "application/json")
+            .header("accept", "application/json, text/event-stream")
+            .header("mcp-session-id", sid)
+            .header("mcp-protocol-version", "2025-03-26")
+            .body(body.to_string())
+            .send()
+    };
+    let batch = json!([
+        { "jsonrpc": "2.0", "method": "notifications/initialized" },
+        { "jsonrpc": "2.0", "id": 1, "method": "tools/list" },
+        { "jsonrpc": "2.0", "id": 2, "method": "tools/call", "params": { "name": "plain" } },
+        { "jsonrpc": "2.0", "id": 3, "method": "no/such" }
+    ]);
+    let res = post(&sid, batch).await.unwrap();
+    assert_eq!(res.status(), 200);
+    let out: Vec<Value> = res.json().await.unwrap();
+    assert_eq!(out.len(), 3, "{out:?}");
+    assert!(out[0]["result"]["tools"].is_array());
+    assert_eq!(out[1]["result"]["content"][0]["text"], "plain result");
+    assert_eq!(out[2]["error"]["code"], -32601);
+    // Only notifications: accepted, nothing to answer; an empty batch is invalid.
+    let res = post(&sid, json!([{ "jsonrpc": "2.0", "method": "notifications/initialized" }])).await.unwrap();
+    assert_eq!(res.status(), 202);
+    assert_eq!(post(&sid, json!([])).await.unwrap().status(), 400);
+    // A 2025-11-25 session: refused.
+    let newer = open_session(&client, &server.url).await;
+    let res =
+        session_post(&client, &server.url, Some(&newer), json!([{ "jsonrpc": "2.0", "id": 1, "method": "ping" }]));
+    let res = res.send().await.unwrap();
+    assert_eq!(res.status(), 400);
+    let body: Value = res.json().await.unwrap();
+    assert_eq!(body["error"]["code"], -32600);
+    server.stop().await;
+}

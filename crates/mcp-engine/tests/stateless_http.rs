@@ -362,3 +362,104 @@ async fn logs_only_when_requested_and_at_level() {
     assert!(text.contains("a warning") && !text.contains("debug detail"), "{text}");
     server.stop().await;
 }
+
+/// Regression: a repeated `Mcp-Method`, `Mcp-Name` or `MCP-Protocol-Version` header whose
+/// copies disagree is refused (-32020) whichever copy comes first; identical copies pass.
+#[tokio::test]
+async fn conflicting_duplicate_headers_are_refused() {
+    let server = start(many_tools(2), EngineConfig::default(), HttpConfig::default()).await;
+    let client = reqwest::Client::new();
+    let params = json!({ "name": "tool_00", "arguments": {} });
+    let send = |header: &'static str, extra: &'static str| {
+        request(&client, &server.url, 1, "tools/call", params.clone()).header(header, extra).send()
+    };
+    for (header, other) in
+        [("mcp-method", "tools/list"), ("mcp-name", "tool_01"), ("mcp-protocol-version", "2025-11-25")]
+    {
+        let res = send(header, other).await.unwrap();
+        assert_eq!(res.status(), 400, "{header}");
+        let body: Value = res.json().await.unwrap();
+        assert_eq!(body["error"]["code"], -32020, "{header}: {body}");
+    }
+    // The reverse order: the conflicting copy first.
+    let mut h = reqwest::header::HeaderMap::new();
+    h.append("mcp-method", "tools/list".parse().unwrap());
+    h.append("mcp-method", "tools/call".parse().unwrap());
+    let body = json!({ "jsonrpc": "2.0", "id": 2, "method": "tools/call",
+                       "params": { "name": "tool_00", "_meta": stateless_meta(json!({})) } });
+    let res = client
+        .post(&server.url)
+        .headers(h)
+        .header("content-type", "application/json")
+        .header("accept", "application/json, text/event-stream")
+        .header("mcp-protocol-version", "2026-07-28")
+        .header("mcp-name", "tool_00")
+        .body(body.to_string())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 400);
+    // Identical copies are one value.
+    let res = send("mcp-method", "tools/call").await.unwrap();
+    assert_eq!(res.status(), 200);
+    server.stop().await;
+}
+
+/// Regression: by-position `params` are refused with -32602, in protocol terms.
+#[tokio::test]
+async fn positional_params_are_refused() {
+    let server = start(many_tools(1), EngineConfig::default(), HttpConfig::default()).await;
+    let client = reqwest::Client::new();
+    let body = json!({ "jsonrpc": "2.0", "id": 3, "method": "tools/list", "params": ["tool_00"] });
+    let res = client
+        .post(&server.url)
+        .header("content-type", "application/json")
+        .header("accept", "application/json, text/event-stream")
+        .header("mcp-protocol-version", "2026-07-28")
+        .header("mcp-method", "tools/list")
+        .body(body.to_string())
+        .send()
+        .await
+        .unwrap();
+    let body: Value = res.json().await.unwrap();
+    assert_eq!(body["error"]["code"], -32602, "{body}");
+    let message = body["error"]["message"].as_str().unwrap();
+    assert!(message.contains("JSON object") && !message.contains("struct"), "{message}");
+    server.stop().await;
+}
+
+/// Regression: a client that writes a whole oversized body before reading (as Python's
+/// `http.client` does) gets the 413 and its JSON-RPC error, not a reset connection.
+#[tokio::test]
+async fn an_oversized_body_written_before_reading_still_gets_413() {
+    use std::io::{Read, Write};
+    let http = HttpConfig { max_body_bytes: 64 * 1024, ..HttpConfig::default() };
+    let server = start(many_tools(1), EngineConfig::default(), http).await;
+    let addr = server.base.trim_start_matches("http://").to_owned();
+    let body = vec![b' '; 8 * 1024 * 1024];
+    let response = tokio::task::spawn_blocking(move || {
+        let mut s = std::net::TcpStream::connect(&addr).unwrap();
+        s.set_read_timeout(Some(std::time::Duration::from_secs(10))).unwrap();
+        let head = format!(
+            "POST /mcp HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\nAccept: application/json\r\nContent-Length: {}\r\n\r\n",
+            body.len()
+        );
+        s.write_all(head.as_bytes()).unwrap();
+        s.write_all(&body).expect("the server reads the body before answering");
+        let mut out = String::new();
+        let mut buf = [0u8; 4096];
+        while !out.contains("Payload Too Large") {
+            let n = s.read(&mut buf).unwrap();
+            if n == 0 {
+                break;
+            }
+            out.push_str(&String::from_utf8_lossy(&buf[..n]));
+        }
+        out
+    })
+    .await
+    .unwrap();
+    assert!(response.starts_with("HTTP/1.1 413"), "{response}");
+    assert!(response.contains("\"code\":-32600"), "{response}");
+    server.stop().await;
+}

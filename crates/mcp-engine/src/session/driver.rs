@@ -294,16 +294,111 @@ fn end(
     }
 }
 
+/// The one revision whose sessions accept JSON-RPC batches.
+pub(crate) const BATCH_REVISION: &str = "2025-03-26";
+
+/// Is `body` a JSON-RPC batch (an array)?
+pub(crate) fn is_batch(body: &[u8]) -> bool {
+    body.trim_ascii_start().first() == Some(&b'[')
+}
+
+impl LiveSessions {
+    /// A JSON-RPC batch in a session that negotiated 2025-03-26 (the only revision with
+    /// batches; elsewhere the single-message parser refuses them): each message in turn,
+    /// requests run to completion, the responses as one array. `Ok(None)`: nothing to
+    /// answer (only notifications and client answers).
+    pub(crate) async fn batch(
+        self: &Arc<Self>,
+        origin: impl Fn() -> Origin,
+        body: &[u8],
+    ) -> Result<Option<Vec<u8>>, McpError> {
+        let items: Vec<&RawValue> = serde_json::from_slice(body).map_err(|e| {
+            McpError::new(
+                crate::jsonrpc::code::PARSE_ERROR,
+                format!("Parse error: {}", crate::jsonrpc::protocol_terms(&e.to_string())),
+            )
+        })?;
+        if items.is_empty() {
+            return Err(McpError::invalid_request("Invalid request: an empty batch"));
+        }
+        let mut responses: Vec<Vec<u8>> = Vec::new();
+        for item in items {
+            let message = match crate::jsonrpc::parse(item.get().as_bytes()) {
+                Ok(m) => m,
+                Err(e) => {
+                    let mut out = Vec::new();
+                    write_error(&mut out, e.id.as_ref(), &e);
+                    responses.push(out);
+                    continue;
+                }
+            };
+            match self.step(origin(), message).await {
+                Step::Accepted => {}
+                Step::Answer(out) => responses.push(out),
+                Step::Refused(id, e) => {
+                    let mut out = Vec::new();
+                    write_error(&mut out, id.as_ref(), &e);
+                    responses.push(out);
+                }
+                Step::Run(running) => {
+                    let Started { id, cancel, reply } = running.start(None, None);
+                    let reply = tokio::select! {
+                        biased;
+                        _ = cancel.cancelled() => None,
+                        r = reply => Some(r),
+                    };
+                    if let Some(r) = reply {
+                        responses.push(response(&id, r));
+                    }
+                }
+            }
+        }
+        if responses.is_empty() {
+            return Ok(None);
+        }
+        let mut out = Vec::with_capacity(responses.iter().map(|r| r.len() + 1).sum::<usize>() + 2);
+        out.push(b'[');
+        for (i, r) in responses.iter().enumerate() {
+            if i > 0 {
+                out.push(b',');
+            }
+            out.extend_from_slice(r);
+        }
+        out.push(b']');
+        Ok(Some(out))
+    }
+}
+
+/// How long a response waits after the notification just before it, on transports with
+/// one outgoing channel: long enough for the notification to leave in its own write.
+/// Clients that handle a read's messages in an order of their own (TypeScript SDK 1.32,
+/// typescript-sdk#2580) otherwise drop the final progress notification of every call.
+const FLUSH_GAP: std::time::Duration = std::time::Duration::from_millis(5);
+
 /// For transports with one outgoing channel (HTTP+SSE, stdio): run a request, its
 /// messages and then its response going to `out`. A cancelled request sends nothing more.
 pub(crate) async fn run_on_channel(running: Running<'_>, out: mpsc::Sender<Vec<u8>>) {
-    let Started { id, cancel, reply } = running.start(Some(out.clone()), None);
-    let reply = tokio::select! {
-        biased;
-        _ = cancel.cancelled() => None,
-        r = reply => Some(r),
+    let (events, mut handler_out) = mpsc::channel::<Vec<u8>>(64);
+    let Started { id, cancel, reply } = running.start(Some(events), None);
+    tokio::pin!(reply);
+    let mut last_sent: Option<tokio::time::Instant> = None;
+    let result = loop {
+        tokio::select! {
+            biased;
+            _ = cancel.cancelled() => return,
+            Some(m) = handler_out.recv() => {
+                let _ = out.send(m).await;
+                last_sent = Some(tokio::time::Instant::now());
+            }
+            r = &mut reply => break r,
+        }
     };
-    if let Some(r) = reply {
-        let _ = out.send(response(&id, r)).await;
+    while let Ok(m) = handler_out.try_recv() {
+        let _ = out.send(m).await;
+        last_sent = Some(tokio::time::Instant::now());
     }
+    if let Some(at) = last_sent {
+        tokio::time::sleep_until(at + FLUSH_GAP).await;
+    }
+    let _ = out.send(response(&id, result)).await;
 }

@@ -11,24 +11,42 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncWrite, AsyncWriteExt, BufReader};
+use tokio::io::{AsyncBufRead, AsyncBufReadExt, AsyncRead, AsyncWrite, AsyncWriteExt, BufReader};
 use tokio::sync::{mpsc, oneshot};
 
 use crate::dispatch::{Call, Engine, Reply};
-use crate::jsonrpc::{self, write_error, write_result_raw, Id, Message};
+use crate::jsonrpc::{self, write_error, write_result_raw, Id, McpError, Message};
 use crate::observe::EndReason;
 use crate::prepare::prepare_stateless;
 use crate::protocol::{Caller, Params, Transport};
-use crate::session::driver::{response, run_on_channel, Origin, Step};
+use crate::session::driver::{is_batch, response, run_on_channel, Origin, Step, BATCH_REVISION};
 use crate::session::{change_notification, LiveSessions, SessionConfig};
 use crate::store::{MemoryEventLog, MemorySessionStore};
 
 /// A stdio session lives as long as its connection.
 const NEVER_IDLE: Duration = Duration::from_secs(10 * 365 * 24 * 3600);
 
+/// The longest line (one message) read from stdin.
+pub const MAX_LINE_BYTES: usize = 4 * 1024 * 1024;
+
 /// Serve one stdio connection until stdin closes. `caller` is who the process acts for
 /// (e.g. identified by a token from the environment).
 pub async fn serve<R, W>(engine: Engine, input: R, output: W, caller: Caller) -> std::io::Result<()>
+where
+    R: AsyncRead + Unpin + Send + 'static,
+    W: AsyncWrite + Unpin + Send + 'static,
+{
+    serve_with_limit(engine, input, output, caller, MAX_LINE_BYTES).await
+}
+
+/// [`serve`] with another limit on one message's size.
+pub async fn serve_with_limit<R, W>(
+    engine: Engine,
+    input: R,
+    output: W,
+    caller: Caller,
+    max_line: usize,
+) -> std::io::Result<()>
 where
     R: AsyncRead + Unpin + Send + 'static,
     W: AsyncWrite + Unpin + Send + 'static,
@@ -52,9 +70,20 @@ where
     let notifications = tokio::spawn(forward_changes(live.clone(), sid.clone(), out.clone()));
     let conn = Arc::new(Conn { live, sid, caller, out });
 
-    let mut lines = BufReader::new(input).lines();
-    while let Some(line) = lines.next_line().await? {
-        if line.trim().is_empty() {
+    let mut input = BufReader::new(input);
+    loop {
+        let line = match read_line(&mut input, max_line).await? {
+            Line::End => break,
+            Line::TooLong => {
+                let e = McpError::invalid_request(format!("Invalid request: a message exceeds {max_line} bytes"));
+                let mut out = Vec::new();
+                write_error(&mut out, None, &e);
+                let _ = conn.out.send(out).await;
+                continue;
+            }
+            Line::Text(line) => line,
+        };
+        if line.trim_ascii().is_empty() {
             continue;
         }
         let (taken, wait) = oneshot::channel();
@@ -76,8 +105,53 @@ struct Conn {
     out: mpsc::Sender<Vec<u8>>,
 }
 
-async fn handle_line(conn: Arc<Conn>, line: String, taken: oneshot::Sender<()>) {
-    let message = match jsonrpc::parse(line.as_bytes()) {
+/// One line of input.
+enum Line {
+    Text(Vec<u8>),
+    /// Longer than the limit (read to its end and dropped).
+    TooLong,
+    End,
+}
+
+/// Read up to the next newline as bytes: JSON that is not valid UTF-8 is the parser's
+/// to refuse (-32700), not a reason to stop serving.
+async fn read_line<R: AsyncBufRead + Unpin>(input: &mut R, max: usize) -> std::io::Result<Line> {
+    let mut line = Vec::new();
+    let mut too_long = false;
+    loop {
+        let buf = input.fill_buf().await?;
+        if buf.is_empty() {
+            return Ok(match (line.is_empty() && !too_long, too_long) {
+                (true, _) => Line::End,
+                (false, true) => Line::TooLong,
+                (false, false) => Line::Text(line),
+            });
+        }
+        let (chunk, found) = match buf.iter().position(|&b| b == b'\n') {
+            Some(i) => (&buf[..i], Some(i + 1)),
+            None => (buf, None),
+        };
+        if !too_long {
+            if line.len() + chunk.len() > max {
+                too_long = true;
+                line = Vec::new();
+            } else {
+                line.extend_from_slice(chunk);
+            }
+        }
+        let used = found.unwrap_or(buf.len());
+        input.consume(used);
+        if found.is_some() {
+            return Ok(if too_long { Line::TooLong } else { Line::Text(line) });
+        }
+    }
+}
+
+async fn handle_line(conn: Arc<Conn>, line: Vec<u8>, taken: oneshot::Sender<()>) {
+    if is_batch(&line) {
+        return batch(&conn, &line, taken).await;
+    }
+    let message = match jsonrpc::parse(&line) {
         Ok(m) => m,
         Err(e) => {
             let mut out = Vec::new();
@@ -127,6 +201,42 @@ async fn handle_line(conn: Arc<Conn>, line: String, taken: oneshot::Sender<()>) 
         }
         Step::Run(running) => run_on_channel(running, conn.out.clone()).await,
     }
+}
+
+/// A JSON-RPC batch: served only once the session negotiated 2025-03-26, taken in as a
+/// whole before the next line is read.
+async fn batch(conn: &Conn, line: &[u8], taken: oneshot::Sender<()>) {
+    let _ = taken.send(());
+    let session = conn.live.store.get(&conn.sid).await.ok().flatten();
+    let out = match session {
+        Some(session) if session.protocol_version.as_deref() == Some(BATCH_REVISION) => {
+            let origin = || Origin {
+                sid: conn.sid.clone(),
+                session: session.clone(),
+                caller: conn.caller.clone(),
+                transport: Transport::Stdio,
+                version: None,
+                http: None,
+            };
+            match conn.live.batch(origin, line).await {
+                Ok(Some(out)) => out,
+                Ok(None) => return,
+                Err(e) => error_line(&e),
+            }
+        }
+        // The single-message parser says why a batch is refused here.
+        _ => match jsonrpc::parse(line) {
+            Err(e) => error_line(&e),
+            Ok(_) => return,
+        },
+    };
+    let _ = conn.out.send(out).await;
+}
+
+fn error_line(e: &McpError) -> Vec<u8> {
+    let mut out = Vec::new();
+    write_error(&mut out, e.id.as_ref(), e);
+    out
 }
 
 /// A 2026-07-28 request: prepared from its `_meta`, dispatched with its notifications on
@@ -210,5 +320,41 @@ async fn forward_changes(live: Arc<LiveSessions>, sid: Arc<str>, out: mpsc::Send
                 return;
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::provider::{Catalog, StaticProvider};
+    use crate::ServerInfo;
+    use tokio::io::AsyncReadExt;
+
+    /// Regression: a line with invalid UTF-8 gets -32700 and the connection goes on; an
+    /// over-long line gets -32600 and the connection goes on.
+    #[tokio::test]
+    async fn bad_lines_are_answered_and_serving_goes_on() {
+        let provider = std::sync::Arc::new(StaticProvider::new(Catalog::new(), serde_json::json!({ "tools": {} })));
+        let info = ServerInfo { name: "t".into(), version: "1".into(), title: None, instructions: None };
+        let engine = Engine::builder(provider, info).build();
+        let (mut client_w, server_r) = tokio::io::duplex(1 << 16);
+        let (server_w, mut client_r) = tokio::io::duplex(1 << 16);
+        let task = tokio::spawn(serve_with_limit(engine, server_r, server_w, Caller::anonymous(), 256));
+        let mut input = Vec::new();
+        input.extend_from_slice(b"{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"ping\",\"x\":\"\xff\xfe\"}\n");
+        input.extend_from_slice(&[b'x'; 1000]);
+        input.push(b'\n');
+        input.extend_from_slice(b"{\"jsonrpc\":\"2.0\",\"id\":2,\"method\":\"ping\"}\n");
+        client_w.write_all(&input).await.unwrap();
+        drop(client_w);
+        let mut out = String::new();
+        client_r.read_to_string(&mut out).await.unwrap();
+        task.await.unwrap().unwrap();
+        let lines: Vec<serde_json::Value> = out.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+        assert_eq!(lines.len(), 3, "{out}");
+        assert_eq!(lines[0]["error"]["code"], -32700);
+        assert_eq!(lines[1]["error"]["code"], -32600);
+        assert_eq!(lines[2]["id"], 2);
+        assert_eq!(lines[2]["result"], serde_json::json!({}));
     }
 }

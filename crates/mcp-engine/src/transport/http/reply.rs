@@ -92,17 +92,63 @@ pub(crate) fn require_json(headers: &HeaderMap) -> Result<(), Response> {
 }
 
 /// The whole body, at most `limit` bytes (413 beyond, also when `Content-Length` says so
-/// up front).
+/// up front). A refused body is still read and discarded, up to a bound, before the 413
+/// goes out (as nginx's lingering close does): a client that writes its whole body before
+/// reading then gets the explanation instead of a reset connection.
 pub(crate) async fn read_body(headers: &HeaderMap, body: Body, limit: usize) -> Result<Bytes, Response> {
     let declared = headers.get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()?.parse::<usize>().ok());
     if declared.is_some_and(|n| n > limit) {
+        if declared.is_some_and(|n| n <= LINGER_BYTES) {
+            discard(body).await;
+        }
         return Err(too_large(limit));
     }
-    match http_body_util::Limited::new(body, limit).collect().await {
-        Ok(collected) => Ok(collected.to_bytes()),
-        Err(e) if e.downcast_ref::<http_body_util::LengthLimitError>().is_some() => Err(too_large(limit)),
-        Err(_) => Err(bad_request("Bad Request: could not read the body")),
+    // The common case is one data frame: keep it as it is (no copy).
+    let mut body = body;
+    let mut first: Option<Bytes> = None;
+    let mut rest: Option<bytes::BytesMut> = None;
+    let mut len = 0usize;
+    while let Some(frame) = body.frame().await {
+        let Ok(frame) = frame else { return Err(bad_request("Bad Request: could not read the body")) };
+        let Ok(data) = frame.into_data() else { continue };
+        len += data.len();
+        if len > limit {
+            discard(body).await;
+            return Err(too_large(limit));
+        }
+        match (&mut first, &mut rest) {
+            (None, _) => first = Some(data),
+            (Some(f), None) => {
+                let mut joined = bytes::BytesMut::with_capacity(len.max(f.len() * 2));
+                joined.extend_from_slice(f);
+                joined.extend_from_slice(&data);
+                rest = Some(joined);
+            }
+            (Some(_), Some(joined)) => joined.extend_from_slice(&data),
+        }
     }
+    Ok(match rest {
+        Some(joined) => joined.freeze(),
+        None => first.unwrap_or_default(),
+    })
+}
+
+/// How much of a refused body is read before answering, and for how long.
+const LINGER_BYTES: usize = 64 * 1024 * 1024;
+const LINGER_TIME: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// Read and drop the rest of a body, within [`LINGER_BYTES`] and [`LINGER_TIME`].
+async fn discard(mut body: Body) {
+    let drain = async {
+        let mut seen = 0usize;
+        while let Some(Ok(frame)) = body.frame().await {
+            seen += frame.data_ref().map_or(0, |d| d.len());
+            if seen > LINGER_BYTES {
+                break;
+            }
+        }
+    };
+    let _ = tokio::time::timeout(LINGER_TIME, drain).await;
 }
 
 fn too_large(limit: usize) -> Response {

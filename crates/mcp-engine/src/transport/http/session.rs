@@ -22,11 +22,12 @@ use super::reply::{accepted, accepts, bad_request, error_response, json_response
 use super::streams::{resume, supports_priming, StreamWriter};
 use crate::context::StreamControl;
 use crate::dispatch::Reply;
+use crate::headers::header_text;
 use crate::headers::names::{MCP_PROTOCOL_VERSION, MCP_SESSION_ID};
 use crate::jsonrpc::{self, write_result_raw, McpError, Message};
 use crate::observe::{Behaviour, EndReason};
 use crate::protocol::{Caller, HttpRequestParts, Params, Transport, SESSION_VERSIONS};
-use crate::session::driver::{response, Origin, Started, Step};
+use crate::session::driver::{is_batch, response, Origin, Started, Step, BATCH_REVISION};
 use crate::session::live::{session_not_found, store_error};
 use crate::session::DEFAULT_HTTP_VERSION;
 use crate::store::event_log::{event_id, parse_event_id, PUSH_STREAM};
@@ -48,13 +49,13 @@ async fn validate(app: &App, parts: &http::request::Parts) -> Result<Valid, Resp
         return Err(bad_request("Bad Request: Mcp-Session-Id header is required"));
     };
     let Ok(sid) = sid.to_str() else { return Err(bad_request("Bad Request: invalid Mcp-Session-Id")) };
-    let version = match headers.get(&MCP_PROTOCOL_VERSION).map(|v| v.to_str().map(str::trim)) {
-        None => DEFAULT_HTTP_VERSION.to_owned(),
-        Some(Ok(v)) if SESSION_VERSIONS.contains(&v) => v.to_owned(),
-        Some(v) => {
+    let version = match header_text(headers, &MCP_PROTOCOL_VERSION) {
+        Err(e) => return Err(error_response(None, &e)),
+        Ok(None) => DEFAULT_HTTP_VERSION.to_owned(),
+        Ok(Some(v)) if SESSION_VERSIONS.contains(&v) => v.to_owned(),
+        Ok(Some(v)) => {
             return Err(bad_request(format!(
-                "Bad Request: Unsupported protocol version {:?} (supported in sessions: {})",
-                v.unwrap_or("?"),
+                "Bad Request: Unsupported protocol version {v:?} (supported in sessions: {})",
                 SESSION_VERSIONS.join(", ")
             )))
         }
@@ -125,6 +126,26 @@ async fn run_message(
     sse_ok: bool,
     reply: oneshot::Sender<Response>,
 ) {
+    let query = parts.uri.query().map(str::to_owned);
+    let remote = admitted(&parts).remote;
+    if is_batch(&body) && v.session.protocol_version.as_deref() == Some(BATCH_REVISION) {
+        let http = HttpRequestParts { headers: parts.headers, query, remote };
+        let origin = || Origin {
+            sid: v.sid.clone(),
+            session: v.session.clone(),
+            caller: v.caller.clone(),
+            transport: Transport::StreamableHttp,
+            version: Some(v.version.clone()),
+            http: Some(http.clone()),
+        };
+        let answer = match app.live.batch(origin, &body).await {
+            Ok(Some(out)) => json_response(StatusCode::OK, out),
+            Ok(None) => accepted(),
+            Err(e) => error_response(None, &e.with_status(StatusCode::BAD_REQUEST)),
+        };
+        let _ = reply.send(answer);
+        return;
+    }
     let message = match jsonrpc::parse(&body) {
         Ok(m) => m,
         Err(e) => {
@@ -132,8 +153,6 @@ async fn run_message(
             return;
         }
     };
-    let query = parts.uri.query().map(str::to_owned);
-    let remote = admitted(&parts).remote;
     let origin = Origin {
         sid: v.sid.clone(),
         session: v.session,

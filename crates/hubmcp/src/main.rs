@@ -1,6 +1,7 @@
 //! `hubmcp`: wires configuration into the engine and a toolset, then runs a transport.
 
 mod access;
+mod cluster;
 mod telemetry;
 
 use std::sync::Arc;
@@ -151,6 +152,8 @@ struct ServeArgs {
     sessions: SessionArgs,
     #[command(flatten)]
     access: access::AccessArgs,
+    #[command(flatten)]
+    redis: cluster::RedisArgs,
 }
 
 /// The session era (protocol revisions 2024-11-05 to 2025-11-25).
@@ -200,10 +203,14 @@ fn init_logging(common: &CommonArgs) {
 
 /// The engine, the Hub client of the hub toolset (for token validation), and the
 /// telemetry observing both.
-fn build_engine(common: &CommonArgs) -> anyhow::Result<(Engine, Option<hubmcp_hub::HubClient>, Telemetry)> {
+fn build_engine(
+    common: &CommonArgs,
+    bus: Option<Arc<dyn mcp_engine::NotificationBus>>,
+) -> anyhow::Result<(Engine, Option<hubmcp_hub::HubClient>, Telemetry)> {
     let telemetry = common.telemetry.build();
-    // One bus for the engine and the toolset (per-caller list changes).
-    let bus: Arc<dyn mcp_engine::NotificationBus> = Arc::new(mcp_engine::InMemoryBus::default());
+    // One bus for the engine and the toolset (per-caller list changes): this process's, or
+    // the cluster's.
+    let bus = bus.unwrap_or_else(|| Arc::new(mcp_engine::InMemoryBus::default()));
     let (provider, hub): (Arc<dyn Provider>, _) = match common.toolset {
         Toolset::Hub => {
             let p = common.hub.provider(telemetry::hub_hook(&telemetry), bus.clone(), telemetry.clone())?;
@@ -234,7 +241,9 @@ async fn main() -> anyhow::Result<()> {
     match cli.command {
         Command::Serve(args) => {
             init_logging(&args.common);
-            let (engine, hub, telemetry) = build_engine(&args.common)?;
+            let sessions = args.sessions.config();
+            let shared = args.redis.connect(&sessions).await?;
+            let (engine, hub, telemetry) = build_engine(&args.common, shared.as_ref().map(|s| s.bus.clone()))?;
             let saver = args.common.telemetry.spawn_saver(&telemetry);
             let mut guard = GuardConfig::default();
             if let Some(h) = &args.allowed_hosts {
@@ -248,21 +257,33 @@ async fn main() -> anyhow::Result<()> {
                 max_body_bytes: args.max_body_bytes,
                 guard,
                 keep_alive: Duration::from_secs(args.sessions.keep_alive_seconds.max(1)),
-                sessions: args.sessions.config(),
+                sessions: sessions.clone(),
                 auth: args.access.auth(hub.as_ref(), &telemetry),
                 limits: args.access.limits(matches!(args.common.toolset, Toolset::Hub)),
                 // The operator's surfaces (metrics, JSON API, dashboard) sit behind the same
                 // Host/Origin guard as the endpoint.
                 extra_routes: Some(mcp_telemetry::http::routes(telemetry.clone(), &args.path)),
-                shared_limits: None,
+                shared_limits: shared.as_ref().map(|s| s.limits.clone()),
             };
             let addr = format!("{}:{}", args.host, args.port);
             let listener = tokio::net::TcpListener::bind(&addr).await.with_context(|| format!("binding {addr}"))?;
             let local = listener.local_addr()?;
             tracing::info!("hubmcp listening on http://{local}{}", args.path);
-            mcp_engine::server::serve_http(
+            let figures = shared
+                .as_ref()
+                .map(|s| cluster::spawn_figures(s.client.clone(), telemetry.clone(), engine.shutdown_token().clone()));
+            let app = match &shared {
+                Some(s) => mcp_engine::transport::http::router_with_stores(
+                    engine.clone(),
+                    config,
+                    s.store.clone(),
+                    s.log.clone(),
+                ),
+                None => mcp_engine::transport::http::router(engine.clone(), config),
+            };
+            mcp_engine::server::serve_router(
+                app,
                 engine,
-                config,
                 listener,
                 mcp_engine::server::shutdown_signal(),
                 Duration::from_secs(args.drain_seconds),
@@ -271,12 +292,15 @@ async fn main() -> anyhow::Result<()> {
             if let Some(s) = saver {
                 s.abort();
             }
+            if let Some(f) = figures {
+                f.abort();
+            }
             args.common.telemetry.save_now(&telemetry);
             tracing::info!("hubmcp stopped");
         }
         Command::Stdio(common) => {
             init_logging(&common);
-            let (engine, _, telemetry) = build_engine(&common)?;
+            let (engine, _, telemetry) = build_engine(&common, None)?;
             let saver = common.telemetry.spawn_saver(&telemetry);
             mcp_engine::transport::stdio::serve(engine, tokio::io::stdin(), tokio::io::stdout(), stdio_caller())
                 .await?;

@@ -198,6 +198,11 @@ impl SessionStore for RedisSessionStore {
     /// Ids this call removed (each expired id is returned to exactly one caller across all
     /// instances). On a Redis failure it logs and returns what it had removed so far; the
     /// rest stays in the index for the next sweep.
+    /// Readiness: Redis answers a PING within the command timeout.
+    fn health(&self) -> BoxFuture<'_, Result<(), StoreError>> {
+        Box::pin(self.client.ping())
+    }
+
     fn sweep(&self) -> BoxFuture<'_, Vec<Arc<str>>> {
         Box::pin(async move {
             let mut gone: Vec<Arc<str>> = Vec::new();

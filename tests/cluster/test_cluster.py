@@ -356,6 +356,7 @@ def test_push_stream_survives_sigkill_of_its_instance(http: httpx2.Client) -> No
         s.delete()  # ends the resumed stream too
 
     ids = [i for i, _ in first.events + second.events]
+    print(f"killed instance {holder}; ids before: {[i for i, _ in first.events]}, after: {[i for i, _ in second.events]}")
     assert all(m.get("method") == "notifications/tools/list_changed" for _, m in first.events + second.events)
     parsed = [(i.rsplit("-", 1)[0], int(i.rsplit("-", 1)[1])) for i in ids]
     assert len({stream for stream, _ in parsed}) == 1, f"event ids from more than one stream: {ids}"

@@ -296,6 +296,8 @@ class PushReader(threading.Thread):
         super().__init__(daemon=True)
         self.http, self.s, self.last = http, s, last_event_id
         self.events: list[tuple[str, dict[str, Any]]] = []
+        self.retry_after_last: int | None = None
+        """A `retry:` hint received after the last event (what a draining server sends)."""
         self.status: int | None = None
         self.ended = threading.Event()
         self.error: BaseException | None = None
@@ -311,6 +313,9 @@ class PushReader(threading.Thread):
                     for e in sse_events(r.iter_lines()):
                         if e.id and (m := e.message()) is not None:
                             self.events.append((e.id, m))
+                            self.retry_after_last = None
+                        elif e.retry is not None:
+                            self.retry_after_last = e.retry
         except httpx2.HTTPError as exc:  # the connection dies with the instance
             self.error = exc
         finally:
@@ -318,7 +323,8 @@ class PushReader(threading.Thread):
 
 
 @pytest.mark.usefixtures("healthy_cluster")
-def test_push_stream_survives_sigkill_of_its_instance(http: httpx2.Client) -> None:
+@pytest.mark.parametrize("signal", ["KILL", "TERM"])
+def test_push_stream_survives_the_end_of_its_instance(http: httpx2.Client, signal: str) -> None:
     s = Session(http, balancer())
     assert s.initialize().status_code == 200
     stop = threading.Event()
@@ -341,8 +347,10 @@ def test_push_stream_survives_sigkill_of_its_instance(http: httpx2.Client) -> No
         wait_until("3 list-changed events on the push stream", lambda: len(first.events) >= 3 or first.ended.is_set())
         assert first.status == 200 and len(first.events) >= 3, (first.status, first.events, first.error)
         holder = wait_until("one instance holding the push stream", push_holder, timeout=10)
-        ctl("kill-instance", str(holder))
-        assert first.ended.wait(WAIT_S), "the push stream did not end when its instance was killed"
+        ctl("kill-instance" if signal == "KILL" else "stop-instance", str(holder))
+        assert first.ended.wait(WAIT_S), f"the push stream did not end when its instance got SIG{signal}"
+        if signal == "TERM":  # a draining instance ends its streams with a reconnection hint
+            assert first.retry_after_last is not None, (first.events, first.error)
 
         last = first.events[-1][0]
         second = PushReader(http, s, last)
@@ -356,7 +364,7 @@ def test_push_stream_survives_sigkill_of_its_instance(http: httpx2.Client) -> No
         s.delete()  # ends the resumed stream too
 
     ids = [i for i, _ in first.events + second.events]
-    print(f"killed instance {holder}; ids before: {[i for i, _ in first.events]}, after: {[i for i, _ in second.events]}")
+    print(f"SIG{signal} to instance {holder}; ids before: {[i for i, _ in first.events]}, after: {[i for i, _ in second.events]}")
     assert all(m.get("method") == "notifications/tools/list_changed" for _, m in first.events + second.events)
     parsed = [(i.rsplit("-", 1)[0], int(i.rsplit("-", 1)[1])) for i in ids]
     assert len({stream for stream, _ in parsed}) == 1, f"event ids from more than one stream: {ids}"

@@ -18,7 +18,9 @@
 #   shared-store/ratelimit     instances restarted with a shared limit: exactly N served
 # Then without Redis, nginx from deploy/nginx-sessions-pinned.conf (clients pinned):
 #   sessions-pinned/conformance  the 2025-11-25 block (--legacy-only)
-#   sessions-pinned/ts           the TypeScript SDK tests
+#   sessions-pinned/python, /ts  the SDK tests as above
+#   sessions-pinned/faults       a client stays on one instance; when it dies, its sessions
+#                                are gone (404) and a new session works
 # Everything is stopped on exit (also on failure or interrupt). Needs redis-server and nginx
 # (.ci/run installs them) and a built target/debug/hubmcp (or HUBMCP_BIN).
 # Exit status: 0 when every step passed; the last line is "cluster: N passed, N failed".
@@ -113,7 +115,7 @@ if wanted shared-store conformance python ts faults ratelimit; then
         step shared-store/python env HUBMCP_TEST_URL="$URL" bash "$HUBMCP_REPO/tests/python/run.sh" -m legacy -k http
         step shared-store/ts bash "$HUBMCP_REPO/tests/ts/run.sh" --url "$URL"
         if wanted shared-store faults ratelimit; then python_ready || true; fi
-        step shared-store/faults "$PY" -m pytest "$HERE" -q -m "not ratelimit"
+        step shared-store/faults "$PY" -m pytest "$HERE" -q -m "not ratelimit and not pinned"
         if wanted shared-store ratelimit; then
             if "$HERE/ctl.sh" restart-instances --rate-anonymous-per-minute 1 --rate-anonymous-burst "$RATE_BURST"; then
                 step shared-store/ratelimit env CLUSTER_RATE_BURST="$RATE_BURST" "$PY" -m pytest "$HERE" -q -m ratelimit
@@ -129,14 +131,17 @@ if wanted shared-store conformance python ts faults ratelimit; then
 fi
 
 # ------------------------------------------------------------- sessions pinned (no Redis)
-if wanted sessions-pinned conformance ts; then
+if wanted sessions-pinned conformance python ts faults; then
     hubmcp_banner "topology sessions-pinned: $INSTANCES instances (no Redis) + nginx pinning clients"
     rm -f "$CLUSTER_DIR"/*.port
     if URL="$(cluster_up sessions-pinned "$INSTANCES")"; then
         export CLUSTER_URL="$URL"
         echo "balancer: $URL"
         step sessions-pinned/conformance "$HUBMCP_REPO/tests/conformance/run.sh" --url "$URL" --legacy-only
+        step sessions-pinned/python env HUBMCP_TEST_URL="$URL" bash "$HUBMCP_REPO/tests/python/run.sh" -m legacy -k http
         step sessions-pinned/ts bash "$HUBMCP_REPO/tests/ts/run.sh" --url "$URL"
+        if wanted sessions-pinned faults; then python_ready || true; fi
+        step sessions-pinned/faults "$PY" -m pytest "$HERE" -q -m pinned
     else
         cluster_logs_tail
         fail_setup sessions-pinned

@@ -6,7 +6,8 @@ harness's exit trap.
 
 Environment (set by run.sh): CLUSTER_DIR (ports, pid files, logs), CLUSTER_URL (nginx's /mcp),
 CLUSTER_RATE_BURST (only for the `ratelimit` test, run against instances restarted with
-`--rate-anonymous-per-minute 1 --rate-anonymous-burst N`).
+`--rate-anonymous-per-minute 1 --rate-anonymous-burst N`). The `pinned` test runs against the
+sessions-pinned topology (no Redis) instead.
 """
 
 from __future__ import annotations
@@ -408,6 +409,7 @@ def test_redis_outage_and_recovery(http: httpx2.Client) -> None:
     s = Session(http, balancer())
     assert s.initialize().status_code == 200
 
+    pids = {i: (cluster_dir() / f"instance-{i}.pid").read_text() for i in instances()}
     ctl("stop-redis")
     for i in instances():
         wait_until(f"/readyz 503 on instance {i}", lambda i=i: readyz(i) == 503)
@@ -434,6 +436,7 @@ def test_redis_outage_and_recovery(http: httpx2.Client) -> None:
     for _ in range(len(instances())):
         assert after.call("tools/list")["result"]["tools"]
     after.delete()
+    assert pids == {i: (cluster_dir() / f"instance-{i}.pid").read_text() for i in instances()}, "an instance restarted"
 
 
 @pytest.mark.ratelimit
@@ -456,3 +459,26 @@ def test_rate_limit_is_shared_by_all_instances() -> None:
     assert set(statuses) <= {200, 429}, statuses
     assert len(set(upstreams_used(mark))) == len(instances()), "the requests did not reach every instance"
     assert statuses.count(200) == burst, f"{statuses.count(200)} served of {n}, limit {burst}: {statuses}"
+
+
+@pytest.mark.pinned
+@pytest.mark.usefixtures("healthy_cluster")
+def test_pinned_instance_death_loses_its_sessions(http: httpx2.Client) -> None:
+    """Sessions-pinned topology (no Redis): what deploy/nginx-sessions-pinned.conf says is lost."""
+    mark = access_log_size()
+    s = Session(http, balancer())
+    assert s.initialize().status_code == 200
+    assert s.call("tools/list")["result"]["tools"]
+    used = set(upstreams_used(mark))
+    assert len(used) == 1, f"a pinned client's requests went to several instances: {used}"
+    (holder,) = [i for i in instances() if instance_base(i).removeprefix("http://") in used]
+
+    ctl("kill-instance", str(holder))
+    mark = access_log_size()
+    gone = http.post(s.url, json=s.request_body("tools/list"), headers=s.headers())
+    assert gone.status_code == 404, (gone.status_code, gone.text)  # another instance: no such session
+    again = Session(http, balancer())
+    assert again.initialize().status_code == 200, "a new session after the instance died"
+    assert again.call("tools/list")["result"]["tools"]
+    assert instance_base(holder).removeprefix("http://") not in set(upstreams_used(mark))
+    again.delete()

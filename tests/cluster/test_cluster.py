@@ -220,6 +220,25 @@ def access_log_size() -> int:
     return (cluster_dir() / "nginx" / "logs" / "access.log").stat().st_size
 
 
+def elicitation_round_trip(http: httpx2.Client, s: Session, timeout: float = WAIT_S) -> None:
+    """The call's SSE stream (instance A) carries elicitation/create; the answer is a separate
+    POST (instance B, round robin), which must reach the waiting call (over the bus)."""
+    call = s.request_body("tools/call", {"name": "test_elicitation", "arguments": {"message": "who?"}})
+    with http.stream("POST", s.url, json=call, headers=s.headers(), timeout=timeout) as stream:
+        assert stream.status_code == 200, stream.status_code
+        events = sse_events(stream.iter_lines())
+        ask = next(m for e in events if (m := e.message()) and m.get("method") == "elicitation/create")
+        answer = {
+            "jsonrpc": "2.0",
+            "id": ask["id"],
+            "result": {"action": "accept", "content": {"username": "ada", "email": "ada@example.org"}},
+        }
+        posted = http.post(s.url, json=answer, headers=s.headers())
+        assert posted.status_code == 202, (posted.status_code, posted.text)
+        result = next(m for e in events if (m := e.message()) and m.get("id") == call["id"])
+    assert "ada" in json.dumps(result["result"]), result
+
+
 # ----------------------------------------------------------------------------------- tests
 
 
@@ -237,22 +256,7 @@ def test_session_lifecycle_across_instances(http: httpx2.Client) -> None:
     text = s.call("tools/call", {"name": "test_simple_text", "arguments": {}})
     assert text["result"]["content"][0]["type"] == "text", text
 
-    # Elicitation: the call's SSE stream (instance A) carries elicitation/create; the answer is
-    # a separate POST (instance B), which must reach the waiting call.
-    call = s.request_body("tools/call", {"name": "test_elicitation", "arguments": {"message": "who?"}})
-    with http.stream("POST", s.url, json=call, headers=s.headers()) as stream:
-        assert stream.status_code == 200, stream.status_code
-        events = sse_events(stream.iter_lines())
-        ask = next(m for e in events if (m := e.message()) and m.get("method") == "elicitation/create")
-        answer = {
-            "jsonrpc": "2.0",
-            "id": ask["id"],
-            "result": {"action": "accept", "content": {"username": "ada", "email": "ada@example.org"}},
-        }
-        posted = http.post(s.url, json=answer, headers=s.headers())
-        assert posted.status_code == 202, (posted.status_code, posted.text)
-        result = next(m for e in events if (m := e.message()) and m.get("id") == call["id"])
-    assert "ada" in json.dumps(result["result"]), result
+    elicitation_round_trip(http, s)
 
     # Cancellation: cancel a call waiting for an elicitation answer, from another request.
     call = s.request_body("tools/call", {"name": "test_elicitation", "arguments": {"message": "cancel me"}})
@@ -430,11 +434,25 @@ def test_redis_outage_and_recovery(http: httpx2.Client) -> None:
     ctl("start-redis")
     for i in instances():
         wait_until(f"/readyz 200 on instance {i} after Redis is back", lambda i=i: readyz(i) == 200)
-    after = Session(http, balancer())
+    after = Session(http, balancer(), capabilities={"elicitation": {}})
     r = after.initialize()
     assert r.status_code == 200, (r.status_code, r.text)
     for _ in range(len(instances())):
         assert after.call("tools/list")["result"]["tools"]
+    # The instances hear each other again: a client answer reaches the call on another instance.
+    # /readyz turns 200 when the store answers; the bus resubscribes on its own backoff (up to
+    # 5 s + jitter) and answers published before that are lost, so this waits (bounded) for the
+    # first round trip that completes.
+    lost = 0
+    deadline = time.monotonic() + WAIT_S
+    while True:
+        try:
+            elicitation_round_trip(http, after, timeout=3)
+            break
+        except httpx2.ReadTimeout:
+            lost += 1
+            assert time.monotonic() < deadline, f"no cross-instance answer got through within {WAIT_S}s"
+    print(f"round trips lost after /readyz turned 200 again: {lost}")
     after.delete()
     assert pids == {i: (cluster_dir() / f"instance-{i}.pid").read_text() for i in instances()}, "an instance restarted"
 

@@ -80,6 +80,10 @@ pub const FIGURES_EVERY: Duration = Duration::from_secs(5);
 pub const FIGURES_TTL: Duration = Duration::from_secs(120);
 pub const STALE_AFTER: Duration = Duration::from_secs(15);
 
+/// Client implementations an instance publishes (the most active deployments see a few
+/// dozen; the cap keeps one report small).
+const MAX_PUBLISHED_CLIENTS: usize = 256;
+
 /// This process's name in the cluster view: host name and process id.
 pub fn instance_id() -> String {
     let host = std::fs::read_to_string("/etc/hostname")
@@ -111,6 +115,7 @@ pub fn spawn_figures(
                 "overview": mcp_telemetry::http::overview(&telemetry),
                 "methods": mcp_telemetry::http::methods(&telemetry),
                 "tools": mcp_telemetry::http::tools(&telemetry),
+                "clients": telemetry.client_records().into_iter().take(MAX_PUBLISHED_CLIENTS).collect::<Vec<_>>(),
             });
             let bytes = serde_json::to_vec(&figures).expect("figures serialize");
             if let Err(e) = mcp_redis::publish_instance(&client, &id, &bytes, FIGURES_TTL).await {
@@ -118,4 +123,117 @@ pub fn spawn_figures(
             }
         }
     })
+}
+
+/// `/api/cluster`: every instance's last figures, stale ones marked, and the totals of the
+/// live ones.
+pub fn view(client: RedisClient) -> mcp_telemetry::http::ClusterView {
+    Arc::new(move || {
+        let client = client.clone();
+        Box::pin(async move {
+            let reports = mcp_redis::instances(&client).await.ok()?;
+            Some(summarize(&reports))
+        })
+    })
+}
+
+fn summarize(reports: &[(String, Vec<u8>, u64)]) -> serde_json::Value {
+    let (mut requests, mut errors, mut sessions) = (0u64, 0u64, 0u64);
+    let mut instances = Vec::with_capacity(reports.len());
+    let mut clients: serde_json::Map<String, serde_json::Value> = serde_json::Map::new();
+    for (id, bytes, age_ms) in reports {
+        let figures: serde_json::Value = serde_json::from_slice(bytes).unwrap_or_default();
+        let o = &figures["overview"];
+        let stale = *age_ms > STALE_AFTER.as_millis() as u64;
+        let (r, e, s) = (
+            o["requests"].as_u64().unwrap_or(0),
+            o["errors"].as_u64().unwrap_or(0),
+            o["sessions"]["total"].as_u64().unwrap_or(0),
+        );
+        if !stale {
+            requests += r;
+            errors += e;
+            sessions += s;
+            for c in figures["clients"].as_array().into_iter().flatten() {
+                let Some(key) = c["client"].as_str() else { continue };
+                match clients.get_mut(key) {
+                    Some(seen) => merge_record(seen, c),
+                    None => {
+                        clients.insert(key.to_owned(), c.clone());
+                    }
+                }
+            }
+        }
+        instances.push(serde_json::json!({
+            "instance": id, "age_ms": age_ms, "stale": stale,
+            "requests": r, "errors": e, "sessions": s,
+            "uptime_seconds": o["uptime_seconds"], "methods": figures["methods"], "tools": figures["tools"],
+        }));
+    }
+    serde_json::json!({
+        "instances": instances,
+        "totals": { "requests": requests, "errors": errors, "sessions": sessions },
+        "clients": clients.into_values().collect::<Vec<_>>(),
+    })
+}
+
+/// One client implementation seen by two instances: counts add up, observed behaviours
+/// combine (seen anywhere = seen), lists unite, the latest time wins.
+fn merge_record(into: &mut serde_json::Value, other: &serde_json::Value) {
+    use serde_json::Value;
+    let (Value::Object(into), Value::Object(other)) = (into, other) else { return };
+    for (k, v) in other {
+        let cur = into.entry(k.clone()).or_insert(Value::Null);
+        *cur = match (&*cur, v) {
+            (Value::Number(a), Value::Number(b)) => match (a.as_u64(), b.as_u64()) {
+                (Some(a), Some(b)) => Value::from(a + b),
+                _ => cur.clone(),
+            },
+            (Value::Bool(a), Value::Bool(b)) => Value::Bool(*a || *b),
+            (Value::Null, b) => b.clone(),
+            (Value::Array(a), Value::Array(b)) => {
+                let mut all = a.clone();
+                for x in b {
+                    if !all.contains(x) {
+                        all.push(x.clone());
+                    }
+                }
+                Value::Array(all)
+            }
+            (Value::String(a), Value::String(b)) if b > a => Value::String(b.clone()),
+            _ => cur.clone(),
+        };
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn totals_count_live_instances_and_mark_stale_ones() {
+        let figures = |r: u64, s: u64| {
+            serde_json::to_vec(
+                &serde_json::json!({ "overview": { "requests": r, "errors": 1, "sessions": { "total": s } } }),
+            )
+            .unwrap()
+        };
+        let reports = vec![("a".to_owned(), figures(10, 2), 1_000), ("b".to_owned(), figures(5, 1), 60_000)];
+        let v = summarize(&reports);
+        assert_eq!(v["totals"]["requests"], 10);
+        assert_eq!(v["totals"]["sessions"], 2);
+        assert_eq!(v["instances"][0]["stale"], false);
+        assert_eq!(v["instances"][1]["stale"], true);
+    }
+
+    #[test]
+    fn client_records_merge_across_instances() {
+        let mut a = serde_json::json!({ "client": "x@1", "requests": 2, "resumes": false, "transports": ["stdio"], "last_seen": "2026-01-01" });
+        let b = serde_json::json!({ "client": "x@1", "requests": 3, "resumes": true, "transports": ["streamable_http"], "last_seen": "2026-02-01" });
+        merge_record(&mut a, &b);
+        assert_eq!(a["requests"], 5);
+        assert_eq!(a["resumes"], true);
+        assert_eq!(a["transports"], serde_json::json!(["stdio", "streamable_http"]));
+        assert_eq!(a["last_seen"], "2026-02-01");
+    }
 }

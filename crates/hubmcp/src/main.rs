@@ -24,9 +24,8 @@ struct Cli {
     command: Command,
 }
 
-// Parsed once at start: the variants' sizes do not matter.
-#[allow(clippy::large_enum_variant)]
 #[derive(Subcommand)]
+#[allow(clippy::large_enum_variant)] // parsed once at start; boxing would only obscure clap's derive
 enum Command {
     /// Serve Streamable HTTP (both protocol eras on one endpoint).
     Serve(ServeArgs),
@@ -262,7 +261,11 @@ async fn main() -> anyhow::Result<()> {
                 limits: args.access.limits(matches!(args.common.toolset, Toolset::Hub)),
                 // The operator's surfaces (metrics, JSON API, dashboard) sit behind the same
                 // Host/Origin guard as the endpoint.
-                extra_routes: Some(mcp_telemetry::http::routes(telemetry.clone(), &args.path)),
+                extra_routes: Some(mcp_telemetry::http::routes_with_cluster(
+                    telemetry.clone(),
+                    &args.path,
+                    shared.as_ref().map(|s| cluster::view(s.client.clone())),
+                )),
                 shared_limits: shared.as_ref().map(|s| s.limits.clone()),
             };
             let addr = format!("{}:{}", args.host, args.port);
@@ -296,6 +299,7 @@ async fn main() -> anyhow::Result<()> {
                 f.abort();
             }
             args.common.telemetry.save_now(&telemetry);
+            telemetry.flush_log();
             tracing::info!("hubmcp stopped");
         }
         Command::Stdio(common) => {
@@ -308,6 +312,7 @@ async fn main() -> anyhow::Result<()> {
                 s.abort();
             }
             common.telemetry.save_now(&telemetry);
+            telemetry.flush_log();
         }
         Command::Clients { command } => telemetry::run_clients(command).await?,
     }

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use anyhow::Context as _;
 use clap::{Args, Subcommand, ValueEnum};
-use mcp_telemetry::{jsonl, ClientRecord, Telemetry, TelemetryConfig};
+use mcp_telemetry::{jsonl, ClientRecord, RequestLogConfig, Telemetry, TelemetryConfig};
 
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum OnOff {
@@ -37,6 +37,11 @@ pub struct TelemetryArgs {
     /// Log format.
     #[arg(long, env = "HUBMCP_LOG_FORMAT", value_enum, default_value = "text")]
     pub log_format: LogFormat,
+    /// Request log lines waiting to be written; when the output falls behind, further
+    /// lines are dropped (and counted: mcp_log_lines_dropped_total) rather than slow
+    /// requests down.
+    #[arg(long, env = "HUBMCP_LOG_QUEUE", default_value_t = mcp_telemetry::LOG_QUEUE_DEFAULT)]
+    pub log_queue: usize,
     /// Salt of the user hash in request logs (random per process when unset; set it to
     /// correlate one user's requests across restarts and instances).
     #[arg(long, env = "HUBMCP_LOG_SALT", hide_env_values = true)]
@@ -57,6 +62,14 @@ impl TelemetryArgs {
             log_salt: self.log_salt.as_ref().map(|s| s.as_bytes().to_vec()),
             password: self.metrics_password.clone().filter(|p| !p.is_empty()),
             parquet: Some(Arc::new(|records: &[ClientRecord]| write_parquet(records).map_err(|e| e.to_string()))),
+            // The `mcp::request` line, formatted and written by a background thread.
+            request_log: Some(RequestLogConfig {
+                queue: self.log_queue.max(1),
+                ..RequestLogConfig::stderr(match self.log_format {
+                    LogFormat::Text => mcp_telemetry::LogFormat::Text,
+                    LogFormat::Json => mcp_telemetry::LogFormat::Json,
+                })
+            }),
             ..TelemetryConfig::default()
         };
         let telemetry = Telemetry::new(config);

@@ -5,11 +5,14 @@
 //! With a password configured every one of these answers 401 without it (HTTP Basic with
 //! any user name, or `Authorization: Bearer <password>`).
 
+use std::sync::Arc;
+
 use axum::extract::{Request, State};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
+use futures_util::future::BoxFuture;
 use http::{header, HeaderValue, StatusCode};
 use serde_json::{json, Value};
 
@@ -22,7 +25,16 @@ pub const PATHS: &[&str] = &["/metrics", "/dashboard", "/api/"];
 
 /// The routes, or an empty router when telemetry is off (or when the MCP endpoint itself
 /// sits on one of [`PATHS`], which it keeps).
+/// Figures of every instance of a cluster, as JSON (`None`: not available right now).
+pub type ClusterView = Arc<dyn Fn() -> BoxFuture<'static, Option<Value>> + Send + Sync>;
+
 pub fn routes(telemetry: Telemetry, mcp_path: &str) -> Router {
+    routes_with_cluster(telemetry, mcp_path, None)
+}
+
+/// [`routes`], plus `/api/cluster` (and a `cluster` field in `/api/snapshot`) when this
+/// instance is one of several sharing state.
+pub fn routes_with_cluster(telemetry: Telemetry, mcp_path: &str, cluster: Option<ClusterView>) -> Router {
     if !telemetry.enabled() {
         return Router::new();
     }
@@ -45,6 +57,18 @@ pub fn routes(telemetry: Telemetry, mcp_path: &str) -> Router {
         .route("/api/tools", get(|State(t): State<Telemetry>| async move { api(tools(&t)) }))
         .route("/api/errors", get(|State(t): State<Telemetry>| async move { api(json!(t.recent_errors(200))) }))
         .route("/api/clients/export", get(export))
+        .route(
+            "/api/cluster",
+            get(move || {
+                let cluster = cluster.clone();
+                async move {
+                    match &cluster {
+                        Some(view) => api(view().await.unwrap_or(Value::Null)),
+                        None => api(Value::Null),
+                    }
+                }
+            }),
+        )
         .layer(axum::middleware::from_fn_with_state(telemetry.clone(), auth))
         .with_state(telemetry)
 }

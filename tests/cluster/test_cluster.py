@@ -243,6 +243,17 @@ def elicitation_round_trip(http: httpx2.Client, s: Session, timeout: float = WAI
 
 
 @pytest.mark.usefixtures("healthy_cluster")
+def test_every_instance_sees_the_cluster() -> None:
+    # Runs before the tests that kill instances (pytest keeps file order), so no stale entries.
+    def live(i: int) -> int:
+        view = httpx2.get(f"{instance_base(i)}/api/cluster", timeout=5).json()
+        return sum(1 for x in view["instances"] if not x["stale"])
+
+    for i in instances():
+        wait_until(f"/api/cluster of instance {i} listing every instance", lambda i=i: live(i) == len(instances()))
+
+
+@pytest.mark.usefixtures("healthy_cluster")
 def test_session_lifecycle_across_instances(http: httpx2.Client) -> None:
     mark = access_log_size()
     s = Session(http, balancer(), capabilities={"elicitation": {}})

@@ -11,6 +11,8 @@
 #                                            suite's `server` command (e.g. -- --force --verbose)
 #   tests/conformance/run.sh --url URL ...   test an already-running server instead of starting one
 #   tests/conformance/run.sh --no-legacy     leave out the 2025-11-25 block (= HUBMCP_CONFORMANCE_LEGACY=0)
+#   tests/conformance/run.sh --legacy-only   only the 2025-11-25 block (e.g. through a balancer
+#                                            that pins sessions: tests/cluster/run.sh)
 #   tests/conformance/run.sh -v|--verbose    stream the suite's own output too
 #
 # The full gate, on the 2026-07-28 (stateless) wire:
@@ -63,6 +65,7 @@ SCENARIO_WIRE="$WIRE"
 URL=""
 VERBOSE=0
 LEGACY="${HUBMCP_CONFORMANCE_LEGACY:-1}"
+MODERN=1
 RUN_TIMEOUT="${HUBMCP_CONFORMANCE_RUN_TIMEOUT:-480}"
 SCENARIO_TIMEOUT="${HUBMCP_CONFORMANCE_SCENARIO_TIMEOUT:-120}"
 EXTRA=()
@@ -82,6 +85,7 @@ while (($#)); do
         --url=*) URL=${1#*=} ;;
         --legacy) LEGACY=1 ;;
         --no-legacy) LEGACY=0 ;;
+        --legacy-only) LEGACY=1; MODERN=0 ;;
         -v | --verbose) VERBOSE=1 ;;
         -h | --help) usage; exit 0 ;;
         --) shift; EXTRA=("$@"); break ;;
@@ -216,11 +220,15 @@ if [[ $MODE == scenario ]]; then
     VERBOSE=1
     conf_run "$SCENARIO@$SCENARIO_WIRE" - "$SCENARIO" "$SCENARIO_WIRE"
 else
-    hubmcp_banner "conformance: $WIRE wire (stateless) against $URL"
-    conf_run "requirements@$WIRE" "$WIRE" - -
-    for s in "${EXTRA_SCENARIOS[@]}"; do
-        conf_run "$s@$WIRE" - "$s" "$WIRE"
-    done
+    if [[ $MODERN == 1 ]]; then
+        hubmcp_banner "conformance: $WIRE wire (stateless) against $URL"
+        conf_run "requirements@$WIRE" "$WIRE" - -
+        for s in "${EXTRA_SCENARIOS[@]}"; do
+            conf_run "$s@$WIRE" - "$s" "$WIRE"
+        done
+    else
+        echo "($WIRE block left out: --legacy-only)"
+    fi
 
     # -----------------------------------------------------------------------------
     # LEGACY BLOCK: the 2025-11-25 wire (stateful: initialize handshake, sessions,

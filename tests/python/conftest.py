@@ -6,6 +6,10 @@ The tests start the server themselves:
   polled until the port accepts connections; the endpoint is ``http://127.0.0.1:PORT/mcp``.
 * stdio: the SDK's own ``stdio_client`` spawns ``hubmcp stdio --toolset conformance``.
 
+With ``HUBMCP_TEST_URL`` set (an ``http://…/mcp`` endpoint, e.g. a load balancer in front of
+several instances: tests/cluster/run.sh), the HTTP tests use that server instead of starting one;
+run them with ``-k http`` then, since stdio tests still spawn the binary.
+
 The binary is ``$HUBMCP_BIN`` if set, else ``<repo>/target/debug/hubmcp``. A missing binary is a
 test failure (not a skip), so a broken build can never look like a green run.
 
@@ -93,10 +97,13 @@ def _tail(path: Path, limit: int = 8000) -> str:
 class HttpServer:
     url: str
     port: int
-    process: subprocess.Popen[bytes]
+    process: subprocess.Popen[bytes] | None
+    """None for an external server (``HUBMCP_TEST_URL``)."""
     log_path: Path
 
     def assert_alive(self) -> None:
+        if self.process is None:
+            return
         code = self.process.poll()
         if code is not None:
             pytest.fail(
@@ -107,6 +114,10 @@ class HttpServer:
 
 @pytest.fixture(scope="session")
 def http_server(hubmcp_bin: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[HttpServer]:
+    external = os.environ.get("HUBMCP_TEST_URL")
+    if external:
+        yield HttpServer(url=external, port=httpx2.URL(external).port or 80, process=None, log_path=Path())
+        return
     port = _free_port()
     log_path = tmp_path_factory.mktemp("hubmcp-http") / "serve.log"
     cmd = [hubmcp_bin, "serve", "--toolset", "conformance", "--host", "127.0.0.1", "--port", str(port)]
@@ -297,7 +308,8 @@ def make_client(
         if transport == "http":
             http = request.getfixturevalue("http_server")
             http.assert_alive()
-            logs.append(http.log_path)
+            if http.process is not None:
+                logs.append(http.log_path)
 
         def factory(mode: str = MODERN, *, wire: WireRecorder | None = None, **kwargs: Any) -> Client:
             kwargs.setdefault("read_timeout_seconds", REQUEST_TIMEOUT_S)

@@ -80,6 +80,10 @@ pub trait NotificationBus: Send + Sync + 'static {
     fn subscribe_sessions(&self) -> Option<broadcast::Receiver<Arc<SessionEvent>>> {
         None
     }
+    /// Does the bus reach the other instances now? (`/readyz`; a local bus always does.)
+    fn healthy(&self) -> bool {
+        true
+    }
 }
 
 /// Fan-out within one process.

@@ -134,6 +134,9 @@ impl Drop for RedisBus {
 }
 
 impl NotificationBus for RedisBus {
+    fn healthy(&self) -> bool {
+        self.is_subscribed()
+    }
     fn publish(&self, event: ChangeEvent) {
         let event = Arc::new(event);
         let local = !self.is_subscribed();

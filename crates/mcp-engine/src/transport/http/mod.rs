@@ -97,13 +97,20 @@ pub fn router_with_stores(
     r.layer(guard)
 }
 
-/// Readiness (for a balancer): ready while the session store answers. Liveness is
-/// `/healthz`, which never depends on the store.
+/// Readiness (for a balancer): ready while the session store answers and the bus reaches
+/// the other instances (client answers and cancellations travel on it). Liveness is
+/// `/healthz`, which never depends on either.
 async fn readyz(State(app): State<Arc<App>>) -> Response {
-    match app.live.store.health().await {
-        Ok(()) => reply::json_response(StatusCode::OK, br#"{"status":"ready"}"#.to_vec()),
-        Err(e) => {
-            let body = serde_json::json!({ "status": "not ready", "sessionStore": e.to_string() });
+    let store = app.live.store.health().await;
+    let bus = app.engine.bus().healthy();
+    match (store, bus) {
+        (Ok(()), true) => reply::json_response(StatusCode::OK, br#"{"status":"ready"}"#.to_vec()),
+        (store, bus) => {
+            let body = serde_json::json!({
+                "status": "not ready",
+                "sessionStore": store.err().map_or("ok".to_owned(), |e| e.to_string()),
+                "bus": if bus { "ok" } else { "not subscribed" },
+            });
             reply::json_response(StatusCode::SERVICE_UNAVAILABLE, body.to_string().into_bytes())
         }
     }

@@ -118,10 +118,15 @@ pub(crate) async fn resume(live: &Arc<LiveSessions>, session: &Arc<str>, stream:
         a.set(Some(tx));
         rx
     });
+    let mut unseen = false;
     let replay: Replay = match live.log.replay_after(session, stream, after).await {
         Ok(Some(r)) => r,
-        // Resuming from the priming event of a stream that has logged nothing yet.
-        Ok(None) if after == 0 && attach.is_some() => Replay::default(),
+        // Resuming from the priming event of a stream that has logged nothing yet: here,
+        // or (unseen in the log so far) on another instance.
+        Ok(None) if after == 0 => {
+            unseen = attach.is_none();
+            Replay::default()
+        }
         _ => return None,
     };
     let stream_id: Arc<str> = Arc::from(stream);
@@ -145,7 +150,7 @@ pub(crate) async fn resume(live: &Arc<LiveSessions>, session: &Arc<str>, stream:
             Body::from_stream(replayed.chain(live).map(counted))
         }
         None => {
-            let followed = follow_log(live.clone(), session.clone(), stream_id, last);
+            let followed = follow_log(live.clone(), session.clone(), stream_id, last, unseen);
             Body::from_stream(replayed.chain(followed).map(counted))
         }
     };
@@ -157,6 +162,9 @@ const FOLLOW_EVERY: Duration = Duration::from_millis(100);
 /// A followed stream that logs nothing for this long is given up (its instance may have
 /// died); the client can resume again.
 const FOLLOW_QUIET_LIMIT: Duration = Duration::from_secs(300);
+/// A stream resumed from its priming event that has not appeared in the log by then is
+/// taken for one that does not exist.
+const FOLLOW_UNSEEN_LIMIT: Duration = Duration::from_secs(10);
 
 /// The events of a stream after `last`, read from the log as they are appended, until the
 /// stream ends, its events are no longer retained, the session ends or the server stops.
@@ -165,15 +173,18 @@ fn follow_log(
     session: Arc<str>,
     stream: Arc<str>,
     last: u64,
+    unseen: bool,
 ) -> impl futures_util::Stream<Item = Bytes> + Send {
     struct Follow {
         live: Arc<LiveSessions>,
         session: Arc<str>,
         stream: Arc<str>,
         last: u64,
+        /// Not in the log yet (resumed from the priming event of a stream elsewhere).
+        unseen: bool,
         done: bool,
     }
-    let state = Follow { live, session, stream, last, done: false };
+    let state = Follow { live, session, stream, last, unseen, done: false };
     stream::unfold(state, |mut f| async move {
         if f.done {
             return None;
@@ -183,8 +194,12 @@ fn follow_log(
         let quiet_since = tokio::time::Instant::now();
         loop {
             let replay = match f.live.log.replay_after(&f.session, &f.stream, f.last).await {
-                Ok(Some(r)) => r,
-                // Trimmed past `last` or gone: nothing exact can follow.
+                Ok(Some(r)) => {
+                    f.unseen = false;
+                    r
+                }
+                Ok(None) if f.unseen && quiet_since.elapsed() < FOLLOW_UNSEEN_LIMIT => Replay::default(),
+                // Trimmed past `last`, gone, or never there: nothing exact can follow.
                 Ok(None) => return None,
                 // The log is unreachable for now: keep trying until the quiet limit.
                 Err(_) => Replay::default(),

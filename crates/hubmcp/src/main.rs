@@ -89,6 +89,7 @@ impl HubArgs {
         hook: hubmcp_hub::client::UpstreamHook,
         bus: Arc<dyn mcp_engine::NotificationBus>,
         telemetry: mcp_telemetry::Telemetry,
+        shared_limits: Option<Arc<dyn mcp_engine::limits::SharedLimits>>,
     ) -> anyhow::Result<hubmcp_hub::HubProvider> {
         anyhow::ensure!(
             self.hf_api_timeout.is_finite() && self.hf_api_timeout > 0.0,
@@ -103,7 +104,7 @@ impl HubArgs {
             .with_hook(hook);
         let options = hubmcp_hub::HubOptions {
             selection: self.spaces.selection()?,
-            gradio: self.spaces.gradio()?,
+            gradio: hubmcp_hub::gradio::GradioConfig { shared_limits, ..self.spaces.gradio()? },
             bus: Some(bus),
             telemetry: Some(telemetry),
         };
@@ -204,15 +205,17 @@ fn init_logging(common: &CommonArgs) {
 /// telemetry observing both.
 fn build_engine(
     common: &CommonArgs,
-    bus: Option<Arc<dyn mcp_engine::NotificationBus>>,
+    shared: Option<&cluster::Shared>,
 ) -> anyhow::Result<(Engine, Option<hubmcp_hub::HubClient>, Telemetry)> {
     let telemetry = common.telemetry.build();
     // One bus for the engine and the toolset (per-caller list changes): this process's, or
     // the cluster's.
-    let bus = bus.unwrap_or_else(|| Arc::new(mcp_engine::InMemoryBus::default()));
+    let bus = shared.map_or_else(|| Arc::new(mcp_engine::InMemoryBus::default()) as _, |s| s.bus.clone());
+    let shared_limits = shared.map(|s| s.limits.clone());
     let (provider, hub): (Arc<dyn Provider>, _) = match common.toolset {
         Toolset::Hub => {
-            let p = common.hub.provider(telemetry::hub_hook(&telemetry), bus.clone(), telemetry.clone())?;
+            let p =
+                common.hub.provider(telemetry::hub_hook(&telemetry), bus.clone(), telemetry.clone(), shared_limits)?;
             let client = p.client().clone();
             (Arc::new(p), Some(client))
         }
@@ -242,7 +245,7 @@ async fn main() -> anyhow::Result<()> {
             init_logging(&args.common);
             let sessions = args.sessions.config();
             let shared = args.redis.connect(&sessions).await?;
-            let (engine, hub, telemetry) = build_engine(&args.common, shared.as_ref().map(|s| s.bus.clone()))?;
+            let (engine, hub, telemetry) = build_engine(&args.common, shared.as_ref())?;
             let saver = args.common.telemetry.spawn_saver(&telemetry);
             let mut guard = GuardConfig::default();
             if let Some(h) = &args.allowed_hosts {

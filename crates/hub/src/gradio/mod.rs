@@ -27,7 +27,7 @@ use std::net::{IpAddr, Ipv4Addr};
 use std::sync::Arc;
 use std::time::Duration;
 
-use mcp_engine::limits::{Budget, LimitKey, Spend, WindowBudget};
+use mcp_engine::limits::{Budget, LimitKey, SharedLimits, Spend, WindowBudget};
 use mcp_engine::provider::{Tool, ToolOutput};
 use mcp_engine::{Ctx, RequestInfo};
 use mcp_telemetry::Telemetry;
@@ -71,6 +71,9 @@ pub struct GradioConfig {
     pub session_pool_size: usize,
     /// How long a kept session may sit unused.
     pub session_idle: Duration,
+    /// Count the budgets across every instance (e.g. on Redis); this process's counters are
+    /// the fallback when they cannot be reached.
+    pub shared_limits: Option<Arc<dyn SharedLimits>>,
 }
 
 impl Default for GradioConfig {
@@ -92,6 +95,7 @@ impl Default for GradioConfig {
             budget_authenticated: Budget { uses: 200, window: Duration::from_secs(3600) },
             session_pool_size: 1024,
             session_idle: Duration::from_secs(60),
+            shared_limits: None,
         }
     }
 }
@@ -125,10 +129,24 @@ impl Gradio {
         }
     }
 
-    /// Take one Space call from the caller's budget, or explain when it resets.
-    pub fn spend(&self, info: &RequestInfo) -> Result<(), ToolOutput> {
+    /// Take one Space call from the caller's budget — counted by every instance together
+    /// when limits are shared — or explain when it resets.
+    pub async fn spend(&self, info: &RequestInfo) -> Result<(), ToolOutput> {
         let key = Gradio::budget_key(info);
-        match self.budget.spend(&key) {
+        let spent = match &self.config.shared_limits {
+            Some(shared) => {
+                let budget = self.budget.budget_for(&key);
+                match shared.spend(&format!("space:{}", key.storage_key()), budget).await {
+                    Ok(s) => s,
+                    Err(_) => {
+                        self.telemetry.limits_fallback();
+                        self.budget.spend(&key)
+                    }
+                }
+            }
+            None => self.budget.spend(&key),
+        };
+        match spent {
             Spend::Allowed { .. } => Ok(()),
             Spend::Exhausted { limit, resets_in } => {
                 self.telemetry.quota_rejected("space_calls");
@@ -163,7 +181,7 @@ impl Gradio {
         arguments: &serde_json::value::RawValue,
         ctx: &Ctx,
     ) -> ToolOutput {
-        if let Err(out) = self.spend(ctx.request()) {
+        if let Err(out) = self.spend(ctx.request()).await {
             return out;
         }
         let options = ResultOptions { strip_images: strip_images(ctx.request()) };

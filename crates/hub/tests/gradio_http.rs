@@ -10,6 +10,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use common::{client_config, serve, server_info, text, Served};
+use futures_util::future::BoxFuture;
 use futures_util::StreamExt;
 use hub_standin::spaces::{spawn_spaces, SpaceMode, SpacesConfig, SpacesStandIn};
 use hub_standin::{spawn, tokens, StandIn, StandInConfig};
@@ -19,8 +20,9 @@ use hubmcp_hub::gradio::GradioConfig;
 use hubmcp_hub::selection::SelectionConfig;
 use hubmcp_hub::{HubClient, HubOptions, HubProvider};
 use mcp_engine::auth::{AuthConfig, ProtectedResource};
-use mcp_engine::limits::Budget;
+use mcp_engine::limits::{Budget, Decision, Rate, SharedLimits, Spend};
 use mcp_engine::notify::{InMemoryBus, NotificationBus};
+use mcp_engine::store::StoreError;
 use mcp_engine::transport::http::HttpConfig;
 use mcp_engine::Engine;
 use serde_json::{json, Value};
@@ -511,6 +513,79 @@ async fn space_call_budgets_are_enforced_per_caller() {
     // Refused calls never reached the Space.
     let calls = h.spaces.requests().iter().filter(|r| r.rpc_method.as_deref() == Some("tools/call")).count();
     assert_eq!(calls, 5);
+    h.stop().await;
+}
+
+/// Budgets counted together, as Redis counts them for several instances: one counter per
+/// key for the whole window (enough for a test that ends within it).
+#[derive(Default)]
+struct Together(std::sync::Mutex<std::collections::HashMap<String, u32>>);
+
+impl SharedLimits for Together {
+    fn take<'a>(&'a self, _: &'a str, rate: Rate) -> BoxFuture<'a, Result<Decision, StoreError>> {
+        Box::pin(async move { Ok(Decision::Allowed { limit: rate.burst, remaining: rate.burst }) })
+    }
+    fn spend<'a>(&'a self, key: &'a str, budget: Budget) -> BoxFuture<'a, Result<Spend, StoreError>> {
+        Box::pin(async move {
+            let mut used = self.0.lock().unwrap();
+            let n = used.entry(key.to_owned()).or_default();
+            if *n >= budget.uses {
+                return Ok(Spend::Exhausted { limit: budget.uses, resets_in: budget.window });
+            }
+            *n += 1;
+            Ok(Spend::Allowed { remaining: budget.uses - *n, resets_in: budget.window })
+        })
+    }
+    fn refund<'a>(&'a self, _: &'a str, _: Budget) -> BoxFuture<'a, Result<(), StoreError>> {
+        Box::pin(async { Ok(()) })
+    }
+}
+
+/// Shared limits that cannot be reached (Redis down).
+struct Unreachable;
+
+impl SharedLimits for Unreachable {
+    fn take<'a>(&'a self, _: &'a str, _: Rate) -> BoxFuture<'a, Result<Decision, StoreError>> {
+        Box::pin(async { Err(StoreError::Unavailable("down".into())) })
+    }
+    fn spend<'a>(&'a self, _: &'a str, _: Budget) -> BoxFuture<'a, Result<Spend, StoreError>> {
+        Box::pin(async { Err(StoreError::Unavailable("down".into())) })
+    }
+    fn refund<'a>(&'a self, _: &'a str, _: Budget) -> BoxFuture<'a, Result<(), StoreError>> {
+        Box::pin(async { Err(StoreError::Unavailable("down".into())) })
+    }
+}
+
+#[tokio::test]
+async fn space_call_budgets_are_counted_by_all_instances_together() {
+    let shared: Arc<dyn SharedLimits> = Arc::new(Together::default());
+    let instance = || {
+        let mut o = opts();
+        o.gradio.budget_anonymous = Budget { uses: 2, window: Duration::from_secs(600) };
+        o.gradio.shared_limits = Some(shared.clone());
+        H::with(o)
+    };
+    let (a, b) = (instance().await, instance().await);
+    let q = format!("?gradio={SCHNELL}");
+    let tool = "gr1_evalstate_flux1_schnellinfer";
+    for h in [&a, &b] {
+        let r = h.call(&q, tool, json!({ "prompt": "x" }), None).await;
+        assert!(r.get("isError").is_none(), "{r}");
+    }
+    // Each instance alone would allow a second call; together the budget of 2 is spent.
+    for h in [&a, &b] {
+        let r = h.call(&q, tool, json!({ "prompt": "x" }), None).await;
+        assert!(text(&r).contains("budget exhausted"), "{r}");
+    }
+    a.stop().await;
+    b.stop().await;
+    // Unreachable shared limits: this process's budget decides.
+    let mut o = opts();
+    o.gradio.budget_anonymous = Budget { uses: 1, window: Duration::from_secs(600) };
+    o.gradio.shared_limits = Some(Arc::new(Unreachable));
+    let h = H::with(o).await;
+    assert!(h.call(&q, tool, json!({ "prompt": "x" }), None).await.get("isError").is_none());
+    assert!(text(&h.call(&q, tool, json!({ "prompt": "x" }), None).await).contains("budget exhausted"));
     h.stop().await;
 }
 

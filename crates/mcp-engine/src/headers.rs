@@ -105,7 +105,8 @@ pub fn decode_header_value(value: &str) -> Result<String, McpError> {
 }
 
 /// Check `Mcp-Method` (every request) and `Mcp-Name` (tools/call, prompts/get,
-/// resources/read) against the body.
+/// resources/read; `params.taskId` of tasks/get, tasks/update, tasks/cancel) against the
+/// body.
 pub fn check_standard(headers: &HeaderMap, method: &str, name_in_body: Option<&str>) -> Result<(), McpError> {
     match header_text(headers, &names::MCP_METHOD)? {
         None => return Err(McpError::header_mismatch("Missing required header Mcp-Method")),
@@ -116,7 +117,10 @@ pub fn check_standard(headers: &HeaderMap, method: &str, name_in_body: Option<&s
         }
         Some(_) => {}
     }
-    let names_target = matches!(method, "tools/call" | "prompts/get" | "resources/read");
+    let names_target = matches!(
+        method,
+        "tools/call" | "prompts/get" | "resources/read" | "tasks/get" | "tasks/update" | "tasks/cancel"
+    );
     if let (true, Some(body_name)) = (names_target, name_in_body) {
         match header_text(headers, &names::MCP_NAME)? {
             None => return Err(McpError::header_mismatch("Missing required header Mcp-Name")),

@@ -67,6 +67,24 @@ pub enum SessionEvent {
     PushMoved { session: Arc<str>, token: String },
 }
 
+/// A task changed in a way its runner must hear about (tasks extension): routed to
+/// whichever instance runs the task when the request landed elsewhere.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TaskSignal {
+    /// `tasks/update` delivered answers: the waiting handler reads them from the store.
+    Answered { task: Arc<str> },
+    /// `tasks/cancel`: stop the handler.
+    Cancelled { task: Arc<str> },
+}
+
+impl TaskSignal {
+    pub fn task(&self) -> &str {
+        match self {
+            TaskSignal::Answered { task } | TaskSignal::Cancelled { task } => task,
+        }
+    }
+}
+
 pub trait NotificationBus: Send + Sync + 'static {
     fn publish(&self, event: ChangeEvent);
     fn subscribe(&self) -> broadcast::Receiver<Arc<ChangeEvent>>;
@@ -80,17 +98,31 @@ pub trait NotificationBus: Send + Sync + 'static {
     fn subscribe_sessions(&self) -> Option<broadcast::Receiver<Arc<SessionEvent>>> {
         None
     }
+
+    /// Route a task signal to every instance (the default drops it: one instance only).
+    fn publish_task(&self, signal: TaskSignal) {
+        let _ = signal;
+    }
+    /// Task signals from every instance, if this bus routes them.
+    fn subscribe_tasks(&self) -> Option<broadcast::Receiver<Arc<TaskSignal>>> {
+        None
+    }
 }
 
 /// Fan-out within one process.
 pub struct InMemoryBus {
     tx: broadcast::Sender<Arc<ChangeEvent>>,
     sessions: broadcast::Sender<Arc<SessionEvent>>,
+    tasks: broadcast::Sender<Arc<TaskSignal>>,
 }
 
 impl InMemoryBus {
     pub fn new(capacity: usize) -> Self {
-        InMemoryBus { tx: broadcast::channel(capacity).0, sessions: broadcast::channel(capacity).0 }
+        InMemoryBus {
+            tx: broadcast::channel(capacity).0,
+            sessions: broadcast::channel(capacity).0,
+            tasks: broadcast::channel(capacity).0,
+        }
     }
 }
 
@@ -113,6 +145,12 @@ impl NotificationBus for InMemoryBus {
     }
     fn subscribe_sessions(&self) -> Option<broadcast::Receiver<Arc<SessionEvent>>> {
         Some(self.sessions.subscribe())
+    }
+    fn publish_task(&self, signal: TaskSignal) {
+        let _ = self.tasks.send(Arc::new(signal));
+    }
+    fn subscribe_tasks(&self) -> Option<broadcast::Receiver<Arc<TaskSignal>>> {
+        Some(self.tasks.subscribe())
     }
 }
 

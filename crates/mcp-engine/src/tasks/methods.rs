@@ -60,6 +60,7 @@ impl Engine {
             Ok(created) => created,
             Err(e) => return Reply::Error(e),
         };
+        self.observer().task(None);
         let ctx = Ctx::new(info.clone(), None, InputMode::Task(input), None, self.bus().clone(), cancel.clone(), None);
         let handler = (tool.handler)(arguments, ctx);
         let task = Arc::new(OnceLock::from(record.id.clone()));
@@ -93,6 +94,7 @@ impl Engine {
                     return match runtime.create(&owner, cancel.clone()).await {
                         Ok((record, input)) => {
                             let _ = task.set(record.id.clone());
+                            self.observer().task(None);
                             let _ = ack.send(Ok(input));
                             stop_unless_task.disarm();
                             Started::Task(self.finish(Era::Stateless, "tools/call", create_result(&record), None))
@@ -154,7 +156,10 @@ impl Engine {
             }
             Method::TasksCancel => {
                 if !record.status.is_terminal() {
-                    runtime.settle(id, crate::store::TaskStatus::Cancelled, None, None).await?;
+                    let cancelled = crate::store::TaskStatus::Cancelled;
+                    if let Some((true, _)) = runtime.settle_applied(id, cancelled, None, None).await? {
+                        self.observer().task(Some(cancelled));
+                    }
                     runtime.signal(TaskSignal::Cancelled { task: id.into() });
                 }
                 Ok(ack())

@@ -147,6 +147,17 @@ impl TaskRuntime {
         result: Option<Box<RawValue>>,
         error: Option<Value>,
     ) -> Result<Option<TaskRecord>, McpError> {
+        Ok(self.settle_applied(id, status, result, error).await?.map(|(_, r)| r))
+    }
+
+    /// [`Self::settle`], also saying whether this call made the task terminal.
+    pub(crate) async fn settle_applied(
+        &self,
+        id: &str,
+        status: TaskStatus,
+        result: Option<Box<RawValue>>,
+        error: Option<Value>,
+    ) -> Result<Option<(bool, TaskRecord)>, McpError> {
         let retention = self.config.retention.as_millis() as u64;
         let message = match (&status, &error) {
             (TaskStatus::Cancelled, _) => Some("Cancelled by the client".to_owned()),
@@ -170,7 +181,7 @@ impl TaskRuntime {
             true
         };
         let updated = self.store.update(id, &mutation).await.map_err(store_error)?;
-        Ok(updated.map(|u| u.record))
+        Ok(updated.map(|u| (u.applied, u.record)))
     }
 
     /// Record answers for outstanding keys (others are ignored); `true` when any counted.
@@ -274,8 +285,10 @@ impl TaskRuntime {
                 (TaskStatus::Failed, None, Some(error_json(&e)))
             }
         };
-        if let Err(e) = self.settle(id, status, result, error).await {
-            tracing::warn!(error = %e.message, "could not record a task's outcome");
+        match self.settle_applied(id, status, result, error).await {
+            Ok(Some((true, _))) => engine.observer().task(Some(status)),
+            Ok(_) => {}
+            Err(e) => tracing::warn!(error = %e.message, "could not record a task's outcome"),
         }
         self.runners().remove(id);
     }

@@ -130,12 +130,10 @@ impl TaskRuntime {
         Ok(self.settle(id, TaskStatus::Failed, None, Some(error_json(&error))).await?.unwrap_or(record))
     }
 
+    /// The lease lapsed (its runner stopped renewing: another process died, or this one
+    /// lost the runner), or — here — the runner is no longer registered.
     fn runner_gone(&self, r: &TaskRecord) -> bool {
-        if r.runner == self.instance {
-            !self.runners().contains_key(&r.id)
-        } else {
-            r.lease_until_ms < now_ms()
-        }
+        r.lease_until_ms < now_ms() || (r.runner == self.instance && !self.runners().contains_key(&r.id))
     }
 
     /// Move a task to a terminal status unless it already is terminal; returns the record

@@ -711,8 +711,18 @@ impl Engine {
             notifications: Option<SubscriptionFilter>,
         }
         let requested = call.params.typed::<ListenParams>()?.notifications.unwrap_or_default();
-        let filter = requested.honored(&self.inner.capabilities);
+        if !requested.task_ids.is_empty() && self.tasks().is_some() && !crate::tasks::client_negotiated(&call.info) {
+            return Err(crate::tasks::missing_extension());
+        }
+        let filter = requested.honored(&self.inner.stateless_capabilities);
+        let tasks = match (filter.task_ids.is_empty(), self.tasks()) {
+            (false, Some(runtime)) => {
+                Some(TaskFollow { changes: runtime.watch(), owner: call.info.caller.binding().to_owned() })
+            }
+            _ => None,
+        };
         Ok(Reply::Listen(Listener {
+            tasks,
             id: call.id.clone(),
             caller: call.info.caller.id.clone(),
             receiver: self.inner.bus.subscribe(),
@@ -777,6 +787,16 @@ impl ClientRequester for ObservedRequester {
     }
 }
 
+impl From<Result<Arc<ChangeEvent>, broadcast::error::RecvError>> for Heard {
+    fn from(r: Result<Arc<ChangeEvent>, broadcast::error::RecvError>) -> Heard {
+        match r {
+            Ok(e) => Heard::Change(e),
+            Err(broadcast::error::RecvError::Lagged(_)) => Heard::Lagged,
+            Err(broadcast::error::RecvError::Closed) => Heard::Closed,
+        }
+    }
+}
+
 /// An open `subscriptions/listen` stream: the acknowledgement first, then every change
 /// the filter asks for, each tagged with the subscription id.
 pub struct Listener {
@@ -788,6 +808,23 @@ pub struct Listener {
     /// The client's telemetry slot, and the open-stream count this listener holds.
     client: Option<u32>,
     _open: StreamGuard,
+    /// Following tasks (`taskIds`): their changes, and whose tasks they must be.
+    tasks: Option<TaskFollow>,
+}
+
+struct TaskFollow {
+    changes: broadcast::Receiver<Arc<str>>,
+    owner: String,
+}
+
+/// What a listener heard next.
+enum Heard {
+    Change(Arc<ChangeEvent>),
+    Task(Arc<str>),
+    /// Missed some: list-changed notifications are idempotent and a task notification
+    /// carries the full state, so go on.
+    Lagged,
+    Closed,
 }
 
 impl Listener {
@@ -814,11 +851,25 @@ impl Listener {
     /// Wait for the next notification this subscription wants.
     pub async fn next(&mut self) -> Option<Vec<u8>> {
         loop {
-            let event = match self.receiver.recv().await {
-                Ok(e) => e,
-                // Missed some events: list-changed notifications are idempotent, so go on.
-                Err(broadcast::error::RecvError::Lagged(_)) => continue,
-                Err(broadcast::error::RecvError::Closed) => return None,
+            let heard = match &mut self.tasks {
+                None => Heard::from(self.receiver.recv().await),
+                Some(t) => tokio::select! {
+                    e = self.receiver.recv() => Heard::from(e),
+                    id = t.changes.recv() => match id {
+                        Ok(id) => Heard::Task(id),
+                        Err(broadcast::error::RecvError::Lagged(_)) => Heard::Lagged,
+                        Err(broadcast::error::RecvError::Closed) => Heard::Closed,
+                    },
+                },
+            };
+            let event = match heard {
+                Heard::Change(e) => e,
+                Heard::Task(id) => match self.task_notification(&id).await {
+                    Some(n) => return Some(n),
+                    None => continue,
+                },
+                Heard::Lagged => continue,
+                Heard::Closed => return None,
             };
             if !self.filter.wants(&event, self.caller.as_deref()) {
                 continue;
@@ -833,6 +884,19 @@ impl Listener {
             write_notification(&mut out, event.method(), &Value::Object(params));
             return Some(out);
         }
+    }
+
+    /// `notifications/tasks` for a followed task of this caller: the full `DetailedTask`.
+    async fn task_notification(&self, id: &str) -> Option<Vec<u8>> {
+        if !self.filter.task_ids.iter().any(|t| t == id) {
+            return None;
+        }
+        let follow = self.tasks.as_ref()?;
+        let mut params = self.engine.tasks()?.notification(id, &follow.owner).await?;
+        params.insert("_meta".into(), Value::Object(self.tag()));
+        let mut out = Vec::new();
+        write_notification(&mut out, "notifications/tasks", &Value::Object(params));
+        Some(out)
     }
 
     /// The graceful-closure response to the listen request.

@@ -75,12 +75,15 @@ pub enum TaskSignal {
     Answered { task: Arc<str> },
     /// `tasks/cancel`: stop the handler.
     Cancelled { task: Arc<str> },
+    /// The task's status or pending input changed on instance `origin`: listeners that
+    /// follow it send `notifications/tasks`.
+    Changed { task: Arc<str>, origin: Arc<str> },
 }
 
 impl TaskSignal {
     pub fn task(&self) -> &str {
         match self {
-            TaskSignal::Answered { task } | TaskSignal::Cancelled { task } => task,
+            TaskSignal::Answered { task } | TaskSignal::Cancelled { task } | TaskSignal::Changed { task, .. } => task,
         }
     }
 }
@@ -167,7 +170,14 @@ pub struct SubscriptionFilter {
     pub resources_list_changed: bool,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub resource_subscriptions: Vec<String>,
+    /// Tasks whose status changes the listener hears (`notifications/tasks`, the tasks
+    /// extension; stateless `subscriptions/listen` only).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub task_ids: Vec<String>,
 }
+
+/// Task ids one listener may follow.
+pub const MAX_TASK_IDS: usize = 100;
 
 fn is_false(b: &bool) -> bool {
     !*b
@@ -187,6 +197,10 @@ impl SubscriptionFilter {
                 self.resource_subscriptions.clone()
             } else {
                 Vec::new()
+            },
+            task_ids: match capabilities.get("extensions").and_then(|e| e.get(crate::tasks::TASKS_EXTENSION)) {
+                Some(_) => self.task_ids.iter().take(MAX_TASK_IDS).cloned().collect(),
+                None => Vec::new(),
             },
         }
     }

@@ -328,3 +328,45 @@ async fn any_instance_answers_and_signals_reach_the_runner() {
     a.stop().await;
     b.stop().await;
 }
+
+#[tokio::test]
+async fn listeners_following_a_task_hear_its_changes_from_any_instance() {
+    let f = Fixture::new(100);
+    let a = f.instance(TaskConfig::default()).await;
+    let b = f.instance(TaskConfig::default()).await;
+    let task = create(&a.url, "ask").await;
+    // Following a task needs the extension.
+    let listen = json!({ "notifications": { "taskIds": [task] } });
+    let r = rpc(&b.url, "subscriptions/listen", listen.clone(), without_tasks()).await;
+    assert_eq!(r["error"]["code"], -32021, "{r}");
+    // A listener on B hears the task A runs.
+    let client = reqwest::Client::new();
+    let res =
+        stateless_request(&client, &b.url, 7, "subscriptions/listen", None, listen, with_tasks()).send().await.unwrap();
+    let mut sse = common::Sse::new(res);
+    let wait = Duration::from_secs(10);
+    let (_, ack) = sse.message(wait).await.unwrap();
+    assert_eq!(ack["method"], "notifications/subscriptions/acknowledged", "{ack}");
+    assert_eq!(ack["params"]["notifications"]["taskIds"][0], task.as_str(), "{ack}");
+    // Whatever the listener heard before the question, the task now waits for it.
+    wait_for(&b.url, &task, &["input_required"]).await;
+    rpc(
+        &b.url,
+        "tasks/update",
+        json!({ "taskId": task, "inputResponses": { "go": { "action": "accept" } } }),
+        with_tasks(),
+    )
+    .await;
+    loop {
+        let (_, n) = sse.message(wait).await.expect("a notification for every change");
+        assert_eq!(n["method"], "notifications/tasks", "{n}");
+        assert_eq!(n["params"]["taskId"], task.as_str());
+        assert_eq!(n["params"]["_meta"]["io.modelcontextprotocol/subscriptionId"], 7);
+        if n["params"]["status"] == "completed" {
+            assert_eq!(n["params"]["result"]["content"][0]["text"], "answer: \"accept\"", "{n}");
+            break;
+        }
+    }
+    a.stop().await;
+    b.stop().await;
+}

@@ -38,6 +38,9 @@ pub(crate) struct TaskRuntime {
     runners: Mutex<HashMap<String, Runner>>,
     bus: Arc<dyn NotificationBus>,
     listening: OnceLock<()>,
+    /// Ids of tasks whose state changed (here or, through the bus, elsewhere): what
+    /// `subscriptions/listen` streams following tasks hear.
+    changes: broadcast::Sender<Arc<str>>,
 }
 
 /// How a handler run ended.
@@ -73,6 +76,7 @@ impl TaskRuntime {
             runners: Mutex::new(HashMap::new()),
             bus,
             listening: OnceLock::new(),
+            changes: broadcast::channel(1024).0,
         }
     }
 
@@ -179,7 +183,35 @@ impl TaskRuntime {
             true
         };
         let updated = self.store.update(id, &mutation).await.map_err(store_error)?;
+        if updated.as_ref().is_some_and(|u| u.applied) {
+            self.changed(id);
+        }
         Ok(updated.map(|u| (u.applied, u.record)))
+    }
+
+    /// Tell listeners following the task, on every instance.
+    fn changed(&self, id: &str) {
+        let task: Arc<str> = id.into();
+        let _ = self.changes.send(task.clone());
+        self.bus.publish_task(TaskSignal::Changed { task, origin: self.instance.as_str().into() });
+    }
+
+    /// Hear which tasks change (for a listen stream).
+    pub(crate) fn watch(self: &Arc<Self>) -> broadcast::Receiver<Arc<str>> {
+        self.ensure_listening();
+        self.changes.subscribe()
+    }
+
+    /// The `notifications/tasks` params for `owner`'s task: the `DetailedTask` as
+    /// `tasks/get` would return it. `None` when it is gone or someone else's.
+    pub(crate) async fn notification(&self, id: &str, owner: &str) -> Option<JsonObject> {
+        let record = self.store.get(id).await.ok()??;
+        if record.owner != owner {
+            return None;
+        }
+        let mut params = super::wire::detailed(&record);
+        params.remove("resultType");
+        Some(params)
     }
 
     /// Record answers for outstanding keys (others are ignored); `true` when any counted.
@@ -206,6 +238,7 @@ impl TaskRuntime {
         let updated = self.store.update(id, &mutation).await.map_err(store_error)?;
         let applied = updated.is_some_and(|u| u.applied);
         if applied {
+            self.changed(id);
             self.signal(TaskSignal::Answered { task: id.into() });
         }
         Ok(applied)
@@ -224,6 +257,7 @@ impl TaskRuntime {
         match signal {
             TaskSignal::Answered { .. } => runner.wake.send_modify(|v| *v += 1),
             TaskSignal::Cancelled { .. } => runner.cancel.cancel(),
+            TaskSignal::Changed { .. } => return false,
         }
         true
     }
@@ -243,7 +277,15 @@ impl TaskRuntime {
                     Err(broadcast::error::RecvError::Closed) => return,
                 };
                 let Some(rt) = weak.upgrade() else { return };
-                rt.signal_local(&signal);
+                match &*signal {
+                    TaskSignal::Changed { task, origin } if **origin != *rt.instance => {
+                        let _ = rt.changes.send(task.clone());
+                    }
+                    TaskSignal::Changed { .. } => {}
+                    other => {
+                        rt.signal_local(other);
+                    }
+                }
             }
         });
     }
@@ -402,8 +444,11 @@ impl TaskInput {
             changed
         };
         let store = &self.runtime.store;
-        let mut record =
-            store.update(&self.id, &publish).await.map_err(|e| CallError::Protocol(store_error(e)))?.map(|u| u.record);
+        let published = store.update(&self.id, &publish).await.map_err(|e| CallError::Protocol(store_error(e)))?;
+        if published.as_ref().is_some_and(|u| u.applied) {
+            self.runtime.changed(&self.id);
+        }
+        let mut record = published.map(|u| u.record);
         loop {
             let r = record.ok_or_else(gone)?;
             if r.status.is_terminal() {

@@ -7,7 +7,7 @@ use std::sync::{Arc, OnceLock};
 use tokio::sync::oneshot;
 use tokio_util::sync::CancellationToken;
 
-use super::runtime::{drive, RunOutcome};
+use super::runner::{drive, RunOutcome};
 use super::wire::{create_result, detailed};
 use super::{client_negotiated, missing_extension};
 use crate::context::{CallError, Ctx, InputMode};

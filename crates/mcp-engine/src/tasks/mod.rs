@@ -6,11 +6,13 @@
 //! Why it is built this way:
 //! - Tools opt in through the provider API ([`crate::provider::TaskSupport`] on
 //!   [`crate::provider::Tool`]); the handler is unchanged — a task runs the same handler
-//!   future in a spawned task ([`runtime`]), and its `ctx.request_input` publishes the
-//!   questions on the task instead of ending the call.
+//!   future in a spawned task ([`runner`]), and its `ctx.request_input` publishes the
+//!   questions on the task instead of ending the call ([`input`]).
 //! - Everything a `tasks/get` needs is in a [`crate::store::TaskStore`] record, so a shared
 //!   store lets any instance answer; answers and cancellations reach the runner through
 //!   its local registry or, from another instance, the bus ([`crate::notify::TaskSignal`]).
+//!   `subscriptions/listen` streams that follow `taskIds` hear `notifications/tasks` the
+//!   same way.
 //! - The extension exists only on the stateless path (2026-07-28): session-era requests
 //!   run every tool synchronously, as the SEP says for `2025-11-25`.
 //! - A task survives its requester; it does not survive the process running it. Its
@@ -19,13 +21,15 @@
 //! - Everything is bounded ([`TaskConfig`]): stored tasks, result bytes, run time, and how
 //!   long a finished task stays readable.
 
+mod input;
 pub(crate) mod methods;
+mod runner;
 pub(crate) mod runtime;
 mod wire;
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-pub(crate) use runtime::TaskInput;
+pub(crate) use input::TaskInput;
 pub(crate) use runtime::TaskRuntime;
 pub use wire::iso8601;
 

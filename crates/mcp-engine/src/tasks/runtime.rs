@@ -1,30 +1,26 @@
 //! What is bound to this process: the registry of tasks it runs (each a cancellation
-//! token and a wake-up channel), the spawned future that drives a handler to its end and
-//! writes the outcome, and the input channel a task's `ctx.request_input` uses. The
-//! registry lock is held only for map operations, never across an await.
+//! token and a wake-up channel), and the operations on task records — create, read
+//! (failing tasks whose runner is gone), settle, answer — with the signals they send to
+//! runners and listeners. The registry lock is held only for map operations, never
+//! across an await. The spawned runner is in [`super::runner`], a task's input channel in
+//! [`super::input`].
 
 use std::collections::HashMap;
-use std::panic::AssertUnwindSafe;
 use std::sync::{Arc, Mutex, OnceLock, Weak};
 
-use futures_util::future::BoxFuture;
-use futures_util::FutureExt;
 use serde_json::value::RawValue;
 use serde_json::Value;
-use tokio::sync::{broadcast, oneshot, watch};
+use tokio::sync::{broadcast, watch};
 use tokio_util::sync::CancellationToken;
 
+use super::input::TaskInput;
 use super::{now_ms, TaskConfig};
-use crate::context::CallError;
-use crate::dispatch::{Engine, Reply};
 use crate::jsonrpc::{JsonObject, McpError};
 use crate::notify::{NotificationBus, TaskSignal};
-use crate::protocol::Era;
-use crate::provider::ToolOutput;
 use crate::store::{new_session_id, TaskRecord, TaskStatus, TaskStore, TaskStoreError};
 
 /// A task this process runs.
-struct Runner {
+pub(super) struct Runner {
     cancel: CancellationToken,
     wake: watch::Sender<u64>,
 }
@@ -43,30 +39,6 @@ pub(crate) struct TaskRuntime {
     changes: broadcast::Sender<Arc<str>>,
 }
 
-/// How a handler run ended.
-// One per task, moved once: not worth a box.
-#[allow(clippy::large_enum_variant)]
-pub(crate) enum RunOutcome {
-    Done(Result<ToolOutput, CallError>),
-    Panicked,
-    Cancelled,
-    TimedOut,
-}
-
-/// A running task's side of `ctx.request_input`.
-pub struct TaskInput {
-    id: String,
-    runtime: Arc<TaskRuntime>,
-    wake: watch::Receiver<u64>,
-    cancel: CancellationToken,
-}
-
-impl std::fmt::Debug for TaskInput {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("TaskInput").field("id", &self.id).finish()
-    }
-}
-
 impl TaskRuntime {
     pub(crate) fn new(store: Arc<dyn TaskStore>, config: TaskConfig, bus: Arc<dyn NotificationBus>) -> Self {
         TaskRuntime {
@@ -80,7 +52,7 @@ impl TaskRuntime {
         }
     }
 
-    fn runners(&self) -> std::sync::MutexGuard<'_, HashMap<String, Runner>> {
+    pub(super) fn runners(&self) -> std::sync::MutexGuard<'_, HashMap<String, Runner>> {
         self.runners.lock().unwrap_or_else(|e| e.into_inner())
     }
 
@@ -190,7 +162,7 @@ impl TaskRuntime {
     }
 
     /// Tell listeners following the task, on every instance.
-    fn changed(&self, id: &str) {
+    pub(super) fn changed(&self, id: &str) {
         let task: Arc<str> = id.into();
         let _ = self.changes.send(task.clone());
         self.bus.publish_task(TaskSignal::Changed { task, origin: self.instance.as_str().into() });
@@ -290,7 +262,7 @@ impl TaskRuntime {
         });
     }
 
-    async fn renew(&self, id: &str) {
+    pub(super) async fn renew(&self, id: &str) {
         let until = now_ms() + self.config.lease.as_millis() as u64;
         let renew = move |r: &mut TaskRecord| {
             if r.status.is_terminal() {
@@ -302,57 +274,6 @@ impl TaskRuntime {
         // A store that is briefly unreachable costs a renewal, not the task.
         let _ = self.store.update(id, &renew).await;
     }
-
-    /// Write how the handler ended and forget the runner.
-    async fn finish(&self, engine: &Engine, id: &str, outcome: RunOutcome) {
-        let (status, result, error) = match outcome {
-            RunOutcome::Done(Ok(output)) => match stamp(engine, output, self.config.max_result_bytes) {
-                Ok(raw) => (TaskStatus::Completed, Some(raw), None),
-                Err(e) => (TaskStatus::Failed, None, Some(error_json(&e))),
-            },
-            RunOutcome::Done(Err(CallError::Protocol(e))) => (TaskStatus::Failed, None, Some(error_json(&e))),
-            RunOutcome::Done(Err(CallError::InputRequired(_))) => {
-                let e = McpError::internal("the tool asked for input in a way a task cannot answer");
-                (TaskStatus::Failed, None, Some(error_json(&e)))
-            }
-            RunOutcome::Panicked => {
-                (TaskStatus::Failed, None, Some(error_json(&McpError::internal("the tool failed unexpectedly"))))
-            }
-            RunOutcome::Cancelled => (TaskStatus::Cancelled, None, None),
-            RunOutcome::TimedOut => {
-                let secs = self.config.max_runtime.as_secs();
-                let e = McpError::internal(format!("the task ran longer than its limit of {secs} s"));
-                (TaskStatus::Failed, None, Some(error_json(&e)))
-            }
-        };
-        match self.settle_applied(id, status, result, error).await {
-            Ok(Some((true, _))) => engine.observer().task(Some(status)),
-            Ok(_) => {}
-            Err(e) => tracing::warn!(error = %e.message, "could not record a task's outcome"),
-        }
-        self.runners().remove(id);
-    }
-}
-
-/// The result as the call would have returned it (stamped for the stateless era), bounded.
-fn stamp(engine: &Engine, output: ToolOutput, max: usize) -> Result<Box<RawValue>, McpError> {
-    let reply = match output {
-        ToolOutput::Result(r) => engine.finish(Era::Stateless, "tools/call", r, None),
-        ToolOutput::Raw(raw) => engine.finish_raw(Era::Stateless, &raw),
-    };
-    let bytes = match reply {
-        Reply::Result(bytes) => bytes,
-        Reply::Error(e) => return Err(e),
-        Reply::Listen(_) => return Err(McpError::internal("unexpected stream")),
-    };
-    if bytes.len() > max {
-        return Err(McpError::internal(format!(
-            "the tool's result ({} bytes) exceeds the task result limit of {max} bytes",
-            bytes.len()
-        )));
-    }
-    let text = String::from_utf8(bytes).map_err(|_| McpError::internal("result is not UTF-8"))?;
-    RawValue::from_string(text).map_err(|_| McpError::internal("result is not JSON"))
 }
 
 /// A JSON-RPC error object, as a failed task inlines it.
@@ -371,97 +292,6 @@ pub(crate) fn store_error(e: TaskStoreError) -> McpError {
         TaskStoreError::Full { .. } => McpError::internal(format!("Server busy: {e}")),
         TaskStoreError::Unavailable(_) => {
             McpError::internal(e.to_string()).with_status(http::StatusCode::SERVICE_UNAVAILABLE)
-        }
-    }
-}
-
-/// Drive a handler to its end: cancellation, the run-time limit and lease renewal around
-/// it. Once the call is a task (`task` set) the outcome goes to the store; before that
-/// (a tool that creates its task on request) it goes back to the waiting call.
-pub(crate) async fn drive(
-    engine: Engine,
-    runtime: Arc<TaskRuntime>,
-    task: Arc<OnceLock<String>>,
-    handler: BoxFuture<'static, Result<ToolOutput, CallError>>,
-    cancel: CancellationToken,
-    done: Option<oneshot::Sender<RunOutcome>>,
-) {
-    let mut handler = AssertUnwindSafe(handler).catch_unwind();
-    let deadline = tokio::time::sleep(runtime.config.max_runtime);
-    tokio::pin!(deadline);
-    let every = (runtime.config.lease / 3).max(std::time::Duration::from_millis(10));
-    let mut renewals = tokio::time::interval_at(tokio::time::Instant::now() + every, every);
-    let outcome = loop {
-        tokio::select! {
-            biased;
-            _ = cancel.cancelled() => break RunOutcome::Cancelled,
-            r = &mut handler => break r.map_or(RunOutcome::Panicked, RunOutcome::Done),
-            _ = &mut deadline => break RunOutcome::TimedOut,
-            _ = renewals.tick() => {
-                if let Some(id) = task.get() {
-                    runtime.renew(id).await;
-                }
-            }
-        }
-    };
-    match task.get() {
-        Some(id) => runtime.finish(&engine, id, outcome).await,
-        None => {
-            if let Some(done) = done {
-                let _ = done.send(outcome);
-            }
-        }
-    }
-}
-
-impl TaskInput {
-    /// Publish the questions not answered yet on the task and wait until every one is.
-    pub(crate) async fn request(&self, items: Vec<(String, &'static str, Value)>) -> Result<JsonObject, CallError> {
-        let gone = || CallError::Protocol(McpError::internal("the task ended while waiting for input"));
-        let keys: Vec<String> = items.iter().map(|(k, _, _)| k.clone()).collect();
-        let asks: JsonObject =
-            items.into_iter().map(|(k, m, p)| (k, serde_json::json!({ "method": m, "params": p }))).collect();
-        let mut wake = self.wake.clone();
-        wake.borrow_and_update();
-        let publish = |r: &mut TaskRecord| {
-            if r.status.is_terminal() {
-                return false;
-            }
-            let mut changed = false;
-            for (key, ask) in &asks {
-                if !r.answers.contains_key(key) && !r.input_requests.contains_key(key) {
-                    r.input_requests.insert(key.clone(), ask.clone());
-                    changed = true;
-                }
-            }
-            if !r.input_requests.is_empty() && r.status == TaskStatus::Working {
-                r.status = TaskStatus::InputRequired;
-                changed = true;
-            }
-            if changed {
-                r.updated_at_ms = now_ms();
-            }
-            changed
-        };
-        let store = &self.runtime.store;
-        let published = store.update(&self.id, &publish).await.map_err(|e| CallError::Protocol(store_error(e)))?;
-        if published.as_ref().is_some_and(|u| u.applied) {
-            self.runtime.changed(&self.id);
-        }
-        let mut record = published.map(|u| u.record);
-        loop {
-            let r = record.ok_or_else(gone)?;
-            if r.status.is_terminal() {
-                return Err(gone());
-            }
-            if keys.iter().all(|k| r.answers.contains_key(k)) {
-                return Ok(keys.iter().map(|k| (k.clone(), r.answers[k].clone())).collect());
-            }
-            tokio::select! {
-                changed = wake.changed() => changed.map_err(|_| gone())?,
-                _ = self.cancel.cancelled() => return Err(gone()),
-            }
-            record = store.get(&self.id).await.map_err(|e| CallError::Protocol(store_error(e)))?;
         }
     }
 }

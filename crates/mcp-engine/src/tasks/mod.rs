@@ -6,8 +6,8 @@
 //! Why it is built this way:
 //! - Tools opt in through the provider API ([`crate::provider::TaskSupport`] on
 //!   [`crate::provider::Tool`]); the handler is unchanged — a task runs the same handler
-//!   future in a spawned task ([`runner`]), and its `ctx.request_input` publishes the
-//!   questions on the task instead of ending the call ([`input`]).
+//!   future in a spawned task (`runner.rs`), and its `ctx.request_input` publishes the
+//!   questions on the task instead of ending the call (`input.rs`).
 //! - Everything a `tasks/get` needs is in a [`crate::store::TaskStore`] record, so a shared
 //!   store lets any instance answer; answers and cancellations reach the runner through
 //!   its local registry or, from another instance, the bus ([`crate::notify::TaskSignal`]).

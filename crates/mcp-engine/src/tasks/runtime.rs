@@ -2,8 +2,8 @@
 //! token and a wake-up channel), and the operations on task records — create, read
 //! (failing tasks whose runner is gone), settle, answer — with the signals they send to
 //! runners and listeners. The registry lock is held only for map operations, never
-//! across an await. The spawned runner is in [`super::runner`], a task's input channel in
-//! [`super::input`].
+//! across an await. The spawned runner is in `runner.rs`, a task's input channel in
+//! `input.rs`.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, OnceLock, Weak};

@@ -28,6 +28,11 @@ impl MemoryTaskStore {
         self.len() == 0
     }
 
+    /// Every stored record (tests, diagnostics).
+    pub fn snapshot(&self) -> Vec<TaskRecord> {
+        self.lock().values().cloned().collect()
+    }
+
     fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, TaskRecord>> {
         self.map.lock().unwrap_or_else(|e| e.into_inner())
     }

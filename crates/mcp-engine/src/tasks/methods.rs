@@ -70,7 +70,9 @@ impl Engine {
 
     /// Run the handler in the background with its synchronous context; it becomes a task
     /// if it calls `ctx.continue_as_task()`, else its outcome is the call's. Abandoning the
-    /// call before that stops the handler.
+    /// call before the task exists stops the handler; once it exists, the task goes on.
+    /// The task is created in a spawned task of its own, so an abandoned call cannot
+    /// leave a half-made one behind.
     pub(crate) async fn start_task_on_request(&self, tool: &Tool, arguments: Arguments, ctx: Ctx) -> Started {
         let runtime = self.tasks().expect("checked by call_mode").clone();
         let owner = ctx.request().caller.binding().to_owned();
@@ -80,7 +82,7 @@ impl Engine {
         let handler = (tool.handler)(arguments, ctx);
         let task = Arc::new(OnceLock::new());
         let (done, mut ended) = oneshot::channel();
-        let stop_unless_task = cancel.clone().drop_guard();
+        let _stop_unless_task = StopUnlessTask { cancel: cancel.clone(), task: task.clone() };
         tokio::spawn(drive(self.clone(), runtime.clone(), task.clone(), handler, cancel.clone(), Some(done)));
         let mut asking = true;
         loop {
@@ -91,18 +93,13 @@ impl Engine {
                         asking = false;
                         continue;
                     };
-                    return match runtime.create(&owner, cancel.clone()).await {
-                        Ok((record, input)) => {
-                            let _ = task.set(record.id.clone());
-                            self.observer().task(None);
-                            let _ = ack.send(Ok(input));
-                            stop_unless_task.disarm();
+                    let creating = become_task(self.clone(), owner.clone(), cancel.clone(), task.clone(), ack);
+                    return match tokio::spawn(creating).await {
+                        Ok(Ok(record)) => {
                             Started::Task(self.finish(Era::Stateless, "tools/call", create_result(&record), None))
                         }
-                        Err(e) => {
-                            let _ = ack.send(Err(e.clone()));
-                            Started::Ended(Err(CallError::Protocol(e)))
-                        }
+                        Ok(Err(e)) => Started::Ended(Err(CallError::Protocol(e))),
+                        Err(_) => Started::Ended(Err(McpError::internal("the task could not be created").into())),
                     };
                 }
                 outcome = &mut ended => {
@@ -165,6 +162,47 @@ impl Engine {
                 Ok(ack())
             }
             _ => Err(McpError::method_not_found(name)),
+        }
+    }
+}
+
+/// Stops a handler whose call is abandoned before it became a task.
+struct StopUnlessTask {
+    cancel: CancellationToken,
+    task: Arc<OnceLock<String>>,
+}
+
+impl Drop for StopUnlessTask {
+    fn drop(&mut self) {
+        if self.task.get().is_none() {
+            self.cancel.cancel();
+        }
+    }
+}
+
+/// Create the task a handler asked for and hand it the task's input channel. If the call
+/// was abandoned meanwhile (the handler is being stopped), the new task is cancelled.
+async fn become_task(
+    engine: Engine,
+    owner: String,
+    cancel: CancellationToken,
+    task: Arc<OnceLock<String>>,
+    ack: crate::context::EscalationAck,
+) -> Result<crate::store::TaskRecord, McpError> {
+    let runtime = engine.tasks().expect("checked by call_mode").clone();
+    match runtime.create(&owner, cancel.clone()).await {
+        Ok((record, input)) => {
+            let _ = task.set(record.id.clone());
+            engine.observer().task(None);
+            if cancel.is_cancelled() {
+                runtime.abandon(&record.id).await;
+            }
+            let _ = ack.send(Ok(input));
+            Ok(record)
+        }
+        Err(e) => {
+            let _ = ack.send(Err(e.clone()));
+            Err(e)
         }
     }
 }

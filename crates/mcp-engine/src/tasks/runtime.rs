@@ -186,6 +186,12 @@ impl TaskRuntime {
         Some(params)
     }
 
+    /// Cancel a task whose runner stopped before it could own it, and forget the runner.
+    pub(crate) async fn abandon(&self, id: &str) {
+        let _ = self.settle(id, TaskStatus::Cancelled, None, None).await;
+        self.runners().remove(id);
+    }
+
     /// Record answers for outstanding keys (others are ignored); `true` when any counted.
     pub(crate) async fn answer(&self, id: &str, responses: JsonObject) -> Result<bool, McpError> {
         let mutation = |r: &mut TaskRecord| {

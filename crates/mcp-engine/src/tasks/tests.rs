@@ -1,5 +1,5 @@
-//! Where the extension does not apply: the session era, an engine that does not serve it,
-//! and tools that never become tasks.
+//! Where the extension does not apply (the session era, an engine that does not serve
+//! it), and a call abandoned while its task was being created.
 
 use std::sync::Arc;
 
@@ -12,7 +12,9 @@ use crate::dispatch::{Call, Engine, Reply};
 use crate::jsonrpc::Id;
 use crate::protocol::{Caller, Era, Params, RequestInfo, ServerInfo, Transport};
 use crate::provider::{Catalog, StaticProvider, TaskSupport, Tool, ToolOutput};
-use crate::store::MemoryTaskStore;
+use crate::store::{MemoryTaskStore, TaskMutation, TaskRecord, TaskStatus, TaskStore, TaskStoreError, Updated};
+use futures_util::future::BoxFuture;
+use tokio::sync::{Notify, Semaphore};
 
 fn engine(tasks: bool) -> Engine {
     let mut c = Catalog::new();
@@ -25,7 +27,7 @@ fn engine(tasks: bool) -> Engine {
     b.build()
 }
 
-async fn dispatch(engine: &Engine, era: Era, method: &str, params: &str) -> Value {
+fn call(era: Era, method: &str, params: &str) -> Call<'static> {
     let raw = RawValue::from_string(params.to_owned()).unwrap();
     let info = Arc::new(RequestInfo {
         era,
@@ -39,17 +41,21 @@ async fn dispatch(engine: &Engine, era: Era, method: &str, params: &str) -> Valu
         caller: Caller::anonymous(),
         http: None,
     });
-    let call = Call {
+    let raw: &'static RawValue = Box::leak(raw);
+    Call {
         id: Id::Num(1),
         method: method.to_owned().into(),
-        params: Params::parse(Some(&raw)).unwrap(),
+        params: Params::parse(Some(raw)).unwrap(),
         info,
         events: None,
         requester: None,
         cancel: CancellationToken::new(),
         stream: None,
-    };
-    match engine.dispatch(call).await {
+    }
+}
+
+async fn dispatch(engine: &Engine, era: Era, method: &str, params: &str) -> Value {
+    match engine.dispatch(call(era, method, params)).await {
         Reply::Result(bytes) => serde_json::from_slice(&bytes).unwrap(),
         Reply::Error(e) => json!({ "error": e.code }),
         Reply::Listen(_) => panic!("unexpected stream"),
@@ -81,4 +87,70 @@ async fn an_engine_without_tasks_runs_everything_synchronously() {
     assert!(r["capabilities"].get("extensions").is_none(), "{r}");
     let r = dispatch(&engine(true), Era::Stateless, "server/discover", "{}").await;
     assert!(r["capabilities"]["extensions"][TASKS_EXTENSION].is_object(), "{r}");
+}
+
+/// A memory store whose `create` waits for the test (a remote store's latency).
+struct SlowStore {
+    inner: MemoryTaskStore,
+    entered: Notify,
+    gate: Semaphore,
+}
+
+impl TaskStore for SlowStore {
+    fn create(&self, record: TaskRecord) -> BoxFuture<'_, Result<(), TaskStoreError>> {
+        Box::pin(async move {
+            self.entered.notify_one();
+            self.gate.acquire().await.unwrap().forget();
+            self.inner.create(record).await
+        })
+    }
+    fn get<'a>(&'a self, id: &'a str) -> BoxFuture<'a, Result<Option<TaskRecord>, TaskStoreError>> {
+        self.inner.get(id)
+    }
+    fn update<'a>(
+        &'a self,
+        id: &'a str,
+        f: TaskMutation<'a>,
+    ) -> BoxFuture<'a, Result<Option<Updated>, TaskStoreError>> {
+        self.inner.update(id, f)
+    }
+}
+
+#[tokio::test]
+async fn a_call_abandoned_while_its_task_is_created_leaves_a_cancelled_task() {
+    let store =
+        Arc::new(SlowStore { inner: MemoryTaskStore::new(10), entered: Notify::new(), gate: Semaphore::new(0) });
+    let mut c = Catalog::new();
+    let def = json!({ "name": "later", "inputSchema": { "type": "object", "properties": {} } });
+    c.tool(
+        Tool::new(def, |_, mut ctx: crate::Ctx| async move {
+            ctx.continue_as_task().await?;
+            std::future::pending::<()>().await;
+            Ok(ToolOutput::text("unreachable"))
+        })
+        .with_task_support(TaskSupport::Optional)
+        .creating_task_on_request(),
+    );
+    let provider = Arc::new(StaticProvider::new(c, json!({ "tools": {} })));
+    let info = ServerInfo { name: "t".into(), version: "1".into(), title: None, instructions: None };
+    let engine = Engine::builder(provider, info).tasks(store.clone(), TaskConfig::default()).build();
+    let e = engine.clone();
+    let pending =
+        tokio::spawn(async move { e.dispatch(call(Era::Stateless, "tools/call", r#"{"name":"later"}"#)).await });
+    store.entered.notified().await;
+    // The client goes away while the task is being created.
+    pending.abort();
+    let _ = pending.await;
+    store.gate.add_permits(1);
+    for _ in 0..500 {
+        let records = store.inner.snapshot();
+        let forgotten = engine.tasks().unwrap().runners().is_empty();
+        if let [r] = &records[..] {
+            if r.status == TaskStatus::Cancelled && forgotten {
+                return;
+            }
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    panic!("the abandoned task was never cancelled");
 }

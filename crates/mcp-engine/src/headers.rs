@@ -196,6 +196,11 @@ mod tests {
         let h = headers(&[("Mcp-Method", "tools/call"), ("Mcp-Name", "=?base64?dGVzdA==?=")]);
         assert!(check_standard(&h, "tools/call", Some("test")).is_ok());
         assert!(check_standard(&headers(&[("Mcp-Method", "tools/call")]), "tools/call", Some("x")).is_err());
+        // The tasks extension: Mcp-Name mirrors params.taskId.
+        let h = headers(&[("Mcp-Method", "tasks/get"), ("Mcp-Name", "t1")]);
+        assert!(check_standard(&h, "tasks/get", Some("t1")).is_ok());
+        assert!(check_standard(&h, "tasks/get", Some("t2")).is_err());
+        assert!(check_standard(&headers(&[("Mcp-Method", "tasks/cancel")]), "tasks/cancel", Some("t1")).is_err());
     }
 
     #[test]

@@ -178,4 +178,15 @@ mod tests {
         let removed: Vec<_> = SPECS.iter().filter(|s| s.eras == Eras::SessionOnly).map(|s| s.name).collect();
         assert_eq!(removed, ["initialize", "ping", "resources/subscribe", "resources/unsubscribe", "logging/setLevel"]);
     }
+
+    #[test]
+    fn task_methods_are_stateless_and_gated_on_the_extension() {
+        for m in [Method::TasksGet, Method::TasksUpdate, Method::TasksCancel] {
+            assert!(m.is_task_method() && !m.served_in(Era::Session) && m.served_in(Era::Stateless));
+            assert_eq!(m.spec().capability, Some(crate::tasks::TASKS_EXTENSION));
+        }
+        // Removed by SEP-2663: unknown methods (-32601).
+        assert_eq!(Method::parse("tasks/result"), Method::Other);
+        assert_eq!(Method::parse("tasks/list"), Method::Other);
+    }
 }

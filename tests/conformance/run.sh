@@ -21,6 +21,11 @@
 #   2. server --scenario X --spec-version 2026-07-28 for X in http-header-validation,
 #      http-custom-header-server-validation, json-schema-2020-12: each must pass. (They are
 #      "pending" in the frozen requirement set, so step 1 does not score them; we do.)
+#   2b. The tasks extension's scenarios (TASK_SCENARIOS, io.modelcontextprotocol/tasks,
+#      SEP-2663), each with --force (extension scenarios are not in the requirement set
+#      and the suite runs them singly only when forced): each must pass.
+#      tasks-status-notifications is not required: in this suite version it only reports
+#      SKIPPED ("pending subscriptions/listen rewrite"), so it can never pass.
 #   3. The same for 2025-11-25 (stateful wire: sessions, SSE polling), with the extras
 #      server-sse-polling, server-session-lifecycle, json-schema-2020-12 (unscored there;
 #      we require them). HUBMCP_CONFORMANCE_LEGACY=0 leaves this block out.
@@ -56,6 +61,10 @@ LEGACY_WIRE="2025-11-25"
 # Scenarios that the 2026-07-28 requirement set runs but does not score ("pending"),
 # which hubmcp must pass anyway.
 EXTRA_SCENARIOS=(http-header-validation http-custom-header-server-validation json-schema-2020-12)
+# The tasks extension's scenarios (2026-07-28 wire), run with --force.
+TASK_SCENARIOS=(tasks-lifecycle tasks-capability-negotiation tasks-wire-fields tasks-request-state-removal
+    tasks-mrtr-input tasks-request-headers tasks-dispatch-and-envelope tasks-required-task-error
+    tasks-mrtr-composition)
 # The 2025-11-25 extras (legacy block).
 LEGACY_EXTRA_SCENARIOS=(server-sse-polling server-session-lifecycle json-schema-2020-12)
 
@@ -102,6 +111,7 @@ if [[ $MODE == list ]]; then
     echo "Runs of the full gate (tests/conformance/run.sh):"
     echo "  server --requirements $WIRE            (scored scenarios must pass)"
     for s in "${EXTRA_SCENARIOS[@]}"; do echo "  server --scenario $s --spec-version $WIRE"; done
+    for s in "${TASK_SCENARIOS[@]}"; do echo "  server --scenario $s --spec-version $WIRE --force"; done
     echo "  legacy block (HUBMCP_CONFORMANCE_LEGACY=0 disables it; currently $([[ $LEGACY == 1 ]] && echo ON || echo off)):"
     echo "    server --requirements $LEGACY_WIRE"
     for s in "${LEGACY_EXTRA_SCENARIOS[@]}"; do echo "    server --scenario $s --spec-version $LEGACY_WIRE"; done
@@ -171,10 +181,12 @@ if [[ -z $URL ]]; then
 fi
 
 # --------------------------------------------------------------------------- runs
-# conf_run LABEL REQUIREMENTS SCENARIO WIRE: one invocation of the suite. Pass "-" for
-# REQUIREMENTS to run SCENARIO at WIRE, or "-" for SCENARIO/WIRE to run a requirement set.
+# conf_run LABEL REQUIREMENTS SCENARIO WIRE [ARG...]: one invocation of the suite. Pass
+# "-" for REQUIREMENTS to run SCENARIO at WIRE, or "-" for SCENARIO/WIRE to run a
+# requirement set; ARGs go to the suite's `server` command.
 conf_run() {
     local label=$1 rev=$2 scen=$3 wire=$4
+    shift 4
     local out="$RUN_DIR/$label"
     mkdir -p "$out/results"
     local args=(server --url "$URL" -o "$out/results") cap
@@ -185,7 +197,7 @@ conf_run() {
         args+=(--scenario "$scen" --spec-version "$wire")
         cap=$SCENARIO_TIMEOUT
     fi
-    args+=("${EXTRA[@]}")
+    args+=("$@" "${EXTRA[@]}")
 
     echo
     echo "---- [$label] conformance ${args[*]}"
@@ -225,6 +237,9 @@ else
         conf_run "requirements@$WIRE" "$WIRE" - -
         for s in "${EXTRA_SCENARIOS[@]}"; do
             conf_run "$s@$WIRE" - "$s" "$WIRE"
+        done
+        for s in "${TASK_SCENARIOS[@]}"; do
+            conf_run "$s@$WIRE" - "$s" "$WIRE" --force
         done
     else
         echo "($WIRE block left out: --legacy-only)"

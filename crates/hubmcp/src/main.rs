@@ -64,7 +64,43 @@ struct CommonArgs {
     #[command(flatten)]
     hub: HubArgs,
     #[command(flatten)]
+    tasks: TaskArgs,
+    #[command(flatten)]
     telemetry: telemetry::TelemetryArgs,
+}
+
+/// The tasks extension (io.modelcontextprotocol/tasks): long tool calls answered with a
+/// task the client polls. Task state is kept in this process: with --redis-url the
+/// extension is off (another instance could not answer tasks/get).
+#[derive(Args)]
+struct TaskArgs {
+    /// Do not serve the tasks extension.
+    #[arg(long, env = "HUBMCP_DISABLE_TASKS")]
+    disable_tasks: bool,
+    /// Cap on stored tasks (running, or finished and still readable).
+    #[arg(long, env = "HUBMCP_MAX_TASKS", default_value_t = 10_000)]
+    max_tasks: usize,
+    /// Largest result a task keeps, in bytes (a larger one fails the task).
+    #[arg(long, env = "HUBMCP_TASK_MAX_RESULT_BYTES", default_value_t = 4 * 1024 * 1024)]
+    task_max_result_bytes: usize,
+    /// Seconds a tool call may run as a task before it is stopped and the task failed.
+    #[arg(long, env = "HUBMCP_TASK_MAX_RUNTIME_SECONDS", default_value_t = 3600)]
+    task_max_runtime_seconds: u64,
+    /// Seconds a finished task stays readable by tasks/get.
+    #[arg(long, env = "HUBMCP_TASK_RETENTION_SECONDS", default_value_t = 3600)]
+    task_retention_seconds: u64,
+}
+
+impl TaskArgs {
+    fn config(&self) -> mcp_engine::TaskConfig {
+        mcp_engine::TaskConfig {
+            max_tasks: self.max_tasks.max(1),
+            max_result_bytes: self.task_max_result_bytes.max(1024),
+            max_runtime: Duration::from_secs(self.task_max_runtime_seconds.max(1)),
+            retention: Duration::from_secs(self.task_retention_seconds.max(1)),
+            ..mcp_engine::TaskConfig::default()
+        }
+    }
 }
 
 /// Where the `hub` toolset finds the Hugging Face Hub.
@@ -208,6 +244,7 @@ fn build_engine(
     shared: Option<&cluster::Shared>,
 ) -> anyhow::Result<(Engine, Option<hubmcp_hub::HubClient>, Telemetry)> {
     let telemetry = common.telemetry.build();
+    let clustered = shared.is_some();
     // One bus for the engine and the toolset (per-caller list changes): this process's, or
     // the cluster's.
     let bus = shared.map_or_else(|| Arc::new(mcp_engine::InMemoryBus::default()) as _, |s| s.bus.clone());
@@ -233,7 +270,13 @@ fn build_engine(
         None => Sealer::random(config.request_state_ttl),
     };
     let observer = Arc::new(telemetry.clone());
-    let engine = Engine::builder(provider, info).config(config).sealer(sealer).observer(observer).bus(bus).build();
+    let mut builder = Engine::builder(provider, info).config(config).sealer(sealer).observer(observer).bus(bus);
+    if !common.tasks.disable_tasks && !clustered {
+        let tasks = common.tasks.config();
+        let store = Arc::new(mcp_engine::store::MemoryTaskStore::new(tasks.max_tasks));
+        builder = builder.tasks(store, tasks);
+    }
+    let engine = builder.build();
     Ok((engine, hub, telemetry))
 }
 

@@ -7,7 +7,9 @@
 //! earlier one), and otherwise ends the call with an `input_required` result. Handlers
 //! are therefore written as straight-line code and must be safe to re-run up to their
 //! last `request_input`. In the session era the same call sends real server-initiated
-//! requests and waits for the answers.
+//! requests and waits for the answers. A call running as a task (the tasks extension)
+//! publishes its questions on the task (`status: input_required`) and waits for
+//! `tasks/update` to answer them; the handler is the same straight-line code.
 
 use std::sync::Arc;
 
@@ -47,7 +49,7 @@ pub struct InputRequired {
 /// Questions a handler asks the client: elicitation, sampling or roots.
 #[derive(Debug, Default, Clone)]
 pub struct InputRequests {
-    items: Vec<(String, &'static str, Value)>,
+    pub(crate) items: Vec<(String, &'static str, Value)>,
 }
 
 impl InputRequests {
@@ -107,9 +109,16 @@ pub(crate) enum InputMode {
     Replay { answers: JsonObject },
     /// Session era: ask the client directly.
     Live(Arc<dyn ClientRequester>),
+    /// A task: questions go on the task, answers come through `tasks/update`.
+    Task(Arc<crate::tasks::TaskInput>),
     /// The transport cannot reach the client.
     Unavailable,
 }
+
+/// How a handler whose tool creates its task on request asks the engine to turn the call
+/// into a task: the engine answers with the task's input channel once it is created.
+pub(crate) type Escalation = tokio::sync::oneshot::Sender<EscalationAck>;
+pub(crate) type EscalationAck = tokio::sync::oneshot::Sender<Result<Arc<crate::tasks::TaskInput>, McpError>>;
 
 /// Per-call context handed to every handler.
 pub struct Ctx {
@@ -120,6 +129,7 @@ pub struct Ctx {
     bus: Arc<dyn NotificationBus>,
     cancel: CancellationToken,
     stream: Option<Arc<dyn StreamControl>>,
+    escalation: Option<Escalation>,
 }
 
 impl Ctx {
@@ -132,7 +142,38 @@ impl Ctx {
         cancel: CancellationToken,
         stream: Option<Arc<dyn StreamControl>>,
     ) -> Ctx {
-        Ctx { request, events, input, state, bus, cancel, stream }
+        Ctx { request, events, input, state, bus, cancel, stream, escalation: None }
+    }
+
+    /// Let the engine turn this call into a task from [`Ctx::continue_as_task`] on.
+    pub(crate) fn with_escalation(mut self, escalation: Escalation, cancel: CancellationToken) -> Ctx {
+        self.escalation = Some(escalation);
+        self.cancel = cancel;
+        self
+    }
+
+    /// Continue this call as a task (the tasks extension): the client gets a
+    /// `CreateTaskResult` now, and the rest of the handler runs in the background, its
+    /// result inlined on `tasks/get`. Only tools built with
+    /// [`crate::provider::Tool::creating_task_on_request`] called by a client that
+    /// negotiated the extension can; elsewhere this returns `Ok(false)` and the call goes
+    /// on as it was. Gather synchronous input (`request_input`) before calling this.
+    pub async fn continue_as_task(&mut self) -> Result<bool, CallError> {
+        let Some(escalation) = self.escalation.take() else { return Ok(false) };
+        let (ack, answer) = tokio::sync::oneshot::channel();
+        if escalation.send(ack).is_err() {
+            return Err(CallError::Protocol(McpError::internal("the call ended before it could become a task")));
+        }
+        match answer.await {
+            Ok(Ok(input)) => {
+                self.input = InputMode::Task(input);
+                // Request-scoped notifications have no stream to go to any more.
+                self.events = None;
+                Ok(true)
+            }
+            Ok(Err(e)) => Err(CallError::Protocol(e)),
+            Err(_) => Err(CallError::Protocol(McpError::internal("the call ended before it could become a task"))),
+        }
     }
 
     /// Close the response stream now while the call goes on; the client reconnects and
@@ -237,6 +278,7 @@ impl Ctx {
                 }
                 Ok(out)
             }
+            InputMode::Task(task) => task.request(requests.items).await,
             InputMode::Unavailable => {
                 Err(CallError::Protocol(McpError::internal("this transport cannot send requests to the client")))
             }

@@ -26,6 +26,9 @@ use crate::protocol::{
 };
 use crate::provider::{CacheHint, Catalog, Provider, ResourceRead, ToolOutput};
 use crate::seal::{Opened, Sealer};
+use crate::store::TaskStore;
+use crate::tasks::methods::{CallMode, Started};
+use crate::tasks::{TaskConfig, TaskRuntime, TASKS_EXTENSION};
 
 /// Engine settings with production defaults.
 #[derive(Debug, Clone)]
@@ -67,6 +70,11 @@ struct Inner {
     config: EngineConfig,
     shutdown: CancellationToken,
     observer: Arc<dyn Observer>,
+    /// The tasks extension, when served.
+    tasks: Option<Arc<TaskRuntime>>,
+    /// `capabilities` plus the extensions the engine itself serves: the stateless era's
+    /// view (`server/discover`). The session era never sees the extensions.
+    stateless_capabilities: Value,
 }
 
 /// What a request produced.
@@ -102,9 +110,16 @@ pub struct EngineBuilder {
     bus: Option<Arc<dyn NotificationBus>>,
     config: EngineConfig,
     observer: Option<Arc<dyn Observer>>,
+    tasks: Option<(Arc<dyn TaskStore>, TaskConfig)>,
 }
 
 impl EngineBuilder {
+    /// Serve the tasks extension (`io.modelcontextprotocol/tasks`) with task state in
+    /// `store`: tools that declare task support become tasks for clients that negotiate it.
+    pub fn tasks(mut self, store: Arc<dyn TaskStore>, config: TaskConfig) -> Self {
+        self.tasks = Some((store, config));
+        self
+    }
     pub fn sealer(mut self, sealer: Sealer) -> Self {
         self.sealer = Some(sealer);
         self
@@ -134,16 +149,30 @@ impl EngineBuilder {
             instructions = self.info.instructions.clone();
         }
         let sealer = self.sealer.unwrap_or_else(|| Sealer::random(self.config.request_state_ttl));
+        let bus: Arc<dyn NotificationBus> = self.bus.unwrap_or_else(|| Arc::new(InMemoryBus::default()));
+        let capabilities = self.provider.capabilities();
+        let mut stateless_capabilities = capabilities.clone();
+        if self.tasks.is_some() {
+            if let Value::Object(caps) = &mut stateless_capabilities {
+                let extensions = caps.entry("extensions").or_insert_with(|| Value::Object(JsonObject::new()));
+                if let Value::Object(extensions) = extensions {
+                    extensions.insert(TASKS_EXTENSION.into(), Value::Object(JsonObject::new()));
+                }
+            }
+        }
+        let tasks = self.tasks.map(|(store, config)| Arc::new(TaskRuntime::new(store, config, bus.clone())));
         Engine {
             inner: Arc::new(Inner {
-                capabilities: self.provider.capabilities(),
+                capabilities,
+                stateless_capabilities,
+                tasks,
                 provider: self.provider,
                 info: self.info,
                 instructions,
                 meta_fragment,
                 server_info,
                 sealer,
-                bus: self.bus.unwrap_or_else(|| Arc::new(InMemoryBus::default())),
+                bus,
                 config: self.config,
                 shutdown: CancellationToken::new(),
                 observer: self.observer.unwrap_or_else(|| Arc::new(NoObserver)),
@@ -154,7 +183,15 @@ impl EngineBuilder {
 
 impl Engine {
     pub fn builder(provider: Arc<dyn Provider>, info: ServerInfo) -> EngineBuilder {
-        EngineBuilder { provider, info, sealer: None, bus: None, config: EngineConfig::default(), observer: None }
+        EngineBuilder {
+            provider,
+            info,
+            sealer: None,
+            bus: None,
+            config: EngineConfig::default(),
+            observer: None,
+            tasks: None,
+        }
     }
 
     pub fn observer(&self) -> &dyn Observer {
@@ -183,8 +220,19 @@ impl Engine {
         STATELESS_VERSIONS
     }
 
+    /// A top-level server capability, or (an identifier with `/`) a served extension.
     fn has_capability(&self, cap: &str) -> bool {
-        self.inner.capabilities.get(cap).is_some()
+        let caps = &self.inner.stateless_capabilities;
+        if cap.contains('/') {
+            caps.get("extensions").and_then(|e| e.get(cap)).is_some()
+        } else {
+            caps.get(cap).is_some()
+        }
+    }
+
+    /// The tasks extension's machinery, when the engine serves it.
+    pub(crate) fn tasks(&self) -> Option<&Arc<TaskRuntime>> {
+        self.inner.tasks.as_ref()
     }
 
     /// Serve one request of either era, bracketed by the observer's `begin` / `end`.
@@ -240,6 +288,7 @@ impl Engine {
             Method::ResourcesRead => Ok(self.read_resource(call, client).await),
             Method::CompletionComplete => self.complete(&call).await,
             Method::SubscriptionsListen => self.listen(&call, client),
+            Method::TasksGet | Method::TasksUpdate | Method::TasksCancel => self.task_method(method, &call).await,
             Method::Ping => Ok(Reply::Result(b"{}".to_vec())),
             // The session driver answers initialize and the session operations itself.
             Method::Initialize
@@ -255,7 +304,7 @@ impl Engine {
 
     /// Serialize a result, adding what the stateless era requires: `resultType`, the server
     /// identity in `_meta`, and caching hints on cacheable methods.
-    fn finish(&self, era: Era, method: &str, mut result: JsonObject, cache: Option<CacheHint>) -> Reply {
+    pub(crate) fn finish(&self, era: Era, method: &str, mut result: JsonObject, cache: Option<CacheHint>) -> Reply {
         let mut out = Vec::with_capacity(256);
         if era == Era::Session {
             serde_json::to_writer(&mut out, &result).expect("result serializes");
@@ -305,7 +354,7 @@ impl Engine {
     }
 
     /// Stamp a result that arrived as raw JSON without re-parsing its values.
-    fn finish_raw(&self, era: Era, raw: &RawValue) -> Reply {
+    pub(crate) fn finish_raw(&self, era: Era, raw: &RawValue) -> Reply {
         if era == Era::Session {
             return Reply::Result(raw.get().as_bytes().to_vec());
         }
@@ -335,7 +384,7 @@ impl Engine {
     fn discover(&self) -> Reply {
         let mut r = JsonObject::new();
         r.insert("supportedVersions".into(), serde_json::json!(STATELESS_VERSIONS));
-        r.insert("capabilities".into(), self.inner.capabilities.clone());
+        r.insert("capabilities".into(), self.inner.stateless_capabilities.clone());
         if let Some(i) = &self.inner.instructions {
             r.insert("instructions".into(), i.clone().into());
         }
@@ -546,11 +595,25 @@ impl Engine {
                 }
             }
         }
+        let mode = match self.call_mode(&tool, &call.info) {
+            Ok(m) => m,
+            Err(e) => return Reply::Error(e),
+        };
+        if let CallMode::Task = mode {
+            return self.start_task(&tool, arguments, &call.info).await;
+        }
         let ctx = match self.context(&mut call, &name, client) {
             Ok(c) => c,
             Err(e) => return Reply::Error(e),
         };
-        match (tool.handler)(arguments, ctx).await {
+        let outcome = match mode {
+            CallMode::TaskOnRequest => match self.start_task_on_request(&tool, arguments, ctx).await {
+                Started::Task(reply) => return reply,
+                Started::Ended(outcome) => outcome,
+            },
+            _ => (tool.handler)(arguments, ctx).await,
+        };
+        match outcome {
             Ok(ToolOutput::Result(r)) => {
                 // A scan of the few top-level keys (no hashing of the key).
                 if client.is_some() && r.iter().any(|(k, v)| k == "isError" && v == &Value::Bool(true)) {
@@ -648,8 +711,18 @@ impl Engine {
             notifications: Option<SubscriptionFilter>,
         }
         let requested = call.params.typed::<ListenParams>()?.notifications.unwrap_or_default();
-        let filter = requested.honored(&self.inner.capabilities);
+        if !requested.task_ids.is_empty() && self.tasks().is_some() && !crate::tasks::client_negotiated(&call.info) {
+            return Err(crate::tasks::missing_extension());
+        }
+        let filter = requested.honored(&self.inner.stateless_capabilities);
+        let tasks = match (filter.task_ids.is_empty(), self.tasks()) {
+            (false, Some(runtime)) => {
+                Some(TaskFollow { changes: runtime.watch(), owner: call.info.caller.binding().to_owned() })
+            }
+            _ => None,
+        };
         Ok(Reply::Listen(Listener {
+            tasks,
             id: call.id.clone(),
             caller: call.info.caller.id.clone(),
             receiver: self.inner.bus.subscribe(),
@@ -714,6 +787,16 @@ impl ClientRequester for ObservedRequester {
     }
 }
 
+impl From<Result<Arc<ChangeEvent>, broadcast::error::RecvError>> for Heard {
+    fn from(r: Result<Arc<ChangeEvent>, broadcast::error::RecvError>) -> Heard {
+        match r {
+            Ok(e) => Heard::Change(e),
+            Err(broadcast::error::RecvError::Lagged(_)) => Heard::Lagged,
+            Err(broadcast::error::RecvError::Closed) => Heard::Closed,
+        }
+    }
+}
+
 /// An open `subscriptions/listen` stream: the acknowledgement first, then every change
 /// the filter asks for, each tagged with the subscription id.
 pub struct Listener {
@@ -725,6 +808,23 @@ pub struct Listener {
     /// The client's telemetry slot, and the open-stream count this listener holds.
     client: Option<u32>,
     _open: StreamGuard,
+    /// Following tasks (`taskIds`): their changes, and whose tasks they must be.
+    tasks: Option<TaskFollow>,
+}
+
+struct TaskFollow {
+    changes: broadcast::Receiver<Arc<str>>,
+    owner: String,
+}
+
+/// What a listener heard next.
+enum Heard {
+    Change(Arc<ChangeEvent>),
+    Task(Arc<str>),
+    /// Missed some: list-changed notifications are idempotent and a task notification
+    /// carries the full state, so go on.
+    Lagged,
+    Closed,
 }
 
 impl Listener {
@@ -751,11 +851,25 @@ impl Listener {
     /// Wait for the next notification this subscription wants.
     pub async fn next(&mut self) -> Option<Vec<u8>> {
         loop {
-            let event = match self.receiver.recv().await {
-                Ok(e) => e,
-                // Missed some events: list-changed notifications are idempotent, so go on.
-                Err(broadcast::error::RecvError::Lagged(_)) => continue,
-                Err(broadcast::error::RecvError::Closed) => return None,
+            let heard = match &mut self.tasks {
+                None => Heard::from(self.receiver.recv().await),
+                Some(t) => tokio::select! {
+                    e = self.receiver.recv() => Heard::from(e),
+                    id = t.changes.recv() => match id {
+                        Ok(id) => Heard::Task(id),
+                        Err(broadcast::error::RecvError::Lagged(_)) => Heard::Lagged,
+                        Err(broadcast::error::RecvError::Closed) => Heard::Closed,
+                    },
+                },
+            };
+            let event = match heard {
+                Heard::Change(e) => e,
+                Heard::Task(id) => match self.task_notification(&id).await {
+                    Some(n) => return Some(n),
+                    None => continue,
+                },
+                Heard::Lagged => continue,
+                Heard::Closed => return None,
             };
             if !self.filter.wants(&event, self.caller.as_deref()) {
                 continue;
@@ -770,6 +884,19 @@ impl Listener {
             write_notification(&mut out, event.method(), &Value::Object(params));
             return Some(out);
         }
+    }
+
+    /// `notifications/tasks` for a followed task of this caller: the full `DetailedTask`.
+    async fn task_notification(&self, id: &str) -> Option<Vec<u8>> {
+        if !self.filter.task_ids.iter().any(|t| t == id) {
+            return None;
+        }
+        let follow = self.tasks.as_ref()?;
+        let mut params = self.engine.tasks()?.notification(id, &follow.owner).await?;
+        params.insert("_meta".into(), Value::Object(self.tag()));
+        let mut out = Vec::new();
+        write_notification(&mut out, "notifications/tasks", &Value::Object(params));
+        Some(out)
     }
 
     /// The graceful-closure response to the listen request.

@@ -105,7 +105,8 @@ pub fn decode_header_value(value: &str) -> Result<String, McpError> {
 }
 
 /// Check `Mcp-Method` (every request) and `Mcp-Name` (tools/call, prompts/get,
-/// resources/read) against the body.
+/// resources/read; `params.taskId` of tasks/get, tasks/update, tasks/cancel) against the
+/// body.
 pub fn check_standard(headers: &HeaderMap, method: &str, name_in_body: Option<&str>) -> Result<(), McpError> {
     match header_text(headers, &names::MCP_METHOD)? {
         None => return Err(McpError::header_mismatch("Missing required header Mcp-Method")),
@@ -116,7 +117,10 @@ pub fn check_standard(headers: &HeaderMap, method: &str, name_in_body: Option<&s
         }
         Some(_) => {}
     }
-    let names_target = matches!(method, "tools/call" | "prompts/get" | "resources/read");
+    let names_target = matches!(
+        method,
+        "tools/call" | "prompts/get" | "resources/read" | "tasks/get" | "tasks/update" | "tasks/cancel"
+    );
     if let (true, Some(body_name)) = (names_target, name_in_body) {
         match header_text(headers, &names::MCP_NAME)? {
             None => return Err(McpError::header_mismatch("Missing required header Mcp-Name")),
@@ -192,6 +196,11 @@ mod tests {
         let h = headers(&[("Mcp-Method", "tools/call"), ("Mcp-Name", "=?base64?dGVzdA==?=")]);
         assert!(check_standard(&h, "tools/call", Some("test")).is_ok());
         assert!(check_standard(&headers(&[("Mcp-Method", "tools/call")]), "tools/call", Some("x")).is_err());
+        // The tasks extension: Mcp-Name mirrors params.taskId.
+        let h = headers(&[("Mcp-Method", "tasks/get"), ("Mcp-Name", "t1")]);
+        assert!(check_standard(&h, "tasks/get", Some("t1")).is_ok());
+        assert!(check_standard(&h, "tasks/get", Some("t2")).is_err());
+        assert!(check_standard(&headers(&[("Mcp-Method", "tasks/cancel")]), "tasks/cancel", Some("t1")).is_err());
     }
 
     #[test]

@@ -26,14 +26,16 @@ pub mod seal;
 pub mod server;
 pub mod session;
 pub mod store;
+pub mod tasks;
 pub mod transport;
 
 pub use context::{elicited_str, CallError, Ctx, InputRequests};
 pub use dispatch::{Engine, EngineConfig};
 pub use jsonrpc::{JsonObject, McpError};
 pub use method::Method;
-pub use notify::{Audience, ChangeEvent, InMemoryBus, NotificationBus, SessionEvent};
+pub use notify::{Audience, ChangeEvent, InMemoryBus, NotificationBus, SessionEvent, TaskSignal};
 pub use observe::{NoObserver, Observer};
 pub use protocol::{LogLevel, RequestInfo, ServerInfo};
-pub use provider::{Arguments, CacheHint, Catalog, Provider, StaticProvider, Tool, ToolOutput};
+pub use provider::{Arguments, CacheHint, Catalog, Provider, StaticProvider, TaskSupport, Tool, ToolOutput};
 pub use seal::Sealer;
+pub use tasks::{TaskConfig, TASKS_EXTENSION};

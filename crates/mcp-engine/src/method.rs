@@ -1,6 +1,8 @@
 //! The one table of MCP request methods the engine knows. Routing, the methods removed
 //! in 2026-07-28, the session era's state-only operations, cacheability, capability
 //! gates and telemetry labels all derive from [`SPECS`]: adding a method is one row.
+//! Extension methods (the tasks extension's `tasks/*`) are gated on the extension's
+//! identifier, which the engine advertises under `capabilities.extensions`.
 
 use crate::protocol::Era;
 
@@ -23,6 +25,9 @@ pub enum Method {
     CompletionComplete,
     LoggingSetLevel,
     SubscriptionsListen,
+    TasksGet,
+    TasksUpdate,
+    TasksCancel,
     Other,
 }
 
@@ -44,7 +49,8 @@ pub struct Spec {
     /// The wire name; `other` for [`Method::Other`] (its telemetry label).
     pub name: &'static str,
     pub eras: Eras,
-    /// The server capability a request needs (absent → -32601).
+    /// The server capability a request needs (absent → -32601): a top-level key of the
+    /// server's capabilities, or an extension identifier (contains `/`).
     pub capability: Option<&'static str>,
     /// Results carry `ttlMs`/`cacheScope` (2026-07-28).
     pub cacheable: bool,
@@ -65,7 +71,7 @@ const fn row(
 }
 
 /// Indexed by `Method as usize`.
-pub const SPECS: [Spec; 16] = [
+pub const SPECS: [Spec; 19] = [
     row(Method::Initialize, "initialize", Eras::SessionOnly, None, false, false),
     row(Method::Ping, "ping", Eras::SessionOnly, None, false, false),
     row(Method::ServerDiscover, "server/discover", Eras::StatelessOnly, None, true, false),
@@ -81,13 +87,16 @@ pub const SPECS: [Spec; 16] = [
     row(Method::CompletionComplete, "completion/complete", Eras::Both, Some("completions"), false, false),
     row(Method::LoggingSetLevel, "logging/setLevel", Eras::SessionOnly, Some("logging"), false, true),
     row(Method::SubscriptionsListen, "subscriptions/listen", Eras::StatelessOnly, None, false, false),
+    row(Method::TasksGet, "tasks/get", Eras::StatelessOnly, Some(crate::tasks::TASKS_EXTENSION), false, false),
+    row(Method::TasksUpdate, "tasks/update", Eras::StatelessOnly, Some(crate::tasks::TASKS_EXTENSION), false, false),
+    row(Method::TasksCancel, "tasks/cancel", Eras::StatelessOnly, Some(crate::tasks::TASKS_EXTENSION), false, false),
     row(Method::Other, "other", Eras::Both, None, false, false),
 ];
 
 impl Method {
     /// Every method, in table order (telemetry label order).
-    pub const ALL: [Method; 16] = {
-        let mut all = [Method::Other; 16];
+    pub const ALL: [Method; SPECS.len()] = {
+        let mut all = [Method::Other; SPECS.len()];
         let mut i = 0;
         while i < SPECS.len() {
             all[i] = SPECS[i].method;
@@ -134,6 +143,11 @@ impl Method {
         self.spec().eras == Eras::SessionOnly
     }
 
+    /// The tasks extension's methods (their `Mcp-Name` mirrors `params.taskId`).
+    pub fn is_task_method(self) -> bool {
+        matches!(self, Method::TasksGet | Method::TasksUpdate | Method::TasksCancel)
+    }
+
     pub fn is_list(self) -> bool {
         matches!(self, Method::ToolsList | Method::PromptsList | Method::ResourcesList)
     }
@@ -163,5 +177,16 @@ mod tests {
         assert!(Method::ToolsCall.served_in(Era::Stateless) && Method::ToolsCall.served_in(Era::Session));
         let removed: Vec<_> = SPECS.iter().filter(|s| s.eras == Eras::SessionOnly).map(|s| s.name).collect();
         assert_eq!(removed, ["initialize", "ping", "resources/subscribe", "resources/unsubscribe", "logging/setLevel"]);
+    }
+
+    #[test]
+    fn task_methods_are_stateless_and_gated_on_the_extension() {
+        for m in [Method::TasksGet, Method::TasksUpdate, Method::TasksCancel] {
+            assert!(m.is_task_method() && !m.served_in(Era::Session) && m.served_in(Era::Stateless));
+            assert_eq!(m.spec().capability, Some(crate::tasks::TASKS_EXTENSION));
+        }
+        // Removed by SEP-2663: unknown methods (-32601).
+        assert_eq!(Method::parse("tasks/result"), Method::Other);
+        assert_eq!(Method::parse("tasks/list"), Method::Other);
     }
 }

@@ -67,6 +67,27 @@ pub enum SessionEvent {
     PushMoved { session: Arc<str>, token: String },
 }
 
+/// A task changed in a way its runner must hear about (tasks extension): routed to
+/// whichever instance runs the task when the request landed elsewhere.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TaskSignal {
+    /// `tasks/update` delivered answers: the waiting handler reads them from the store.
+    Answered { task: Arc<str> },
+    /// `tasks/cancel`: stop the handler.
+    Cancelled { task: Arc<str> },
+    /// The task's status or pending input changed on instance `origin`: listeners that
+    /// follow it send `notifications/tasks`.
+    Changed { task: Arc<str>, origin: Arc<str> },
+}
+
+impl TaskSignal {
+    pub fn task(&self) -> &str {
+        match self {
+            TaskSignal::Answered { task } | TaskSignal::Cancelled { task } | TaskSignal::Changed { task, .. } => task,
+        }
+    }
+}
+
 pub trait NotificationBus: Send + Sync + 'static {
     fn publish(&self, event: ChangeEvent);
     fn subscribe(&self) -> broadcast::Receiver<Arc<ChangeEvent>>;
@@ -84,17 +105,31 @@ pub trait NotificationBus: Send + Sync + 'static {
     fn healthy(&self) -> bool {
         true
     }
+
+    /// Route a task signal to every instance (the default drops it: one instance only).
+    fn publish_task(&self, signal: TaskSignal) {
+        let _ = signal;
+    }
+    /// Task signals from every instance, if this bus routes them.
+    fn subscribe_tasks(&self) -> Option<broadcast::Receiver<Arc<TaskSignal>>> {
+        None
+    }
 }
 
 /// Fan-out within one process.
 pub struct InMemoryBus {
     tx: broadcast::Sender<Arc<ChangeEvent>>,
     sessions: broadcast::Sender<Arc<SessionEvent>>,
+    tasks: broadcast::Sender<Arc<TaskSignal>>,
 }
 
 impl InMemoryBus {
     pub fn new(capacity: usize) -> Self {
-        InMemoryBus { tx: broadcast::channel(capacity).0, sessions: broadcast::channel(capacity).0 }
+        InMemoryBus {
+            tx: broadcast::channel(capacity).0,
+            sessions: broadcast::channel(capacity).0,
+            tasks: broadcast::channel(capacity).0,
+        }
     }
 }
 
@@ -118,6 +153,12 @@ impl NotificationBus for InMemoryBus {
     fn subscribe_sessions(&self) -> Option<broadcast::Receiver<Arc<SessionEvent>>> {
         Some(self.sessions.subscribe())
     }
+    fn publish_task(&self, signal: TaskSignal) {
+        let _ = self.tasks.send(Arc::new(signal));
+    }
+    fn subscribe_tasks(&self) -> Option<broadcast::Receiver<Arc<TaskSignal>>> {
+        Some(self.tasks.subscribe())
+    }
 }
 
 /// The `notifications` filter of `subscriptions/listen` (2026-07-28) — also used to say
@@ -133,7 +174,14 @@ pub struct SubscriptionFilter {
     pub resources_list_changed: bool,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub resource_subscriptions: Vec<String>,
+    /// Tasks whose status changes the listener hears (`notifications/tasks`, the tasks
+    /// extension; stateless `subscriptions/listen` only).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub task_ids: Vec<String>,
 }
+
+/// Task ids one listener may follow.
+pub const MAX_TASK_IDS: usize = 100;
 
 fn is_false(b: &bool) -> bool {
     !*b
@@ -153,6 +201,10 @@ impl SubscriptionFilter {
                 self.resource_subscriptions.clone()
             } else {
                 Vec::new()
+            },
+            task_ids: match capabilities.get("extensions").and_then(|e| e.get(crate::tasks::TASKS_EXTENSION)) {
+                Some(_) => self.task_ids.iter().take(MAX_TASK_IDS).cloned().collect(),
+                None => Vec::new(),
             },
         }
     }

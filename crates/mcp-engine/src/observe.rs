@@ -182,6 +182,9 @@ pub trait Observer: Send + Sync + 'static {
     }
     /// A change notification went out, to a session or on a listen stream of `client`.
     fn change_sent(&self, event: &ChangeEvent, sid: Option<&str>, client: Option<u32>) {}
+    /// A task (the tasks extension) was created (`None`), or reached a terminal status on
+    /// this instance (`Some`: completed, failed, cancelled).
+    fn task(&self, ended: Option<crate::store::TaskStatus>) {}
     /// A request refused by a rate limit or quota.
     fn quota_rejected(&self, reason: &'static str) {}
     /// Limits shared across instances could not be reached; this process's decided.

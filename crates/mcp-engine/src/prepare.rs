@@ -71,7 +71,7 @@ fn check(
         return Err(unsupported_version(&meta.protocol_version, supported));
     }
     if let Some(h) = http {
-        let target = params.name.as_deref().or(params.uri.as_deref());
+        let target = params.name.as_deref().or(params.uri.as_deref()).or(params.task_id.as_deref());
         check_standard(&h.headers, method, target)?;
     }
     Ok(meta)

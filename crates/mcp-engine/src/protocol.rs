@@ -80,6 +80,9 @@ pub struct Params<'a> {
     pub request_state: Option<String>,
     #[serde(default)]
     pub cursor: Option<String>,
+    /// The tasks extension's `tasks/get`, `tasks/update`, `tasks/cancel`.
+    #[serde(rename = "taskId", default, borrow)]
+    pub task_id: Option<Cow<'a, str>>,
     #[serde(skip)]
     pub raw: Option<&'a RawValue>,
 }

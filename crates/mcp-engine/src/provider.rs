@@ -109,6 +109,25 @@ pub struct Tool {
     /// Parameters mirrored into `Mcp-Param-*` headers (from `x-mcp-header`).
     pub header_params: Vec<HeaderParam>,
     pub handler: ToolHandler,
+    /// Whether a call may (or must) become a task (the tasks extension). The handler is
+    /// the same either way: a task runs it in a spawned task.
+    pub task_support: TaskSupport,
+    /// The task is created only when the handler calls [`Ctx::continue_as_task`] (after
+    /// gathering input synchronously); otherwise as soon as the call arrives.
+    pub task_on_request: bool,
+}
+
+/// Whether calls of a tool become tasks when the client negotiated the tasks extension
+/// (`io.modelcontextprotocol/tasks`) on the request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum TaskSupport {
+    /// Always answered synchronously.
+    #[default]
+    Forbidden,
+    /// A task when the client negotiated the extension, a plain result otherwise.
+    Optional,
+    /// Only as a task: a client without the extension gets -32021.
+    Required,
 }
 
 impl Tool {
@@ -128,7 +147,29 @@ impl Tool {
         definition.entry("inputSchema").or_insert_with(|| serde_json::json!({ "type": "object", "properties": {} }));
         let header_params = header_params_of(&definition["inputSchema"]);
         let listed = serde_json::value::to_raw_value(&definition).expect("tool definition serializes");
-        Tool { name, definition, listed, header_params, handler }
+        Tool {
+            name,
+            definition,
+            listed,
+            header_params,
+            handler,
+            task_support: TaskSupport::Forbidden,
+            task_on_request: false,
+        }
+    }
+
+    /// Let calls of this tool become tasks (see [`TaskSupport`]).
+    pub fn with_task_support(mut self, support: TaskSupport) -> Tool {
+        self.task_support = support;
+        self
+    }
+
+    /// Create the task only when the handler calls [`Ctx::continue_as_task`]: input
+    /// requested before that is gathered synchronously (`input_required` rounds on
+    /// `tools/call`), then the call continues as a task.
+    pub fn creating_task_on_request(mut self) -> Tool {
+        self.task_on_request = true;
+        self
     }
 }
 

@@ -4,6 +4,8 @@
 
 use std::time::Duration;
 
+mod tasks;
+
 use mcp_engine::context::{elicited_str, InputRequests};
 use mcp_engine::provider::{Catalog, StaticProvider, Tool, ToolOutput};
 use mcp_engine::{Audience, CacheHint, CallError, ChangeEvent, Ctx, JsonObject, LogLevel};
@@ -244,6 +246,7 @@ fn tools(c: &mut Catalog) {
     ));
     mrtr_tools(c);
     diagnostic_tools(c);
+    tasks::task_tools(c);
 }
 
 /// Multi round-trip (SEP-2322) tools. Each is straight-line code: the engine replays it

@@ -58,6 +58,7 @@ pub fn initialize(engine: &Engine, params: &Params<'_>, caller: &Caller) -> Resu
         prompts_list_changed: true,
         resources_list_changed: true,
         resource_subscriptions: Vec::new(),
+        task_ids: Vec::new(),
     }
     .honored(engine.capabilities());
     let data = SessionData {

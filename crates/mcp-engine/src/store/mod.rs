@@ -1,5 +1,5 @@
-//! Where session-era state lives: sessions, the per-stream event log used for replay, and
-//! (in [`crate::notify`]) notification fan-out. Each is a trait with an in-memory
+//! Where state lives: sessions, the per-stream event log used for replay, tasks (the
+//! tasks extension, [`task`]) and (in [`crate::notify`]) notification fan-out. Each is a trait with an in-memory
 //! implementation ([`memory`]); a shared implementation (e.g. Redis) can replace them
 //! without touching transports or tool code, so any instance can serve any session.
 //!
@@ -13,10 +13,14 @@
 pub mod event_log;
 pub mod memory;
 pub mod session;
+pub mod task;
+pub mod task_memory;
 
 pub use event_log::{EventLog, Replay, StoredEvent};
 pub use memory::{MemoryEventLog, MemorySessionStore};
 pub use session::{new_session_id, PushClaim, SessionData, SessionStore};
+pub use task::{TaskMutation, TaskRecord, TaskStatus, TaskStore, TaskStoreError, Updated};
+pub use task_memory::MemoryTaskStore;
 
 /// Why a store operation failed.
 #[derive(Debug, Clone, thiserror::Error)]

@@ -1,0 +1,138 @@
+//! Tasks in process memory: one map behind a short synchronous critical section (never
+//! held across an await), a cap on stored tasks, and expiry by each record's
+//! `expires_at_ms` (checked on access; expired records are purged when the cap is hit).
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+
+use super::task::{TaskMutation, TaskRecord, TaskStore, TaskStoreError, Updated};
+use futures_util::future::BoxFuture;
+
+/// Tasks of this process only: `tasks/get` on another instance will not find them.
+pub struct MemoryTaskStore {
+    map: Mutex<HashMap<String, TaskRecord>>,
+    max_tasks: usize,
+}
+
+impl MemoryTaskStore {
+    pub fn new(max_tasks: usize) -> Self {
+        MemoryTaskStore { map: Mutex::new(HashMap::new()), max_tasks: max_tasks.max(1) }
+    }
+
+    /// Stored tasks (expired ones not yet purged included).
+    pub fn len(&self) -> usize {
+        self.lock().len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Every stored record (tests, diagnostics).
+    pub fn snapshot(&self) -> Vec<TaskRecord> {
+        self.lock().values().cloned().collect()
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, TaskRecord>> {
+        self.map.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn live<'a>(map: &'a mut HashMap<String, TaskRecord>, id: &str, now: u64) -> Option<&'a mut TaskRecord> {
+        if map.get(id).is_some_and(|r| r.expires_at_ms <= now) {
+            map.remove(id);
+            return None;
+        }
+        map.get_mut(id)
+    }
+}
+
+impl TaskStore for MemoryTaskStore {
+    fn create(&self, record: TaskRecord) -> BoxFuture<'_, Result<(), TaskStoreError>> {
+        let now = crate::tasks::now_ms();
+        let outcome = {
+            let mut map = self.lock();
+            if map.len() >= self.max_tasks {
+                map.retain(|_, r| r.expires_at_ms > now);
+            }
+            if map.len() >= self.max_tasks {
+                Err(TaskStoreError::Full { max: self.max_tasks })
+            } else {
+                map.insert(record.id.clone(), record);
+                Ok(())
+            }
+        };
+        Box::pin(async move { outcome })
+    }
+
+    fn get<'a>(&'a self, id: &'a str) -> BoxFuture<'a, Result<Option<TaskRecord>, TaskStoreError>> {
+        let now = crate::tasks::now_ms();
+        let found = Self::live(&mut self.lock(), id, now).cloned();
+        Box::pin(async move { Ok(found) })
+    }
+
+    fn update<'a>(
+        &'a self,
+        id: &'a str,
+        f: TaskMutation<'a>,
+    ) -> BoxFuture<'a, Result<Option<Updated>, TaskStoreError>> {
+        let now = crate::tasks::now_ms();
+        let out = {
+            let mut map = self.lock();
+            Self::live(&mut map, id, now).map(|record| {
+                let applied = f(record);
+                Updated { applied, record: record.clone() }
+            })
+        };
+        Box::pin(async move { Ok(out) })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::task::TaskStatus;
+
+    fn record(id: &str, expires_at_ms: u64) -> TaskRecord {
+        TaskRecord {
+            id: id.into(),
+            owner: "anonymous".into(),
+            status: TaskStatus::Working,
+            status_message: None,
+            created_at_ms: 0,
+            updated_at_ms: 0,
+            ttl_ms: 1,
+            poll_interval_ms: 1,
+            expires_at_ms,
+            runner: "me".into(),
+            lease_until_ms: u64::MAX,
+            input_requests: Default::default(),
+            answers: Default::default(),
+            result: None,
+            error: None,
+        }
+    }
+
+    #[tokio::test]
+    async fn capped_expiring_and_atomic() {
+        let store = MemoryTaskStore::new(2);
+        store.create(record("a", u64::MAX)).await.unwrap();
+        store.create(record("gone", 1)).await.unwrap();
+        assert!(store.get("gone").await.unwrap().is_none(), "expired");
+        // The expired record is purged when the cap is reached.
+        store.create(record("b", u64::MAX)).await.unwrap();
+        assert!(matches!(store.create(record("c", u64::MAX)).await, Err(TaskStoreError::Full { max: 2 })));
+        let u = store
+            .update("a", &|r| {
+                r.status = TaskStatus::Completed;
+                true
+            })
+            .await
+            .unwrap()
+            .unwrap();
+        assert!(u.applied && u.record.status == TaskStatus::Completed);
+        assert!(store.update("nope", &|_| true).await.unwrap().is_none());
+        let json = serde_json::to_string(&u.record).unwrap();
+        let back: TaskRecord = serde_json::from_str(&json).unwrap();
+        assert_eq!(back.status, TaskStatus::Completed);
+    }
+}

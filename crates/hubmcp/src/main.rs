@@ -70,8 +70,9 @@ struct CommonArgs {
 }
 
 /// The tasks extension (io.modelcontextprotocol/tasks): long tool calls answered with a
-/// task the client polls. Task state is kept in this process: with --redis-url the
-/// extension is off (another instance could not answer tasks/get).
+/// task the client polls. Task records live in this process, or on Redis with --redis-url
+/// (any instance answers tasks/get; the handler runs where the task was created and dies
+/// with that process: such tasks are reported failed once its lease lapses).
 #[derive(Args)]
 struct TaskArgs {
     /// Do not serve the tasks extension.
@@ -244,7 +245,6 @@ fn build_engine(
     shared: Option<&cluster::Shared>,
 ) -> anyhow::Result<(Engine, Option<hubmcp_hub::HubClient>, Telemetry)> {
     let telemetry = common.telemetry.build();
-    let clustered = shared.is_some();
     // One bus for the engine and the toolset (per-caller list changes): this process's, or
     // the cluster's.
     let bus = shared.map_or_else(|| Arc::new(mcp_engine::InMemoryBus::default()) as _, |s| s.bus.clone());
@@ -271,9 +271,14 @@ fn build_engine(
     };
     let observer = Arc::new(telemetry.clone());
     let mut builder = Engine::builder(provider, info).config(config).sealer(sealer).observer(observer).bus(bus);
-    if !common.tasks.disable_tasks && !clustered {
+    if !common.tasks.disable_tasks {
         let tasks = common.tasks.config();
-        let store = Arc::new(mcp_engine::store::MemoryTaskStore::new(tasks.max_tasks));
+        // With a cluster, task records live on Redis so any instance answers tasks/get;
+        // the handler itself runs on the instance that created the task.
+        let store: Arc<dyn mcp_engine::store::task::TaskStore> = match shared {
+            Some(s) => Arc::new(mcp_redis::RedisTaskStore::new(s.client.clone(), tasks.max_tasks)),
+            None => Arc::new(mcp_engine::store::MemoryTaskStore::new(tasks.max_tasks)),
+        };
         builder = builder.tasks(store, tasks);
     }
     let engine = builder.build();

@@ -5,7 +5,8 @@
 //! bounded by the command timeout). A subscriber task holds a dedicated pub/sub connection
 //! to the two channels (`{prefix}bus:changes`, `{prefix}bus:sessions`), reconnects with
 //! backoff when it drops, and relays what arrives into local `broadcast` channels — which
-//! is what `subscribe`/`subscribe_sessions` hand out. An instance hears its own events
+//! is what `subscribe`/`subscribe_sessions` hand out. Task signals (the tasks extension's
+//! answers, cancellations and changes) travel the same way on `{prefix}bus:tasks`. An instance hears its own events
 //! through Redis like everyone else's, so each listener gets each event exactly once.
 //!
 //! While Redis is unreachable (the choice, per kind of event):
@@ -25,6 +26,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use futures_util::StreamExt;
+use mcp_engine::notify::TaskSignal;
 use mcp_engine::{ChangeEvent, NotificationBus, SessionEvent};
 use tokio::sync::{broadcast, mpsc};
 use tokio::task::JoinHandle;
@@ -61,6 +63,7 @@ pub struct BusStats {
 struct Shared {
     changes: broadcast::Sender<Arc<ChangeEvent>>,
     sessions: broadcast::Sender<Arc<SessionEvent>>,
+    tasks: broadcast::Sender<Arc<TaskSignal>>,
     subscribed: AtomicBool,
     stats: BusStats,
 }
@@ -76,6 +79,7 @@ enum Outgoing {
     /// `true` when it was already delivered locally.
     Change(Arc<ChangeEvent>, bool),
     Session(SessionEvent),
+    Task(TaskSignal),
 }
 
 /// [`NotificationBus`] on Redis pub/sub; see the module docs. Must be created inside a
@@ -93,10 +97,15 @@ impl RedisBus {
         let shared = Arc::new(Shared {
             changes: broadcast::channel(capacity.max(1)).0,
             sessions: broadcast::channel(capacity.max(1)).0,
+            tasks: broadcast::channel(capacity.max(1)).0,
             subscribed: AtomicBool::new(false),
             stats: BusStats::default(),
         });
-        let channels = Channels { changes: client.key("bus:changes"), sessions: client.key("bus:sessions") };
+        let channels = Channels {
+            changes: client.key("bus:changes"),
+            sessions: client.key("bus:sessions"),
+            tasks: client.key("bus:tasks"),
+        };
         let (tx, rx) = mpsc::channel(OUTBOX);
         let publisher = tokio::spawn(publish_loop(client.clone(), channels.clone(), shared.clone(), rx));
         let subscriber = tokio::spawn(subscribe_loop(client.clone(), channels, shared.clone()));
@@ -157,12 +166,21 @@ impl NotificationBus for RedisBus {
     fn subscribe_sessions(&self) -> Option<broadcast::Receiver<Arc<SessionEvent>>> {
         Some(self.shared.sessions.subscribe())
     }
+
+    fn publish_task(&self, signal: TaskSignal) {
+        self.enqueue(Outgoing::Task(signal));
+    }
+
+    fn subscribe_tasks(&self) -> Option<broadcast::Receiver<Arc<TaskSignal>>> {
+        Some(self.shared.tasks.subscribe())
+    }
 }
 
 #[derive(Clone)]
 struct Channels {
     changes: String,
     sessions: String,
+    tasks: String,
 }
 
 async fn publish_loop(client: RedisClient, ch: Channels, shared: Arc<Shared>, mut rx: mpsc::Receiver<Outgoing>) {
@@ -173,6 +191,7 @@ async fn publish_loop(client: RedisClient, ch: Channels, shared: Arc<Shared>, mu
             match out {
                 Outgoing::Change(e, _) => pipe.cmd("PUBLISH").arg(&ch.changes).arg(wire::encode_change(e)).ignore(),
                 Outgoing::Session(e) => pipe.cmd("PUBLISH").arg(&ch.sessions).arg(wire::encode_session(e)).ignore(),
+                Outgoing::Task(s) => pipe.cmd("PUBLISH").arg(&ch.tasks).arg(wire::encode_task(s)).ignore(),
             };
         }
         let mut c = client.conn();
@@ -218,7 +237,7 @@ async fn subscribe_once(
     shared: &Shared,
 ) -> Result<(), mcp_engine::store::StoreError> {
     let mut ps = client.pubsub().await?;
-    client.run("subscribe", ps.subscribe(&[&ch.changes, &ch.sessions])).await?;
+    client.run("subscribe", ps.subscribe(&[&ch.changes, &ch.sessions, &ch.tasks])).await?;
     shared.subscribed.store(true, Ordering::Release);
     shared.stats.subscriptions.fetch_add(1, Ordering::Relaxed);
     tracing::info!("bus subscribed");
@@ -248,6 +267,10 @@ fn relay(ch: &Channels, shared: &Shared, channel: &str, payload: &[u8]) {
     } else if channel == ch.sessions {
         wire::decode_session(payload).map(|e| {
             let _ = shared.sessions.send(Arc::new(e));
+        })
+    } else if channel == ch.tasks {
+        wire::decode_task(payload).map(|s| {
+            let _ = shared.tasks.send(Arc::new(s));
         })
     } else {
         return;

@@ -24,7 +24,9 @@
 //! | `rl:{key}` | hash | time to refill | token bucket (tokens, last update) |
 //! | `wb:{key}` | string | the window | uses in the current window |
 //! | `inst:{id}` | hash | given by the publisher | an instance's figures and publish time |
-//! | `bus:changes`, `bus:sessions` | channels | — | pub/sub, not keys |
+//! | `t:{id}` | string | until the task record expires | a task's record (tasks extension) |
+//! | `tasks` | zset | its newest task's expiry + 1 h | id → expiry (unix ms): the cluster-wide cap |
+//! | `bus:changes`, `bus:sessions`, `bus:tasks` | channels | — | pub/sub, not keys |
 //!
 //! Every key either has a TTL or is deleted by the code that made it. Time inside scripts
 //! is Redis `TIME`. Multi-key scripts assume one Redis (or one primary), not Redis Cluster.
@@ -54,6 +56,7 @@ pub mod event_log;
 pub mod limits;
 mod scripts;
 pub mod session;
+pub mod task_store;
 mod wire;
 
 pub use bus::{BusStats, RedisBus};
@@ -63,3 +66,4 @@ pub use config::{redact_url, RedisConfig};
 pub use event_log::RedisEventLog;
 pub use limits::RedisLimits;
 pub use session::RedisSessionStore;
+pub use task_store::RedisTaskStore;

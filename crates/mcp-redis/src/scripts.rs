@@ -257,6 +257,33 @@ return {v[1], now - tonumber(v[2] or now)}
 );
 
 /// The scripts, hashed once per process (redis-rs sends EVALSHA and loads on NOSCRIPT).
+/// Create a task unless the cluster-wide cap is reached; expired ids leave the index
+/// first. KEYS: index, task key. ARGV: id, record, ttl ms, expires-at (unix ms), now (unix
+/// ms), max tasks, index grace ms. Returns 1 created, 0 full, -1 id collision.
+pub(crate) const CREATE_TASK: &str = r#"
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', tonumber(ARGV[5]))
+if redis.call('ZCARD', KEYS[1]) >= tonumber(ARGV[6]) then return 0 end
+if not redis.call('SET', KEYS[2], ARGV[2], 'PX', tonumber(ARGV[3]), 'NX') then return -1 end
+redis.call('ZADD', KEYS[1], tonumber(ARGV[4]), ARGV[1])
+local keep = tonumber(ARGV[3]) + tonumber(ARGV[7])
+if redis.call('PTTL', KEYS[1]) < keep then redis.call('PEXPIRE', KEYS[1], keep) end
+return 1
+"#;
+
+/// Replace a task record if it is still the one the caller read (optimistic update),
+/// with its new expiry. KEYS: index, task key. ARGV: id, old, new, ttl ms, expires-at,
+/// index grace ms. Returns 2 written, 0 gone, or the current record (a conflict).
+pub(crate) const CAS_TASK: &str = r#"
+local cur = redis.call('GET', KEYS[2])
+if not cur then return 0 end
+if cur ~= ARGV[2] then return cur end
+redis.call('SET', KEYS[2], ARGV[3], 'PX', tonumber(ARGV[4]))
+redis.call('ZADD', KEYS[1], tonumber(ARGV[5]), ARGV[1])
+local keep = tonumber(ARGV[4]) + tonumber(ARGV[6])
+if redis.call('PTTL', KEYS[1]) < keep then redis.call('PEXPIRE', KEYS[1], keep) end
+return 2
+"#;
+
 pub(crate) struct Scripts {
     pub create: Script,
     pub count_live: Script,
@@ -273,6 +300,8 @@ pub(crate) struct Scripts {
     pub refund: Script,
     pub publish_instance: Script,
     pub read_instance: Script,
+    pub create_task: Script,
+    pub cas_task: Script,
 }
 
 pub(crate) static SCRIPTS: LazyLock<Scripts> = LazyLock::new(|| Scripts {
@@ -291,4 +320,6 @@ pub(crate) static SCRIPTS: LazyLock<Scripts> = LazyLock::new(|| Scripts {
     refund: Script::new(REFUND_BUDGET),
     publish_instance: Script::new(PUBLISH_INSTANCE),
     read_instance: Script::new(READ_INSTANCE),
+    create_task: Script::new(CREATE_TASK),
+    cas_task: Script::new(CAS_TASK),
 });

@@ -8,6 +8,7 @@
 use std::sync::Arc;
 
 use mcp_engine::jsonrpc::Id;
+use mcp_engine::notify::TaskSignal;
 use mcp_engine::{Audience, ChangeEvent, SessionEvent};
 use serde::{Deserialize, Serialize};
 
@@ -47,6 +48,34 @@ enum WireSession {
     Outbound { s: String, m: String },
     #[serde(rename = "push")]
     PushMoved { s: String, t: String },
+}
+
+#[derive(Serialize, Deserialize)]
+#[serde(tag = "k")]
+enum WireTask {
+    #[serde(rename = "answered")]
+    Answered { t: String },
+    #[serde(rename = "cancelled")]
+    Cancelled { t: String },
+    #[serde(rename = "changed")]
+    Changed { t: String, o: String },
+}
+
+pub(crate) fn encode_task(s: &TaskSignal) -> Vec<u8> {
+    let w = match s {
+        TaskSignal::Answered { task } => WireTask::Answered { t: task.to_string() },
+        TaskSignal::Cancelled { task } => WireTask::Cancelled { t: task.to_string() },
+        TaskSignal::Changed { task, origin } => WireTask::Changed { t: task.to_string(), o: origin.to_string() },
+    };
+    serde_json::to_vec(&w).expect("wire task signal serializes")
+}
+
+pub(crate) fn decode_task(raw: &[u8]) -> Result<TaskSignal, serde_json::Error> {
+    Ok(match serde_json::from_slice(raw)? {
+        WireTask::Answered { t } => TaskSignal::Answered { task: Arc::from(t) },
+        WireTask::Cancelled { t } => TaskSignal::Cancelled { task: Arc::from(t) },
+        WireTask::Changed { t, o } => TaskSignal::Changed { task: Arc::from(t), origin: Arc::from(o) },
+    })
 }
 
 /// `None` = everyone.
@@ -158,5 +187,13 @@ mod tests {
             assert_eq!(decode_session(&encode_session(&s)).unwrap(), s);
         }
         assert!(decode_change(b"{\"k\":\"future\"}").is_err());
+        for s in [
+            TaskSignal::Answered { task: "t1".into() },
+            TaskSignal::Cancelled { task: "t2".into() },
+            TaskSignal::Changed { task: "t3".into(), origin: "i1".into() },
+        ] {
+            let back = decode_task(&encode_task(&s)).unwrap();
+            assert_eq!(format!("{back:?}"), format!("{s:?}"));
+        }
     }
 }

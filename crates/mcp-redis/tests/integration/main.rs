@@ -11,3 +11,4 @@ mod event_log;
 mod limits;
 mod outage;
 mod sessions;
+mod tasks;

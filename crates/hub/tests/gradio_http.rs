@@ -87,7 +87,8 @@ impl H {
         let bus: Arc<dyn NotificationBus> = Arc::new(InMemoryBus::default());
         let options = HubOptions { selection, gradio, bus: Some(bus.clone()), telemetry: None };
         let provider = Arc::new(HubProvider::with_options(client.clone(), options));
-        let engine = Engine::builder(provider, server_info()).bus(bus).build();
+        let tasks = Arc::new(mcp_engine::store::MemoryTaskStore::new(100));
+        let engine = Engine::builder(provider, server_info()).bus(bus).tasks(tasks, Default::default()).build();
         let auth = AuthConfig {
             authenticator: Some(Arc::new(WhoamiAuthenticator::new(client, WhoamiConfig::default()))),
             resource: Some(ProtectedResource {
@@ -586,6 +587,32 @@ async fn space_call_budgets_are_counted_by_all_instances_together() {
     let h = H::with(o).await;
     assert!(h.call(&q, tool, json!({ "prompt": "x" }), None).await.get("isError").is_none());
     assert!(text(&h.call(&q, tool, json!({ "prompt": "x" }), None).await).contains("budget exhausted"));
+    h.stop().await;
+}
+
+/// A ZeroGPU Space's tool may be taken as a task (tasks extension): created at once,
+/// polled with tasks/get, the Space's result inlined when it completes.
+#[tokio::test]
+async fn gpu_space_tools_can_run_as_tasks() {
+    let h = H::start().await;
+    let q = format!("?gradio={SCHNELL}");
+    let tool = "gr1_evalstate_flux1_schnellinfer";
+    let caps = json!({ "extensions": { mcp_engine::TASKS_EXTENSION: {} } });
+    let (_, r) =
+        h.rpc_full(&q, "tools/call", json!({ "name": tool, "arguments": { "prompt": "x" } }), None, caps.clone()).await;
+    assert_eq!(r["result"]["resultType"], "task", "{r}");
+    let task = r["result"]["taskId"].as_str().unwrap().to_owned();
+    let mut done = Value::Null;
+    for _ in 0..500 {
+        let (_, t) = h.rpc_full(&q, "tasks/get", json!({ "taskId": task }), None, caps.clone()).await;
+        if t["result"]["status"] == "completed" {
+            done = t;
+            break;
+        }
+        assert_eq!(t["result"]["status"], "working", "{t}");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert!(text(&done["result"]["result"]).contains("prompt"), "{done}");
     h.stop().await;
 }
 

@@ -175,6 +175,9 @@ struct Inner {
     quota_rejections: Box<[AtomicU64]>,
     /// Shared (cluster-wide) limits were unreachable and this process's decided.
     limits_fallbacks: AtomicU64,
+    /// Tasks (the tasks extension): created, then ended by status (completed, failed,
+    /// cancelled).
+    tasks: [AtomicU64; 4],
     /// [era][sent, answered]
     input: [AtomicU64; 4],
     /// Shared with the request log's writer, which names clients by slot.
@@ -238,6 +241,7 @@ impl Telemetry {
             quota_rejections: counters(quotas.slots()),
             quotas,
             limits_fallbacks: AtomicU64::new(0),
+            tasks: Default::default(),
             input: Default::default(),
             clients,
             connections: Connections::default(),

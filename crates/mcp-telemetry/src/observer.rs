@@ -79,6 +79,9 @@ impl Observer for Telemetry {
     fn change_sent(&self, event: &ChangeEvent, sid: Option<&str>, client: Option<u32>) {
         Telemetry::change_sent(self, event, sid, client)
     }
+    fn task(&self, ended: Option<mcp_engine::store::TaskStatus>) {
+        Telemetry::task(self, ended)
+    }
     fn limits_fallback(&self) {
         Telemetry::limits_fallback(self)
     }

@@ -143,6 +143,14 @@ impl Telemetry {
             }
         }
         enc.header(
+            "mcp_tasks_total",
+            "counter",
+            "Tasks (tasks extension) by state: created, and ended on this instance as completed, failed or cancelled.",
+        );
+        for (state, n) in ["created", "completed", "failed", "cancelled"].iter().zip(self.tasks()) {
+            enc.sample("mcp_tasks_total", &[("state", state)], n);
+        }
+        enc.header(
             "mcp_shared_limit_fallbacks_total",
             "counter",
             "Rate-limit and budget checks decided by this process because the shared (cluster) limits were unreachable.",

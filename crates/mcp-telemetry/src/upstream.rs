@@ -28,6 +28,27 @@ impl Telemetry {
         }
     }
 
+    /// A task was created (`None`) or ended on this instance (`Some`).
+    pub fn task(&self, ended: Option<mcp_engine::store::TaskStatus>) {
+        use mcp_engine::store::TaskStatus;
+        if !self.inner.enabled {
+            return;
+        }
+        let i = match ended {
+            None => 0,
+            Some(TaskStatus::Completed) => 1,
+            Some(TaskStatus::Failed) => 2,
+            Some(TaskStatus::Cancelled) => 3,
+            Some(_) => return,
+        };
+        self.inner.tasks[i].fetch_add(1, Relaxed);
+    }
+
+    /// (created, completed, failed, cancelled) tasks.
+    pub fn tasks(&self) -> [u64; 4] {
+        std::array::from_fn(|i| self.inner.tasks[i].load(Relaxed))
+    }
+
     /// Shared limits could not be reached; this process's limiter decided.
     pub fn limits_fallback(&self) {
         if self.inner.enabled {
@@ -44,5 +65,27 @@ impl Telemetry {
         if self.inner.enabled {
             self.inner.quota_rejections[self.inner.quotas.slot(reason)].fetch_add(1, Relaxed);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use mcp_engine::store::TaskStatus;
+
+    use crate::Telemetry;
+
+    #[test]
+    fn tasks_are_counted_by_state() {
+        let t = Telemetry::default();
+        t.task(None);
+        t.task(None);
+        t.task(Some(TaskStatus::Completed));
+        t.task(Some(TaskStatus::Cancelled));
+        t.task(Some(TaskStatus::Working)); // not an end: ignored
+        let text = t.prometheus();
+        assert!(text.contains(r#"mcp_tasks_total{state="created"} 2"#), "{text}");
+        assert!(text.contains(r#"mcp_tasks_total{state="completed"} 1"#));
+        assert!(text.contains(r#"mcp_tasks_total{state="failed"} 0"#));
+        assert!(text.contains(r#"mcp_tasks_total{state="cancelled"} 1"#));
     }
 }

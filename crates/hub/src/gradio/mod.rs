@@ -28,7 +28,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use mcp_engine::limits::{Budget, LimitKey, SharedLimits, Spend, WindowBudget};
-use mcp_engine::provider::{Tool, ToolOutput};
+use mcp_engine::provider::{TaskSupport, Tool, ToolOutput};
 use mcp_engine::{Ctx, RequestInfo};
 use mcp_telemetry::Telemetry;
 use serde_json::json;
@@ -225,12 +225,16 @@ impl Gradio {
             let gradio = self.clone();
             let meta = meta.clone();
             let upstream_name: Arc<str> = t.name.as_str().into();
-            tools.push(Tool::new(definition, move |args, ctx: Ctx| {
+            let gpu = meta.is_gpu();
+            let tool = Tool::new(definition, move |args, ctx: Ctx| {
                 let gradio = gradio.clone();
                 let meta = meta.clone();
                 let upstream_name = upstream_name.clone();
                 async move { Ok(gradio.call(&meta, &upstream_name, &args, &ctx).await) }
-            }));
+            });
+            // GPU (and ZeroGPU) Spaces queue and run for seconds to minutes: a client that
+            // cannot hold a stream that long may take the call as a task.
+            tools.push(if gpu { tool.with_task_support(TaskSupport::Optional) } else { tool });
         }
         tools
     }

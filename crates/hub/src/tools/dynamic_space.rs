@@ -12,7 +12,7 @@
 
 use std::sync::Arc;
 
-use mcp_engine::provider::{Tool, ToolOutput};
+use mcp_engine::provider::{TaskSupport, Tool, ToolOutput};
 use mcp_engine::{CallError, Ctx, InputRequests};
 use serde::Deserialize;
 use serde_json::{json, Map, Value};
@@ -104,6 +104,8 @@ struct Args {
 /// The Hub's semantic search over Spaces.
 const SEMANTIC_SEARCH: &str = "/api/spaces/semantic-search";
 
+/// `invoke` runs a Space call (seconds to minutes on ZeroGPU), so clients may take the
+/// call as a task (tasks extension).
 pub fn tool(gradio: Arc<Gradio>) -> Tool {
     Tool::new(definition(), move |args, ctx: Ctx| {
         let gradio = gradio.clone();
@@ -115,6 +117,7 @@ pub fn tool(gradio: Arc<Gradio>) -> Tool {
             run(&gradio, args, ctx).await
         }
     })
+    .with_task_support(TaskSupport::Optional)
 }
 
 async fn run(gradio: &Gradio, args: Args, ctx: Ctx) -> Result<ToolOutput, CallError> {

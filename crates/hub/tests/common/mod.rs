@@ -87,7 +87,8 @@ impl Served {
             .header("accept", "application/json, text/event-stream")
             .header("mcp-protocol-version", STATELESS_VERSION)
             .header("mcp-method", method);
-        if let Some(name) = params.get("name").and_then(Value::as_str) {
+        // Mcp-Name mirrors the tool name, or the task id of a tasks/* request.
+        if let Some(name) = params.get("name").or_else(|| params.get("taskId")).and_then(Value::as_str) {
             r = r.header("mcp-name", name);
         }
         if let Some(t) = token {

@@ -84,6 +84,31 @@ pub struct TaskRecord {
     pub error: Option<Value>,
 }
 
+impl TaskRecord {
+    /// A minimal working record (for store tests: ids, expiry and status are what stores
+    /// act on).
+    #[doc(hidden)]
+    pub fn sample(id: &str, expires_at_ms: u64) -> TaskRecord {
+        TaskRecord {
+            id: id.into(),
+            owner: "anonymous".into(),
+            status: TaskStatus::Working,
+            status_message: None,
+            created_at_ms: 0,
+            updated_at_ms: 0,
+            ttl_ms: 1,
+            poll_interval_ms: 1,
+            expires_at_ms,
+            runner: "me".into(),
+            lease_until_ms: u64::MAX,
+            input_requests: Default::default(),
+            answers: Default::default(),
+            result: None,
+            error: None,
+        }
+    }
+}
+
 /// A mutation applied atomically by [`TaskStore::update`]; returns `false` to leave the
 /// record unchanged.
 pub type TaskMutation<'a> = &'a (dyn Fn(&mut TaskRecord) -> bool + Send + Sync);

@@ -93,23 +93,7 @@ mod tests {
     use crate::store::task::TaskStatus;
 
     fn record(id: &str, expires_at_ms: u64) -> TaskRecord {
-        TaskRecord {
-            id: id.into(),
-            owner: "anonymous".into(),
-            status: TaskStatus::Working,
-            status_message: None,
-            created_at_ms: 0,
-            updated_at_ms: 0,
-            ttl_ms: 1,
-            poll_interval_ms: 1,
-            expires_at_ms,
-            runner: "me".into(),
-            lease_until_ms: u64::MAX,
-            input_requests: Default::default(),
-            answers: Default::default(),
-            result: None,
-            error: None,
-        }
+        TaskRecord::sample(id, expires_at_ms)
     }
 
     #[tokio::test]

@@ -316,7 +316,7 @@ async fn lifecycle_once(c: &reqwest::Client, url: &str, tool: &str) -> anyhow::R
     }
     let res = c.delete(url).header("mcp-session-id", &sid).header("mcp-protocol-version", "2025-11-25").send().await?;
     if res.status() != 200 {
-        bail!("DELETE: HTTP {}", res.status());
+        bail!("DELETE: HTTP {} {}", res.status(), res.text().await.unwrap_or_default());
     }
     Ok(())
 }

@@ -6,6 +6,12 @@
 //! - `idle-streams`: opens N sessions, then one server-push `GET` stream per session, and
 //!   reports the server's resident memory (VmRSS of `--pid`) per stream and per session.
 //!
+//! - `calls`: per-request latency and rate of `tools/call` on long-lived sessions (each
+//!   worker initializes once, then calls in a loop), or of stateless 2026-07-28 calls
+//!   (`--stateless`); `--requests N` sends exactly N calls (for instruction counts).
+//! - `open`: initializes N sessions (realistic client info and capabilities) and leaves
+//!   them open, for store memory and idle-expiry checks.
+//!
 //! It prints figures and asserts nothing about them.
 
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -62,6 +68,37 @@ enum Command {
         #[arg(long)]
         connections_only: bool,
     },
+    /// `tools/call` latency on open sessions (or stateless, `--stateless`).
+    Calls {
+        /// Concurrent workers, each with its own session and connection.
+        #[arg(long, default_value_t = 1)]
+        concurrency: usize,
+        /// Seconds of measured load (after `--warmup`); ignored with `--requests`.
+        #[arg(long, default_value_t = 10)]
+        duration: u64,
+        #[arg(long, default_value_t = 2)]
+        warmup: u64,
+        /// Send exactly this many calls in all (split across workers), no warm-up.
+        #[arg(long)]
+        requests: Option<u64>,
+        /// Stateless 2026-07-28 calls (no session, no initialize) instead.
+        #[arg(long)]
+        stateless: bool,
+        /// The tool to call.
+        #[arg(long, default_value = "test_simple_text")]
+        tool: String,
+    },
+    /// Open N sessions (initialize only, or with `--initialized`) and leave them open.
+    Open {
+        #[arg(long, default_value_t = 10_000)]
+        count: usize,
+        /// Sessions initialized at once.
+        #[arg(long, default_value_t = 64)]
+        parallel: usize,
+        /// Also send `notifications/initialized` for each.
+        #[arg(long)]
+        initialized: bool,
+    },
 }
 
 fn client() -> reqwest::Client {
@@ -98,6 +135,171 @@ async fn open_session(c: &reqwest::Client, url: &str) -> anyhow::Result<String> 
     Ok(sid)
 }
 
+/// The `initialize` a real client sends: client info with a title, and the capabilities
+/// of a client that offers roots, sampling and elicitation.
+fn realistic_initialize() -> Value {
+    json!({ "jsonrpc": "2.0", "id": 0, "method": "initialize", "params": {
+        "protocolVersion": "2025-11-25",
+        "capabilities": { "roots": { "listChanged": true }, "sampling": {}, "elicitation": {} },
+        "clientInfo": { "name": "claude-code", "title": "Claude Code", "version": "2.0.14" } } })
+}
+
+async fn open_realistic(c: &reqwest::Client, url: &str, initialized: bool) -> anyhow::Result<String> {
+    let res = post(c, url, None, &realistic_initialize()).send().await?;
+    if res.status() != 200 {
+        bail!("initialize: HTTP {} {}", res.status(), res.text().await.unwrap_or_default());
+    }
+    let sid = res.headers().get("mcp-session-id").context("no Mcp-Session-Id")?.to_str()?.to_owned();
+    res.bytes().await?;
+    if initialized {
+        let n = json!({ "jsonrpc": "2.0", "method": "notifications/initialized" });
+        let res = post(c, url, Some(&sid), &n).send().await?;
+        if res.status() != 202 {
+            bail!("initialized: HTTP {}", res.status());
+        }
+    }
+    Ok(sid)
+}
+
+async fn open(url: String, count: usize, parallel: usize, initialized: bool) -> anyhow::Result<()> {
+    let c = client();
+    let t = Instant::now();
+    let results: Vec<anyhow::Result<String>> = futures_util::stream::iter(0..count)
+        .map(|_| {
+            let (c, url) = (c.clone(), url.clone());
+            async move { open_realistic(&c, &url, initialized).await }
+        })
+        .buffer_unordered(parallel)
+        .collect()
+        .await;
+    let secs = t.elapsed().as_secs_f64();
+    let failed: Vec<&anyhow::Error> = results.iter().filter_map(|r| r.as_ref().err()).collect();
+    println!(
+        "open: {} sessions initialized{} in {secs:.1} s ({} failed)",
+        count - failed.len(),
+        if initialized { " (+ notifications/initialized)" } else { "" },
+        failed.len()
+    );
+    println!("BENCH_OPEN opened={} failed={} seconds={secs:.2}", count - failed.len(), failed.len());
+    if let Some(e) = failed.first() {
+        bail!("first failure: {e:#}");
+    }
+    Ok(())
+}
+
+/// One stateless 2026-07-28 `tools/call`, as bench/tools_call.lua sends it.
+fn stateless_call(c: &reqwest::Client, url: &str, tool: &str, id: u64) -> reqwest::RequestBuilder {
+    let body = json!({ "jsonrpc": "2.0", "id": id, "method": "tools/call", "params": { "name": tool, "arguments": {},
+        "_meta": { "io.modelcontextprotocol/protocolVersion": "2026-07-28",
+                   "io.modelcontextprotocol/clientCapabilities": {},
+                   "io.modelcontextprotocol/clientInfo": { "name": "bench", "version": "1" } } } });
+    c.post(url)
+        .header("content-type", "application/json")
+        .header("accept", "application/json, text/event-stream")
+        .header("mcp-protocol-version", "2026-07-28")
+        .header("mcp-method", "tools/call")
+        .header("mcp-name", tool)
+        .body(body.to_string())
+}
+
+async fn call_once(c: &reqwest::Client, url: &str, sid: Option<&str>, tool: &str, id: u64) -> anyhow::Result<()> {
+    let req = match sid {
+        Some(sid) => post(
+            c,
+            url,
+            Some(sid),
+            &json!({ "jsonrpc": "2.0", "id": id, "method": "tools/call", "params": { "name": tool, "arguments": {} } }),
+        ),
+        None => stateless_call(c, url, tool, id),
+    };
+    let res = req.send().await?;
+    let status = res.status();
+    let text = res.text().await?;
+    if status != 200 || !text.contains("\"result\"") {
+        bail!("tools/call: HTTP {status} {}", &text[..text.len().min(300)]);
+    }
+    Ok(())
+}
+
+async fn calls(
+    url: String,
+    concurrency: usize,
+    duration: u64,
+    warmup: u64,
+    requests: Option<u64>,
+    stateless: bool,
+    tool: String,
+) -> anyhow::Result<()> {
+    let measuring = Arc::new(AtomicBool::new(requests.is_some()));
+    let stop = Arc::new(AtomicBool::new(false));
+    let errors = Arc::new(AtomicU64::new(0));
+    let mut workers = Vec::new();
+    for w in 0..concurrency {
+        // One client (one keep-alive connection) per worker, like wrk's connections.
+        let c = client();
+        let (url, tool) = (url.clone(), tool.clone());
+        let (measuring, stop, errors) = (measuring.clone(), stop.clone(), errors.clone());
+        let quota = requests.map(|n| n / concurrency as u64 + u64::from((w as u64) < n % concurrency as u64));
+        workers.push(tokio::spawn(async move {
+            let sid = if stateless { None } else { Some(open_session(&c, &url).await?) };
+            let mut lat = Vec::new();
+            let mut id = 1u64;
+            while !stop.load(Ordering::Relaxed) && quota.is_none_or(|q| id <= q) {
+                let t = Instant::now();
+                let ok = call_once(&c, &url, sid.as_deref(), &tool, id).await;
+                id += 1;
+                if measuring.load(Ordering::Relaxed) && !stop.load(Ordering::Relaxed) {
+                    match ok {
+                        Ok(()) => lat.push(t.elapsed().as_micros() as u64),
+                        Err(e) => {
+                            if errors.fetch_add(1, Ordering::Relaxed) == 0 {
+                                eprintln!("first error: {e:#}");
+                            }
+                        }
+                    }
+                }
+            }
+            if let Some(sid) = sid {
+                let del = c.delete(&url).header("mcp-session-id", &sid).header("mcp-protocol-version", "2025-11-25");
+                del.send().await?;
+            }
+            anyhow::Ok(lat)
+        }));
+    }
+    let t0;
+    if requests.is_none() {
+        tokio::time::sleep(Duration::from_secs(warmup)).await;
+        measuring.store(true, Ordering::Relaxed);
+        t0 = Instant::now();
+        tokio::time::sleep(Duration::from_secs(duration)).await;
+        stop.store(true, Ordering::Relaxed);
+    } else {
+        t0 = Instant::now();
+    }
+    let mut lat = Vec::new();
+    for w in workers {
+        lat.extend(w.await??);
+    }
+    let elapsed = t0.elapsed().as_secs_f64();
+    lat.sort_unstable();
+    let n = lat.len();
+    let kind = if stateless { "stateless 2026-07-28" } else { "session-era (2025-11-25, one session per worker)" };
+    let errs = errors.load(Ordering::Relaxed);
+    println!("calls: tools/call {tool}, {kind}");
+    println!("  concurrency      {concurrency}");
+    println!("  calls            {n} in {elapsed:.1} s ({errs} errors)");
+    println!("  calls/s          {:.0}", n as f64 / elapsed);
+    println!("  latency p50      {:.3} ms", percentile(&lat, 0.50));
+    println!("  latency p99      {:.3} ms", percentile(&lat, 0.99));
+    println!(
+        "BENCH_CALLS requests={n} rps={:.1} p50_us={:.0} p99_us={:.0} errors={errs}",
+        n as f64 / elapsed,
+        percentile(&lat, 0.50) * 1000.0,
+        percentile(&lat, 0.99) * 1000.0
+    );
+    Ok(())
+}
+
 async fn lifecycle_once(c: &reqwest::Client, url: &str, tool: &str) -> anyhow::Result<()> {
     let sid = open_session(c, url).await?;
     let list = post(c, url, Some(&sid), &json!({ "jsonrpc": "2.0", "id": 1, "method": "tools/list" })).send().await?;
@@ -114,7 +316,7 @@ async fn lifecycle_once(c: &reqwest::Client, url: &str, tool: &str) -> anyhow::R
     }
     let res = c.delete(url).header("mcp-session-id", &sid).header("mcp-protocol-version", "2025-11-25").send().await?;
     if res.status() != 200 {
-        bail!("DELETE: HTTP {}", res.status());
+        bail!("DELETE: HTTP {} {}", res.status(), res.text().await.unwrap_or_default());
     }
     Ok(())
 }
@@ -175,6 +377,13 @@ async fn lifecycle(url: String, concurrency: usize, duration: u64, warmup: u64, 
     println!("  HTTP requests/s  {:.0}", 5.0 * n as f64 / elapsed);
     println!("  lifecycle p50    {:.2} ms", percentile(&lat, 0.50));
     println!("  lifecycle p99    {:.2} ms", percentile(&lat, 0.99));
+    println!(
+        "BENCH_LIFECYCLE sessions={n} sessions_per_s={:.1} p50_us={:.0} p99_us={:.0} errors={}",
+        n as f64 / elapsed,
+        percentile(&lat, 0.50) * 1000.0,
+        percentile(&lat, 0.99) * 1000.0,
+        errors.load(Ordering::Relaxed)
+    );
     Ok(())
 }
 
@@ -282,5 +491,9 @@ async fn main() -> anyhow::Result<()> {
         Command::IdleStreams { streams, pid, parallel, hold, connections_only } => {
             idle_streams(cli.url, streams, pid, parallel.max(1), hold, connections_only).await
         }
+        Command::Calls { concurrency, duration, warmup, requests, stateless, tool } => {
+            calls(cli.url, concurrency.max(1), duration.max(1), warmup, requests, stateless, tool).await
+        }
+        Command::Open { count, parallel, initialized } => open(cli.url, count, parallel.max(1), initialized).await,
     }
 }

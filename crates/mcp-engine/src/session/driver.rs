@@ -373,7 +373,8 @@ impl LiveSessions {
 /// one outgoing channel: long enough for the notification to leave in its own write.
 /// Clients that handle a read's messages in an order of their own (TypeScript SDK 1.32,
 /// typescript-sdk#2580) otherwise drop the final progress notification of every call.
-const FLUSH_GAP: std::time::Duration = std::time::Duration::from_millis(5);
+/// 15 ms rather than less: a proxy in between (nginx) must also have forwarded it alone.
+const FLUSH_GAP: std::time::Duration = std::time::Duration::from_millis(15);
 
 /// For transports with one outgoing channel (HTTP+SSE, stdio): run a request, its
 /// messages and then its response going to `out`. A cancelled request sends nothing more.

@@ -16,7 +16,7 @@ use serde_json::{json, Value};
 use tokio::sync::oneshot;
 
 mod common;
-use common::{session_post, test_server_info, tools, Sse};
+use common::{session_get, session_post, test_server_info, tools, Sse};
 
 const WAIT: Duration = Duration::from_secs(5);
 
@@ -74,14 +74,6 @@ async fn open_session(client: &reqwest::Client, url: &str) -> String {
     res.headers()["mcp-session-id"].to_str().unwrap().to_owned()
 }
 
-fn get(client: &reqwest::Client, url: &str, sid: &str) -> reqwest::RequestBuilder {
-    client
-        .get(url)
-        .header("accept", "text/event-stream")
-        .header("mcp-session-id", sid)
-        .header("mcp-protocol-version", "2025-11-25")
-}
-
 #[tokio::test]
 async fn a_session_opened_on_one_instance_is_served_by_the_other() {
     let (a, b) = pair().await;
@@ -126,7 +118,7 @@ async fn delete_on_the_other_instance_ends_the_push_stream() {
     let (a, b) = pair().await;
     let client = reqwest::Client::new();
     let sid = open_session(&client, &a.url).await;
-    let mut push = Sse::new(get(&client, &a.url, &sid).send().await.unwrap());
+    let mut push = Sse::new(session_get(&client, &a.url, &sid).send().await.unwrap());
     assert!(push.next(WAIT).await.unwrap().retry, "priming event");
     let res = client.delete(&b.url).header("mcp-session-id", &sid).header("mcp-protocol-version", "2025-11-25").send();
     assert_eq!(res.await.unwrap().status(), 200);
@@ -142,7 +134,7 @@ async fn list_changes_made_on_one_instance_reach_push_streams_on_the_other() {
     let sid = open_session(&client, &a.url).await;
     let initialized = json!({ "jsonrpc": "2.0", "method": "notifications/initialized" });
     session_post(&client, &a.url, Some(&sid), initialized).send().await.unwrap();
-    let mut push = Sse::new(get(&client, &a.url, &sid).send().await.unwrap());
+    let mut push = Sse::new(session_get(&client, &a.url, &sid).send().await.unwrap());
     assert!(push.next(WAIT).await.unwrap().retry);
     let other = open_session(&client, &b.url).await;
     let call = json!({ "jsonrpc": "2.0", "id": 3, "method": "tools/call", "params": { "name": "change" } });
@@ -164,7 +156,7 @@ async fn a_resume_on_the_other_instance_replays_then_follows_the_live_stream() {
     assert_eq!(first["params"]["message"], "one");
     assert!(sse.message(WAIT).await.is_none(), "A closed the stream mid-call");
     // Resume on B before "two" is produced: B replays nothing, then follows A's stream.
-    let res = get(&client, &b.url, &sid).header("last-event-id", first_id.unwrap()).send().await.unwrap();
+    let res = session_get(&client, &b.url, &sid).header("last-event-id", first_id.unwrap()).send().await.unwrap();
     assert_eq!(res.status(), 200);
     let mut resumed = Sse::new(res);
     let mut got = Vec::new();

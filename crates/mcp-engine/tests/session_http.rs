@@ -12,7 +12,7 @@ use mcp_engine::{Engine, EngineConfig};
 use serde_json::{json, Value};
 
 mod common;
-use common::{serve_on_local_port, session_post, test_server_info, tools, RunningServer, Sse};
+use common::{serve_on_local_port, session_get, session_post, test_server_info, tools, RunningServer, Sse};
 
 fn catalog() -> Catalog {
     let mut c = Catalog::new();
@@ -204,14 +204,6 @@ async fn the_session_cap_is_enforced_with_a_clear_error() {
     server.stop().await;
 }
 
-fn get(client: &reqwest::Client, url: &str, sid: &str) -> reqwest::RequestBuilder {
-    client
-        .get(url)
-        .header("accept", "text/event-stream")
-        .header("mcp-session-id", sid)
-        .header("mcp-protocol-version", "2025-11-25")
-}
-
 #[tokio::test]
 async fn one_push_stream_per_session_with_keep_alive_and_notifications() {
     let server = start(SessionConfig::default(), Duration::from_millis(100)).await;
@@ -220,13 +212,13 @@ async fn one_push_stream_per_session_with_keep_alive_and_notifications() {
     let subscribe =
         json!({ "jsonrpc": "2.0", "id": 1, "method": "resources/subscribe", "params": { "uri": "test://watched" } });
     session_post(&client, &server.url, Some(&sid), subscribe).send().await.unwrap();
-    let res = get(&client, &server.url, &sid).send().await.unwrap();
+    let res = session_get(&client, &server.url, &sid).send().await.unwrap();
     assert_eq!(res.status(), 200);
     let mut push = Sse::new(res);
     let priming = push.next(WAIT).await.unwrap();
     assert!(priming.retry && priming.data.is_empty() && priming.id.as_deref() == Some("g-0"), "{priming:?}");
     // A second concurrent GET stream: 409.
-    assert_eq!(get(&client, &server.url, &sid).send().await.unwrap().status(), 409);
+    assert_eq!(session_get(&client, &server.url, &sid).send().await.unwrap().status(), 409);
     // Notifications that belong to no request arrive here.
     let call = json!({ "jsonrpc": "2.0", "id": 2, "method": "tools/call", "params": { "name": "change" } });
     session_post(&client, &server.url, Some(&sid), call).send().await.unwrap();
@@ -245,7 +237,7 @@ async fn one_push_stream_per_session_with_keep_alive_and_notifications() {
     let call = json!({ "jsonrpc": "2.0", "id": 3, "method": "tools/call", "params": { "name": "change" } });
     tokio::time::sleep(Duration::from_millis(100)).await;
     session_post(&client, &server.url, Some(&sid), call).send().await.unwrap();
-    let res = get(&client, &server.url, &sid).header("last-event-id", "g-1").send().await.unwrap();
+    let res = session_get(&client, &server.url, &sid).header("last-event-id", "g-1").send().await.unwrap();
     assert_eq!(res.status(), 200);
     let mut push = Sse::new(res);
     let (id, n) = push.message(WAIT).await.unwrap();
@@ -273,7 +265,7 @@ async fn last_event_id_replays_exactly_the_missed_events_of_that_stream() {
     let first_id = first_id.unwrap();
     let stream = first_id.rsplit_once('-').unwrap().0.to_owned();
     // Resume after the first event: "two" (already logged), then "three" and the result live.
-    let res = get(&client, &server.url, &sid).header("last-event-id", &first_id).send().await.unwrap();
+    let res = session_get(&client, &server.url, &sid).header("last-event-id", &first_id).send().await.unwrap();
     assert_eq!(res.status(), 200);
     let mut resumed = Sse::new(res);
     let mut got = Vec::new();
@@ -287,7 +279,8 @@ async fn last_event_id_replays_exactly_the_missed_events_of_that_stream() {
     assert_eq!(got[2]["id"], 7);
     assert_eq!(got[2]["result"]["content"][0]["text"], "steps done");
     // Replaying again from the priming event gives the whole stream, once.
-    let res = get(&client, &server.url, &sid).header("last-event-id", format!("{stream}-0")).send().await.unwrap();
+    let res =
+        session_get(&client, &server.url, &sid).header("last-event-id", format!("{stream}-0")).send().await.unwrap();
     let mut again = Sse::new(res);
     let mut n = 0;
     while again.message(WAIT).await.is_some() {
@@ -296,7 +289,7 @@ async fn last_event_id_replays_exactly_the_missed_events_of_that_stream() {
     assert_eq!(n, 4);
     // Another session cannot read this stream; unknown streams are refused.
     let other = open_session(&client, &server.url).await;
-    let res = get(&client, &server.url, &other).header("last-event-id", &first_id).send().await.unwrap();
+    let res = session_get(&client, &server.url, &other).header("last-event-id", &first_id).send().await.unwrap();
     assert_eq!(res.status(), 400);
     server.stop().await;
 }
@@ -363,7 +356,7 @@ async fn unanswered_pings_close_the_push_stream() {
     let server = start(sessions, Duration::from_secs(15)).await;
     let client = reqwest::Client::new();
     let sid = open_session(&client, &server.url).await;
-    let mut push = Sse::new(get(&client, &server.url, &sid).send().await.unwrap());
+    let mut push = Sse::new(session_get(&client, &server.url, &sid).send().await.unwrap());
     // Answer the first ping, ignore the rest.
     let (_, ping) = push.message(WAIT).await.unwrap();
     assert_eq!(ping["method"], "ping");
@@ -376,7 +369,7 @@ async fn unanswered_pings_close_the_push_stream() {
     }
     assert!(pings >= 3, "{pings}");
     // The session itself lives on; a new stream may be opened.
-    let res = get(&client, &server.url, &sid).send().await.unwrap();
+    let res = session_get(&client, &server.url, &sid).send().await.unwrap();
     assert_eq!(res.status(), 200);
     server.stop().await;
 }
@@ -444,12 +437,12 @@ async fn a_resuming_get_takes_over_the_push_stream() {
     let server = default_server().await;
     let client = reqwest::Client::new();
     let sid = open_session(&client, &server.url).await;
-    let mut first = Sse::new(get(&client, &server.url, &sid).send().await.unwrap());
+    let mut first = Sse::new(session_get(&client, &server.url, &sid).send().await.unwrap());
     first.next(WAIT).await.unwrap();
     // A fresh GET is refused while the stream lives; a resuming one replaces it (the client
     // reconnected before the server noticed the old connection was gone).
-    assert_eq!(get(&client, &server.url, &sid).send().await.unwrap().status(), 409);
-    let res = get(&client, &server.url, &sid).header("last-event-id", "g-0").send().await.unwrap();
+    assert_eq!(session_get(&client, &server.url, &sid).send().await.unwrap().status(), 409);
+    let res = session_get(&client, &server.url, &sid).header("last-event-id", "g-0").send().await.unwrap();
     assert_eq!(res.status(), 200);
     let mut second = Sse::new(res);
     assert!(first.message(WAIT).await.is_none(), "the old stream ends");

@@ -191,6 +191,15 @@ impl Sse {
     }
 }
 
+/// A session-era `GET` (the push stream, or a resume with `Last-Event-ID`).
+pub fn session_get(client: &reqwest::Client, url: &str, sid: &str) -> reqwest::RequestBuilder {
+    client
+        .get(url)
+        .header("accept", "text/event-stream")
+        .header("mcp-session-id", sid)
+        .header("mcp-protocol-version", "2025-11-25")
+}
+
 /// Tools the session-era tests share.
 pub mod tools {
     use std::time::Duration;

@@ -2,7 +2,9 @@
 
 mod access;
 mod cluster;
+mod compat;
 mod telemetry;
+mod web;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -12,7 +14,6 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use mcp_engine::protocol::Caller;
 use mcp_engine::provider::Provider;
 use mcp_engine::session::SessionConfig;
-use mcp_engine::transport::http::guard::{GuardConfig, HostPolicy};
 use mcp_engine::transport::http::HttpConfig;
 use mcp_engine::{Engine, EngineConfig, Sealer, ServerInfo};
 use mcp_telemetry::Telemetry;
@@ -58,9 +59,12 @@ struct CommonArgs {
     /// Items per page of tools/list, prompts/list and resources/list.
     #[arg(long, env = "HUBMCP_PAGE_SIZE", default_value_t = 100)]
     page_size: usize,
-    /// Log filter (tracing syntax), e.g. `info` or `hubmcp=debug`.
-    #[arg(long, env = "HUBMCP_LOG", default_value = "info")]
-    log: String,
+    /// Log filter (tracing syntax), e.g. `info` or `hubmcp=debug`. Default: `LOG_LEVEL`
+    /// (hf-mcp-server's name), else `info`.
+    #[arg(long, env = "HUBMCP_LOG")]
+    log: Option<String>,
+    #[arg(long = "log-level", env = "LOG_LEVEL", hide = true)]
+    log_level: Option<String>,
     #[command(flatten)]
     hub: HubArgs,
     #[command(flatten)]
@@ -113,9 +117,12 @@ struct HubArgs {
     /// datasets-server (Dataset Viewer API) base URL.
     #[arg(long, env = "HF_DATASETS_SERVER_ENDPOINT", default_value = "https://datasets-server.huggingface.co")]
     datasets_server: String,
-    /// Seconds to wait for one Hub request.
-    #[arg(long, env = "HF_API_TIMEOUT", default_value_t = 12.5)]
-    hf_api_timeout: f64,
+    /// Milliseconds to wait for one Hub request (the unit of hf-mcp-server's HF_API_TIMEOUT).
+    #[arg(long, env = "HF_API_TIMEOUT", default_value_t = 12_500, value_parser = compat::parse_api_timeout_ms)]
+    hf_api_timeout_ms: u64,
+    /// Seconds to wait for one Hub request; when given, overrides --hf-api-timeout-ms.
+    #[arg(long, env = "HUBMCP_HF_API_TIMEOUT_SECONDS")]
+    hf_api_timeout: Option<f64>,
     #[command(flatten)]
     spaces: access::SpaceArgs,
 }
@@ -128,16 +135,22 @@ impl HubArgs {
         telemetry: mcp_telemetry::Telemetry,
         shared_limits: Option<Arc<dyn mcp_engine::limits::SharedLimits>>,
     ) -> anyhow::Result<hubmcp_hub::HubProvider> {
-        anyhow::ensure!(
-            self.hf_api_timeout.is_finite() && self.hf_api_timeout > 0.0,
-            "--hf-api-timeout must be a positive number of seconds"
-        );
+        let timeout = match self.hf_api_timeout {
+            Some(seconds) => {
+                anyhow::ensure!(
+                    seconds.is_finite() && seconds > 0.0,
+                    "--hf-api-timeout must be a positive number of seconds"
+                );
+                Duration::from_secs_f64(seconds)
+            }
+            None => Duration::from_millis(self.hf_api_timeout_ms),
+        };
         let config = hubmcp_hub::HubClientConfig::default()
             .with_endpoint(&self.hf_endpoint)
             .context("invalid HF_ENDPOINT")?
             .with_datasets_server(&self.datasets_server)
             .context("invalid HF_DATASETS_SERVER_ENDPOINT")?
-            .with_timeout(Duration::from_secs_f64(self.hf_api_timeout))
+            .with_timeout(timeout)
             .with_hook(hook);
         let options = hubmcp_hub::HubOptions {
             selection: self.spaces.selection()?,
@@ -149,10 +162,12 @@ impl HubArgs {
     }
 }
 
-/// The stdio caller: `HF_TOKEN` from the environment, identified by a hash of it.
+/// The stdio caller: `HF_TOKEN` (or hf-mcp-server's `DEFAULT_HF_TOKEN`) from the
+/// environment, identified by a hash of it.
 fn stdio_caller() -> Caller {
     use sha2::Digest as _;
-    match std::env::var("HF_TOKEN").ok().map(|t| t.trim().to_owned()).filter(|t| !t.is_empty()) {
+    let token = |name: &str| std::env::var(name).ok().map(|t| t.trim().to_owned()).filter(|t| !t.is_empty());
+    match token("HF_TOKEN").or_else(|| token("DEFAULT_HF_TOKEN")) {
         None => Caller::anonymous(),
         Some(t) => {
             let digest = sha2::Sha256::digest(t.as_bytes());
@@ -168,17 +183,14 @@ struct ServeArgs {
     common: CommonArgs,
     #[arg(long, env = "HUBMCP_HOST", default_value = "127.0.0.1")]
     host: String,
-    #[arg(long, env = "HUBMCP_PORT", default_value_t = 3000)]
-    port: u16,
+    /// Port to listen on (default: `WEB_APP_PORT`, hf-mcp-server's name, else 3000).
+    #[arg(long, env = "HUBMCP_PORT")]
+    port: Option<u16>,
+    #[arg(long = "web-app-port", env = "WEB_APP_PORT", hide = true)]
+    web_app_port: Option<u16>,
     /// Path of the MCP endpoint.
     #[arg(long, env = "HUBMCP_PATH", default_value = "/mcp")]
     path: String,
-    /// Host names requests may address (comma-separated, `*` for any). Default: loopback.
-    #[arg(long, env = "HUBMCP_ALLOWED_HOSTS")]
-    allowed_hosts: Option<String>,
-    /// Origins (host names) browsers may send requests from (comma-separated, `*` for any).
-    #[arg(long, env = "HUBMCP_ALLOWED_ORIGINS")]
-    allowed_origins: Option<String>,
     /// Largest accepted request body in bytes.
     #[arg(long, env = "HUBMCP_MAX_BODY_BYTES", default_value_t = 4 * 1024 * 1024)]
     max_body_bytes: usize,
@@ -191,6 +203,8 @@ struct ServeArgs {
     access: access::AccessArgs,
     #[command(flatten)]
     redis: cluster::RedisArgs,
+    #[command(flatten)]
+    web: web::WebArgs,
 }
 
 /// The session era (protocol revisions 2024-11-05 to 2025-11-25).
@@ -235,7 +249,8 @@ impl SessionArgs {
 }
 
 fn init_logging(common: &CommonArgs) {
-    telemetry::init_logging(&common.log, common.telemetry.log_format);
+    let filter = common.log.clone().or_else(|| common.log_level.as_deref().map(compat::log_level));
+    telemetry::init_logging(filter.as_deref().unwrap_or("info"), common.telemetry.log_format);
 }
 
 /// The engine, the Hub client of the hub toolset (for token validation), and the
@@ -295,20 +310,18 @@ async fn main() -> anyhow::Result<()> {
             let shared = args.redis.connect(&sessions).await?;
             let (engine, hub, telemetry) = build_engine(&args.common, shared.as_ref())?;
             let saver = args.common.telemetry.spawn_saver(&telemetry);
-            let mut guard = GuardConfig::default();
-            if let Some(h) = &args.allowed_hosts {
-                guard.hosts = HostPolicy::parse(h);
-            }
-            if let Some(o) = &args.allowed_origins {
-                guard.origins = HostPolicy::parse(o);
-            }
+            let hub_toolset = matches!(args.common.toolset, Toolset::Hub);
+            let auth = args.access.auth(hub.as_ref(), &telemetry);
+            let public_url = auth.resource.as_ref().and_then(|r| r.public_url.clone());
             let config = HttpConfig {
                 path: args.path.clone(),
                 max_body_bytes: args.max_body_bytes,
-                guard,
+                guard: args.web.guard(hub_toolset),
+                card: args.web.card(public_url.as_deref())?,
+                welcome: args.web.welcome(hub_toolset),
                 keep_alive: Duration::from_secs(args.sessions.keep_alive_seconds.max(1)),
                 sessions: sessions.clone(),
-                auth: args.access.auth(hub.as_ref(), &telemetry),
+                auth,
                 limits: args.access.limits(matches!(args.common.toolset, Toolset::Hub)),
                 // The operator's surfaces (metrics, JSON API, dashboard) sit behind the same
                 // Host/Origin guard as the endpoint.
@@ -319,7 +332,7 @@ async fn main() -> anyhow::Result<()> {
                 )),
                 shared_limits: shared.as_ref().map(|s| s.limits.clone()),
             };
-            let addr = format!("{}:{}", args.host, args.port);
+            let addr = format!("{}:{}", args.host, args.port.or(args.web_app_port).unwrap_or(3000));
             let listener = tokio::net::TcpListener::bind(&addr).await.with_context(|| format!("binding {addr}"))?;
             let local = listener.local_addr()?;
             tracing::info!("hubmcp listening on http://{local}{}", args.path);
@@ -335,6 +348,7 @@ async fn main() -> anyhow::Result<()> {
                 ),
                 None => mcp_engine::transport::http::router(engine.clone(), config),
             };
+            let app = if args.web.hsts() { compat::with_hsts(app) } else { app };
             mcp_engine::server::serve_router(
                 app,
                 engine,

@@ -144,7 +144,13 @@ pub fn forces_auth(query: Option<&str>, params: &[String]) -> bool {
 
 /// The base URL clients reach this server at.
 pub fn public_base(resource: &ProtectedResource, headers: &HeaderMap) -> String {
-    if let Some(u) = &resource.public_url {
+    base_url(resource.public_url.as_deref(), headers)
+}
+
+/// The configured public base URL, or else the one the request names (`Host`, and
+/// `X-Forwarded-Proto` when it says `http` or `https`).
+pub fn base_url(public_url: Option<&str>, headers: &HeaderMap) -> String {
+    if let Some(u) = public_url {
         return u.trim_end_matches('/').to_owned();
     }
     let host = headers.get(http::header::HOST).and_then(|v| v.to_str().ok()).unwrap_or("localhost");

@@ -31,6 +31,10 @@ pub struct HttpConfig {
     /// More routes served behind the same Host/Origin guard (e.g. an operator's
     /// `/metrics`); they are not gated by authentication.
     pub extra_routes: Option<axum::Router>,
+    /// The Server Card and AI Catalog (`None`: not served).
+    pub card: Option<super::discovery::ServerCardConfig>,
+    /// The page a browser gets from `GET <path>` (and `/` redirecting there); `None`: 405.
+    pub welcome: Option<super::welcome::WelcomeConfig>,
 }
 
 impl Default for HttpConfig {
@@ -45,6 +49,8 @@ impl Default for HttpConfig {
             limits: None,
             shared_limits: None,
             extra_routes: None,
+            card: None,
+            welcome: Some(super::welcome::WelcomeConfig::default()),
         }
     }
 }

@@ -1,6 +1,11 @@
 //! DNS-rebinding protection: the `Host` and `Origin` of every HTTP request must name an
 //! allowed host. By default only loopback names are allowed, which is right for a server
 //! on a developer machine; a public deployment configures its own host names.
+//!
+//! Browser origins are allowed by host name ([`GuardConfig::origins`]) or by full origin
+//! ([`GuardConfig::cors_origins`], e.g. `https://app.example.com`, `https://*.example.com`).
+//! [`GuardConfig::origin_allowed`] is the one predicate: the CORS layer answers exactly the
+//! origins the guard lets through, so a page is either served and readable, or refused.
 
 use axum::response::{IntoResponse, Response};
 use http::{header, StatusCode};
@@ -10,7 +15,8 @@ use std::sync::Arc;
 #[derive(Debug, Clone)]
 pub enum HostPolicy {
     Any,
-    /// Lower-case host names without port (`localhost`, `127.0.0.1`, `[::1]`).
+    /// Lower-case host names without port (`localhost`, `127.0.0.1`, `[::1]`); `*.example.com`
+    /// names every subdomain of `example.com` (not `example.com` itself).
     List(Vec<String>),
 }
 
@@ -35,21 +41,107 @@ impl HostPolicy {
             HostPolicy::Any => true,
             HostPolicy::List(list) => {
                 let host = host.to_ascii_lowercase();
-                list.contains(&host)
+                let host = host.trim_end_matches('.');
+                list.iter().any(|entry| host_matches(host, entry))
             }
         }
+    }
+
+    /// This policy plus the given host names (`Any` stays `Any`).
+    pub fn with(self, more: &HostPolicy) -> Self {
+        match (self, more) {
+            (HostPolicy::List(mut a), HostPolicy::List(b)) => {
+                a.extend(b.iter().filter(|h| !a.contains(h)).cloned().collect::<Vec<_>>());
+                HostPolicy::List(a)
+            }
+            _ => HostPolicy::Any,
+        }
+    }
+}
+
+/// `host` (lower case) against one entry: exact, or `*.suffix` for strict subdomains.
+fn host_matches(host: &str, entry: &str) -> bool {
+    match entry.strip_prefix("*.") {
+        Some(suffix) => {
+            host.len() > suffix.len() + 1 && host.ends_with(suffix) && host[..host.len() - suffix.len()].ends_with('.')
+        }
+        None => host == entry,
+    }
+}
+
+/// Full browser origins (scheme, host, port) allowed in addition to [`GuardConfig::origins`]:
+/// `https://app.example.com`, `https://*.example.com` (any subdomain, any port, that
+/// scheme), `*.example.com` (any scheme), or `*` (every origin).
+#[derive(Debug, Clone, Default)]
+pub struct OriginPatterns {
+    any: bool,
+    /// Lower-case, without trailing slash.
+    exact: Vec<String>,
+    /// (scheme if given, host suffix) of `*.` patterns.
+    wildcards: Vec<(Option<String>, String)>,
+}
+
+impl OriginPatterns {
+    /// Parse a comma-separated list (the syntax of hf-mcp-server's `CORS_ALLOWED_ORIGINS`).
+    pub fn parse(list: &str) -> Self {
+        let mut p = OriginPatterns::default();
+        for item in list.split(',').map(|s| s.trim().trim_end_matches('/').to_ascii_lowercase()) {
+            if item.is_empty() {
+                continue;
+            }
+            if item == "*" {
+                p.any = true;
+                continue;
+            }
+            let (scheme, host) = match item.split_once("://") {
+                Some((scheme, host)) => (Some(scheme.to_owned()), host.to_owned()),
+                None => (None, item.clone()),
+            };
+            match host.strip_prefix("*.") {
+                Some(suffix) if !suffix.is_empty() => p.wildcards.push((scheme, suffix.to_owned())),
+                Some(_) => {}
+                None => p.exact.push(item),
+            }
+        }
+        p
+    }
+
+    pub fn is_empty(&self) -> bool {
+        !self.any && self.exact.is_empty() && self.wildcards.is_empty()
+    }
+
+    pub fn allows(&self, origin: &str) -> bool {
+        if self.any {
+            return true;
+        }
+        let origin = origin.trim().trim_end_matches('/').to_ascii_lowercase();
+        if self.exact.iter().any(|e| *e == origin) {
+            return true;
+        }
+        let Some((scheme, _)) = origin.split_once("://") else { return false };
+        let Some(host) = origin_host(&origin) else { return false };
+        self.wildcards
+            .iter()
+            .any(|(s, suffix)| s.as_deref().is_none_or(|s| s == scheme) && host_matches(host, &format!("*.{suffix}")))
     }
 }
 
 #[derive(Debug, Clone)]
 pub struct GuardConfig {
     pub hosts: HostPolicy,
+    /// Browser origins allowed by host name (any scheme and port).
     pub origins: HostPolicy,
+    /// Browser origins allowed by full origin (CORS allow-list).
+    pub cors_origins: OriginPatterns,
 }
 
 impl Default for GuardConfig {
     fn default() -> Self {
-        GuardConfig { hosts: HostPolicy::loopback(), origins: HostPolicy::loopback() }
+        GuardConfig {
+            hosts: HostPolicy::loopback(),
+            origins: HostPolicy::loopback(),
+            cors_origins: OriginPatterns::default(),
+        }
     }
 }
 
@@ -75,22 +167,29 @@ fn origin_host(origin: &str) -> Option<&str> {
 }
 
 impl GuardConfig {
+    /// May a browser page of this origin (the `Origin` header's value) call us?
+    pub fn origin_allowed(&self, origin: &str) -> bool {
+        origin_host(origin).is_some_and(|h| self.origins.allows(h)) || self.cors_origins.allows(origin)
+    }
+
     /// The rejection for a request naming a foreign host or origin, if it does.
     pub fn check(&self, headers: &http::HeaderMap, uri: &http::Uri) -> Option<Response> {
+        self.check_host(headers, uri).or_else(|| {
+            let origin = headers.get(header::ORIGIN)?;
+            let ok = origin.to_str().ok().is_some_and(|o| self.origin_allowed(o));
+            (!ok).then(|| forbidden("Forbidden: Origin not allowed"))
+        })
+    }
+
+    /// The rejection for a request naming a foreign host, if it does (public documents
+    /// any origin may read still check the host: DNS rebinding).
+    pub fn check_host(&self, headers: &http::HeaderMap, uri: &http::Uri) -> Option<Response> {
         let host =
             headers.get(header::HOST).and_then(|v| v.to_str().ok()).or_else(|| uri.authority().map(|a| a.as_str()));
-        if let Some(host) = host {
-            if !self.hosts.allows(host_name(host)) {
-                return Some(forbidden("Forbidden: Host not allowed"));
-            }
+        match host {
+            Some(host) if !self.hosts.allows(host_name(host)) => Some(forbidden("Forbidden: Host not allowed")),
+            _ => None,
         }
-        if let Some(origin) = headers.get(header::ORIGIN) {
-            let ok = origin.to_str().ok().and_then(origin_host).is_some_and(|h| self.origins.allows(h));
-            if !ok {
-                return Some(forbidden("Forbidden: Origin not allowed"));
-            }
-        }
-        None
     }
 }
 
@@ -99,18 +198,24 @@ impl GuardConfig {
 #[derive(Clone)]
 pub struct GuardLayer {
     config: Arc<GuardConfig>,
+    any_origin: bool,
 }
 
 impl GuardLayer {
     pub fn new(config: GuardConfig) -> Self {
-        GuardLayer { config: Arc::new(config) }
+        GuardLayer { config: Arc::new(config), any_origin: false }
+    }
+
+    /// Checks `Host` only: for public read-only documents every origin may fetch.
+    pub fn hosts_only(config: GuardConfig) -> Self {
+        GuardLayer { config: Arc::new(config), any_origin: true }
     }
 }
 
 impl<S> tower::Layer<S> for GuardLayer {
     type Service = Guard<S>;
     fn layer(&self, inner: S) -> Guard<S> {
-        Guard { inner, config: self.config.clone() }
+        Guard { inner, config: self.config.clone(), any_origin: self.any_origin }
     }
 }
 
@@ -118,6 +223,7 @@ impl<S> tower::Layer<S> for GuardLayer {
 pub struct Guard<S> {
     inner: S,
     config: Arc<GuardConfig>,
+    any_origin: bool,
 }
 
 impl<S, B> tower::Service<http::Request<B>> for Guard<S>
@@ -133,7 +239,12 @@ where
     }
 
     fn call(&mut self, req: http::Request<B>) -> Self::Future {
-        match self.config.check(req.headers(), req.uri()) {
+        let rejection = if self.any_origin {
+            self.config.check_host(req.headers(), req.uri())
+        } else {
+            self.config.check(req.headers(), req.uri())
+        };
+        match rejection {
             Some(rejection) => futures_util::future::Either::Left(std::future::ready(Ok(rejection))),
             None => futures_util::future::Either::Right(self.inner.call(req)),
         }
@@ -161,5 +272,22 @@ mod tests {
         assert!(p.allows("LOCALHOST") && p.allows("[::1]") && !p.allows("evil.example.com"));
         assert!(HostPolicy::parse("a.com, *").allows("x"));
         assert!(HostPolicy::parse("hf.co,example.org").allows("example.org"));
+        let wild = HostPolicy::parse("*.example.com");
+        assert!(wild.allows("a.example.com") && wild.allows("A.B.Example.com."));
+        assert!(!wild.allows("example.com") && !wild.allows("badexample.com"));
+    }
+
+    #[test]
+    fn origin_patterns() {
+        let p = OriginPatterns::parse("https://huggingface.co/, https://*.use-mcp.dev, *.hf.space");
+        assert!(p.allows("https://huggingface.co") && p.allows("HTTPS://HuggingFace.co/"));
+        assert!(!p.allows("http://huggingface.co") && !p.allows("https://huggingface.co:8443"));
+        assert!(p.allows("https://a.use-mcp.dev:444") && !p.allows("http://a.use-mcp.dev"));
+        assert!(!p.allows("https://use-mcp.dev") && !p.allows("https://evil-use-mcp.dev"));
+        assert!(p.allows("http://x.hf.space") && p.allows("https://x.hf.space"));
+        assert!(!p.allows("null") && OriginPatterns::parse("*").allows("https://anything.example"));
+        let guard = GuardConfig { cors_origins: p, ..GuardConfig::default() };
+        assert!(guard.origin_allowed("http://localhost:5173") && guard.origin_allowed("https://huggingface.co"));
+        assert!(!guard.origin_allowed("https://evil.example.com"));
     }
 }

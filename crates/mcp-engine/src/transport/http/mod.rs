@@ -8,10 +8,15 @@
 //!   DELETE); [`legacy_sse`]: HTTP+SSE — the last two only frame what the session driver
 //!   ([`crate::session::driver`]) decides;
 //! - [`streams`], [`push`]: resumable request streams and server-push streams;
-//! - [`guard`] (Host/Origin), [`gate`] (authentication, rate limits): tower layers;
+//! - [`guard`] (Host/Origin), [`cors`] (browsers), [`gate`] (authentication, rate limits):
+//!   tower layers;
+//! - [`discovery`] (Server Card, AI Catalog), [`welcome`] (the page browsers get): public
+//!   documents;
 //! - [`app`], [`reply`]: shared state and the leaf helpers every module uses.
 
 pub(crate) mod app;
+pub mod cors;
+pub mod discovery;
 pub(crate) mod gate;
 pub mod guard;
 pub(crate) mod legacy_sse;
@@ -20,6 +25,7 @@ pub(crate) mod reply;
 pub(crate) mod session;
 pub(crate) mod stateless;
 pub(crate) mod streams;
+pub mod welcome;
 
 use std::sync::Arc;
 
@@ -58,8 +64,17 @@ pub fn router_with_stores(
     log: Arc<dyn EventLog>,
 ) -> Router {
     let guard = GuardLayer::new(config.guard.clone());
+    let cors = cors::CorsLayer::new(config.guard.clone());
     let path = config.path.clone();
     let extra = config.extra_routes.take();
+    let discovery = config.card.take().map(|card| {
+        let endpoints = discovery::Endpoints {
+            path: path.clone(),
+            sse_path: config.sessions.sse_paths.as_ref().map(|(sse, _)| sse.clone()),
+            stateless_versions: engine.stateless_versions(),
+        };
+        discovery::routes(card, endpoints, engine.server_info().version.clone(), config.guard.clone())
+    });
     let live = LiveSessions::new(engine.clone(), store, log, config.sessions.clone(), config.keep_alive);
     let gate = Arc::new(Gate::new(
         config.auth.clone(),
@@ -76,6 +91,10 @@ pub fn router_with_stores(
         mcp = mcp.route(&sse, get(legacy_sse::open)).route(&message, post(legacy_sse::message));
     }
     let mut open = Router::new().route("/healthz", get(|| async { "ok" })).route("/readyz", get(readyz));
+    if app.config.welcome.is_some() && path != "/" {
+        let to = HeaderValue::from_str(&path).unwrap_or(HeaderValue::from_static("/mcp"));
+        open = open.route("/", get(move || async move { (StatusCode::FOUND, [(header::LOCATION, to)]) }));
+    }
     if gate.auth().resource.is_some() {
         // RFC 9728: the metadata of the resource at `path`, and the host-level document.
         let metadata = {
@@ -94,7 +113,12 @@ pub fn router_with_stores(
     if let Some(extra) = extra {
         r = r.merge(extra);
     }
-    r.layer(guard)
+    let r = r.layer(cors).layer(guard);
+    // Public documents: their own Host-only guard and `*` CORS, outside the origin guard.
+    match discovery {
+        Some(d) => r.merge(d),
+        None => r,
+    }
 }
 
 /// Readiness (for a balancer): ready while the session store answers and the bus reaches
@@ -141,6 +165,13 @@ async fn endpoint(State(app): State<Arc<App>>, req: Request) -> Response {
         }
         Method::GET if has_session => session::get(app, req.into_parts().0).await,
         Method::DELETE if has_session => session::delete(app, req.into_parts().0).await,
+        Method::GET if app.config.welcome.is_some() && welcome::is_browser(req.headers()) => {
+            let public = app.config.auth.resource.as_ref().and_then(|r| r.public_url.as_deref());
+            let url = format!("{}{}", crate::auth::base_url(public, req.headers()), app.config.path);
+            let info = app.engine.server_info();
+            let title = info.title.as_deref().unwrap_or(&info.name);
+            welcome::page(app.config.welcome.as_ref().expect("checked"), title, &url)
+        }
         // Without a session, GET streams and DELETE have no meaning (the stateless era has
         // no sessions).
         _ => {

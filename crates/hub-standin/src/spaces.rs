@@ -225,7 +225,7 @@ pub async fn spawn_spaces(config: SpacesConfig) -> SpacesStandIn {
     let engine = Engine::builder(provider, info).build();
     let http = HttpConfig {
         path: "/gradio_api/mcp/".into(),
-        guard: GuardConfig { hosts: HostPolicy::Any, origins: HostPolicy::Any },
+        guard: GuardConfig { hosts: HostPolicy::Any, origins: HostPolicy::Any, ..GuardConfig::default() },
         ..HttpConfig::default()
     };
     let mcp = mcp_engine::transport::http::router(engine, http);

@@ -76,7 +76,8 @@ fn text(r: &Value) -> String {
 #[test]
 fn serve_defaults_to_the_hub_toolset_and_runs_every_tool() {
     let hub = hub();
-    let server = serve(&hub.standin, &[("HF_API_TIMEOUT", "1")]);
+    // HF_API_TIMEOUT in milliseconds, as hf-mcp-server reads it.
+    let server = serve(&hub.standin, &[("HF_API_TIMEOUT", "1000")]);
     let url = server.url.clone();
 
     let who = call(&url, "hf_whoami", json!({}), Some(tokens::ALICE_WRITE));

@@ -16,7 +16,8 @@ pub const DEFAULT_TIMEOUT_SECS: f64 = 12.5;
 
 /// Environment variable with the Hub endpoint (as in `huggingface_hub`).
 pub const ENV_ENDPOINT: &str = "HF_ENDPOINT";
-/// Environment variable with the request timeout in seconds (float).
+/// Environment variable with the request timeout in whole milliseconds (hf-mcp-server's
+/// name and unit).
 pub const ENV_TIMEOUT: &str = "HF_API_TIMEOUT";
 /// Environment variable with the datasets-server endpoint (hubmcp-specific).
 pub const ENV_DATASETS_SERVER: &str = "HF_DATASETS_SERVER_ENDPOINT";
@@ -26,7 +27,7 @@ pub const ENV_DATASETS_SERVER: &str = "HF_DATASETS_SERVER_ENDPOINT";
 pub enum ConfigError {
     #[error("{name} is not a valid http(s) URL: {value}")]
     InvalidUrl { name: &'static str, value: String },
-    #[error("{name} must be a positive number of seconds, got {value:?}")]
+    #[error("{name} must be a whole number of milliseconds (at least 100), got {value:?}")]
     InvalidTimeout { name: &'static str, value: String },
 }
 
@@ -83,12 +84,13 @@ pub fn parse_endpoint(name: &'static str, value: &str) -> Result<Url, ConfigErro
     Ok(url)
 }
 
+/// Whole milliseconds; values under 100 are refused (most likely meant as seconds).
 fn parse_timeout(name: &'static str, value: &str) -> Result<Duration, ConfigError> {
-    let secs: f64 = value.trim().parse().map_err(|_| ConfigError::InvalidTimeout { name, value: value.to_string() })?;
-    if !secs.is_finite() || secs <= 0.0 || secs > 86_400.0 {
+    let ms: u64 = value.trim().parse().map_err(|_| ConfigError::InvalidTimeout { name, value: value.to_string() })?;
+    if !(100..=86_400_000).contains(&ms) {
         return Err(ConfigError::InvalidTimeout { name, value: value.to_string() });
     }
-    Ok(Duration::from_secs_f64(secs))
+    Ok(Duration::from_millis(ms))
 }
 
 impl HubClientConfig {
@@ -167,7 +169,7 @@ mod tests {
     fn env_overrides() {
         let c = HubClientConfig::from_vars(vars(&[
             ("HF_ENDPOINT", "http://127.0.0.1:9999/prefix/"),
-            ("HF_API_TIMEOUT", "2.5"),
+            ("HF_API_TIMEOUT", "2500"),
             ("HF_DATASETS_SERVER_ENDPOINT", "http://127.0.0.1:9999/ds"),
         ]))
         .unwrap();
@@ -182,5 +184,8 @@ mod tests {
         assert!(HubClientConfig::from_vars(vars(&[("HF_ENDPOINT", "not a url")])).is_err());
         assert!(HubClientConfig::from_vars(vars(&[("HF_API_TIMEOUT", "0")])).is_err());
         assert!(HubClientConfig::from_vars(vars(&[("HF_API_TIMEOUT", "abc")])).is_err());
+        // Seconds, as hubmcp read this variable before: refused, not taken as milliseconds.
+        assert!(HubClientConfig::from_vars(vars(&[("HF_API_TIMEOUT", "12.5")])).is_err());
+        assert!(HubClientConfig::from_vars(vars(&[("HF_API_TIMEOUT", "30")])).is_err());
     }
 }

@@ -400,7 +400,7 @@ pub(crate) fn from_transport(e: &reqwest::Error, timeout: Duration, host: &str) 
         HubError::bare(
             HubErrorKind::Timeout,
             format!(
-                "The request to the Hugging Face Hub timed out after {} s. Try again, or raise HF_API_TIMEOUT.",
+                "The request to the Hugging Face Hub timed out after {} s. Try again, or raise HF_API_TIMEOUT (milliseconds).",
                 trim_secs(timeout)
             ),
             true,

@@ -114,15 +114,15 @@ fn output_schema() -> Value {
         "properties": {
             "repo_type": { "type": "string", "enum": ["model", "dataset", "space"] },
             "id": { "type": "string" }, "url": { "type": "string" },
-            "author": { "type": ["string", "null"] }, "likes": { "type": "number" }, "downloads": { "type": "number" },
+            "author": { "anyOf": [{ "type": "string" }, { "type": "null" }] }, "likes": { "type": "number" }, "downloads": { "type": "number" },
             "trending_score": { "type": "number" }, "private": { "type": "boolean" },
             "tags": { "type": "array", "items": { "type": "string" } },
-            "created_at": { "type": "string" }, "last_modified": { "type": ["string", "null"] },
+            "created_at": { "type": "string" }, "last_modified": { "anyOf": [{ "type": "string" }, { "type": "null" }] },
             "pipeline_tag": { "type": "string" }, "library_name": { "type": "string" },
-            "description": { "type": "string" }, "gated": { "type": ["boolean", "string"] },
-            "title": { "type": ["string", "null"] }, "emoji": { "type": ["string", "null"] }, "sdk": { "type": "string" },
+            "description": { "type": "string" }, "gated": { "anyOf": [{ "type": "boolean" }, { "type": "string" }] },
+            "title": { "anyOf": [{ "type": "string" }, { "type": "null" }] }, "emoji": { "anyOf": [{ "type": "string" }, { "type": "null" }] }, "sdk": { "type": "string" },
             "short_description": { "type": "string" }, "ai_short_description": { "type": "string" },
-            "disabled": { "type": ["boolean", "null"] }
+            "disabled": { "anyOf": [{ "type": "boolean" }, { "type": "null" }] }
         },
         "required": ["repo_type", "id", "url"]
     });

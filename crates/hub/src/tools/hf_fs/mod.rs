@@ -113,9 +113,9 @@ fn output_schema() -> Value {
             "type": { "type": "string", "enum": ENTRY_TYPES }, "path": { "type": "string" }, "uri": { "type": "string" },
             "name": { "type": "string" }, "target_uri": { "type": "string" }, "repo_type": { "type": "string" },
             "size": { "type": "number" }, "lfs": { "type": "boolean" }, "private": { "type": "boolean" },
-            "gated": { "type": ["boolean", "string"] }, "likes": { "type": "number" }, "downloads": { "type": "number" },
+            "gated": { "anyOf": [{ "type": "boolean" }, { "type": "string" }] }, "likes": { "type": "number" }, "downloads": { "type": "number" },
             "task": { "type": "string" }, "tags": { "type": "array", "items": { "type": "string" } },
-            "trending_score": { "type": "number" }, "sdk": { "type": ["string", "null"] }, "title": { "type": "string" },
+            "trending_score": { "type": "number" }, "sdk": { "anyOf": [{ "type": "string" }, { "type": "null" }] }, "title": { "type": "string" },
             "description": { "type": "string" }, "upvotes": { "type": "number" }, "updated_at": { "type": "string" },
             "created_at": { "type": "string" }, "published_at": { "type": "string" }, "url": { "type": "string" },
             "content_type": { "type": "string" }

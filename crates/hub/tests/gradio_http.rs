@@ -79,6 +79,7 @@ impl H {
             port: Some(spaces.port()),
             resolve: gradio.network.resolve.or(Some("127.0.0.1".parse().unwrap())),
             allow: gradio.network.allow,
+            internal_hosts: gradio.network.internal_hosts.clone(),
         };
         let mut selection = o.selection;
         if o.settings_api {

@@ -50,6 +50,14 @@ pub struct SpaceArgs {
     /// `link-local` (comma-separated; none by default).
     #[arg(long, env = "HUBMCP_SPACE_ALLOW_ADDRESSES", default_value = "")]
     space_allow_addresses: String,
+    /// Space host names (exact or `*.suffix`, comma-separated) that may resolve to any
+    /// internal address (hf-mcp-server's name).
+    #[arg(long, env = "ALLOW_INTERNAL_ADDRESS_HOSTS", default_value = "")]
+    allow_internal_address_hosts: String,
+    /// Call Spaces without the MCP `initialize` handshake (hf-mcp-server's name).
+    #[arg(long, env = "GRADIO_SKIP_INITIALIZE", default_value = "false", default_missing_value = "true",
+          num_args = 0..=1, value_parser = clap::builder::BoolishValueParser::new())]
+    gradio_skip_initialize: bool,
     /// Milliseconds public Space metadata is cached before ETag revalidation.
     #[arg(long, env = "GRADIO_SPACE_CACHE_TTL", default_value_t = 300_000)]
     space_cache_ttl_ms: u64,
@@ -136,7 +144,14 @@ impl SpaceArgs {
                 port: self.space_port,
                 resolve: self.space_resolve,
                 allow,
+                internal_hosts: self
+                    .allow_internal_address_hosts
+                    .split(',')
+                    .map(|h| h.trim().trim_end_matches('.').to_ascii_lowercase())
+                    .filter(|h| !h.is_empty())
+                    .collect(),
             },
+            skip_initialize: self.gradio_skip_initialize,
             metadata_ttl: ms(self.space_cache_ttl_ms),
             schema_ttl: ms(self.schema_cache_ttl_ms),
             space_info_timeout: ms(self.space_info_timeout_ms.max(1)),

@@ -162,12 +162,12 @@ impl HubArgs {
     }
 }
 
-/// The stdio caller: `HF_TOKEN` (or hf-mcp-server's `DEFAULT_HF_TOKEN`) from the
-/// environment, identified by a hash of it.
+/// The stdio caller: hf-mcp-server's `DEFAULT_HF_TOKEN`, else `HF_TOKEN` (its order) from
+/// the environment, identified by a hash of it.
 fn stdio_caller() -> Caller {
     use sha2::Digest as _;
     let token = |name: &str| std::env::var(name).ok().map(|t| t.trim().to_owned()).filter(|t| !t.is_empty());
-    match token("HF_TOKEN").or_else(|| token("DEFAULT_HF_TOKEN")) {
+    match token("DEFAULT_HF_TOKEN").or_else(|| token("HF_TOKEN")) {
         None => Caller::anonymous(),
         Some(t) => {
             let digest = sha2::Sha256::digest(t.as_bytes());

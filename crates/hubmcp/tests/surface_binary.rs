@@ -346,3 +346,71 @@ fn stdio_uses_default_hf_token() {
     assert_eq!(who["result"]["structuredContent"]["account"]["name"], "bob", "{who}");
     assert!(hub.requests().iter().any(|r| r.bearer_token() == Some(hub_standin::tokens::BOB_READ)));
 }
+
+/// `ALLOW_INTERNAL_ADDRESS_HOSTS` lets trusted Space names resolve to internal addresses
+/// (here the Spaces stand-in on loopback, with no `HUBMCP_SPACE_ALLOW_ADDRESSES`), and
+/// `GRADIO_SKIP_INITIALIZE=true` sends `tools/call` to a Space without `initialize`.
+#[test]
+fn gradio_settings_under_upstream_names() {
+    use hub_standin::spaces::{spawn_spaces, SpacesConfig};
+    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().unwrap();
+    let hub = rt.block_on(hub_standin::spawn(hub_standin::StandInConfig::default()));
+    let spaces = rt.block_on(spawn_spaces(SpacesConfig::default()));
+    let start = |env: &[(&str, &str)]| {
+        let mut cmd = Command::new(BIN);
+        cmd.args(["serve", "--port", "0"])
+            .env("HF_ENDPOINT", &hub.base_url)
+            .env("HF_DATASETS_SERVER_ENDPOINT", &hub.datasets_server_url)
+            .env("HUBMCP_SPACE_SCHEME", "http")
+            .env("HUBMCP_SPACE_PORT", spaces.port().to_string())
+            .env("HUBMCP_SPACE_RESOLVE", "127.0.0.1")
+            .env_remove("HUBMCP_SPACE_ALLOW_ADDRESSES")
+            .env_remove("HUBMCP_TOOLSET");
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        serve_binary(cmd)
+    };
+    let rpc = |s: &ServedBinary, method: &str, params: Value| -> Value {
+        let mut params = params;
+        params["_meta"] = json!({ "io.modelcontextprotocol/protocolVersion": "2026-07-28",
+                                  "io.modelcontextprotocol/clientCapabilities": {} });
+        let mut r = Client::new()
+            .post(format!("{}?gradio=black-forest-labs/FLUX.1-Kontext-Dev", s.url))
+            .header("content-type", "application/json")
+            .header("accept", "application/json")
+            .header("mcp-protocol-version", "2026-07-28")
+            .header("mcp-method", method)
+            .header("authorization", format!("Bearer {}", hub_standin::tokens::ALICE_WRITE));
+        if let Some(name) = params.get("name").and_then(Value::as_str) {
+            r = r.header("mcp-name", name);
+        }
+        let body = json!({ "jsonrpc": "2.0", "id": 1, "method": method, "params": params });
+        r.body(body.to_string()).send().unwrap().json().unwrap()
+    };
+    let space_tools = |list: &Value| {
+        list["result"]["tools"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|t| t["name"].as_str().unwrap().starts_with("gr1_"))
+            .count()
+    };
+
+    // Loopback Spaces without either setting: refused, so no Space tools.
+    let plain = start(&[]);
+    assert_eq!(space_tools(&rpc(&plain, "tools/list", json!({}))), 0);
+    drop(plain);
+
+    let s = start(&[("ALLOW_INTERNAL_ADDRESS_HOSTS", "*.hf.space"), ("GRADIO_SKIP_INITIALIZE", "true")]);
+    assert!(space_tools(&rpc(&s, "tools/list", json!({}))) > 0);
+    spaces.clear_requests();
+    let r = rpc(&s, "tools/call", json!({ "name": "gr1_flux_1_kontext_dev_infer", "arguments": { "prompt": "p" } }));
+    // The stand-in's Spaces are session-era MCP servers (real Gradio's is stateless), so
+    // this call without a handshake is refused by the Space (400) — what matters is what
+    // was sent.
+    assert!(r.get("error").is_none(), "{r}");
+    let methods: Vec<String> = spaces.requests().into_iter().filter_map(|r| r.rpc_method).collect();
+    assert!(methods.contains(&"tools/call".to_owned()), "{methods:?}");
+    assert!(!methods.contains(&"initialize".to_owned()), "handshake despite GRADIO_SKIP_INITIALIZE: {methods:?}");
+}

@@ -74,6 +74,10 @@ pub struct GradioConfig {
     /// Count the budgets across every instance (e.g. on Redis); this process's counters are
     /// the fallback when they cannot be reached.
     pub shared_limits: Option<Arc<dyn SharedLimits>>,
+    /// Call Spaces without the `initialize` handshake (hf-mcp-server's
+    /// `GRADIO_SKIP_INITIALIZE`); by default the first call of a caller learns whether a
+    /// Space needs one.
+    pub skip_initialize: bool,
 }
 
 impl Default for GradioConfig {
@@ -96,6 +100,7 @@ impl Default for GradioConfig {
             session_pool_size: 1024,
             session_idle: Duration::from_secs(60),
             shared_limits: None,
+            skip_initialize: false,
         }
     }
 }

@@ -57,6 +57,9 @@ pub struct SpaceNetwork {
     /// Resolve every `*.{domain}` name to this address instead of using DNS.
     pub resolve: Option<IpAddr>,
     pub allow: AllowedAddresses,
+    /// Host names (exact, or `*.suffix`) trusted to resolve to any address class
+    /// (hf-mcp-server's `ALLOW_INTERNAL_ADDRESS_HOSTS`); lower case, no trailing dot.
+    pub internal_hosts: Vec<String>,
 }
 
 impl Default for SpaceNetwork {
@@ -67,6 +70,7 @@ impl Default for SpaceNetwork {
             port: None,
             resolve: None,
             allow: AllowedAddresses::default(),
+            internal_hosts: Vec::new(),
         }
     }
 }
@@ -111,6 +115,15 @@ impl SpaceNetwork {
         let host = host.trim_end_matches('.').to_ascii_lowercase();
         let domain = self.domain();
         host.strip_suffix(&domain).and_then(|h| h.strip_suffix('.')).is_some_and(valid_subdomain)
+    }
+
+    /// Is `host` trusted to resolve to internal addresses?
+    pub fn internal_host_allowed(&self, host: &str) -> bool {
+        let host = host.trim_end_matches('.').to_ascii_lowercase();
+        self.internal_hosts.iter().any(|entry| match entry.strip_prefix("*.") {
+            Some(suffix) => host.strip_suffix(suffix).is_some_and(|h| h.len() > 1 && h.ends_with('.')),
+            None => host == *entry,
+        })
     }
 
     /// Refuse addresses of classes that are not allowed.
@@ -223,7 +236,11 @@ impl PolicyResolver {
         if addrs.is_empty() {
             return Err(Refused(format!("{host} has no address")));
         }
-        // Every address must pass: a name mixing public and internal answers is refused.
+        // Every address must pass: a name mixing public and internal answers is refused,
+        // unless the name is trusted with internal addresses.
+        if net.internal_host_allowed(&host) {
+            return Ok(addrs);
+        }
         for a in &addrs {
             net.check_address(a.ip()).map_err(|e| Refused(format!("{host}: {e}")))?;
         }
@@ -320,5 +337,11 @@ mod tests {
         let ok = SpaceNetwork { allow: AllowedAddresses { loopback: true, ..Default::default() }, ..net };
         let a = PolicyResolver::lookup(ok, "abc.hf.space".into()).await.unwrap();
         assert_eq!(a[0].ip().to_string(), "127.0.0.1");
+        // ALLOW_INTERNAL_ADDRESS_HOSTS: a trusted name may resolve internally, others not.
+        let trusted = SpaceNetwork { internal_hosts: vec!["*.hf.space".into()], ..net.clone() };
+        assert!(PolicyResolver::lookup(trusted.clone(), "abc.hf.space".into()).await.is_ok());
+        let one = SpaceNetwork { internal_hosts: vec!["abc.hf.space".into()], ..net };
+        assert!(PolicyResolver::lookup(one.clone(), "abc.hf.space".into()).await.is_ok());
+        assert!(PolicyResolver::lookup(one, "xyz.hf.space".into()).await.is_err());
     }
 }

@@ -185,7 +185,13 @@ async fn run(
             }
         }
     }
-    let session = handshake(&mut up, &mut deadline).await?;
+    // GRADIO_SKIP_INITIALIZE (as in hf-mcp-server): `tools/call` straight away, as
+    // Gradio's stateless MCP server accepts; otherwise the handshake tells.
+    let session = if config.skip_initialize {
+        UpstreamSession { id: None, version: UPSTREAM_VERSION.into(), replica: None }
+    } else {
+        handshake(&mut up, &mut deadline).await?
+    };
     up.adopt(&session);
     match call_on_session(&mut up, tool, arguments, ctx, &mut deadline, false).await {
         Attempt::Done(result) => Ok(finish(&up, pool, key, result)),

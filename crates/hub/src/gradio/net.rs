@@ -334,7 +334,7 @@ mod tests {
         assert!(e.0.contains("loopback"), "{e}");
         let e = PolicyResolver::lookup(net.clone(), "example.com".into()).await.unwrap_err();
         assert!(e.0.contains("outside the Space domain"), "{e}");
-        let ok = SpaceNetwork { allow: AllowedAddresses { loopback: true, ..Default::default() }, ..net };
+        let ok = SpaceNetwork { allow: AllowedAddresses { loopback: true, ..Default::default() }, ..net.clone() };
         let a = PolicyResolver::lookup(ok, "abc.hf.space".into()).await.unwrap();
         assert_eq!(a[0].ip().to_string(), "127.0.0.1");
         // ALLOW_INTERNAL_ADDRESS_HOSTS: a trusted name may resolve internally, others not.

@@ -58,6 +58,14 @@ pub struct SpaceArgs {
     #[arg(long, env = "GRADIO_SKIP_INITIALIZE", default_value = "false", default_missing_value = "true",
           num_args = 0..=1, value_parser = clap::builder::BoolishValueParser::new())]
     gradio_skip_initialize: bool,
+    /// URL of a CSV of Spaces (`space_id,category,description`): `dynamic_space` then offers
+    /// `discover` (this list) instead of `find` (hf-mcp-server's name).
+    #[arg(long, env = "DYNAMIC_SPACE_DATA")]
+    dynamic_space_data: Option<String>,
+    /// Allow an `http` DYNAMIC_SPACE_DATA URL (hf-mcp-server's name).
+    #[arg(long, env = "ALLOW_PERMISSIVE_URLS", default_value = "false", default_missing_value = "true",
+          num_args = 0..=1, value_parser = clap::builder::BoolishValueParser::new())]
+    allow_permissive_urls: bool,
     /// Milliseconds public Space metadata is cached before ETag revalidation.
     #[arg(long, env = "GRADIO_SPACE_CACHE_TTL", default_value_t = 300_000)]
     space_cache_ttl_ms: u64,
@@ -152,6 +160,13 @@ impl SpaceArgs {
                     .collect(),
             },
             skip_initialize: self.gradio_skip_initialize,
+            space_list: match self.dynamic_space_data.as_deref().map(str::trim).filter(|u| !u.is_empty()) {
+                Some(url) => Some(
+                    hubmcp_hub::gradio::space_list::SpaceListSource::parse(url, self.allow_permissive_urls)
+                        .map_err(anyhow::Error::msg)?,
+                ),
+                None => None,
+            },
             metadata_ttl: ms(self.space_cache_ttl_ms),
             schema_ttl: ms(self.schema_cache_ttl_ms),
             space_info_timeout: ms(self.space_info_timeout_ms.max(1)),

@@ -414,3 +414,80 @@ fn gradio_settings_under_upstream_names() {
     assert!(methods.contains(&"tools/call".to_owned()), "{methods:?}");
     assert!(!methods.contains(&"initialize".to_owned()), "handshake despite GRADIO_SKIP_INITIALIZE: {methods:?}");
 }
+
+/// `DYNAMIC_SPACE_DATA` (with `ALLOW_PERMISSIVE_URLS` for an `http` URL): `dynamic_space`
+/// offers `discover`, listing the operator's CSV, instead of `find`.
+#[test]
+fn dynamic_space_data_lists_the_operators_spaces() {
+    use std::io::Read;
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let list_url = format!("http://127.0.0.1:{}/spaces.csv", listener.local_addr().unwrap().port());
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let mut stream = stream.unwrap();
+            let mut buf = [0u8; 4096];
+            let _ = stream.read(&mut buf);
+            let body = "evalstate/flux1_schnell,Image Generation,\"Fast images, from text\"\nmicrosoft/OmniParser-v2,OCR,Parses screens\n";
+            let _ = write!(
+                stream,
+                "HTTP/1.1 200 OK\r\ncontent-type: text/csv\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+                body.len()
+            );
+        }
+    });
+    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().unwrap();
+    let hub = rt.block_on(hub_standin::spawn(hub_standin::StandInConfig::default()));
+    let start = |env: &[(&str, &str)]| {
+        let mut cmd = Command::new(BIN);
+        cmd.args(["serve", "--port", "0"])
+            .env("HF_ENDPOINT", &hub.base_url)
+            .env("HUBMCP_SPACE_ALLOW_ADDRESSES", "loopback")
+            .env_remove("HUBMCP_TOOLSET");
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        cmd
+    };
+    // An http list without ALLOW_PERMISSIVE_URLS is refused at start.
+    let out = start(&[("DYNAMIC_SPACE_DATA", &list_url)]).output().unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("ALLOW_PERMISSIVE_URLS"));
+
+    let s = serve_binary(start(&[("DYNAMIC_SPACE_DATA", &list_url), ("ALLOW_PERMISSIVE_URLS", "true")]));
+    let rpc = |method: &str, params: Value| -> Value {
+        let mut params = params;
+        params["_meta"] = json!({ "io.modelcontextprotocol/protocolVersion": "2026-07-28",
+                                  "io.modelcontextprotocol/clientCapabilities": {} });
+        let mut r = Client::new()
+            .post(format!("{}?bouquet=dynamic_space", s.url))
+            .header("content-type", "application/json")
+            .header("accept", "application/json")
+            .header("mcp-protocol-version", "2026-07-28")
+            .header("mcp-method", method)
+            .header("authorization", format!("Bearer {}", hub_standin::tokens::ALICE_WRITE));
+        if let Some(name) = params.get("name").and_then(Value::as_str) {
+            r = r.header("mcp-name", name);
+        }
+        let body = json!({ "jsonrpc": "2.0", "id": 1, "method": method, "params": params });
+        r.body(body.to_string()).send().unwrap().json().unwrap()
+    };
+    let list = rpc("tools/list", json!({}));
+    let tool =
+        list["result"]["tools"].as_array().unwrap().iter().find(|t| t["name"] == "dynamic_space").unwrap().clone();
+    assert_eq!(
+        tool["inputSchema"]["properties"]["operation"]["enum"],
+        json!(["discover", "view_parameters", "invoke"])
+    );
+    assert!(tool["inputSchema"]["properties"].get("search_query").is_none());
+    let call = |args: Value| rpc("tools/call", json!({ "name": "dynamic_space", "arguments": args }))["result"].clone();
+    let r = call(json!({ "operation": "discover" }));
+    assert!(r.get("isError").is_none(), "{r}");
+    let ids: Vec<&str> =
+        r["structuredContent"]["results"].as_array().unwrap().iter().map(|e| e["id"].as_str().unwrap()).collect();
+    assert_eq!(ids, ["evalstate/flux1_schnell", "microsoft/OmniParser-v2"]);
+    assert_eq!(r["structuredContent"]["results"][0]["description"], "Fast images, from text");
+    assert_eq!(call(json!({ "operation": "find", "search_query": "x" }))["isError"], true);
+    let usage = call(json!({}));
+    let usage = usage["content"][0]["text"].as_str().unwrap();
+    assert!(usage.contains("\"operation\": \"discover\"") && !usage.contains("search_query"), "{usage}");
+}

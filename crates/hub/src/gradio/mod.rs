@@ -21,6 +21,7 @@ pub mod net;
 pub mod proxy;
 pub mod schema;
 pub mod session_pool;
+pub mod space_list;
 
 use std::collections::HashSet;
 use std::net::{IpAddr, Ipv4Addr};
@@ -78,6 +79,9 @@ pub struct GradioConfig {
     /// `GRADIO_SKIP_INITIALIZE`); by default the first call of a caller learns whether a
     /// Space needs one.
     pub skip_initialize: bool,
+    /// `dynamic_space` lists these Spaces (`discover`) instead of searching the Hub
+    /// (`find`): hf-mcp-server's `DYNAMIC_SPACE_DATA`.
+    pub space_list: Option<space_list::SpaceListSource>,
 }
 
 impl Default for GradioConfig {
@@ -101,6 +105,7 @@ impl Default for GradioConfig {
             session_idle: Duration::from_secs(60),
             shared_limits: None,
             skip_initialize: false,
+            space_list: None,
         }
     }
 }
@@ -111,6 +116,8 @@ pub struct Gradio {
     pub http: reqwest::Client,
     pub discovery: Discovery,
     pub sessions: SessionPool,
+    /// The client of `DYNAMIC_SPACE_DATA`, when configured.
+    pub space_list_http: Option<reqwest::Client>,
     budget: WindowBudget,
     telemetry: Telemetry,
 }
@@ -121,7 +128,8 @@ impl Gradio {
         let discovery = Discovery::new(hub, http.clone(), config.clone(), telemetry.clone());
         let budget = WindowBudget::new(config.budget_anonymous, config.budget_authenticated);
         let sessions = SessionPool::new(config.session_pool_size, config.session_idle);
-        Arc::new(Gradio { config, http, discovery, sessions, budget, telemetry })
+        let space_list_http = config.space_list.as_ref().map(|_| space_list::client(&config.network));
+        Arc::new(Gradio { config, http, discovery, sessions, space_list_http, budget, telemetry })
     }
 
     /// Who a budget applies to: the caller's identity, else its address.

@@ -1,7 +1,8 @@
 //! `dynamic_space`: find MCP-capable Spaces, view a Space's parameters, and invoke it —
 //! without adding the Space to the caller's tool list first.
 //!
-//! * `find` — semantic search over Gradio Spaces tagged `mcp-server`;
+//! * `find` — semantic search over Gradio Spaces tagged `mcp-server`; or, when the operator
+//!   configured a curated list (`DYNAMIC_SPACE_DATA`), `discover` — that list instead;
 //! * `view_parameters` — the first tool of the Space, when its schema is simple (strings,
 //!   numbers, booleans, enums, arrays of primitives, shallow objects, files as URLs);
 //! * `invoke` — validates the `parameters` JSON against that schema, applies defaults,
@@ -53,6 +54,30 @@ pub fn definition() -> Value {
         }
     })
 }
+
+/// The definition when a curated Space list replaces `find` with `discover` (the
+/// arguments hf-mcp-server offers in that mode).
+pub fn discover_definition() -> Value {
+    let mut d = definition();
+    d["description"] = json!(
+        "Discover (curated list), inspect (view parameter schema) and dynamically invoke Hugging \
+        Face Spaces. Call with no operation for full usage instructions."
+    );
+    d["inputSchema"] = json!({
+        "type": "object",
+        "properties": {
+            "operation": { "type": "string", "enum": ["discover", VIEW, "invoke"], "description": "Operation to perform." },
+            "space_name": { "type": "string", "description": "Space ID (format: \"username/space-name\"). Required for \"view_parameters\" and \"invoke\" operations." },
+            "parameters": { "type": "string", "description": "JSON object string of parameters. Only used for \"invoke\" operation." }
+        }
+    });
+    d
+}
+
+const FIND_USAGE: &str = "### find
+Find MCP-enabled Spaces for a task: `{\"operation\": \"find\", \"search_query\": \"image generation\", \"limit\": 10}`";
+const DISCOVER_USAGE: &str = "### discover
+List the Spaces available here: `{\"operation\": \"discover\"}`";
 
 const USAGE: &str = "# Gradio Space Interaction
 
@@ -107,7 +132,8 @@ const SEMANTIC_SEARCH: &str = "/api/spaces/semantic-search";
 /// `invoke` runs a Space call (seconds to minutes on ZeroGPU), so clients may take the
 /// call as a task (tasks extension).
 pub fn tool(gradio: Arc<Gradio>) -> Tool {
-    Tool::new(definition(), move |args, ctx: Ctx| {
+    let definition = if gradio.config.space_list.is_some() { discover_definition() } else { definition() };
+    Tool::new(definition, move |args, ctx: Ctx| {
         let gradio = gradio.clone();
         async move {
             let args: Args = match serde_json::from_str(args.get()) {
@@ -121,18 +147,56 @@ pub fn tool(gradio: Arc<Gradio>) -> Tool {
 }
 
 async fn run(gradio: &Gradio, args: Args, ctx: Ctx) -> Result<ToolOutput, CallError> {
+    let listed = gradio.config.space_list.is_some();
     let Some(op) = args.operation.as_deref().map(str::to_ascii_lowercase) else {
+        if listed {
+            return Ok(ToolOutput::text(
+                USAGE.replace(FIND_USAGE, DISCOVER_USAGE).replace("1. `find`", "1. `discover`"),
+            ));
+        }
         return Ok(ToolOutput::text(USAGE));
     };
+    let search = if listed { "discover" } else { "find" };
     match op.as_str() {
-        "find" => Ok(find(gradio, &args, &ctx).await),
+        "discover" if listed => Ok(discover(gradio).await),
+        "find" if !listed => Ok(find(gradio, &args, &ctx).await),
         VIEW => Ok(view(gradio, &args, &ctx).await),
         "invoke" => invoke(gradio, &args, ctx).await,
         other => Ok(ToolOutput::error(format!(
-            "Unknown operation: \"{other}\"\nAvailable operations: find, {VIEW}, invoke\n\nCall this tool with no \
+            "Unknown operation: \"{other}\"\nAvailable operations: {search}, {VIEW}, invoke\n\nCall this tool with no \
              operation for full usage instructions."
         ))),
     }
+}
+
+/// The operator's curated list, as a table.
+async fn discover(gradio: &Gradio) -> ToolOutput {
+    let (Some(source), Some(http)) = (&gradio.config.space_list, &gradio.space_list_http) else {
+        return ToolOutput::error("No Space list is configured.");
+    };
+    let list = match crate::gradio::space_list::fetch(http, &gradio.config.network, source).await {
+        Ok(list) => list,
+        Err(e) => return ToolOutput::error(format!("Error fetching space list from {}: {e}", source.url)),
+    };
+    if list.is_empty() {
+        return ToolOutput::text("No spaces available in the configured list.");
+    }
+    let mut md = format!(
+        "**Available Spaces:**\n\nThese spaces can be invoked using the `dynamic_space` tool.\nUse `\"operation\": \
+         \"{VIEW}\"` to inspect a space's parameters before invoking.\n\n| Space ID | Category | Description |\n\
+         |----------|----------|-------------|\n"
+    );
+    for s in &list {
+        md.push_str(&format!(
+            "| `{}` | {} | {} |\n",
+            escape_md(&s.id),
+            escape_md(&s.category),
+            escape_md(&s.description)
+        ));
+    }
+    let items: Vec<Value> =
+        list.iter().map(|s| json!({ "id": s.id, "category": s.category, "description": s.description })).collect();
+    ToolOutput::structured(md, json!({ "results": items }))
 }
 
 async fn find(gradio: &Gradio, args: &Args, ctx: &Ctx) -> ToolOutput {

@@ -115,7 +115,7 @@ impl OriginPatterns {
             return true;
         }
         let origin = origin.trim().trim_end_matches('/').to_ascii_lowercase();
-        if self.exact.iter().any(|e| *e == origin) {
+        if self.exact.contains(&origin) {
             return true;
         }
         let Some((scheme, _)) = origin.split_once("://") else { return false };

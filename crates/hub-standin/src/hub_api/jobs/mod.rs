@@ -124,7 +124,7 @@ pub(crate) fn timestamp(t: OffsetDateTime) -> String {
 }
 
 /// The `JobInfo` document: environment values shown (as the Hub does), secret values never.
-fn render(job: &Job, origin: &str) -> Value {
+fn render(job: &Job) -> Value {
     let t = job.created.elapsed();
     let (stage, message) = stage_at(job, t);
     let mut o = Map::new();
@@ -159,8 +159,6 @@ fn render(job: &Job, origin: &str) -> Value {
     );
     o.insert("owner".into(), job.owner.clone());
     o.insert("initiator".into(), job.initiator.clone());
-    o.insert("endpoint".into(), origin.into());
-    o.insert("url".into(), format!("{origin}/jobs/{}/{}", job.namespace, job.id).into());
     Value::Object(o)
 }
 
@@ -278,7 +276,7 @@ impl Jobs {
                         needs_write(&a, ns)?;
                         let spec = validate_spec(parse_body(body)?)?;
                         let initiator = json!({ "type": "user", "id": a.user.whoami.get("id"), "name": a.user.name });
-                        let info = self.start(ns, a.owner, initiator, spec, &ctx.origin);
+                        let info = self.start(ns, a.owner, initiator, spec);
                         Ok(ok_json(&info))
                     }
                     _ => Ok(not_found_route()),
@@ -288,7 +286,7 @@ impl Jobs {
                 access(ctx, ns)?;
                 let st = self.lock();
                 let job = find(&st, ns, id)?;
-                Ok(ok_json(&render(job, &ctx.origin)))
+                Ok(ok_json(&render(job)))
             }
             [ns, id, "logs"] if m == Method::GET => {
                 access(ctx, ns)?;
@@ -327,13 +325,13 @@ impl Jobs {
                     j.spec.get("labels").and_then(|ls| ls.get(k)).and_then(Value::as_str) == Some(v)
                 })
             })
-            .map(|j| render(j, &ctx.origin))
+            .map(|j| render(j))
             .collect();
         ok_json(&Value::Array(out))
     }
 
     /// Create and start a job; its `JobInfo`.
-    fn start(&self, ns: &str, owner: Value, initiator: Value, spec: Map<String, Value>, origin: &str) -> Value {
+    fn start(&self, ns: &str, owner: Value, initiator: Value, spec: Map<String, Value>) -> Value {
         let mut vars = HashMap::new();
         for key in ["environment", "secrets"] {
             if let Some(o) = spec.get(key).and_then(Value::as_object) {
@@ -360,7 +358,7 @@ impl Jobs {
             plan,
             canceled: None,
         };
-        let info = render(&job, origin);
+        let info = render(&job);
         if st.jobs.len() >= MAX_JOBS {
             st.jobs.remove(0);
         }

@@ -141,14 +141,14 @@ impl Jobs {
                     (s.spec.clone(), s.owner.clone())
                 };
                 let initiator = json!({ "type": "scheduled-job", "id": id });
-                let info = self.start(ns, owner, initiator, spec, &ctx.origin);
+                let info = self.start(ns, owner, initiator, spec);
                 let job_id = info["id"].as_str().unwrap_or_default().to_owned();
                 let mut st = self.lock();
                 if let Some(s) = st.scheduled.iter_mut().find(|s| s.namespace == ns && s.id == *id) {
                     s.last_job = Some((job_id.clone(), OffsetDateTime::now_utc()));
                 }
                 let job = find(&st, ns, &job_id)?;
-                Ok(ok_json(&render(job, &ctx.origin)))
+                Ok(ok_json(&render(job)))
             }
             _ => Ok(not_found_route()),
         }

@@ -25,9 +25,8 @@ fn snapshot(jobs: &Jobs, ns: &str, id: &str) -> Option<(Vec<String>, bool)> {
     let t = job.created.elapsed();
     let until = finished_offset(job, t).unwrap_or(t);
     let mut events = Vec::new();
-    let event = |at: Duration, line: &str| {
-        json!({ "data": line, "timestamp": timestamp(job.created_at + at) }).to_string()
-    };
+    let event =
+        |at: Duration, line: &str| json!({ "data": line, "timestamp": timestamp(job.created_at + at) }).to_string();
     if until >= QUEUED {
         let started = timestamp(job.created_at + QUEUED);
         events.push(event(QUEUED, &format!("===== Job started at {started} =====")));

@@ -37,10 +37,35 @@ const MAX_JOBS: usize = 10_000;
 
 /// Hardware flavours a job may ask for (huggingface_hub's `JobHardware`).
 pub(crate) const FLAVORS: &[&str] = &[
-    "cpu-basic", "cpu-upgrade", "cpu-performance", "cpu-xl", "sprx8", "zero-a10g", "t4-small", "t4-medium", "l4x1",
-    "l4x4", "l40sx1", "l40sx4", "l40sx8", "a10g-small", "a10g-large", "a10g-largex2", "a10g-largex4", "a100-large",
-    "a100x4", "a100x8", "h200", "h200x2", "h200x4", "h200x8", "inf2x6", "rtx-pro-6000", "rtx-pro-6000x2",
-    "rtx-pro-6000x4", "rtx-pro-6000x8",
+    "cpu-basic",
+    "cpu-upgrade",
+    "cpu-performance",
+    "cpu-xl",
+    "sprx8",
+    "zero-a10g",
+    "t4-small",
+    "t4-medium",
+    "l4x1",
+    "l4x4",
+    "l40sx1",
+    "l40sx4",
+    "l40sx8",
+    "a10g-small",
+    "a10g-large",
+    "a10g-largex2",
+    "a10g-largex4",
+    "a100-large",
+    "a100x4",
+    "a100x8",
+    "h200",
+    "h200x2",
+    "h200x4",
+    "h200x8",
+    "inf2x6",
+    "rtx-pro-6000",
+    "rtx-pro-6000x2",
+    "rtx-pro-6000x4",
+    "rtx-pro-6000x8",
 ];
 
 /// The jobs and schedules of one stand-in. Cheap to clone (log streams hold a clone).
@@ -436,5 +461,9 @@ fn hardware() -> Value {
     let mut t4 = cpu("t4-small", "Nvidia T4 - small", "4 vCPU", "15 GB", 667);
     t4["accelerator"] =
         json!({ "type": "gpu", "model": "T4", "quantity": "1", "vram": "16 GB", "manufacturer": "Nvidia" });
-    json!([cpu("cpu-basic", "CPU Basic", "2 vCPU", "16 GB", 167), cpu("cpu-upgrade", "CPU Upgrade", "8 vCPU", "32 GB", 500), t4])
+    json!([
+        cpu("cpu-basic", "CPU Basic", "2 vCPU", "16 GB", 167),
+        cpu("cpu-upgrade", "CPU Upgrade", "8 vCPU", "32 GB", 500),
+        t4
+    ])
 }

@@ -220,8 +220,9 @@ impl HubProvider {
     }
 }
 
+/// `logging`: hf_jobs relays job log lines as log messages to clients that set a level.
 pub fn capabilities() -> Value {
-    json!({ "tools": { "listChanged": true } })
+    json!({ "tools": { "listChanged": true }, "logging": {} })
 }
 
 impl Provider for HubProvider {

@@ -186,7 +186,8 @@ impl Call<'_> {
         let r = self.redactor();
         let jobs: Vec<Value> = all
             .iter()
-            .filter(|j| a.all || j["status"]["stage"] == "RUNNING")
+            // Queued jobs count as running (upstream predates the SCHEDULING stage).
+            .filter(|j| a.all || matches!(j["status"]["stage"].as_str(), Some("RUNNING" | "SCHEDULING")))
             .filter(|j| status.as_deref().is_none_or(|s| j["status"]["stage"].as_str().unwrap_or("").contains(s)))
             .take(MAX_LISTED)
             .map(|j| output::job(j, &self.web_base(), &r))

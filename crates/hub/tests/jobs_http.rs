@@ -130,8 +130,10 @@ async fn only_authenticated_callers_see_hf_jobs_and_selection_governs_it() {
         h.rpc_full("?bouquet=jobs", "tools/call", json!({ "name": "hf_jobs", "arguments": {} }), None, json!({})).await;
     assert!(r.get("error").is_some() || r["result"]["isError"] == true, "{r}");
     // User settings choose it like any built-in.
-    let mut options = HubOptions::default();
-    options.selection = SelectionConfig { disabled: ["hf_jobs".to_owned()].into(), ..SelectionConfig::default() };
+    let options = HubOptions {
+        selection: SelectionConfig { disabled: ["hf_jobs".to_owned()].into(), ..SelectionConfig::default() },
+        ..HubOptions::default()
+    };
     let disabled = H::with(options).await;
     assert!(!names(&disabled.tools("?bouquet=jobs", ALICE).await).contains(&"hf_jobs"), "DISABLE_TOOLS hides it");
 }

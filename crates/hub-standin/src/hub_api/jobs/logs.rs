@@ -57,7 +57,7 @@ pub(super) fn stream(jobs: Jobs, ns: String, id: String, tail: Option<usize>) ->
             if c.done {
                 return None;
             }
-            let Some((lines, stopped)) = snapshot(&c.jobs, &c.ns, &c.id) else { return None };
+            let (lines, stopped) = snapshot(&c.jobs, &c.ns, &c.id)?;
             if c.sent < lines.len() {
                 let chunk: String = lines[c.sent..].iter().map(|l| format!("data: {l}\n\n")).collect();
                 c.sent = lines.len();

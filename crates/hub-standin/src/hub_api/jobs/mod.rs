@@ -350,7 +350,7 @@ impl Jobs {
                     j.spec.get("labels").and_then(|ls| ls.get(k)).and_then(Value::as_str) == Some(v)
                 })
             })
-            .map(|j| render(j))
+            .map(render)
             .collect();
         ok_json(&Value::Array(out))
     }

@@ -120,7 +120,7 @@ pub async fn follow(
             }
             let text = cut(&redactor.redact(&event.data), MAX_LINE_CHARS);
             out.seen += 1;
-            let last = text.trim_end().lines().filter(|l| !l.is_empty()).last().unwrap_or("").to_owned();
+            let last = text.trim_end().lines().rfind(|l| !l.is_empty()).unwrap_or("").to_owned();
             relay.say(&format!("job: {last}"), Some(&text)).await;
             if tail > 0 {
                 if kept.len() == tail {

@@ -155,37 +155,37 @@ async fn entry(
         return Ok(respond(Some(op), help, outcome, 0, 0));
     }
     let mut call = ops::Call { client, config, token, ctx, op };
-    let invalid = |m: String| Ok(error(Some(op), "validation", m));
+    let invalid = |m: String| error(Some(op), "validation", m);
     match op {
         "run" => match args::parse(op, raw) {
             Ok(a) => call.run(a).await,
-            Err(m) => invalid(m),
+            Err(m) => Ok(invalid(m)),
         },
         "uv" => match args::parse(op, raw) {
             Ok(a) => call.uv(a).await,
-            Err(m) => invalid(m),
+            Err(m) => Ok(invalid(m)),
         },
         "ps" => match args::parse(op, raw) {
             Ok(a) => Ok(call.ps(a).await),
-            Err(m) => invalid(m),
+            Err(m) => Ok(invalid(m)),
         },
         "logs" => match args::parse(op, raw) {
             Ok(a) => Ok(call.logs(a).await),
-            Err(m) => invalid(m),
+            Err(m) => Ok(invalid(m)),
         },
         "inspect" => match args::parse(op, raw) {
             Ok(a) => Ok(call.inspect(a).await),
-            Err(m) => invalid(m),
+            Err(m) => Ok(invalid(m)),
         },
         "cancel" => match args::parse(op, raw) {
             Ok(a) => call.cancel(a).await,
-            Err(m) => invalid(m),
+            Err(m) => Ok(invalid(m)),
         },
         "scheduled run" | "scheduled uv" => {
             let (rest, sched) = ops::split_schedule(raw);
             let schedule = match args::parse::<args::Schedule>(op, sched) {
                 Ok(s) => s,
-                Err(m) => return invalid(m),
+                Err(m) => return Ok(invalid(m)),
             };
             let run = if op == "scheduled run" {
                 args::parse::<args::RunArgs>(op, rest)
@@ -197,16 +197,16 @@ async fn entry(
             };
             match run {
                 Ok(r) => Ok(call.scheduled_create(r, schedule).await),
-                Err(m) => invalid(m),
+                Err(m) => Ok(invalid(m)),
             }
         }
         "scheduled ps" => match args::parse(op, raw) {
             Ok(a) => Ok(call.scheduled_ps(a).await),
-            Err(m) => invalid(m),
+            Err(m) => Ok(invalid(m)),
         },
         _ => match args::parse(op, raw) {
             Ok(a) => call.scheduled_one(a).await,
-            Err(m) => invalid(m),
+            Err(m) => Ok(invalid(m)),
         },
     }
 }

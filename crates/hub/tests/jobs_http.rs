@@ -374,6 +374,27 @@ async fn scheduled_jobs_create_list_suspend_resume_and_delete_after_confirmation
     h.server.stop().await;
 }
 
+#[tokio::test]
+async fn run_can_be_taken_as_a_task() {
+    let h = H::start().await;
+    let caps = json!({ "extensions": { mcp_engine::TASKS_EXTENSION: {} } });
+    let params = json!({ "name": "hf_jobs", "arguments": { "operation": "run",
+        "args": { "command": ["sh", "-c", "echo in a task; sleep 0.2; echo end"] } } });
+    let (_, r) = h.rpc_full("", "tools/call", params, ALICE, caps.clone()).await;
+    assert_eq!(r["result"]["resultType"], "task", "{r}");
+    let task = r["result"]["taskId"].as_str().unwrap().to_owned();
+    for _ in 0..500 {
+        let (_, t) = h.rpc_full("", "tasks/get", json!({ "taskId": task }), ALICE, caps.clone()).await;
+        if t["result"]["status"] == "completed" {
+            assert_eq!(outcome(&t["result"]["result"])["logs"], json!(["in a task", "end"]), "{t}");
+            return h.server.stop().await;
+        }
+        assert_eq!(t["result"]["status"], "working", "{t}");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    panic!("the task did not complete");
+}
+
 // ----- session era ---------------------------------------------------------------------------
 
 fn post(h: &H, session: Option<&str>, body: Value) -> reqwest::RequestBuilder {

@@ -214,6 +214,16 @@ async fn ps_logs_inspect_and_failures() {
     let r = h.jobs("logs", json!({ "job_id": failed, "tail": 2 }), ALICE).await;
     assert_eq!(outcome(&r)["lines"], json!(["b", "c"]), "{r}");
     assert_eq!(outcome(&r)["finished"], true);
+    // A flood of long lines: the tail is bounded in characters, lines cut, newest kept.
+    let script: String = (0..40).map(|i| format!("echo {i:02}{};", "x".repeat(3000))).collect();
+    let r = h.jobs("run", json!({ "command": ["sh", "-c", script], "detach": true }), ALICE).await;
+    let flood = outcome(&r)["job"]["id"].as_str().unwrap().to_owned();
+    let r = h.jobs("logs", json!({ "job_id": flood, "tail": 500 }), ALICE).await;
+    let lines = outcome(&r)["lines"].as_array().unwrap();
+    let chars: usize = lines.iter().map(|l| l.as_str().unwrap().chars().count()).sum();
+    assert!(lines.len() < 40 && chars <= 37_500, "{} lines, {chars} chars", lines.len());
+    assert!(lines.last().unwrap().as_str().unwrap().starts_with("39"));
+    assert!(lines.iter().all(|l| l.as_str().unwrap().chars().count() <= 2_001));
     // ps: only running jobs by default, all with all: true, filtered by status.
     let running = h.start_long_job().await;
     let r = h.jobs("ps", json!({}), ALICE).await;

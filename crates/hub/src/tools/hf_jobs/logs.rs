@@ -20,6 +20,8 @@ use crate::client::{HubClient, HubError};
 const MAX_LINE_CHARS: usize = 2_000;
 /// Longest line relayed as a progress message.
 const MAX_MESSAGE_CHARS: usize = 160;
+/// Characters of log text one result carries at most (the oldest kept lines go first).
+const MAX_TAIL_CHARS: usize = crate::tools::budget::budget_chars(3);
 /// Bytes of an unterminated SSE line buffered before it is dropped.
 const MAX_PENDING: usize = 64 * 1024;
 
@@ -132,6 +134,11 @@ pub async fn follow(
         if pending.len() > MAX_PENDING {
             pending.clear();
         }
+    }
+    let mut chars: usize = kept.iter().map(|l| l.chars().count() + 1).sum();
+    while chars > MAX_TAIL_CHARS {
+        let Some(first) = kept.pop_front() else { break };
+        chars -= first.chars().count() + 1;
     }
     out.lines = kept.into();
     Ok(out)

@@ -2,6 +2,7 @@
 //! `cancel` and `scheduled delete` look the target up first (a missing one is an error
 //! without a question) and then ask the user to confirm ([`confirm_destructive`]).
 
+use mcp_engine::provider::ToolOutput;
 use mcp_engine::{CallError, Ctx};
 use reqwest::Method;
 use serde_json::{json, Map, Value};
@@ -52,7 +53,7 @@ impl Call<'_> {
     }
 
     /// A failed Hub call as the model should see it: what went wrong and what to do.
-    pub fn failure(&self, e: &HubError) -> mcp_engine::provider::ToolOutput {
+    pub fn failure(&self, e: &HubError) -> ToolOutput {
         let r = self.redactor();
         let server = e.server_message().map(|m| format!(" (Hub: {})", r.redact(m))).unwrap_or_default();
         let message = match e.status() {
@@ -72,7 +73,7 @@ impl Call<'_> {
         error(Some(self.op), "execution", message)
     }
 
-    async fn namespace(&self, given: Option<&str>) -> Result<String, mcp_engine::provider::ToolOutput> {
+    async fn namespace(&self, given: Option<&str>) -> Result<String, ToolOutput> {
         if let Some(ns) = given.map(str::trim).filter(|n| !n.is_empty()) {
             if !valid_namespace(ns) {
                 return Err(error(
@@ -95,14 +96,11 @@ impl Call<'_> {
         self.client.jobs_call(self.token, method, segs, &[], body, what).await
     }
 
-    pub async fn run(&mut self, a: RunArgs) -> Result<mcp_engine::provider::ToolOutput, CallError> {
+    pub async fn run(&mut self, a: RunArgs) -> Result<ToolOutput, CallError> {
         Ok(self.run_inner(a).await.unwrap_or_else(|e| e))
     }
 
-    async fn run_inner(
-        &mut self,
-        a: RunArgs,
-    ) -> Result<mcp_engine::provider::ToolOutput, mcp_engine::provider::ToolOutput> {
+    async fn run_inner(&mut self, a: RunArgs) -> Result<ToolOutput, ToolOutput> {
         let spec = spec::job_spec(&a, self.token).map_err(|m| error(Some(self.op), "validation", m))?;
         let mut r = self.redactor();
         r.add_map(spec.get("environment"));
@@ -167,12 +165,12 @@ impl Call<'_> {
         Ok(respond(Some(self.op), md, outcome, 1, 1))
     }
 
-    pub async fn uv(&mut self, a: UvArgs) -> Result<mcp_engine::provider::ToolOutput, CallError> {
+    pub async fn uv(&mut self, a: UvArgs) -> Result<ToolOutput, CallError> {
         let command = spec::uv_command(&a);
         self.run(a.into_run(command)).await
     }
 
-    pub async fn ps(&mut self, a: PsArgs) -> mcp_engine::provider::ToolOutput {
+    pub async fn ps(&mut self, a: PsArgs) -> ToolOutput {
         let ns = match self.namespace(a.namespace.as_deref()).await {
             Ok(ns) => ns,
             Err(out) => return out,
@@ -206,7 +204,7 @@ impl Call<'_> {
         respond(Some(self.op), md, json!({ "kind": "jobs", "jobs": jobs, "total_jobs": total }), total, shared)
     }
 
-    pub async fn logs(&mut self, a: LogsArgs) -> mcp_engine::provider::ToolOutput {
+    pub async fn logs(&mut self, a: LogsArgs) -> ToolOutput {
         let ns = match self.namespace(a.namespace.as_deref()).await {
             Ok(ns) => ns,
             Err(out) => return out,
@@ -245,7 +243,7 @@ impl Call<'_> {
         respond(Some(self.op), md, outcome, n, n)
     }
 
-    pub async fn inspect(&mut self, a: InspectArgs) -> mcp_engine::provider::ToolOutput {
+    pub async fn inspect(&mut self, a: InspectArgs) -> ToolOutput {
         let ns = match self.namespace(a.namespace.as_deref()).await {
             Ok(ns) => ns,
             Err(out) => return out,
@@ -286,7 +284,7 @@ impl Call<'_> {
         let outcome = json!({ "kind": "inspections", "requested_job_ids": ids, "inspections": inspections });
         let mut out = respond(Some(self.op), sections.join("\n\n"), outcome, ids.len(), shared);
         if shared == 0 {
-            if let mcp_engine::provider::ToolOutput::Result(o) = &mut out {
+            if let ToolOutput::Result(o) = &mut out {
                 o.insert("isError".into(), Value::Bool(true));
             }
         }
@@ -294,7 +292,7 @@ impl Call<'_> {
     }
 
     /// The answer when the user did not confirm.
-    fn not_confirmed(&self, id: &str, answer: Confirmation, what: &str) -> mcp_engine::provider::ToolOutput {
+    fn not_confirmed(&self, id: &str, answer: Confirmation, what: &str) -> ToolOutput {
         let reason = if answer == Confirmation::Declined { "declined" } else { "cancelled" };
         respond(
             Some(self.op),
@@ -305,7 +303,7 @@ impl Call<'_> {
         )
     }
 
-    pub async fn cancel(&mut self, a: CancelArgs) -> Result<mcp_engine::provider::ToolOutput, CallError> {
+    pub async fn cancel(&mut self, a: CancelArgs) -> Result<ToolOutput, CallError> {
         let ns = match self.namespace(a.namespace.as_deref()).await {
             Ok(ns) => ns,
             Err(out) => return Ok(out),
@@ -337,7 +335,7 @@ impl Call<'_> {
         Ok(respond(Some(self.op), md, outcome, 1, 1))
     }
 
-    pub async fn scheduled_create(&mut self, run: RunArgs, schedule: Schedule) -> mcp_engine::provider::ToolOutput {
+    pub async fn scheduled_create(&mut self, run: RunArgs, schedule: Schedule) -> ToolOutput {
         let spec = match spec::job_spec(&run, self.token) {
             Ok(s) => s,
             Err(m) => return error(Some(self.op), "validation", m),
@@ -371,7 +369,7 @@ impl Call<'_> {
         respond(Some(self.op), md, json!({ "kind": "scheduled_job", "scheduled_job": s }), 1, 1)
     }
 
-    pub async fn scheduled_ps(&mut self, a: ScheduledPsArgs) -> mcp_engine::provider::ToolOutput {
+    pub async fn scheduled_ps(&mut self, a: ScheduledPsArgs) -> ToolOutput {
         let ns = match self.namespace(a.namespace.as_deref()).await {
             Ok(ns) => ns,
             Err(out) => return out,
@@ -409,7 +407,7 @@ impl Call<'_> {
         self.api(Method::GET, &["scheduled-jobs", ns, id], None, &format!("scheduled job '{id}'")).await
     }
 
-    pub async fn scheduled_one(&mut self, a: ScheduledJobArgs) -> Result<mcp_engine::provider::ToolOutput, CallError> {
+    pub async fn scheduled_one(&mut self, a: ScheduledJobArgs) -> Result<ToolOutput, CallError> {
         let ns = match self.namespace(a.namespace.as_deref()).await {
             Ok(ns) => ns,
             Err(out) => return Ok(out),

@@ -44,10 +44,9 @@ impl H {
         H::with(HubOptions::default()).await
     }
 
-    async fn with(mut options: HubOptions) -> H {
+    async fn with(options: HubOptions) -> H {
         let hub = spawn(StandInConfig::default()).await;
         let client = HubClient::new(client_config(&hub, Duration::from_secs(10))).unwrap();
-        options.jobs = JobsConfig { log_wait: Duration::from_secs(8), ..options.jobs };
         let provider = Arc::new(HubProvider::with_options(client.clone(), options));
         let tasks = Arc::new(mcp_engine::store::MemoryTaskStore::new(100));
         let engine = Engine::builder(provider, server_info()).tasks(tasks, Default::default()).build();
@@ -329,6 +328,22 @@ async fn confirmation_can_be_switched_off() {
     let r = h.jobs_asking(call).await;
     assert_eq!(r["result"]["resultType"], "complete", "{r}");
     assert_eq!(outcome(&r["result"])["action"], "canceled");
+    h.server.stop().await;
+}
+
+#[tokio::test]
+async fn following_stops_at_the_log_wait_while_the_job_goes_on() {
+    let jobs = JobsConfig { log_wait: Duration::from_secs(1), ..JobsConfig::default() };
+    let h = H::with(HubOptions { jobs, ..HubOptions::default() }).await;
+    let r = h.jobs("run", json!({ "command": ["sh", "-c", "echo early; sleep 60; echo late"] }), ALICE).await;
+    let o = outcome(&r);
+    assert_eq!(o["logs"], json!(["early"]), "{r}");
+    assert_eq!((o["logs_finished"].clone(), o["logs_truncated"].clone()), (json!(false), json!(true)));
+    assert!(text(&r).contains("may still be running"), "{r}");
+    let id = o["job"]["id"].as_str().unwrap().to_owned();
+    let r = h.jobs("logs", json!({ "job_id": id }), ALICE).await;
+    assert_eq!((outcome(&r)["finished"].clone(), outcome(&r)["truncated"].clone()), (json!(false), json!(true)));
+    h.assert_alive(&id).await;
     h.server.stop().await;
 }
 

@@ -34,8 +34,6 @@ pub struct Followed {
     pub finished: bool,
     /// Time ran out while the job was still going.
     pub truncated: bool,
-    /// Lines seen in all (the tail may hold fewer).
-    pub seen: usize,
 }
 
 #[derive(Deserialize)]
@@ -121,7 +119,6 @@ pub async fn follow(
                 continue;
             }
             let text = cut(&redactor.redact(&event.data), MAX_LINE_CHARS);
-            out.seen += 1;
             let last = text.trim_end().lines().rfind(|l| !l.is_empty()).unwrap_or("").to_owned();
             relay.say(&format!("job: {last}"), Some(&text)).await;
             if tail > 0 {

@@ -141,10 +141,12 @@ impl Call<'_> {
                 ));
             }
         };
+        let mut followed = followed;
         if followed.finished {
-            // The stream ended: report the job's final state.
+            // The stream ended: report the job's final state (a stream cut short is not an end).
             if let Ok(latest) = self.api(Method::GET, &["jobs", &owner, &id], None, &format!("job '{id}'")).await {
                 job = output::job(&latest, &self.web_base(), &r);
+                followed.finished = is_terminal(job["status"]["stage"].as_str().unwrap_or_default());
             }
         }
         let mut md = format!("Job started: {id}\n\n");
@@ -220,11 +222,17 @@ impl Call<'_> {
         r.add_map(info.get("environment"));
         r.add_map(info.get("secrets"));
         let tail = (a.tail.max(1.0) as usize).min(self.config.max_tail);
-        let f: Followed =
+        let mut f: Followed =
             match follow(self.client, self.token, &ns, id, tail, self.config.log_wait, &r, &self.ctx).await {
                 Ok(f) => f,
                 Err(e) => return self.failure(&e),
             };
+        if f.finished && !is_terminal(info["status"]["stage"].as_str().unwrap_or_default()) {
+            // It was going when we looked: a stream cut short is not an end.
+            if let Ok(latest) = self.api(Method::GET, &["jobs", &ns, id], None, &format!("job '{id}'")).await {
+                f.finished = is_terminal(latest["status"]["stage"].as_str().unwrap_or_default());
+            }
+        }
         let outcome = json!({ "kind": "logs", "job_id": id, "lines": f.lines, "finished": f.finished,
             "truncated": f.truncated });
         if f.lines.is_empty() {

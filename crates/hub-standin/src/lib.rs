@@ -237,6 +237,8 @@ pub(crate) struct Shared {
     pub faults: Mutex<Vec<FaultRule>>,
     /// Per-user MCP settings served at `/api/settings/mcp` (user name → settings).
     pub settings: Mutex<std::collections::HashMap<String, serde_json::Value>>,
+    /// Jobs and scheduled jobs (`/api/jobs/…`, `/api/scheduled-jobs/…`).
+    pub jobs: hub_api::jobs::Jobs,
 }
 
 impl Shared {
@@ -359,6 +361,7 @@ pub async fn try_spawn(config: StandInConfig) -> std::io::Result<StandIn> {
         started: Instant::now(),
         log: Mutex::new(Vec::new()),
         settings: Mutex::new(std::collections::HashMap::new()),
+        jobs: Default::default(),
     });
     // Build the catalogue eagerly so fixture errors surface at startup.
     let _ = catalogue::catalogue();
@@ -541,6 +544,9 @@ async fn dispatch(State(shared): State<Arc<Shared>>, req: Request) -> Response {
     let ctx =
         Ctx { method: method.clone(), path, query, headers: &headers, caller, origin, max_page_size, extra_spaces };
 
+    if hub_api::jobs::is_jobs_path(&ctx.path) {
+        return hub_api::jobs::handle(&shared.jobs, &ctx, req).await;
+    }
     if ctx.method != Method::GET && ctx.method != Method::HEAD {
         return util::hub_error(StatusCode::METHOD_NOT_ALLOWED, None, "Method not allowed");
     }

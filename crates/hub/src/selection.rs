@@ -25,13 +25,14 @@ use serde_json::Value;
 
 use crate::cache::{Lookup, TtlCache};
 use crate::gradio::discovery::valid_space_name;
-use crate::tools::{dynamic_space, hf_fs, repo_details, repo_search, whoami};
+use crate::tools::{dynamic_space, hf_fs, hf_jobs, repo_details, repo_search, whoami};
 
 /// How long a failed settings fetch is remembered.
 const FAILURE_TTL: Duration = Duration::from_secs(10);
 
 /// Built-in tools in listing order.
-pub const BUILTINS: &[&str] = &[hf_fs::NAME, repo_search::NAME, repo_details::NAME, whoami::NAME, dynamic_space::NAME];
+pub const BUILTINS: &[&str] =
+    &[hf_fs::NAME, repo_search::NAME, repo_details::NAME, whoami::NAME, dynamic_space::NAME, hf_jobs::NAME];
 
 /// Built-ins anonymous callers may see.
 pub const ANONYMOUS_VISIBLE: &[&str] = &[hf_fs::NAME, repo_search::NAME, repo_details::NAME, whoami::NAME];
@@ -49,6 +50,7 @@ pub fn bouquet(name: &str) -> Option<&'static [&'static str]> {
         "dynamic_space" => &[dynamic_space::NAME],
         "hub_repo_details" | "detail" => &[repo_details::NAME],
         "all" => BUILTINS,
+        "jobs" => &[hf_jobs::NAME],
         // Flags and selections without built-ins (image filtering is read per call).
         "no_gradio_images" | "proxy" => &[],
         _ => return None,

@@ -7,6 +7,7 @@ mod daily_papers;
 mod docs_pages;
 mod docs_search;
 mod files;
+pub(crate) mod jobs;
 mod listing;
 mod pagination;
 mod papers;

@@ -15,6 +15,7 @@ mod api;
 mod config;
 mod error;
 mod hook;
+mod jobs_api;
 mod link;
 mod retry;
 mod token;

@@ -3,11 +3,13 @@
 
 pub mod args;
 pub mod budget;
+pub mod confirm;
 pub mod dynamic_space;
 pub mod explain;
 pub mod format;
 pub mod glob;
 pub mod hf_fs;
+pub mod hf_jobs;
 pub mod repo_details;
 pub mod repo_search;
 pub mod shell;

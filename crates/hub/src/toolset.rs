@@ -24,7 +24,7 @@ use crate::client::{HubClient, HubClientConfig, HubError};
 use crate::gradio::discovery::{SpaceMeta, SpaceSchema};
 use crate::gradio::{Gradio, GradioConfig};
 use crate::selection::{Builtins, SelectionConfig, Selector, BUILTINS};
-use crate::tools::{dynamic_space, hf_fs, repo_details, repo_search, whoami};
+use crate::tools::{create_repo, dynamic_space, hf_fs, hf_fs_write, repo_details, repo_search, whoami};
 
 /// How long clients may cache a tool list (private: it is per caller). Selection changes
 /// are announced with list-changed notifications.
@@ -39,6 +39,7 @@ collections and documentation).\n\
 text files (README.md, config.json, paper.md, docs pages) and attach to show PNG/JPEG/WebP images. Read hf://README.md \
 for its limits. Reuse the URIs results return; ls hf://papers/daily/latest and hf://models/trending show what is new.\n\
 - hf_whoami tells which account and token permissions are in use.\n\
+- create_repo and hf_fs_write (when listed, for authenticated users) create repositories and buckets, and put or remove files (one commit per call, --create-pr to propose); deleting or overwriting may ask the user to confirm first.\n\
 - dynamic_space (when listed) finds, inspects and invokes MCP-enabled Gradio Spaces; tools named gr1_…, gr2_… \
 (grp… for private Spaces) run the user's chosen Spaces. Files are passed to Spaces as public URLs.\n\
 Errors come back as results that say whether a retry can help and what to do instead. Private and gated repositories \
@@ -47,7 +48,6 @@ link datasets, models and papers. To open an hf:// file in a browser use \
 https://huggingface.co[/datasets|/spaces]/OWNER/NAME/resolve/main/PATH.";
 
 /// Settings of the toolset beyond the Hub client.
-#[derive(Default)]
 pub struct HubOptions {
     pub selection: SelectionConfig,
     pub gradio: GradioConfig,
@@ -55,6 +55,20 @@ pub struct HubOptions {
     pub bus: Option<Arc<dyn NotificationBus>>,
     /// Where cache hits/misses and quota refusals are counted (the engine's telemetry).
     pub telemetry: Option<Telemetry>,
+    /// `--confirm-destructive`: ask the user (elicitation) before deleting or overwriting.
+    pub confirm_destructive: bool,
+}
+
+impl Default for HubOptions {
+    fn default() -> Self {
+        HubOptions {
+            selection: SelectionConfig::default(),
+            gradio: GradioConfig::default(),
+            bus: None,
+            telemetry: None,
+            confirm_destructive: true,
+        }
+    }
 }
 
 /// A catalog cache key: the built-ins and, per Space, its position and schema identity.
@@ -90,6 +104,7 @@ impl HubProvider {
     pub fn with_options(client: HubClient, options: HubOptions) -> Self {
         let telemetry = options.telemetry.unwrap_or_else(Telemetry::disabled);
         let gradio = Gradio::new(client.clone(), options.gradio, telemetry.clone());
+        let confirm = options.confirm_destructive;
         let builtins = BUILTINS
             .iter()
             .map(|name| {
@@ -99,6 +114,8 @@ impl HubProvider {
                     repo_details::NAME => repo_details::tool(client.clone()),
                     whoami::NAME => whoami::tool(client.clone()),
                     dynamic_space::NAME => dynamic_space::tool(gradio.clone()),
+                    create_repo::NAME => create_repo::tool(client.clone()),
+                    hf_fs_write::NAME => hf_fs_write::tool(client.clone(), confirm),
                     other => unreachable!("unknown built-in {other}"),
                 })
             })

@@ -118,6 +118,10 @@ struct HubArgs {
     hf_api_timeout: f64,
     #[command(flatten)]
     spaces: access::SpaceArgs,
+    /// Ask the user (elicitation) before a tool deletes or overwrites something on the Hub
+    /// (hf_fs_write rm, put over an existing file on main), when the client can be asked.
+    #[arg(long, env = "HUBMCP_CONFIRM_DESTRUCTIVE", value_enum, default_value = "on")]
+    confirm_destructive: telemetry::OnOff,
 }
 
 impl HubArgs {
@@ -144,6 +148,7 @@ impl HubArgs {
             gradio: hubmcp_hub::gradio::GradioConfig { shared_limits, ..self.spaces.gradio()? },
             bus: Some(bus),
             telemetry: Some(telemetry),
+            confirm_destructive: self.confirm_destructive == telemetry::OnOff::On,
         };
         Ok(hubmcp_hub::HubProvider::with_options(hubmcp_hub::HubClient::new(config)?, options))
     }

@@ -61,7 +61,7 @@ fn path_segments(path: &str) -> Result<Vec<&str>, HubError> {
 }
 
 impl HubClient {
-    fn repo_ctx(
+    pub(crate) fn repo_ctx(
         &self,
         kind: RepoKind,
         id: &str,

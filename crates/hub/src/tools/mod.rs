@@ -2,6 +2,10 @@
 //! small helpers they share (one concern per module).
 
 pub mod args;
+pub mod confirm;
+pub mod create_repo;
+pub mod hf_fs_write;
+pub mod write_common;
 pub mod budget;
 pub mod dynamic_space;
 pub mod explain;

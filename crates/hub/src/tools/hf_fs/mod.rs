@@ -7,7 +7,7 @@ mod docs;
 pub mod grammar;
 pub mod model;
 mod papers;
-mod repos;
+pub mod repos;
 mod text;
 
 use std::sync::Mutex;

@@ -2,7 +2,7 @@
 //!
 //! * `POST /{prefix}{id}.git/info/lfs/objects/batch` (`{operation: "upload", objects: [{oid,
 //!   size}]}`) → per object an `upload` action (a pre-signed URL: no token is sent to it) and
-//!   a `verify` action, or no actions when the object is already stored;
+//!   a `verify` action on the Hub's origin, or no actions when the object is already stored;
 //! * `PUT /__lfs/{oid}` stores the bytes (400 unless their sha256 is `oid`);
 //! * `POST /__lfs/{oid}/verify` answers 200 once stored.
 
@@ -32,6 +32,9 @@ pub(super) fn batch(ctx: &Ctx<'_>, kind: Kind, segs: &[String]) -> Option<Respon
     let Ok(body) = serde_json::from_slice::<Value>(&ctx.body) else {
         return Some(bad_request("Expected a JSON body"));
     };
+    // Uploads go to "object storage": another origin (localhost instead of 127.0.0.1, same
+    // listener), so a client that sends its token only to the Hub's origin can be checked.
+    let storage = ctx.origin.replacen("127.0.0.1", "localhost", 1);
     let stored = ctx.store.lock().lfs.keys().cloned().collect::<std::collections::HashSet<_>>();
     let objects: Vec<Value> = body
         .get("objects")
@@ -46,7 +49,7 @@ pub(super) fn batch(ctx: &Ctx<'_>, kind: Kind, segs: &[String]) -> Option<Respon
                 json!({ "oid": oid, "size": size })
             } else {
                 json!({ "oid": oid, "size": size, "authenticated": true, "actions": {
-                    "upload": { "href": format!("{}/__lfs/{oid}", ctx.origin), "header": {} },
+                    "upload": { "href": format!("{storage}/__lfs/{oid}"), "header": {} },
                     "verify": { "href": format!("{}/__lfs/{oid}/verify", ctx.origin), "header": {} }
                 } })
             }

@@ -318,6 +318,13 @@ async fn repo(
     let rev = branch.clone().unwrap_or_else(|| "main".to_owned());
     let (owner, name) = id.split_once('/').expect("ids are owner/name");
     let what = |e: &crate::HubError| {
+        if e.kind() == crate::HubErrorKind::RevisionNotFound {
+            return ToolOutput::error(format!(
+                "Branch `{rev}` does not exist in {} `{id}`. Commit to an existing branch, or use --create-pr to \
+                 propose the change.",
+                kind.as_str()
+            ));
+        }
         refused(&format!("{} {path} in {id}", if p.put { "write" } else { "remove" }), &namespace, e)
     };
 
@@ -401,13 +408,6 @@ async fn repo(
                 e.server_message().map(|s| format!(" (Hub said: {s})")).unwrap_or_default()
             ))))
         }
-        Err(e) if e.kind() == crate::HubErrorKind::RevisionNotFound => {
-            return Ok(Err(ToolOutput::error(format!(
-                "Branch `{rev}` does not exist in {} `{id}`. Commit to an existing branch, or use --create-pr to \
-                 propose the change.",
-                kind.as_str()
-            ))))
-        }
         Err(e) => return Ok(Err(what(&e))),
     };
     let commit = answer
@@ -479,7 +479,7 @@ mod tests {
 
     #[test]
     fn grammar() {
-        let p = parsed("put", &["hf://models/a/b/x.txt", "-m", "msg", "--create-pr"], Some("hi")).unwrap();
+        let p = parsed("put", &["hf://models/a/b/x.txt", "-m", "msg", "--create-pr"], Some("hi")).ok().expect("parses");
         assert!(p.put && p.create_pr && p.message.as_deref() == Some("msg"));
         assert!(parsed("put", &["hf://models/a/b/x.txt"], None).is_err());
         assert!(parsed("rm", &["hf://models/a/b/x.txt"], Some("x")).is_err());
@@ -490,7 +490,7 @@ mod tests {
         assert!(parsed("mv", &["hf://models/a/b/x"], None).is_err());
         let sha = "a".repeat(40);
         assert_eq!(
-            parsed("rm", &["hf://models/a/b/x", "--parent-commit", &sha], None).unwrap().parent_commit,
+            parsed("rm", &["hf://models/a/b/x", "--parent-commit", &sha], None).ok().expect("parses").parent_commit,
             Some(sha)
         );
     }

@@ -473,3 +473,51 @@ async fn destructive_writes_are_confirmed_in_the_session_era() {
     }
     h.stop().await;
 }
+
+#[tokio::test]
+async fn hf_fs_browses_buckets() {
+    let h = H::start(true).await;
+    let ops = json!({ "operations": [
+        { "cmd": "ls", "args": ["hf://buckets/standin-org"] },
+        { "cmd": "ls", "args": ["hf://buckets/standin-org/training-logs"] },
+        { "cmd": "ls", "args": ["hf://buckets/standin-org/training-logs/runs"] },
+        { "cmd": "find", "args": ["hf://buckets/standin-org/training-logs", "--name", "*.jsonl"] },
+        { "cmd": "stat", "args": ["hf://buckets/standin-org/training-logs/README.md"] },
+        { "cmd": "stat", "args": ["hf://buckets/standin-org/training-logs/runs"] },
+        { "cmd": "stat", "args": ["hf://buckets/standin-org/training-logs/absent.txt"] },
+        { "cmd": "cat", "args": ["hf://buckets/standin-org/training-logs/runs/2026-01-01/metrics.jsonl", "--offset", "1", "--max-bytes", "9"] },
+        { "cmd": "ls", "args": ["hf://buckets/alice"] },
+        { "cmd": "cat", "args": ["hf://buckets/standin-org/training-logs@v1/README.md"] },
+        { "cmd": "search", "args": ["hf://buckets/standin-org", "logs"] },
+    ] });
+    let r = h.call("hf_fs", ops.clone(), BOB).await;
+    let items = r["structuredContent"]["results"].as_array().unwrap().clone();
+    let ok = |i: usize| {
+        assert_eq!(items[i]["status"], "success", "operation {i}: {}", items[i]);
+        items[i]["result"].clone()
+    };
+    let paths = |v: Value| -> Vec<String> {
+        v["entries"].as_array().unwrap().iter().map(|e| e["path"].as_str().unwrap().to_owned()).collect()
+    };
+    let listed = ok(0);
+    assert_eq!(paths(listed.clone()), ["standin-org/training-logs"]);
+    assert_eq!(listed["entries"][0]["type"], "bucket");
+    assert_eq!(listed["entries"][0]["uri"], "hf://buckets/standin-org/training-logs");
+    assert_eq!(paths(ok(1)), ["README.md", "runs"]);
+    assert_eq!(ok(1)["entries"][1]["type"], "dir");
+    assert_eq!(paths(ok(2)), ["runs/2026-01-01", "runs/2026-01-02"]);
+    assert_eq!(paths(ok(3)), ["runs/2026-01-01/metrics.jsonl", "runs/2026-01-02/metrics.jsonl"]);
+    assert_eq!((ok(4)["type"].clone(), ok(4)["size"].clone()), (json!("file"), json!(57)));
+    assert_eq!(ok(5)["type"], "dir");
+    assert_eq!(ok(6)["exists"], false);
+    let cat = ok(7);
+    assert_eq!(cat["content"], "\"step\": 1", "{cat}");
+    assert_eq!(cat["next_offset"], 10);
+    // bob does not see alice's private bucket; alice does.
+    assert_eq!(paths(ok(8)), Vec::<String>::new());
+    assert!(items[9]["error"]["message"].as_str().unwrap().contains("revision marker"), "{}", items[9]);
+    assert_eq!(items[10]["status"], "error", "{}", items[10]);
+    let r = h.call("hf_fs", json!({ "operations": [{ "cmd": "ls", "args": ["hf://buckets/alice"] }] }), ALICE).await;
+    assert_eq!(r["structuredContent"]["results"][0]["result"]["entries"][0]["path"], "alice/scratch", "{r}");
+    h.stop().await;
+}

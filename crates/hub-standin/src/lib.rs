@@ -3,7 +3,10 @@
 //! It serves a small, fixed catalogue of hand-written fixtures (see `fixtures/`) in the shapes of
 //! the real Hub responses: repository listings with `Link` pagination, repository info, trees,
 //! file downloads (`/resolve/`), `whoami-v2`, trending, Space semantic search, papers, docs,
-//! collections and the datasets-server API (under a configurable path prefix).
+//! collections and the datasets-server API (under a configurable path prefix) — and the write
+//! API (repository creation and duplication, the NDJSON commit API with preupload and Git LFS,
+//! branches and pull-request refs, storage buckets), kept in memory per instance. Tokens carry
+//! their whoami roles: `read` tokens and fine-grained tokens without `repo.write` get 403.
 //!
 //! Errors mirror the Hub (`X-Error-Code` + `{"error": "..."}`), and tests can inject faults
 //! (429 with `Retry-After`, 5xx, delays) and observe every request the stand-in received.

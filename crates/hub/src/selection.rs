@@ -284,9 +284,10 @@ impl Selector {
                             (tools, spaces)
                         })
                     }
-                    _ if authenticated => {
-                        Some((Builtins::from_names(DEFAULT_AUTHENTICATED.iter().copied()), self.config.default_spaces.clone()))
-                    }
+                    _ if authenticated => Some((
+                        Builtins::from_names(DEFAULT_AUTHENTICATED.iter().copied()),
+                        self.config.default_spaces.clone(),
+                    )),
                     _ => None,
                 };
                 let (mut tools, spaces) =
@@ -394,6 +395,14 @@ mod tests {
         let sel = Selector::new(config, Telemetry::disabled());
         let s = sel.select(&info("bouquet=search", Some("t"))).await.selection;
         assert_eq!(names(&s), ["hf_fs"]);
+        // The write tools are governed like every other tool.
+        let config = SelectionConfig {
+            disabled: ["create_repo".to_owned(), "hf_fs_write".to_owned()].into(),
+            ..SelectionConfig::default()
+        };
+        let sel = Selector::new(config, Telemetry::disabled());
+        let s = sel.select(&info("bouquet=research", Some("t"))).await.selection;
+        assert_eq!(names(&s), ["hf_fs", "hub_repo_details", "hf_whoami"]);
     }
 
     #[test]

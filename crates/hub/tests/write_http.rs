@@ -448,6 +448,15 @@ async fn destructive_writes_are_confirmed_in_the_session_era() {
     h.create("hf://models/alice/s").await;
     h.put("hf://models/alice/s/a.txt", "a", &[]).await;
     let sid = open_session(&h).await;
+    // create_repo in the session era too (a plain JSON answer or an SSE stream).
+    let call = json!({ "jsonrpc": "2.0", "id": 4, "method": "tools/call", "params": { "name": "create_repo",
+        "arguments": { "uri": "hf://datasets/alice/session-made" } } });
+    let res = post(&h, Some(&sid), call).send().await.unwrap();
+    let sse = res.headers()["content-type"].to_str().unwrap().starts_with("text/event-stream");
+    let created: Value =
+        if sse { next_message(&mut res.bytes_stream(), &mut String::new()).await } else { res.json().await.unwrap() };
+    assert_eq!(created["result"]["structuredContent"]["repo"], "alice/session-made", "{created}");
+    assert!(h.raw("/api/datasets/alice/session-made").await.is_some());
     for (id, answer, gone) in [
         (5, json!({ "action": "decline" }), false),
         (6, json!({ "action": "cancel" }), false),

@@ -5,8 +5,8 @@
 
 mod access;
 mod buckets;
-mod commit;
 mod collections;
+mod commit;
 mod daily_papers;
 mod docs_pages;
 mod docs_search;

@@ -2,17 +2,17 @@
 //! small helpers they share (one concern per module).
 
 pub mod args;
+pub mod budget;
 pub mod confirm;
 pub mod create_repo;
-pub mod hf_fs_write;
-pub mod write_common;
-pub mod budget;
 pub mod dynamic_space;
 pub mod explain;
 pub mod format;
 pub mod glob;
 pub mod hf_fs;
+pub mod hf_fs_write;
 pub mod repo_details;
 pub mod repo_search;
 pub mod shell;
 pub mod whoami;
+pub mod write_common;

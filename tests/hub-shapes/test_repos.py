@@ -93,6 +93,7 @@ def test_create_commit_read_back():
         assert f.read() == b"hello stand-in\n"
     assert set(api.list_repo_files(repo_id, token=ALICE)) == {".gitattributes", "docs/hello.txt"}
     assert api.model_info(repo_id, token=ALICE).sha == info.oid
+    assert repo_id in [m.id for m in api.list_models(author="alice", token=ALICE)]
 
     # Several operations, one commit; the deleted file is gone.
     second = api.create_commit(

@@ -163,6 +163,10 @@ async fn create_repo_creates_duplicates_and_explains_refusals() {
     let stat =
         h.call("hf_fs", json!({ "operations": [{ "cmd": "ls", "args": ["hf://models/alice/fresh"] }] }), ALICE).await;
     assert!(text(&stat).contains(".gitattributes"), "{stat}");
+    // Listed under its owner (for those who may see it).
+    let ls = |token| h.call("hf_fs", json!({ "operations": [{ "cmd": "ls", "args": ["hf://models/alice"] }] }), token);
+    assert!(text(&ls(ALICE).await).contains("alice/fresh"));
+    assert!(!text(&ls(BOB).await).contains("alice/fresh"));
     // Taken: the Hub's 409, as an error result.
     let again = h.call("create_repo", json!({ "uri": "hf://models/alice/fresh" }), ALICE).await;
     assert_eq!(again["isError"], true);

@@ -199,7 +199,7 @@ def test_buckets_list_info_tree():
     ids = [b.id for b in api.list_buckets("standin-org")]
     assert "standin-org/training-logs" in ids
     info = api.bucket_info("standin-org/training-logs")
-    assert info.total_files == 3 and info.size > 0 and not info.private
+    assert info.total_files == 4 and info.size > 0 and not info.private
     paths = {e.path for e in api.list_bucket_tree("standin-org/training-logs", recursive=True)}
     assert "runs/2026-01-01/metrics.jsonl" in paths
     top = {(e.type, e.path) for e in api.list_bucket_tree("standin-org/training-logs")}

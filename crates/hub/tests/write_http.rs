@@ -502,6 +502,7 @@ async fn hf_fs_browses_buckets() {
         { "cmd": "ls", "args": ["hf://buckets/alice"] },
         { "cmd": "cat", "args": ["hf://buckets/standin-org/training-logs@v1/README.md"] },
         { "cmd": "search", "args": ["hf://buckets/standin-org", "logs"] },
+        { "cmd": "attach", "args": ["hf://buckets/standin-org/training-logs/runs/2026-01-01/loss.png"] },
     ] });
     let r = h.call("hf_fs", ops.clone(), BOB).await;
     let items = r["structuredContent"]["results"].as_array().unwrap().clone();
@@ -530,6 +531,10 @@ async fn hf_fs_browses_buckets() {
     assert_eq!(paths(ok(8)), Vec::<String>::new());
     assert!(items[9]["error"]["message"].as_str().unwrap().contains("revision marker"), "{}", items[9]);
     assert_eq!(items[10]["status"], "error", "{}", items[10]);
+    assert_eq!(ok(11)["mime_type"], "image/png");
+    let image = r["content"].as_array().unwrap().iter().find(|c| c["type"] == "image").expect("image content").clone();
+    assert_eq!(image["mimeType"], "image/png");
+    assert!(image["data"].as_str().unwrap().starts_with("iVBORw0KGgo"), "{image}");
     let r = h.call("hf_fs", json!({ "operations": [{ "cmd": "ls", "args": ["hf://buckets/alice"] }] }), ALICE).await;
     assert_eq!(r["structuredContent"]["results"][0]["result"]["entries"][0]["path"], "alice/scratch", "{r}");
     h.stop().await;

@@ -197,6 +197,13 @@ pub(crate) struct Written {
     pub lfs: HashMap<String, Bytes>,
 }
 
+/// A 1×1 PNG, so bucket image attachments have something to attach.
+const LOSS_PNG: &[u8] = &[
+    137, 80, 78, 71, 13, 10, 26, 10, 0, 0, 0, 13, 73, 72, 68, 82, 0, 0, 0, 1, 0, 0, 0, 1, 8, 2, 0, 0, 0, 144, 119, 83,
+    222, 0, 0, 0, 12, 73, 68, 65, 84, 120, 156, 99, 248, 207, 192, 0, 0, 3, 1, 1, 0, 201, 254, 146, 239, 0, 0, 0, 0,
+    73, 69, 78, 68, 174, 66, 96, 130,
+];
+
 /// The stand-in's writable state. Handlers lock it briefly and never across an await.
 pub(crate) struct Store(Mutex<Written>);
 
@@ -209,12 +216,13 @@ impl Store {
                 "standin-org/training-logs",
                 false,
                 vec![
-                    ("README.md", "# Training logs\n\nMetrics of the stand-in's example runs.\n"),
-                    ("runs/2026-01-01/metrics.jsonl", "{\"step\": 1, \"loss\": 2.5}\n{\"step\": 2, \"loss\": 1.9}\n"),
-                    ("runs/2026-01-02/metrics.jsonl", "{\"step\": 1, \"loss\": 2.1}\n"),
+                    ("README.md", &b"# Training logs\n\nMetrics of the stand-in's example runs.\n"[..]),
+                    ("runs/2026-01-01/metrics.jsonl", b"{\"step\": 1, \"loss\": 2.5}\n{\"step\": 2, \"loss\": 1.9}\n"),
+                    ("runs/2026-01-01/loss.png", LOSS_PNG),
+                    ("runs/2026-01-02/metrics.jsonl", b"{\"step\": 1, \"loss\": 2.1}\n"),
                 ],
             ),
-            ("alice/scratch", true, vec![("notes.txt", "private notes\n")]),
+            ("alice/scratch", true, vec![("notes.txt", &b"private notes\n"[..])]),
         ] {
             let mut b = Bucket {
                 id: id.to_owned(),
@@ -223,8 +231,8 @@ impl Store {
                 updated_at: "2026-01-01T00:00:00.000Z".into(),
                 files: BTreeMap::new(),
             };
-            for (path, text) in files {
-                b.put(path, Bytes::from_static(text.as_bytes()));
+            for (path, content) in files {
+                b.put(path, Bytes::from_static(content));
             }
             w.buckets.insert(id.to_owned(), b);
         }

@@ -66,6 +66,21 @@ def test_papers():
     assert any(p.id == "2407.21783" for p in found)
 
 
+def test_listings_collections_daily_papers_runtime_revisions():
+    assert "google-bert/bert-base-uncased" in [m.id for m in api.list_models(search="bert", limit=5)]
+    assert [d.id for d in api.list_datasets(author="stanfordnlp")] == ["stanfordnlp/imdb"]
+    assert len(list(api.list_spaces(limit=3))) == 3
+    collection = api.get_collection("standin-org/open-llm-starter-kit-66a1f0c2b3d4e5f60718293a")
+    assert collection.title and collection.items
+    assert len([p.id for p in api.list_daily_papers()]) >= 2
+    assert "README.md" in [e.path for e in api.list_repo_tree("stanfordnlp/imdb", repo_type="dataset")]
+    assert api.get_space_runtime("black-forest-labs/FLUX.1-Kontext-Dev").stage == "RUNNING"
+    at_tag = api.model_info("google-bert/bert-base-uncased", revision="v1.0")
+    assert len(at_tag.sha) == 40
+    assert api.file_exists("google-bert/bert-base-uncased", "config.json")
+    assert not api.file_exists("google-bert/bert-base-uncased", "absent.json")
+
+
 def test_private_repo_is_hidden_from_anonymous():
     with pytest.raises(HfHubHTTPError) as e:
         api.model_info("standin-org/private-model")

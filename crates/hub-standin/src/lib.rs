@@ -3,7 +3,10 @@
 //! It serves a small, fixed catalogue of hand-written fixtures (see `fixtures/`) in the shapes of
 //! the real Hub responses: repository listings with `Link` pagination, repository info, trees,
 //! file downloads (`/resolve/`), `whoami-v2`, trending, Space semantic search, papers, docs,
-//! collections and the datasets-server API (under a configurable path prefix).
+//! collections and the datasets-server API (under a configurable path prefix) — and the write
+//! API (repository creation and duplication, the NDJSON commit API with preupload and Git LFS,
+//! branches and pull-request refs, storage buckets), kept in memory per instance. Tokens carry
+//! their whoami roles: `read` tokens and fine-grained tokens without `repo.write` get 403.
 //!
 //! Errors mirror the Hub (`X-Error-Code` + `{"error": "..."}`), and tests can inject faults
 //! (429 with `Retry-After`, 5xx, delays) and observe every request the stand-in received.
@@ -239,6 +242,8 @@ pub(crate) struct Shared {
     pub settings: Mutex<std::collections::HashMap<String, serde_json::Value>>,
     /// Jobs and scheduled jobs (`/api/jobs/…`, `/api/scheduled-jobs/…`).
     pub jobs: hub_api::jobs::Jobs,
+    /// What callers wrote (repositories, commits, LFS objects, buckets).
+    pub store: hub_api::store::Store,
 }
 
 impl Shared {
@@ -362,6 +367,7 @@ pub async fn try_spawn(config: StandInConfig) -> std::io::Result<StandIn> {
         log: Mutex::new(Vec::new()),
         settings: Mutex::new(std::collections::HashMap::new()),
         jobs: Default::default(),
+        store: hub_api::store::Store::seeded(),
     });
     // Build the catalogue eagerly so fixture errors surface at startup.
     let _ = catalogue::catalogue();
@@ -488,7 +494,13 @@ pub(crate) struct Ctx<'a> {
     pub max_page_size: Option<usize>,
     /// [`StandInConfig::extra_spaces`].
     pub extra_spaces: &'a [extra_spaces::ExtraSpace],
+    /// The request body (empty for GET and HEAD), capped at [`MAX_BODY_BYTES`].
+    pub body: bytes::Bytes,
+    pub store: &'a hub_api::store::Store,
 }
+
+/// Largest request body the stand-in reads (commits, LFS uploads).
+const MAX_BODY_BYTES: usize = 64 * 1024 * 1024;
 
 async fn dispatch(State(shared): State<Arc<Shared>>, req: Request) -> Response {
     let method = req.method().clone();
@@ -541,14 +553,30 @@ async fn dispatch(State(shared): State<Arc<Shared>>, req: Request) -> Response {
     let origin = format!("http://{}", header_str(&headers, header::HOST).unwrap_or_else(|| "127.0.0.1".to_string()));
     let max_page_size = shared.config.max_page_size;
     let extra_spaces = shared.config.extra_spaces.as_slice();
-    let ctx =
-        Ctx { method: method.clone(), path, query, headers: &headers, caller, origin, max_page_size, extra_spaces };
+    let body = if method == Method::GET || method == Method::HEAD {
+        bytes::Bytes::new()
+    } else {
+        match axum::body::to_bytes(req.into_body(), MAX_BODY_BYTES).await {
+            Ok(b) => b,
+            Err(_) => return util::hub_error(StatusCode::PAYLOAD_TOO_LARGE, None, "Request body too large"),
+        }
+    };
+    let store = &shared.store;
+    let ctx = Ctx {
+        method: method.clone(),
+        path,
+        query,
+        headers: &headers,
+        caller,
+        origin,
+        max_page_size,
+        extra_spaces,
+        body,
+        store,
+    };
 
     if hub_api::jobs::is_jobs_path(&ctx.path) {
-        return hub_api::jobs::handle(&shared.jobs, &ctx, req).await;
-    }
-    if ctx.method != Method::GET && ctx.method != Method::HEAD {
-        return util::hub_error(StatusCode::METHOD_NOT_ALLOWED, None, "Method not allowed");
+        return hub_api::jobs::handle(&shared.jobs, &ctx);
     }
     if matches!(ctx.caller, Caller::Invalid) {
         return util::hub_error(StatusCode::UNAUTHORIZED, None, "Invalid credentials in Authorization header");
@@ -563,7 +591,9 @@ async fn dispatch(State(shared): State<Arc<Shared>>, req: Request) -> Response {
     }
     let prefix = &shared.config.datasets_server_prefix;
     let is_ds = ctx.path == *prefix || ctx.path.starts_with(&format!("{prefix}/"));
-    if is_ds {
+    if is_ds && ctx.method != Method::GET && ctx.method != Method::HEAD {
+        util::hub_error(StatusCode::METHOD_NOT_ALLOWED, None, "Method not allowed")
+    } else if is_ds {
         let sub = ctx.path[prefix.len()..].to_string();
         ds_server::handle(&ctx, &sub)
     } else {

@@ -25,14 +25,30 @@ use serde_json::Value;
 
 use crate::cache::{Lookup, TtlCache};
 use crate::gradio::discovery::valid_space_name;
-use crate::tools::{dynamic_space, hf_fs, hf_jobs, repo_details, repo_search, whoami};
+use crate::tools::{create_repo, dynamic_space, hf_fs, hf_fs_write, hf_jobs, repo_details, repo_search, whoami};
 
 /// How long a failed settings fetch is remembered.
 const FAILURE_TTL: Duration = Duration::from_secs(10);
 
 /// Built-in tools in listing order.
-pub const BUILTINS: &[&str] =
-    &[hf_fs::NAME, repo_search::NAME, repo_details::NAME, whoami::NAME, dynamic_space::NAME, hf_jobs::NAME];
+pub const BUILTINS: &[&str] = &[
+    hf_fs::NAME,
+    repo_search::NAME,
+    repo_details::NAME,
+    whoami::NAME,
+    dynamic_space::NAME,
+    create_repo::NAME,
+    hf_fs_write::NAME,
+    hf_jobs::NAME,
+];
+
+/// What an authenticated caller gets without settings, and the `all` bouquet: every built-in
+/// but `hf_fs_write`, which (as on the hosted server) is enabled by the `hf_files` setting.
+pub const DEFAULT_AUTHENTICATED: &[&str] =
+    &[hf_fs::NAME, repo_search::NAME, repo_details::NAME, whoami::NAME, dynamic_space::NAME, create_repo::NAME, hf_jobs::NAME];
+
+/// The user setting (`builtInTools` entry) that enables `hf_fs_write`, as upstream.
+pub const HF_FILES_FLAG: &str = "hf_files";
 
 /// Built-ins anonymous callers may see.
 pub const ANONYMOUS_VISIBLE: &[&str] = &[hf_fs::NAME, repo_search::NAME, repo_details::NAME, whoami::NAME];
@@ -43,13 +59,16 @@ const ALWAYS: &[&str] = &[hf_fs::NAME, whoami::NAME];
 /// The built-in tools of a bouquet; `None` for an unknown name.
 pub fn bouquet(name: &str) -> Option<&'static [&'static str]> {
     Some(match name {
-        "hf_api" => &[repo_search::NAME, repo_details::NAME, hf_fs::NAME],
+        "hf_api" => &[repo_search::NAME, create_repo::NAME, repo_details::NAME, hf_fs::NAME],
         "search" => &[repo_search::NAME],
         "docs" | "files" => &[hf_fs::NAME],
-        "spaces" => &[repo_search::NAME, repo_details::NAME, hf_fs::NAME, dynamic_space::NAME],
+        "spaces" => &[repo_search::NAME, create_repo::NAME, repo_details::NAME, hf_fs::NAME, dynamic_space::NAME],
         "dynamic_space" => &[dynamic_space::NAME],
         "hub_repo_details" | "detail" => &[repo_details::NAME],
-        "all" => BUILTINS,
+        "all" => DEFAULT_AUTHENTICATED,
+        "write" => &[create_repo::NAME],
+        // Upstream's research bouquet, without its sandbox tools (not served here).
+        "research" => &[hf_fs_write::NAME, create_repo::NAME, repo_details::NAME],
         "jobs" => &[hf_jobs::NAME],
         // Flags and selections without built-ins (image filtering is read per call).
         "no_gradio_images" | "proxy" => &[],
@@ -65,6 +84,7 @@ impl Builtins {
     pub fn from_names<'a>(names: impl IntoIterator<Item = &'a str>) -> Builtins {
         let mut m = 0u8;
         for n in names {
+            let n = if n == HF_FILES_FLAG { hf_fs_write::NAME } else { n };
             if let Some(i) = BUILTINS.iter().position(|b| *b == n) {
                 m |= 1 << i;
             }
@@ -266,9 +286,10 @@ impl Selector {
                             (tools, spaces)
                         })
                     }
-                    _ if authenticated => {
-                        Some((Builtins::from_names(BUILTINS.iter().copied()), self.config.default_spaces.clone()))
-                    }
+                    _ if authenticated => Some((
+                        Builtins::from_names(DEFAULT_AUTHENTICATED.iter().copied()),
+                        self.config.default_spaces.clone(),
+                    )),
                     _ => None,
                 };
                 let (mut tools, spaces) =
@@ -333,7 +354,7 @@ mod tests {
         let anon = sel.select(&info("", None)).await.selection;
         assert_eq!(names(&anon), ["hf_fs", "hub_repo_search", "hub_repo_details", "hf_whoami"]);
         let auth = sel.select(&info("", Some("t"))).await.selection;
-        assert_eq!(names(&auth), BUILTINS);
+        assert_eq!(names(&auth), DEFAULT_AUTHENTICATED);
         // bouquet replaces (hf_fs and hf_whoami stay).
         let s = sel.select(&info("bouquet=search", Some("t"))).await.selection;
         assert_eq!(names(&s), ["hf_fs", "hub_repo_search", "hf_whoami"]);
@@ -344,7 +365,18 @@ mod tests {
         assert_eq!(names(&s), ["hf_fs", "hf_whoami"]);
         // An unknown bouquet is ignored; mix adds.
         let s = sel.select(&info("bouquet=nope&mix=dynamic_space", Some("t"))).await.selection;
-        assert_eq!(names(&s), BUILTINS);
+        assert_eq!(names(&s), DEFAULT_AUTHENTICATED);
+        // The write tools: create_repo in write/all, hf_fs_write only through hf_files (research);
+        // never for anonymous callers.
+        let s = sel.select(&info("bouquet=write", Some("t"))).await.selection;
+        assert_eq!(names(&s), ["hf_fs", "hf_whoami", "create_repo"]);
+        let s = sel.select(&info("bouquet=all", Some("t"))).await.selection;
+        assert!(s.builtins.contains("create_repo") && !s.builtins.contains("hf_fs_write"));
+        let s = sel.select(&info("bouquet=research", Some("t"))).await.selection;
+        assert_eq!(names(&s), ["hf_fs", "hub_repo_details", "hf_whoami", "create_repo", "hf_fs_write"]);
+        let s = sel.select(&info("bouquet=research", None)).await.selection;
+        assert_eq!(names(&s), ["hf_fs", "hub_repo_details", "hf_whoami"]);
+        assert!(Builtins::from_names(["hf_files"]).contains("hf_fs_write"));
         let s = sel.select(&info("mix=search", None)).await.selection;
         assert_eq!(names(&s), ["hf_fs", "hub_repo_search", "hub_repo_details", "hf_whoami"]);
         // gradio adds Spaces, none removes them, bad ids are skipped.
@@ -365,6 +397,14 @@ mod tests {
         let sel = Selector::new(config, Telemetry::disabled());
         let s = sel.select(&info("bouquet=search", Some("t"))).await.selection;
         assert_eq!(names(&s), ["hf_fs"]);
+        // The write tools are governed like every other tool.
+        let config = SelectionConfig {
+            disabled: ["create_repo".to_owned(), "hf_fs_write".to_owned()].into(),
+            ..SelectionConfig::default()
+        };
+        let sel = Selector::new(config, Telemetry::disabled());
+        let s = sel.select(&info("bouquet=research", Some("t"))).await.selection;
+        assert_eq!(names(&s), ["hf_fs", "hub_repo_details", "hf_whoami"]);
     }
 
     #[test]

@@ -24,7 +24,7 @@ use crate::client::{HubClient, HubClientConfig, HubError};
 use crate::gradio::discovery::{SpaceMeta, SpaceSchema};
 use crate::gradio::{Gradio, GradioConfig};
 use crate::selection::{Builtins, SelectionConfig, Selector, BUILTINS};
-use crate::tools::{dynamic_space, hf_fs, hf_jobs, repo_details, repo_search, whoami};
+use crate::tools::{create_repo, dynamic_space, hf_fs, hf_fs_write, hf_jobs, repo_details, repo_search, whoami};
 
 /// How long clients may cache a tool list (private: it is per caller). Selection changes
 /// are announced with list-changed notifications.
@@ -41,6 +41,7 @@ for its limits. Reuse the URIs results return; ls hf://papers/daily/latest and h
 - hf_whoami tells which account and token permissions are in use.\n\
 - hf_jobs (when listed) runs Docker/uv jobs on Hugging Face hardware, follows their logs, lists, inspects, cancels \
 and schedules them; call it with no operation for usage.\n\
+- create_repo and hf_fs_write (when listed, for authenticated users) create repositories and buckets, and put or remove files (one commit per call, --create-pr to propose); deleting or overwriting may ask the user to confirm first.\n\
 - dynamic_space (when listed) finds, inspects and invokes MCP-enabled Gradio Spaces; tools named gr1_…, gr2_… \
 (grp… for private Spaces) run the user's chosen Spaces. Files are passed to Spaces as public URLs.\n\
 Errors come back as results that say whether a retry can help and what to do instead. Private and gated repositories \
@@ -110,6 +111,7 @@ impl HubProvider {
         let telemetry = options.telemetry.unwrap_or_else(Telemetry::disabled);
         let gradio = Gradio::new(client.clone(), options.gradio, telemetry.clone());
         let jobs = hf_jobs::JobsConfig { confirm_destructive: options.confirm_destructive, ..options.jobs };
+        let confirm = options.confirm_destructive;
         let builtins = BUILTINS
             .iter()
             .map(|name| {
@@ -120,6 +122,8 @@ impl HubProvider {
                     whoami::NAME => whoami::tool(client.clone()),
                     dynamic_space::NAME => dynamic_space::tool(gradio.clone()),
                     hf_jobs::NAME => hf_jobs::tool(client.clone(), jobs),
+                    create_repo::NAME => create_repo::tool(client.clone()),
+                    hf_fs_write::NAME => hf_fs_write::tool(client.clone(), confirm),
                     other => unreachable!("unknown built-in {other}"),
                 })
             })

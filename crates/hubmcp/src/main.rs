@@ -125,25 +125,17 @@ struct HubArgs {
     hf_api_timeout: Option<f64>,
     #[command(flatten)]
     spaces: access::SpaceArgs,
-    /// Ask the user to confirm (elicitation, when the client supports it) before an operation
-    /// that deletes or overwrites, e.g. cancelling a job or deleting a schedule: on | off.
-    #[arg(long, env = "HUBMCP_CONFIRM_DESTRUCTIVE", value_parser = on_off, action = clap::ArgAction::Set, default_value = "on")]
-    confirm_destructive: bool,
+    /// Ask the user (elicitation, when the client can be asked) before a tool deletes or
+    /// overwrites something on the Hub: hf_fs_write rm, put over an existing file on main,
+    /// hf_jobs cancel, deleting a schedule.
+    #[arg(long, env = "HUBMCP_CONFIRM_DESTRUCTIVE", value_enum, default_value = "on")]
+    confirm_destructive: telemetry::OnOff,
     /// Seconds hf_jobs follows a job's logs in `run` and `logs` (relayed while they arrive).
     #[arg(long, env = "HUBMCP_JOBS_LOG_WAIT_SECONDS", default_value_t = 10)]
     jobs_log_wait_seconds: u64,
     /// Most log lines one hf_jobs `logs` result carries.
     #[arg(long, env = "HUBMCP_JOBS_MAX_LOG_LINES", default_value_t = 500)]
     jobs_max_log_lines: usize,
-}
-
-/// `on`/`off` (also true/false, yes/no, 1/0).
-fn on_off(v: &str) -> Result<bool, String> {
-    match v.trim().to_ascii_lowercase().as_str() {
-        "on" | "true" | "yes" | "1" => Ok(true),
-        "off" | "false" | "no" | "0" => Ok(false),
-        other => Err(format!("expected on or off, got '{other}'")),
-    }
 }
 
 impl HubArgs {
@@ -176,7 +168,7 @@ impl HubArgs {
             gradio: hubmcp_hub::gradio::GradioConfig { shared_limits, ..self.spaces.gradio()? },
             bus: Some(bus),
             telemetry: Some(telemetry),
-            confirm_destructive: self.confirm_destructive,
+            confirm_destructive: self.confirm_destructive == telemetry::OnOff::On,
             jobs: hubmcp_hub::tools::hf_jobs::JobsConfig {
                 log_wait: Duration::from_secs(self.jobs_log_wait_seconds.clamp(1, 600)),
                 max_tail: self.jobs_max_log_lines.max(1),

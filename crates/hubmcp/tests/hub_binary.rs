@@ -201,8 +201,12 @@ fn stdio_uses_hf_token_as_the_caller() {
     s.send(json!({ "jsonrpc": "2.0", "method": "notifications/initialized" }));
     s.send(json!({ "jsonrpc": "2.0", "id": 1, "method": "tools/list" }));
     let list = s.until_response(1);
-    // An authenticated caller gets every built-in tool (dynamic_space and hf_jobs included) by default.
-    assert_eq!(list["result"]["tools"].as_array().unwrap().len(), 6);
+    // An authenticated caller gets every built-in tool (dynamic_space, create_repo and hf_jobs included)
+    // by default, but hf_fs_write (enabled by the hf_files setting, as upstream).
+    let names: Vec<&str> =
+        list["result"]["tools"].as_array().unwrap().iter().map(|t| t["name"].as_str().unwrap()).collect();
+    assert_eq!(names.len(), 7, "{names:?}");
+    assert!(names.contains(&"create_repo") && !names.contains(&"hf_fs_write"), "{names:?}");
     s.send(json!({ "jsonrpc": "2.0", "id": 2, "method": "tools/call", "params": { "name": "hf_whoami", "arguments": {} } }));
     let who = s.until_response(2);
     assert_eq!(who["result"]["structuredContent"]["account"]["name"], "carol");

@@ -119,5 +119,5 @@ fn confirm_destructive_flag() {
         .output()
         .unwrap();
     assert!(!out.status.success());
-    assert!(String::from_utf8_lossy(&out.stderr).contains("expected on or off"));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("possible values: on, off"));
 }

@@ -76,7 +76,7 @@ pub(super) fn cdn(ctx: &Ctx<'_>, segs: &[String]) -> Response {
     serve_file(ctx, file, None, &etag)
 }
 
-fn content_type_of(path: &str) -> &'static str {
+pub(super) fn content_type_of(path: &str) -> &'static str {
     let ext = path.rsplit('.').next().unwrap_or("").to_ascii_lowercase();
     match ext.as_str() {
         "json" => "application/json; charset=utf-8",
@@ -95,7 +95,7 @@ fn content_type_of(path: &str) -> &'static str {
 }
 
 /// Parse a single `Range: bytes=...` against `size`. `Ok(None)` = no (usable) range header.
-fn parse_range(header: Option<&str>, size: u64) -> Result<Option<(u64, u64)>, ()> {
+pub(super) fn parse_range(header: Option<&str>, size: u64) -> Result<Option<(u64, u64)>, ()> {
     let Some(h) = header else { return Ok(None) };
     let Some(spec) = h.trim().strip_prefix("bytes=") else {
         return Ok(None);
@@ -129,7 +129,7 @@ fn parse_range(header: Option<&str>, size: u64) -> Result<Option<(u64, u64)>, ()
     Ok(Some((start, end)))
 }
 
-fn serve_file(ctx: &Ctx<'_>, file: &RepoFile, commit: Option<&str>, etag: &str) -> Response {
+pub(super) fn serve_file(ctx: &Ctx<'_>, file: &RepoFile, commit: Option<&str>, etag: &str) -> Response {
     let size = file.size;
     let range_header = ctx.headers.get(header::RANGE).and_then(|v| v.to_str().ok());
     let range = match parse_range(range_header, size) {

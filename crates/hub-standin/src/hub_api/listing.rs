@@ -53,10 +53,14 @@ pub(super) fn list_repos(ctx: &Ctx<'_>, kind: Kind) -> Response {
     let uses_model = ctx.query.get_ne("models");
     let uses_dataset = ctx.query.get_ne("datasets");
 
+    // Repositories callers created are listed with the fixtures.
+    let written: Vec<Repo> =
+        ctx.store.lock().repos.values().filter(|w| w.kind == kind).map(|w| w.view(&w.refs["main"])).collect();
     let mut repos: Vec<&Repo> = cat
         .repos(kind)
         .repos
         .iter()
+        .chain(written.iter())
         .filter(|r| can_see(r, &ctx.caller))
         .filter(|r| searches.iter().all(|s| r.id.to_lowercase().contains(s)))
         .filter(|r| author.as_ref().is_none_or(|a| r.owner.to_lowercase() == *a))

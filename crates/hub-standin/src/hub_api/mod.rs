@@ -1,23 +1,33 @@
 //! The Hub API proper, routed by path: repositories (listing, info, trees, files), users,
-//! trending, search, papers, docs and collections — one module per family of routes.
+//! trending, search, papers, docs and collections — one module per family of routes — and
+//! what callers write (repositories, commits, LFS objects, buckets: `store` and the modules
+//! on it), the only routes taking other methods than GET and HEAD.
 
 mod access;
+mod buckets;
 mod collections;
+mod commit;
 mod daily_papers;
 mod docs_pages;
 mod docs_search;
 mod files;
 pub(crate) mod jobs;
+mod lfs;
 mod listing;
 mod pagination;
 mod papers;
 mod repo;
+mod repo_create;
 mod repr;
 mod semantic_search;
+pub(crate) mod store;
 mod tree;
 mod trending;
 mod whoami;
+mod write_access;
+mod written;
 
+use axum::http::{Method, StatusCode};
 use axum::response::Response;
 
 use collections::{collection_detail, collections_list};
@@ -44,6 +54,31 @@ pub(crate) async fn handle(ctx: &Ctx<'_>) -> Response {
     let mut segs: Vec<String> = ctx.path.split('/').skip(1).map(decode_segment).collect();
     while segs.last().is_some_and(|s| s.is_empty()) && segs.len() > 1 {
         segs.pop();
+    }
+    let s: Vec<&str> = segs.iter().map(String::as_str).collect();
+    // Written state first: buckets, LFS, and the repositories callers created.
+    match s.as_slice() {
+        ["api", "buckets", rest @ ..] => return buckets::api(ctx, rest).unwrap_or_else(|error| error),
+        ["buckets", ..] => return buckets::resolve(ctx, &segs[1..]),
+        ["__lfs", ..] => return lfs::object(ctx, &segs[1..]),
+        ["api", rest @ ..] => {
+            if let Some(answer) = written::api(ctx, rest) {
+                return answer.unwrap_or_else(|error| error);
+            }
+        }
+        _ => {
+            let (kind, rest) = match s.first() {
+                Some(&"datasets") => (Kind::Dataset, &segs[1..]),
+                Some(&"spaces") => (Kind::Space, &segs[1..]),
+                _ => (Kind::Model, &segs[..]),
+            };
+            if let Some(resp) = lfs::batch(ctx, kind, rest).or_else(|| written::resolve(ctx, kind, rest)) {
+                return resp;
+            }
+        }
+    }
+    if ctx.method != Method::GET && ctx.method != Method::HEAD {
+        return crate::util::hub_error(StatusCode::METHOD_NOT_ALLOWED, None, "Method not allowed");
     }
     match segs.first().map(String::as_str) {
         Some("api") => api(ctx, &segs[1..]).unwrap_or_else(|error| error),

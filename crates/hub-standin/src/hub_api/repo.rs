@@ -67,7 +67,7 @@ pub(super) fn repo_routes(ctx: &Ctx<'_>, kind: Kind, rest: &[String]) -> Respons
     }
 }
 
-fn repo_info(ctx: &Ctx<'_>, repo: &Repo, rev: Option<&str>) -> Response {
+pub(super) fn repo_info(ctx: &Ctx<'_>, repo: &Repo, rev: Option<&str>) -> Response {
     let sha = match rev {
         None => repo.sha.clone(),
         Some(r) => match repo.resolve_revision(r) {

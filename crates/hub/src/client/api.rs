@@ -61,7 +61,7 @@ fn path_segments(path: &str) -> Result<Vec<&str>, HubError> {
 }
 
 impl HubClient {
-    fn repo_ctx(
+    pub(crate) fn repo_ctx(
         &self,
         kind: RepoKind,
         id: &str,
@@ -143,6 +143,42 @@ impl HubClient {
         let token = token.as_ref();
         let url = self.resolve_url(kind, id, revision, path)?;
         let ctx = self.repo_ctx(kind, id, revision, Some(path), token);
+        self.read_range(token, url, ctx, offset, max_bytes).await
+    }
+
+    /// Up to `max_bytes` of a storage bucket's file (`/buckets/{id}/resolve/{path}`) from
+    /// `offset`; `max_bytes == 0` only reports the size (HEAD).
+    pub async fn read_bucket_file(
+        &self,
+        token: Option<&str>,
+        id: &str,
+        path: &str,
+        offset: u64,
+        max_bytes: u64,
+    ) -> Result<FileContent, HubError> {
+        let token = parse_token(token)?;
+        let token = token.as_ref();
+        let file = path_segments(path)?;
+        if file.is_empty() {
+            return Err(HubError::invalid_input("A file path is required."));
+        }
+        let mut segs = vec!["buckets"];
+        segs.extend(repo_segments(id)?);
+        segs.push("resolve");
+        segs.extend(file);
+        let url = self.url(Service::Hub, &segs);
+        let ctx = ErrorContext { what: Some(format!("file '{path}' of bucket '{id}'")), ..self.ctx(token) };
+        self.read_range(token, url, ctx, offset, max_bytes).await
+    }
+
+    async fn read_range(
+        &self,
+        token: Option<&Token>,
+        url: Url,
+        ctx: ErrorContext,
+        offset: u64,
+        max_bytes: u64,
+    ) -> Result<FileContent, HubError> {
         let head_only = max_bytes == 0;
         let req = Req {
             method: if head_only { Method::HEAD } else { Method::GET },

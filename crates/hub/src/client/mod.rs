@@ -20,6 +20,7 @@ mod link;
 mod retry;
 mod token;
 mod types;
+mod write;
 
 use std::collections::HashSet;
 use std::fmt;
@@ -42,6 +43,7 @@ pub use link::next_link;
 pub use retry::{parse_retry_after, RetryPolicy};
 pub use token::{InvalidToken, Token};
 pub use types::*;
+pub use write::{LfsObject, WriteTarget};
 
 use error::{classify, from_transport, ErrorContext, ResponseParts};
 
@@ -85,6 +87,8 @@ pub(crate) struct Req<'a> {
     pub ok_statuses: &'static [u16],
     /// `If-None-Match` for conditional requests (304 must then be in `ok_statuses`).
     pub if_none_match: Option<&'a str>,
+    /// A request body and its content type (writes; such requests are never retried).
+    pub body: Option<(&'static str, bytes::Bytes)>,
 }
 
 impl<'a> Req<'a> {
@@ -101,6 +105,7 @@ impl<'a> Req<'a> {
             ctx,
             ok_statuses: &[],
             if_none_match: None,
+            body: None,
         }
     }
 }
@@ -163,6 +168,10 @@ impl HubClient {
         u
     }
 
+    pub(crate) fn what(&self, what: String, token: Option<&Token>) -> ErrorContext {
+        ErrorContext { what: Some(what), ..self.ctx(token) }
+    }
+
     pub(crate) fn ctx(&self, token: Option<&Token>) -> ErrorContext {
         ErrorContext { had_token: token.is_some(), web_base: self.web_base(), ..ErrorContext::default() }
     }
@@ -191,6 +200,9 @@ impl HubClient {
             }
             if let Some(etag) = req.if_none_match {
                 rb = rb.header(IF_NONE_MATCH, etag);
+            }
+            if let Some((content_type, body)) = &req.body {
+                rb = rb.header(reqwest::header::CONTENT_TYPE, *content_type).body(body.clone());
             }
             let started = Instant::now();
             let err = match rb.send().await {

@@ -1,45 +1,74 @@
-//! Asking the user before an operation that deletes or overwrites: one form elicitation
-//! through `ctx.request_input` — an `input_required` round on the 2026-07-28 wire, a
-//! server-initiated `elicitation/create` in the session era, a question on the task inside
-//! a task. Not asked when the policy is off (`--confirm-destructive off`) or the client did
-//! not declare the elicitation capability; the tool then goes ahead, as upstream does.
+//! Asking the user before an operation that deletes or overwrites something on the Hub.
+//!
+//! One helper for every such tool (`hf_fs_write` rm and overwriting puts, `hf_jobs` cancel
+//! and schedule deletion): a form elicitation with one boolean, which is an `input_required`
+//! round on the 2026-07-28 wire and an `elicitation/create` request in the session era — the
+//! engine picks, the tool is written once. Nothing is asked when the operator turned the
+//! policy off (`--confirm-destructive off`) or the client did not declare elicitation: the
+//! caller then proceeds as upstream does ([`Confirmation::NotAsked`]).
+//!
+//! A declined or cancelled confirmation is not a tool failure: callers answer with a plain
+//! result saying nothing was changed (no `isError`), so the model reports the user's choice
+//! instead of retrying.
 
 use mcp_engine::{CallError, Ctx, InputRequests};
 use serde_json::{json, Value};
 
-/// The key of the question in `inputRequests` / `inputResponses`.
+/// Key of the elicitation in the input round (stable across rounds of one call).
 const KEY: &str = "confirm_destructive";
 
-/// What the user answered.
+/// The user's answer to a confirmation, or why none was asked.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Confirmation {
-    /// Accepted with `confirm: true` (or without the field).
+    /// The user accepted (and did not untick the box).
     Accepted,
-    /// Declined, or accepted with `confirm: false`.
+    /// The user answered `decline`, or accepted with the box unticked.
     Declined,
-    /// Dismissed without a choice.
+    /// The user dismissed the request (`cancel`), or the answer was unusable.
     Cancelled,
-    /// Not asked: the policy is off or the client cannot be asked.
+    /// Nothing was asked: the policy is off or the client cannot be asked.
     NotAsked,
 }
 
-/// Ask the user to confirm `action` (a sentence naming what will be deleted or overwritten).
+impl Confirmation {
+    /// Whether the operation may go ahead.
+    pub fn proceed(self) -> bool {
+        matches!(self, Confirmation::Accepted | Confirmation::NotAsked)
+    }
+
+    /// `"declined"` / `"cancelled"` for results that report why nothing was done.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Confirmation::Accepted => "accepted",
+            Confirmation::Declined => "declined",
+            Confirmation::Cancelled => "cancelled",
+            Confirmation::NotAsked => "not_asked",
+        }
+    }
+}
+
+/// Ask the user to confirm `action` (a sentence such as "Delete `config.json` from model
+/// `alice/demo` on branch `main`?"). `enabled` is the operator's `--confirm-destructive`.
+///
+/// Stateless era: the first round ends the call with `input_required` (propagate the error
+/// with `?`); the call is replayed with the answer, so everything before this point must be
+/// free of side effects.
 pub async fn confirm_destructive(ctx: &mut Ctx, enabled: bool, action: &str) -> Result<Confirmation, CallError> {
     if !enabled || !ctx.request().client_supports("elicitation") {
         return Ok(Confirmation::NotAsked);
     }
     let schema = json!({
         "type": "object",
-        "properties": { "confirm": { "type": "boolean", "title": "Confirm", "default": false,
-            "description": "Go ahead: this cannot be undone" } },
+        "properties": { "confirm": { "type": "boolean", "title": "Confirm", "default": true,
+            "description": "Go ahead with this change" } },
         "required": ["confirm"]
     });
-    let message = format!("{action}\n\nThis cannot be undone. Go ahead?");
-    let answers = ctx.request_input(InputRequests::new().elicit(KEY, message, schema)).await?;
-    Ok(read_answer(answers.get(KEY).unwrap_or(&Value::Null)))
+    let answers = ctx.request_input(InputRequests::new().elicit(KEY, action, schema)).await?;
+    Ok(classify(answers.get(KEY).unwrap_or(&Value::Null)))
 }
 
-fn read_answer(answer: &Value) -> Confirmation {
+/// An elicitation result (`{action, content}`) as a [`Confirmation`].
+fn classify(answer: &Value) -> Confirmation {
     match answer.get("action").and_then(Value::as_str) {
         Some("accept") => match answer.get("content").and_then(|c| c.get("confirm")).and_then(Value::as_bool) {
             Some(false) => Confirmation::Declined,
@@ -55,14 +84,13 @@ mod tests {
     use super::*;
 
     #[test]
-    fn answers() {
-        assert_eq!(read_answer(&json!({ "action": "accept", "content": { "confirm": true } })), Confirmation::Accepted);
-        assert_eq!(
-            read_answer(&json!({ "action": "accept", "content": { "confirm": false } })),
-            Confirmation::Declined
-        );
-        assert_eq!(read_answer(&json!({ "action": "decline" })), Confirmation::Declined);
-        assert_eq!(read_answer(&json!({ "action": "cancel" })), Confirmation::Cancelled);
-        assert_eq!(read_answer(&Value::Null), Confirmation::Cancelled);
+    fn answers_map_to_outcomes() {
+        assert_eq!(classify(&json!({"action": "accept", "content": {"confirm": true}})), Confirmation::Accepted);
+        assert_eq!(classify(&json!({"action": "accept"})), Confirmation::Accepted);
+        assert_eq!(classify(&json!({"action": "accept", "content": {"confirm": false}})), Confirmation::Declined);
+        assert_eq!(classify(&json!({"action": "decline"})), Confirmation::Declined);
+        assert_eq!(classify(&json!({"action": "cancel"})), Confirmation::Cancelled);
+        assert_eq!(classify(&Value::Null), Confirmation::Cancelled);
+        assert!(Confirmation::NotAsked.proceed() && !Confirmation::Declined.proceed());
     }
 }

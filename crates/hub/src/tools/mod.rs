@@ -4,13 +4,16 @@
 pub mod args;
 pub mod budget;
 pub mod confirm;
+pub mod create_repo;
 pub mod dynamic_space;
 pub mod explain;
 pub mod format;
 pub mod glob;
 pub mod hf_fs;
 pub mod hf_jobs;
+pub mod hf_fs_write;
 pub mod repo_details;
 pub mod repo_search;
 pub mod shell;
 pub mod whoami;
+pub mod write_common;

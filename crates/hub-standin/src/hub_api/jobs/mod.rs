@@ -19,7 +19,6 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use axum::extract::Request;
 use axum::http::{Method, StatusCode};
 use axum::response::Response;
 use serde_json::{json, Map, Value};
@@ -261,18 +260,18 @@ fn needs_write(a: &Access, namespace: &str) -> Result<(), Response> {
 type Answer = Result<Response, Response>;
 
 /// Route a jobs request (the path already matched [`is_jobs_path`]).
-pub(crate) async fn handle(jobs: &Jobs, ctx: &Ctx<'_>, req: Request) -> Response {
-    let body = match axum::body::to_bytes(req.into_body(), MAX_BODY).await {
-        Ok(b) => b,
-        Err(_) => return hub_error(StatusCode::PAYLOAD_TOO_LARGE, None, "Request body too large"),
-    };
+pub(crate) fn handle(jobs: &Jobs, ctx: &Ctx<'_>) -> Response {
+    if ctx.body.len() > MAX_BODY {
+        return hub_error(StatusCode::PAYLOAD_TOO_LARGE, None, "Request body too large");
+    }
+    let body = &ctx.body;
     let segs: Vec<String> =
         ctx.path.split('/').skip(3).filter(|s| !s.is_empty()).map(crate::util::decode_segment).collect();
     let segs: Vec<&str> = segs.iter().map(String::as_str).collect();
     let answer = if ctx.path.starts_with("/api/jobs/") {
-        jobs.route(ctx, &segs, &body)
+        jobs.route(ctx, &segs, body)
     } else {
-        jobs.route_scheduled(ctx, &segs, &body)
+        jobs.route_scheduled(ctx, &segs, body)
     };
     answer.unwrap_or_else(|e| e)
 }

@@ -2,12 +2,13 @@
 //! `{cmd, args}` operations with bounded parallelism; results keep the input order, each
 //! either a result or a recoverable error, and the whole output stays within the budget.
 
+mod buckets;
 mod collections;
 mod docs;
 pub mod grammar;
 pub mod model;
 mod papers;
-mod repos;
+pub mod repos;
 mod text;
 
 use std::sync::Mutex;
@@ -47,7 +48,8 @@ Grammar; each string below is one args array item:
 
 TYPE = file|dir|repo|bucket|collection|paper|link.
 SORT = createdAt|downloads|likes|lastModified|likes30d|trendingScore|mainSize|id|trending|upvotes.
-URI is a canonical hf:// URI (models|datasets|spaces/OWNER/NAME[@REV]/PATH, collections, papers, docs). QUERY and GLOB \
+URI is a canonical hf:// URI (models|datasets|spaces/OWNER/NAME[@REV]/PATH, buckets/OWNER/NAME/PATH, collections, papers, \
+docs). QUERY and GLOB \
 are each one string.
 
 Use search for discovery, ls for a known directory, find for recursive matching within a known scope, stat for \
@@ -276,11 +278,9 @@ pub async fn run_one(fs: &Fs<'_>, p: &Params) -> FsResult {
         "docs" => docs::run(fs, p).await,
         "collections" => collections::run(fs, p).await,
         "models" | "datasets" | "spaces" => repos::run(fs, p).await,
-        "buckets" => Err(FsError::unsupported(
-            "storage buckets are not served by this server; use hf://models, hf://datasets, hf://spaces, hf://collections, hf://papers or hf://docs",
-        )),
+        "buckets" => buckets::run(fs, p).await,
         other => Err(FsError::invalid(format!(
-            "invalid URI type '{other}'; use hf://models, hf://datasets, hf://spaces, hf://collections, hf://papers or hf://docs"
+            "invalid URI type '{other}'; use hf://models, hf://datasets, hf://spaces, hf://buckets, hf://collections, hf://papers or hf://docs"
         ))),
     }
 }
@@ -289,7 +289,7 @@ fn root(p: &Params) -> FsResult {
     match p.op {
         Op::Ls => {
             let mut entries = vec![json!({ "type": "file", "path": "README.md", "name": "README.md", "uri": "hf://README.md", "content_type": "text/markdown" })];
-            for name in ["models", "datasets", "spaces", "collections", "papers", "docs"] {
+            for name in ["models", "datasets", "spaces", "buckets", "collections", "papers", "docs"] {
                 entries.push(json!({ "type": "dir", "path": name, "name": name, "uri": format!("hf://{name}") }));
             }
             let entries = entries.into_iter().filter(|e| ls_matches(p, e, "")).collect();

@@ -76,13 +76,15 @@ pub fn bouquet(name: &str) -> Option<&'static [&'static str]> {
     })
 }
 
-/// A set of built-ins as a bitmask over [`BUILTINS`].
+/// A set of built-ins as a bitmask over [`BUILTINS`] (the assertion below keeps them fitting).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
-pub struct Builtins(pub u8);
+pub struct Builtins(pub u16);
+
+const _: () = assert!(BUILTINS.len() <= u16::BITS as usize);
 
 impl Builtins {
     pub fn from_names<'a>(names: impl IntoIterator<Item = &'a str>) -> Builtins {
-        let mut m = 0u8;
+        let mut m = 0u16;
         for n in names {
             let n = if n == HF_FILES_FLAG { hf_fs_write::NAME } else { n };
             if let Some(i) = BUILTINS.iter().position(|b| *b == n) {

@@ -104,7 +104,10 @@ pub fn fuzz(target: &Target, seeds: Vec<Vec<u8>>, opts: &Options) -> Report {
     // Every seed once, as is, first.
     let mut pending: Vec<Vec<u8>> = corpus.clone();
     while start.elapsed() < opts.duration {
-        let input = pending.pop().unwrap_or_else(|| mutate(&mut rng, &corpus, target.dictionary));
+        // Half the mutants start from a seed: without coverage feedback, kept mutants
+        // drift towards inputs the parsers refuse at the first byte.
+        let parents = if rng.below(2) == 0 { &corpus[..fixed] } else { &corpus[..] };
+        let input = pending.pop().unwrap_or_else(|| mutate(&mut rng, parents, &corpus, target.dictionary));
         let t0 = Instant::now();
         let outcome = execute(target, &input);
         let took = t0.elapsed();
@@ -177,13 +180,28 @@ impl Rng {
 
 const INTERESTING_BYTES: &[u8] = b"\x00\xff\x7f\x80\"\\{}[]:,\n\r \t-=?%@/.0";
 const INTERESTING_NUMBERS: &[&str] = &[
-    "0", "-1", "1", "255", "65536", "2147483648", "-2147483649", "4294967296", "9223372036854775807",
-    "9223372036854775808", "-9223372036854775809", "18446744073709551615", "18446744073709551616", "1e308",
-    "-1e309", "0.5", "1.0", "1e-400",
+    "0",
+    "-1",
+    "1",
+    "255",
+    "65536",
+    "2147483648",
+    "-2147483649",
+    "4294967296",
+    "9223372036854775807",
+    "9223372036854775808",
+    "-9223372036854775809",
+    "18446744073709551615",
+    "18446744073709551616",
+    "1e308",
+    "-1e309",
+    "0.5",
+    "1.0",
+    "1e-400",
 ];
 
-fn mutate(rng: &mut Rng, corpus: &[Vec<u8>], dictionary: &[&str]) -> Vec<u8> {
-    let mut data = corpus[rng.below(corpus.len())].clone();
+fn mutate(rng: &mut Rng, parents: &[Vec<u8>], corpus: &[Vec<u8>], dictionary: &[&str]) -> Vec<u8> {
+    let mut data = parents[rng.below(parents.len())].clone();
     for _ in 0..1 + rng.below(4) {
         let len = data.len();
         let at = rng.below(len + 1);

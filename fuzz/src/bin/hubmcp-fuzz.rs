@@ -21,7 +21,9 @@ fn fuzz_dir() -> PathBuf {
 }
 
 fn usage() -> ExitCode {
-    eprintln!("usage: hubmcp-fuzz list | run [--seconds S] [--seed N] [--artifacts DIR] [TARGET...] | replay TARGET FILE...");
+    eprintln!(
+        "usage: hubmcp-fuzz list | run [--seconds S] [--seed N] [--artifacts DIR] [TARGET...] | replay TARGET FILE..."
+    );
     ExitCode::from(2)
 }
 
@@ -62,7 +64,8 @@ fn replay(name: &str, files: &[String]) -> ExitCode {
 
 fn run(args: &[String]) -> ExitCode {
     let mut seconds = 5.0f64;
-    let mut seed = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(1, |d| d.as_nanos() as u64);
+    let mut seed =
+        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(1, |d| d.as_nanos() as u64);
     let cache = std::env::var_os("HUBMCP_CACHE").map(PathBuf::from).unwrap_or_else(std::env::temp_dir);
     let mut artifacts = cache.join("fuzz").join("artifacts");
     let mut chosen: Vec<&'static Target> = Vec::new();

@@ -23,8 +23,20 @@ pub const TARGET: Target = Target {
     run,
     dictionary: &[
         "[{\"name\":\"t\",\"description\":\"d\",\"inputSchema\":{\"type\":\"object\",\"properties\":{}}}]",
-        "\"name\":\"", "\"inputSchema\":{", "\"properties\":{", "\"required\":[", "\"description\":\"", "\"_meta\":{",
-        "\"x-mcp-header\":\"", "<lambda>", "-", ".", " ", "\u{e9}", "\u{1f600}", "\"type\":\"string\"",
+        "\"name\":\"",
+        "\"inputSchema\":{",
+        "\"properties\":{",
+        "\"required\":[",
+        "\"description\":\"",
+        "\"_meta\":{",
+        "\"x-mcp-header\":\"",
+        "<lambda>",
+        "-",
+        ".",
+        " ",
+        "\u{e9}",
+        "\u{1f600}",
+        "\"type\":\"string\"",
     ],
 };
 

@@ -126,7 +126,8 @@ fn run(data: &[u8]) {
         let app = app.as_ref().expect("built above");
         let wire = wire::parse(data, &app.sid);
         let path = wire.path.clone();
-        let mut req = Request::builder().method(wire.method).uri(&wire.path).body(Body::from(wire.body)).expect("valid");
+        let mut req =
+            Request::builder().method(wire.method).uri(&wire.path).body(Body::from(wire.body)).expect("valid");
         *req.headers_mut() = wire.headers;
         if !req.headers().contains_key(header::HOST) {
             req.headers_mut().insert(header::HOST, http::HeaderValue::from_static("localhost"));

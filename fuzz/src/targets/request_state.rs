@@ -16,8 +16,16 @@ pub const TARGET: Target = Target {
     about: "requestState opening: forged states, MAC-valid payloads, seal/open round trips",
     run,
     dictionary: &[
-        ".", "\"v\":1", "\"m\":\"tools/call\"", "\"t\":\"t\"", "\"c\":\"anonymous\"", "\"e\":99999999999",
-        "\"e\":18446744073709551615", "\"s\":", "\"a\":{", "{\"v\":1,\"m\":\"tools/call\",\"t\":\"t\",\"c\":\"anonymous\",\"e\":9999999999}",
+        ".",
+        "\"v\":1",
+        "\"m\":\"tools/call\"",
+        "\"t\":\"t\"",
+        "\"c\":\"anonymous\"",
+        "\"e\":99999999999",
+        "\"e\":18446744073709551615",
+        "\"s\":",
+        "\"a\":{",
+        "{\"v\":1,\"m\":\"tools/call\",\"t\":\"t\",\"c\":\"anonymous\",\"e\":9999999999}",
         "\u{0}",
     ],
 };
@@ -38,7 +46,8 @@ fn run(data: &[u8]) {
             let sealed = s.seal_bytes(rest);
             if let Ok(opened) = s.open(&sealed, "tools/call", "t", "anonymous") {
                 // Only a payload bound to exactly this request may open.
-                let v: Value = serde_json::from_slice(rest).expect("an opened payload is JSON");
+                // serde skips unknown fields without checking their UTF-8: read leniently.
+                let Ok(v) = serde_json::from_str::<Value>(&String::from_utf8_lossy(rest)) else { return };
                 // serde reads a struct from an object or, positionally, from an array.
                 let field = |name: &str, i: usize| v.get(name).or_else(|| v.get(i)).cloned();
                 assert_eq!(field("m", 1), Some("tools/call".into()), "{v}");
@@ -58,12 +67,26 @@ fn run(data: &[u8]) {
             }
             let sealed = s.seal("tools/call", target, caller, state.clone(), answers.clone());
             let opened = s.open(&sealed, "tools/call", target, caller).expect("a fresh seal opens");
-            // Compared as they travel: through JSON text once more.
-            let through_json = |v: &Value| serde_json::from_str::<Value>(&v.to_string()).expect("JSON");
-            assert_eq!(opened.state.as_ref().map(through_json), state.as_ref().map(through_json));
-            assert_eq!(through_json(&Value::Object(opened.answers)), through_json(&Value::Object(answers)));
+            assert!(same(opened.state.as_ref().unwrap_or(&Value::Null), state.as_ref().unwrap_or(&Value::Null)));
+            assert!(same(&Value::Object(opened.answers), &Value::Object(answers)));
             assert!(s.open(&sealed, "prompts/get", target, caller).is_err());
             assert!(s.open(&sealed, "tools/call", &format!("{target}x"), caller).is_err());
         }
+    }
+}
+
+/// Equal, numbers within a relative 1e-15: serde_json's default float parsing (no
+/// `float_roundtrip`) may land one ULP away near the ends of the f64 range (1.011e308).
+fn same(a: &Value, b: &Value) -> bool {
+    match (a, b) {
+        (Value::Number(x), Value::Number(y)) => match (x.as_f64(), y.as_f64()) {
+            (Some(x), Some(y)) if x.is_finite() && y.is_finite() => (x - y).abs() <= 1e-15 * x.abs().max(y.abs()),
+            _ => x == y,
+        },
+        (Value::Array(x), Value::Array(y)) => x.len() == y.len() && x.iter().zip(y).all(|(x, y)| same(x, y)),
+        (Value::Object(x), Value::Object(y)) => {
+            x.len() == y.len() && x.iter().all(|(k, v)| y.get(k).is_some_and(|w| same(v, w)))
+        }
+        _ => a == b,
     }
 }

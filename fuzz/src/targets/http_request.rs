@@ -81,7 +81,7 @@ pub const TARGET: Target = Target {
 /// a long run's memory and the session cap out of the picture.
 const REBUILD_EVERY: u32 = 500;
 /// Longest wait for a response or an SSE event; only endless streams (listen, push) reach it.
-const WAIT: Duration = Duration::from_millis(200);
+const WAIT: Duration = Duration::from_millis(25);
 
 const SLOW_TOOLS: &[&str] = &[
     "test_tool_with_logging",

@@ -97,6 +97,8 @@ struct Harness {
     rt: tokio::runtime::Runtime,
     app: RefCell<Option<App>>,
     served: Cell<u32>,
+    /// The input may have ended the live session: start afresh.
+    rebuild: Cell<bool>,
 }
 
 struct App {
@@ -110,12 +112,13 @@ thread_local! {
         rt: tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime"),
         app: RefCell::new(None),
         served: Cell::new(0),
+        rebuild: Cell::new(false),
     };
 }
 
 fn run(data: &[u8]) {
     HARNESS.with(|h| {
-        if h.served.get() % REBUILD_EVERY == 0 {
+        if h.served.get() % REBUILD_EVERY == 0 || h.rebuild.take() {
             let app = h.rt.block_on(App::new());
             if let Some(old) = h.app.replace(Some(app)) {
                 old.engine.shutdown_token().cancel();
@@ -133,6 +136,7 @@ fn run(data: &[u8]) {
             req.headers_mut().insert(header::HOST, http::HeaderValue::from_static("localhost"));
         }
         let is_post = req.method() == http::Method::POST;
+        h.rebuild.set(req.method() == http::Method::DELETE);
         h.rt.block_on(exchange(app.router.clone(), req, is_post && path.starts_with("/mcp")));
     })
 }
@@ -249,7 +253,8 @@ async fn check_sse(body: &mut Body, mcp_post: bool) {
             let text = std::str::from_utf8(&event).expect("SSE is UTF-8");
             let data: Vec<&str> = text.lines().filter_map(|l| l.strip_prefix("data:")).map(str::trim_start).collect();
             let data = data.join("\n");
-            if data.is_empty() {
+            // HTTP+SSE announces its message URL in an `endpoint` event: not JSON.
+            if data.is_empty() || text.lines().any(|l| l.trim_end() == "event: endpoint") {
                 continue;
             }
             let v: Value = serde_json::from_str(&data).unwrap_or_else(|e| panic!("SSE data is not JSON ({e}): {data}"));

@@ -35,8 +35,8 @@ use serde_json::value::RawValue;
 use serde_json::Value;
 use tokio::time::Instant;
 
-use super::frames::{self, classify, EventDecoder};
 use super::discovery::{read_capped, sensitive_bearer, transport_error, Failure, SpaceMeta};
+use super::frames::{self, classify, EventDecoder};
 use super::session_pool::{PoolKey, SessionPool, UpstreamSession};
 use super::GradioConfig;
 

@@ -914,11 +914,15 @@ fn empty_object() -> Box<RawValue> {
     RawValue::from_string("{}".to_owned()).expect("valid JSON")
 }
 
-fn encode_cursor(offset: usize) -> String {
+/// The opaque list cursor of an offset (public for the fuzz targets only).
+#[doc(hidden)]
+pub fn encode_cursor(offset: usize) -> String {
     URL_SAFE_NO_PAD.encode(format!("o:{offset}"))
 }
 
-fn decode_cursor(cursor: &str) -> Option<usize> {
+/// The offset of a client's list cursor (public for the fuzz targets only).
+#[doc(hidden)]
+pub fn decode_cursor(cursor: &str) -> Option<usize> {
     let bytes = URL_SAFE_NO_PAD.decode(cursor).ok()?;
     std::str::from_utf8(&bytes).ok()?.strip_prefix("o:")?.parse().ok()
 }

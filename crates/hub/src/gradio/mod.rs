@@ -17,6 +17,7 @@
 //! [`Gradio`] ties them together with the per-caller budget of Space calls.
 
 pub mod discovery;
+pub mod frames;
 pub mod net;
 pub mod proxy;
 pub mod schema;

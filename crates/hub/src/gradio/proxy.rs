@@ -31,12 +31,12 @@ use std::time::Duration;
 
 use mcp_engine::provider::ToolOutput;
 use mcp_engine::Ctx;
-use serde::Deserialize;
 use serde_json::value::RawValue;
 use serde_json::Value;
 use tokio::time::Instant;
 
 use super::discovery::{read_capped, sensitive_bearer, transport_error, Failure, SpaceMeta};
+use super::frames::{self, classify, EventDecoder};
 use super::session_pool::{PoolKey, SessionPool, UpstreamSession};
 use super::GradioConfig;
 
@@ -342,20 +342,6 @@ enum Step {
     Other,
 }
 
-#[derive(Deserialize)]
-struct Incoming<'a> {
-    #[serde(borrow, default)]
-    id: Option<&'a RawValue>,
-    #[serde(default)]
-    method: Option<String>,
-    #[serde(default)]
-    params: Option<Value>,
-    #[serde(borrow, default)]
-    result: Option<&'a RawValue>,
-    #[serde(default)]
-    error: Option<Value>,
-}
-
 impl Upstream<'_> {
     fn adopt(&mut self, s: &UpstreamSession) {
         self.session = s.id.clone();
@@ -470,39 +456,19 @@ impl Upstream<'_> {
             };
         }
         let mut resp = resp;
-        let mut buf: Vec<u8> = Vec::new();
-        let mut data = String::new();
+        let mut events = EventDecoder::default();
         let mut total = 0usize;
         loop {
-            // Complete lines first.
-            while let Some(nl) = buf.iter().position(|&b| b == b'\n') {
-                let mut line: Vec<u8> = buf.drain(..=nl).collect();
-                line.pop();
-                if line.last() == Some(&b'\r') {
-                    line.pop();
-                }
-                if line.is_empty() {
-                    if !data.is_empty() {
-                        let event = std::mem::take(&mut data);
-                        match self.message(&event, id, &mut relay).await? {
-                            Step::Reply(r) => {
-                                // Read the stream to its end elsewhere, so the connection
-                                // goes back to the keep-alive pool instead of being closed.
-                                drain_in_background(resp, self.max_bytes);
-                                return Ok(r);
-                            }
-                            Step::Progress => deadline.extend(),
-                            Step::Other => {}
-                        }
+            while let Some(event) = events.next_event().map_err(|_| self.malformed())? {
+                match self.message(&event, id, &mut relay).await? {
+                    Step::Reply(r) => {
+                        // Read the stream to its end elsewhere, so the connection goes
+                        // back to the keep-alive pool instead of being closed.
+                        drain_in_background(resp, self.max_bytes);
+                        return Ok(r);
                     }
-                    continue;
-                }
-                let line = String::from_utf8(line).map_err(|_| self.malformed())?;
-                if let Some(d) = line.strip_prefix("data:") {
-                    if !data.is_empty() {
-                        data.push('\n');
-                    }
-                    data.push_str(d.strip_prefix(' ').unwrap_or(d));
+                    Step::Progress => deadline.extend(),
+                    Step::Other => {}
                 }
             }
             if deadline.expired_overall() {
@@ -528,7 +494,7 @@ impl Upstream<'_> {
                     if total > self.max_bytes {
                         return Err(self.too_large());
                     }
-                    buf.extend_from_slice(&chunk);
+                    events.push(&chunk);
                 }
             }
         }
@@ -536,35 +502,19 @@ impl Upstream<'_> {
 
     /// Handle one JSON-RPC message.
     async fn message(&self, text: &str, id: &str, relay: &mut Option<&mut Relay<'_>>) -> Result<Step, ProxyError> {
-        let msg: Incoming<'_> = serde_json::from_str(text).map_err(|_| self.malformed())?;
-        match (&msg.method, msg.id) {
-            (Some(method), None) => {
-                if method == "notifications/progress" {
-                    if let (Some(relay), Some(params)) = (relay.as_deref_mut(), msg.params.as_ref()) {
-                        relay.progress(params).await;
-                        return Ok(Step::Progress);
-                    }
+        match classify(text, id).map_err(|_| self.malformed())? {
+            frames::Message::Progress(params) => match relay.as_deref_mut() {
+                Some(relay) => {
+                    relay.progress(&params).await;
+                    Ok(Step::Progress)
                 }
-                Ok(Step::Other)
-            }
-            // A request from the Space (ping, sampling, …): hubmcp does not serve them.
-            (Some(_), Some(_)) => Ok(Step::Other),
-            (None, Some(rid)) if rid.get().trim() == id || rid.get().trim() == format!("\"{id}\"") => {
-                if let Some(r) = msg.result {
-                    return Ok(Step::Reply(r.to_owned()));
-                }
-                let message = msg
-                    .error
-                    .as_ref()
-                    .and_then(|e| e.get("message"))
-                    .and_then(Value::as_str)
-                    .unwrap_or("unknown error")
-                    .chars()
-                    .take(500)
-                    .collect::<String>();
+                None => Ok(Step::Other),
+            },
+            frames::Message::Reply(r) => Ok(Step::Reply(r)),
+            frames::Message::Error(message) => {
                 Err(ProxyError(format!("The Space {} returned an error: {message}", self.space)))
             }
-            _ => Ok(Step::Other),
+            frames::Message::Other => Ok(Step::Other),
         }
     }
 

@@ -13,14 +13,14 @@ use crate::client::{enc, enc_path, HubError, HubErrorKind};
 const SCAN_MAX: usize = 50_000;
 
 /// `hf://buckets[/OWNER[/NAME[/PATH]]]`.
-struct BucketUri {
+pub(super) struct BucketUri {
     owner: Option<String>,
     /// `owner/name`, when the URI names a bucket.
     id: Option<String>,
     path: String,
 }
 
-fn parse(uri: &str) -> Result<BucketUri, FsError> {
+pub(super) fn parse(uri: &str) -> Result<BucketUri, FsError> {
     let rest = uri.trim_start_matches("hf://buckets").trim_matches('/');
     if rest.contains('@') {
         return Err(FsError::invalid("Bucket URIs do not support a revision marker ('@')."));

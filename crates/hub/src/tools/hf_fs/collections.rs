@@ -16,7 +16,7 @@ Spaces, papers, other collections); they hold links, not files.\n\n- Find collec
 `metadata.json` and `items`\n- Its metadata: `cat hf://collections/OWNER/SLUG/metadata.json`\n- Its items: `ls \
 hf://collections/OWNER/SLUG/items`; each item is a link whose `target_uri` is the Hub resource\n";
 
-enum CUri {
+pub(super) enum CUri {
     Root,
     Readme,
     Owner(String),
@@ -25,7 +25,7 @@ enum CUri {
     Item(String, String, String),
 }
 
-fn parse(uri: &str) -> Result<CUri, FsError> {
+pub(super) fn parse(uri: &str) -> Result<CUri, FsError> {
     let rest = uri.trim_start_matches("hf://collections").trim_matches('/');
     if rest.is_empty() {
         return Ok(CUri::Root);

@@ -12,13 +12,13 @@ use crate::tools::glob::glob_match;
 const DEFAULT_SEARCH_LIMIT: usize = 5;
 const MAX_SEARCH_LIMIT: usize = 25;
 
-struct DocsUri {
+pub(super) struct DocsUri {
     product: Option<String>,
     path: String,
     anchor: Option<String>,
 }
 
-fn parse(uri: &str) -> Result<DocsUri, FsError> {
+pub(super) fn parse(uri: &str) -> Result<DocsUri, FsError> {
     let (base, anchor) = match uri.split_once('#') {
         Some((b, a)) if !a.is_empty() => (b, Some(a.replace("%20", " "))),
         Some((b, _)) => (b, None),

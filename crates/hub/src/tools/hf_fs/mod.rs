@@ -247,12 +247,31 @@ async fn run_batch(up: &HubClient, token: Option<&str>, ctx: &Ctx, ops: Vec<Oper
 
 /// Route one parsed operation.
 pub async fn run_one(fs: &Fs<'_>, p: &Params) -> FsResult {
+    if let Some(local) = local(p) {
+        return local;
+    }
+    let uri = p.uri.as_str();
+    let root_name = uri.trim_start_matches("hf://").split(['/', '#']).next().unwrap_or("");
+    match root_name {
+        "papers" => papers::run(fs, p).await,
+        "docs" => docs::run(fs, p).await,
+        "collections" => collections::run(fs, p).await,
+        "models" | "datasets" | "spaces" => repos::run(fs, p).await,
+        "buckets" => buckets::run(fs, p).await,
+        other => Err(FsError::invalid(format!(
+            "invalid URI type '{other}'; use hf://models, hf://datasets, hf://spaces, hf://buckets, hf://collections, hf://papers or hf://docs"
+        ))),
+    }
+}
+
+/// The operations answered without the Hub: the `hf://` root and `hf://README.md`.
+fn local(p: &Params) -> Option<FsResult> {
     let uri = p.uri.as_str();
     if uri == "hf://" || uri == "hf:///" {
-        return root(p);
+        return Some(root(p));
     }
     if uri == "hf://README.md" {
-        return match p.op {
+        return Some(match p.op {
             Op::Cat => Ok(cat_text(
                 "hf://README.md",
                 "README.md",
@@ -270,19 +289,33 @@ pub async fn run_one(fs: &Fs<'_>, p: &Params) -> FsResult {
             )),
             Op::Attach => Err(FsError::image_only("Refusing to attach known text file: README.md. Use cat.")),
             _ => Err(FsError::not_a_directory("hf://README.md is a file; use cat")),
-        };
+        });
     }
-    let root_name = uri.trim_start_matches("hf://").split(['/', '#']).next().unwrap_or("");
-    match root_name {
-        "papers" => papers::run(fs, p).await,
-        "docs" => docs::run(fs, p).await,
-        "collections" => collections::run(fs, p).await,
-        "models" | "datasets" | "spaces" => repos::run(fs, p).await,
-        "buckets" => buckets::run(fs, p).await,
-        other => Err(FsError::invalid(format!(
-            "invalid URI type '{other}'; use hf://models, hf://datasets, hf://spaces, hf://buckets, hf://collections, hf://papers or hf://docs"
-        ))),
-    }
+    None
+}
+
+/// What a call does with its arguments before any Hub request — the arguments, each
+/// operation's grammar, the answers given locally and the URI of every other root — for
+/// the fuzz targets (public for them only).
+#[doc(hidden)]
+pub fn parse_offline(args: &mcp_engine::provider::Arguments) -> Result<Vec<Result<(), FsError>>, String> {
+    let a = parse_args::<Args>(args)?;
+    let one = |op: &Operation| -> Result<(), FsError> {
+        let p = grammar::parse(&op.cmd, &op.args)?;
+        if let Some(local) = local(&p) {
+            return local.map(drop);
+        }
+        let uri = p.uri.as_str();
+        match uri.trim_start_matches("hf://").split(['/', '#']).next().unwrap_or("") {
+            "papers" => papers::parse(uri).map(drop),
+            "docs" => docs::parse(uri).map(drop),
+            "collections" => collections::parse(uri).map(drop),
+            "models" | "datasets" | "spaces" => repos::parse_repo_uri(uri).map(drop),
+            "buckets" => buckets::parse(uri).map(drop),
+            _ => Ok(()),
+        }
+    };
+    Ok(a.operations.iter().map(one).collect())
 }
 
 fn root(p: &Params) -> FsResult {

@@ -15,7 +15,7 @@ const FIRST_DAILY: &str = "2023-05-04";
 
 pub const README: &str = include_str!("papers.md");
 
-enum PaperUri {
+pub(super) enum PaperUri {
     Root,
     Readme,
     Trending,
@@ -43,7 +43,7 @@ fn normalize_id(s: &str) -> Result<String, FsError> {
     Ok(format!("{a}.{}", if b.len() == 3 { format!("{b:0>5}") } else { b.to_owned() }))
 }
 
-fn parse(uri: &str) -> Result<PaperUri, FsError> {
+pub(super) fn parse(uri: &str) -> Result<PaperUri, FsError> {
     let rest = uri.trim_start_matches("hf://papers").trim_matches('/');
     if rest.is_empty() {
         return Ok(PaperUri::Root);

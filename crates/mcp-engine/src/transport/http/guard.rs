@@ -251,9 +251,12 @@ where
     }
 }
 
-fn forbidden(message: &str) -> Response {
-    let body = serde_json::json!({ "jsonrpc": "2.0", "error": { "code": -32600, "message": message } });
-    (StatusCode::FORBIDDEN, [(header::CONTENT_TYPE, "application/json")], body.to_string()).into_response()
+/// A JSON-RPC error with `"id": null` (JSON-RPC 2.0 requires the member when the request
+/// id is unknown), written by the same writer as every other error.
+fn forbidden(message: &'static str) -> Response {
+    let mut body = Vec::with_capacity(96);
+    crate::jsonrpc::write_error(&mut body, None, &crate::jsonrpc::McpError::invalid_request(message));
+    (StatusCode::FORBIDDEN, [(header::CONTENT_TYPE, "application/json")], body).into_response()
 }
 
 #[cfg(test)]

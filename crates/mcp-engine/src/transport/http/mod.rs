@@ -205,7 +205,9 @@ fn is_session_era(headers: &HeaderMap, body: &[u8]) -> bool {
     route_era(headers, body) == Era::Session
 }
 
-fn route_era(headers: &HeaderMap, body: &[u8]) -> Era {
+/// Era routing of a POST from its headers and body (public for the fuzz targets only).
+#[doc(hidden)]
+pub fn route_era(headers: &HeaderMap, body: &[u8]) -> Era {
     if headers.contains_key(&MCP_SESSION_ID) {
         return Era::Session;
     }

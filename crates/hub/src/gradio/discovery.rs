@@ -268,10 +268,22 @@ impl Discovery {
         if let Some(etag) = stale.as_ref().and_then(|(_, e)| e.as_deref()) {
             req = req.header("if-none-match", etag);
         }
-        let _permit = self.permits.acquire().await.expect("semaphore open");
         let what = &meta.name;
-        let resp = req.send().await.map_err(|e| transport_error(&e, what, "its tool schema"))?;
+        let host = super::space_host(&self.net, &meta.subdomain);
+        let breakers = self.hub.breakers();
+        breakers.admit("space", &host).map_err(|open| {
+            DiscoveryError::new(Failure::Unavailable, format!("the Space {what} is failing: {open}"))
+        })?;
+        let _permit = self.permits.acquire().await.expect("semaphore open");
+        let resp = req.send().await.map_err(|e| {
+            let e = transport_error(&e, what, "its tool schema");
+            if e.failure != Failure::Refused {
+                breakers.record("space", &host, false);
+            }
+            e
+        })?;
         let status = resp.status();
+        breakers.record("space", &host, status.as_u16() < 500);
         if status.as_u16() == 304 {
             if let Some((s, _)) = stale {
                 self.schemas.touch(key);

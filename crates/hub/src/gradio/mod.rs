@@ -33,7 +33,7 @@ use mcp_engine::{Ctx, RequestInfo};
 use mcp_telemetry::Telemetry;
 use serde_json::json;
 
-use crate::client::HubClient;
+use crate::client::{Breakers, HubClient};
 use discovery::{Discovery, SpaceMeta, SpaceSchema};
 use net::SpaceNetwork;
 use proxy::ResultOptions;
@@ -106,6 +106,8 @@ pub struct Gradio {
     pub http: reqwest::Client,
     pub discovery: Discovery,
     pub sessions: SessionPool,
+    /// The circuit breakers of the Hub client, keyed by Space host here.
+    pub breakers: Arc<Breakers>,
     budget: WindowBudget,
     telemetry: Telemetry,
 }
@@ -113,10 +115,11 @@ pub struct Gradio {
 impl Gradio {
     pub fn new(hub: HubClient, config: GradioConfig, telemetry: Telemetry) -> Arc<Gradio> {
         let http = net::space_client(&config.network, config.connect_timeout);
+        let breakers = hub.breakers().clone();
         let discovery = Discovery::new(hub, http.clone(), config.clone(), telemetry.clone());
         let budget = WindowBudget::new(config.budget_anonymous, config.budget_authenticated);
         let sessions = SessionPool::new(config.session_pool_size, config.session_idle);
-        Arc::new(Gradio { config, http, discovery, sessions, budget, telemetry })
+        Arc::new(Gradio { config, http, discovery, sessions, breakers, budget, telemetry })
     }
 
     /// Who a budget applies to: the caller's identity, else its address.
@@ -237,6 +240,14 @@ impl Gradio {
             tools.push(if gpu { tool.with_task_support(TaskSupport::Optional) } else { tool });
         }
         tools
+    }
+}
+
+/// The circuit breaker's key of a Space: `{subdomain}.{domain}[:port]`.
+pub fn space_host(network: &SpaceNetwork, subdomain: &str) -> String {
+    match network.port {
+        Some(p) => format!("{subdomain}.{}:{p}", network.domain.trim_matches('.')),
+        None => format!("{subdomain}.{}", network.domain.trim_matches('.')),
     }
 }
 

@@ -34,7 +34,7 @@ const MAX_HANG: Duration = Duration::from_secs(120);
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Misbehaviour {
-    /// No answer until the outage ends (at most two minutes), then the normal answer:
+    /// No answer until the outage ends or is cleared (at most two minutes), then the normal answer:
     /// the client's own timeout is what ends its wait.
     Hang,
     /// The normal status and headers, about half of the body, then the connection is reset.
@@ -148,6 +148,8 @@ struct Active {
 #[derive(Clone, Default)]
 pub struct Outages {
     active: Arc<Mutex<Vec<Active>>>,
+    /// Wakes the requests held by a hang when the outages are cleared.
+    cleared: Arc<tokio::sync::Notify>,
 }
 
 impl Outages {
@@ -159,6 +161,7 @@ impl Outages {
     /// End every outage.
     pub fn clear(&self) {
         self.lock().clear();
+        self.cleared.notify_waiters();
     }
     /// The outages still in effect.
     pub fn active(&self) -> Vec<Outage> {
@@ -201,7 +204,11 @@ pub async fn layer(State(outages): State<Outages>, req: Request, next: Next) -> 
     match misbehaviour {
         Misbehaviour::Hang => {
             let wake = Instant::now() + MAX_HANG;
-            tokio::time::sleep_until(until.map_or(wake, |u| u.min(wake))).await;
+            let cleared = outages.cleared.notified();
+            tokio::select! {
+                _ = tokio::time::sleep_until(until.map_or(wake, |u| u.min(wake))) => {}
+                _ = cleared => {}
+            }
             next.run(req).await
         }
         Misbehaviour::Reset => reset_mid_body(next.run(req).await).await,

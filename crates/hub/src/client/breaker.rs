@@ -205,8 +205,7 @@ impl Breakers {
                 };
                 hosts.remove(&victim);
             }
-            let entry =
-                hosts.entry(host.to_owned()).or_insert(Entry { service, state: State::Closed { failures: 0 } });
+            let entry = hosts.entry(host.to_owned()).or_insert(Entry { service, state: State::Closed { failures: 0 } });
             let open = State::Open { until: now + self.config.open_for };
             match entry.state {
                 State::Closed { failures } if failures + 1 >= self.config.failure_threshold => {
@@ -241,10 +240,7 @@ mod tests {
 
     fn breakers(events: Arc<Mutex<Vec<BreakerEvent>>>) -> Breakers {
         let hook = UpstreamHook::default().with_circuits(move |e| events.lock().unwrap().push(*e));
-        Breakers::new(
-            BreakerConfig { failure_threshold: 3, open_for: Duration::from_secs(10), max_hosts: 2 },
-            hook,
-        )
+        Breakers::new(BreakerConfig { failure_threshold: 3, open_for: Duration::from_secs(10), max_hosts: 2 }, hook)
     }
 
     #[test]

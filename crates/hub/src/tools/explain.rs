@@ -99,7 +99,7 @@ pub fn explain(err: &HubError, subject: &str) -> String {
         ),
         HubErrorKind::InvalidResponse | HubErrorKind::Other => (
             format!("reading {subject} failed: {}", err.detail()),
-            "possibly".to_owned(),
+            "unlikely to help while the Hub answers this way".to_owned(),
             "try a narrower request".to_owned(),
         ),
     };

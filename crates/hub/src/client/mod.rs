@@ -264,7 +264,9 @@ impl HubClient {
             }
             .scrubbed(req.token);
             let answered = err.status().is_some_and(|s| s < 500);
-            if answered || matches!(err.kind(), HubErrorKind::Timeout | HubErrorKind::Connection | HubErrorKind::ServerError) {
+            if answered
+                || matches!(err.kind(), HubErrorKind::Timeout | HubErrorKind::Connection | HubErrorKind::ServerError)
+            {
                 breakers.record(service, &host_key, answered);
             }
             let will_retry =

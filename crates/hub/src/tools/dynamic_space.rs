@@ -157,7 +157,10 @@ async fn find(gradio: &Gradio, args: &Args, ctx: &Ctx) -> ToolOutput {
             ))
         }
         Err(e) => {
-            return ToolOutput::error(format!("Error discovering spaces: {}", super::explain::explain(&e, "the Space search")))
+            return ToolOutput::error(format!(
+                "Error discovering spaces: {}",
+                super::explain::explain(&e, "the Space search")
+            ))
         }
     };
     if hits.is_empty() {

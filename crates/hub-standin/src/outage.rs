@@ -287,10 +287,13 @@ async fn reset_mid_body(resp: Response) -> Response {
     let (parts, body) = resp.into_parts();
     let bytes = axum::body::to_bytes(body, 64 * 1024 * 1024).await.unwrap_or_default();
     let half = bytes.slice(..(bytes.len() / 2).max(1).min(bytes.len()));
-    let stream = futures_util::stream::iter([
-        Ok(half),
-        Err(std::io::Error::new(std::io::ErrorKind::ConnectionReset, "outage: connection reset")),
-    ]);
+    let first = futures_util::stream::once(async move { Ok(half) });
+    // A pause, so the headers and the first half are on the wire before the reset.
+    let reset = futures_util::stream::once(async {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        Err(std::io::Error::new(std::io::ErrorKind::ConnectionReset, "outage: connection reset"))
+    });
+    let stream = first.chain(reset);
     let mut parts = parts;
     parts.headers.insert(header::CONTENT_LENGTH, HeaderValue::from(bytes.len().max(2)));
     Response::from_parts(parts, Body::from_stream(stream))

@@ -214,10 +214,12 @@ impl HubClient {
         let service = req.service.label();
         let breakers = &self.inner.breakers;
         let mut attempt = 0u32;
+        // The failure being retried: what to report if the circuit opens meanwhile.
+        let mut previous: Option<HubError> = None;
         loop {
             attempt += 1;
             if let Err(open) = breakers.admit(service, &host_key) {
-                return Err(HubError::circuit_open(&open));
+                return Err(previous.unwrap_or_else(|| HubError::circuit_open(&open)));
             }
             let mut rb = self.inner.http.request(req.method.clone(), req.url.clone());
             if let Some(t) = req.token {
@@ -284,7 +286,10 @@ impl HubClient {
                 elapsed: started.elapsed(),
             });
             match delay {
-                Some(d) => tokio::time::sleep(d).await,
+                Some(d) => {
+                    tokio::time::sleep(d).await;
+                    previous = Some(err);
+                }
                 None => return Err(err),
             }
         }

@@ -213,6 +213,18 @@ fn soft_failure(r: &Value) -> bool {
     r["structuredContent"]["status"] == "authentication_unverified"
 }
 
+/// A fault that passes by itself: the result must say a retry helps.
+fn transient(f: &Misbehaviour) -> bool {
+    matches!(
+        f,
+        Misbehaviour::Hang
+            | Misbehaviour::Reset
+            | Misbehaviour::ServerError { .. }
+            | Misbehaviour::RateLimited { .. }
+            | Misbehaviour::SlowDrip { .. }
+    )
+}
+
 fn alive_tasks() -> usize {
     tokio::runtime::Handle::current().metrics().num_alive_tasks()
 }
@@ -274,6 +286,14 @@ async fn fault_matrix() {
                     }
                     if verdict.is_none() {
                         problems.push(format!("{} × {}: no retry verdict: {}", c.label, fault.name(), text(r)));
+                    }
+                    if transient(fault) && verdict != Some("yes") {
+                        problems.push(format!("{} × {}: retry must help: {}", c.label, fault.name(), text(r)));
+                    }
+                    if matches!(fault, Misbehaviour::RateLimited { .. })
+                        && retry_after_hint(r).as_deref() != Some("60 s")
+                    {
+                        problems.push(format!("{} × {}: no 'retry after 60 s': {}", c.label, fault.name(), text(r)));
                     }
                     let kind = if is_error { "isError" } else { "degraded" };
                     let after = retry_after_hint(r).map(|s| format!(", after {s}")).unwrap_or_default();

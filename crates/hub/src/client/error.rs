@@ -431,7 +431,7 @@ pub(crate) fn from_transport(e: &reqwest::Error, timeout: Duration, host: &str) 
             format!("Could not connect to {host}. Check network access and HF_ENDPOINT."),
             true,
         )
-    } else if e.is_decode() {
+    } else if e.is_decode() && !broke_off(e) {
         HubError::invalid_response("the body could not be decoded")
     } else if e.is_redirect() {
         HubError::invalid_response("too many redirects")
@@ -442,6 +442,19 @@ pub(crate) fn from_transport(e: &reqwest::Error, timeout: Duration, host: &str) 
             true,
         )
     }
+}
+
+/// Did the body stop because the connection did (reset, closed early), rather than because
+/// its bytes could not be decoded? reqwest reports both as decode errors.
+fn broke_off(e: &reqwest::Error) -> bool {
+    let mut source = std::error::Error::source(e);
+    while let Some(s) = source {
+        if s.downcast_ref::<std::io::Error>().is_some() {
+            return true;
+        }
+        source = s.source();
+    }
+    false
 }
 
 fn bounded(s: &str, max: usize) -> String {

@@ -259,7 +259,7 @@ async fn handshake(up: &mut Upstream<'_>, deadline: &mut Deadline) -> Result<Ups
     let note = r#"{"jsonrpc":"2.0","method":"notifications/initialized"}"#.to_owned();
     let resp = up.post(note, deadline.next).await?;
     if !resp.status().is_success() {
-        return Err(up.status_error(resp.status().as_u16()));
+        return Err(up.status_error_of(&resp));
     }
     drain_in_background(resp, 64 * 1024);
     closer.session = None;
@@ -448,6 +448,24 @@ impl Upstream<'_> {
         )
     }
 
+    /// [`Self::status_error`] of a response, with the wait its `Retry-After` asks for.
+    fn status_error_of(&self, resp: &reqwest::Response) -> ProxyError {
+        let status = resp.status().as_u16();
+        let wait = resp
+            .headers()
+            .get("retry-after")
+            .and_then(|v| v.to_str().ok())
+            .and_then(crate::client::parse_retry_after)
+            .map(|d| d.as_secs_f64().ceil().max(1.0) as u64);
+        match (status, wait) {
+            (429, Some(secs)) => ProxyError(
+                format!("The Space {} is rate-limiting calls (HTTP 429); retry after {secs} s.", self.space),
+                Health::Answered,
+            ),
+            _ => self.status_error(status),
+        }
+    }
+
     fn status_error(&self, status: u16) -> ProxyError {
         let space = self.space;
         let health = if status >= 500 { Health::Failing } else { Health::Answered };
@@ -480,7 +498,7 @@ impl Upstream<'_> {
     ) -> Result<Box<RawValue>, ProxyError> {
         let status = resp.status();
         if !status.is_success() {
-            return Err(self.status_error(status.as_u16()));
+            return Err(self.status_error_of(&resp));
         }
         let sse = resp
             .headers()

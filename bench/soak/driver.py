@@ -350,7 +350,7 @@ def main():
     ap.add_argument("--sample", type=int, default=10)
     ap.add_argument("--workers", type=int, default=6)
     ap.add_argument("--pause-ms", type=int, default=20)
-    ap.add_argument("--rss-bound-mib", type=float, default=16)
+    ap.add_argument("--rss-bound-mib", type=float, default=8)
     ap.add_argument("--fd-bound", type=int, default=32)
     ap.add_argument("--min-success", type=float, default=0.95)
     ap.add_argument("--only", default="", help="comma-separated exchanges (method names), to isolate a growth")
@@ -397,8 +397,13 @@ def main():
         first, last = after[:third], after[-third:]
         rss_growth = max(s[1] for s in last) - max(s[1] for s in first)
         fd_growth = max(s[2] for s in last) - max(s[2] for s in first)
-        print(f"\nafter warm-up ({a.warmup} s): RSS growth {rss_growth:+.1f} MiB (bound {a.rss_bound_mib} MiB), "
-              f"fd growth {fd_growth:+d} (bound {a.fd_bound})")
+        # The trend, for the record: least-squares slope of RSS over the samples after warm-up.
+        n = len(after)
+        mt, mr = sum(s[0] for s in after) / n, sum(s[1] for s in after) / n
+        var = sum((s[0] - mt) ** 2 for s in after)
+        slope = sum((s[0] - mt) * (s[1] - mr) for s in after) / var * 60 if var else 0.0
+        print(f"\nafter warm-up ({a.warmup} s): RSS growth {rss_growth:+.1f} MiB (bound {a.rss_bound_mib} MiB; "
+              f"trend {slope:+.2f} MiB/min), fd growth {fd_growth:+d} (bound {a.fd_bound})")
         if rss_growth > a.rss_bound_mib:
             failures.append(f"RSS grew {rss_growth:.1f} MiB after warm-up (bound {a.rss_bound_mib})")
         if fd_growth > a.fd_bound:

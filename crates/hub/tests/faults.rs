@@ -50,6 +50,11 @@ struct H {
 
 impl H {
     async fn start(breaker: BreakerConfig) -> H {
+        H::start_with(breaker, GradioConfig::default().schema_ttl).await
+    }
+
+    /// `cache_ttl`: how long Space metadata and schemas are fresh.
+    async fn start_with(breaker: BreakerConfig, cache_ttl: Duration) -> H {
         let hub = spawn(StandInConfig::default()).await;
         let spaces = spawn_spaces(SpacesConfig::default()).await;
         let telemetry = Telemetry::default();
@@ -76,6 +81,8 @@ impl H {
             max_call_duration: Duration::from_secs(5),
             schema_timeout: Duration::from_secs(2),
             space_info_timeout: Duration::from_secs(5),
+            metadata_ttl: cache_ttl,
+            schema_ttl: cache_ttl,
             ..GradioConfig::default()
         };
         gradio.network = SpaceNetwork {
@@ -439,5 +446,29 @@ async fn a_dead_space_opens_its_circuit_without_touching_the_hub_or_other_spaces
     assert_eq!(h.client.breakers().state(&h.space_host()), CircuitState::Closed);
     use CircuitState::*;
     assert_eq!(moved(&h.events.lock().unwrap(), "space"), vec![(Closed, Open), (Open, HalfOpen), (HalfOpen, Closed)]);
+    h.stop().await;
+}
+
+/// A failing Space keeps its tools listed (its stale schema is served while revalidation
+/// fails), so a call gets the Space's failure as an `isError` result, not "unknown tool".
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failing_space_keeps_its_tools_from_a_stale_schema() {
+    let h = H::start_with(BreakerConfig::default(), Duration::from_millis(1)).await;
+    let calls = calls();
+    let space = calls.iter().find(|c| c.space).unwrap();
+    let (r, _) = h.call(space).await;
+    assert!(r.unwrap().get("isError").is_none());
+    h.spaces.outages().start(Outage::everywhere(Misbehaviour::ServerError { status: 503 }).host(SPACE_SUB));
+    let (_, listed) = h.server.rpc_full(space.query, "tools/list", json!({}), None, json!({})).await;
+    let names: Vec<&str> =
+        listed["result"]["tools"].as_array().unwrap().iter().filter_map(|t| t["name"].as_str()).collect();
+    assert!(names.contains(&SPACE_TOOL), "{names:?}");
+    let (r, _) = h.call(space).await;
+    let r = r.unwrap();
+    assert_eq!(r["isError"], true, "{r}");
+    assert!(text(&r).contains("HTTP 503"), "{r}");
+    h.spaces.outages().clear();
+    let (r, _) = h.call(space).await;
+    assert!(r.unwrap().get("isError").is_none());
     h.stop().await;
 }

@@ -27,6 +27,7 @@ mod catalogue;
 mod ds_server;
 pub mod extra_spaces;
 mod hub_api;
+pub mod outage;
 pub mod spaces;
 mod util;
 
@@ -282,6 +283,7 @@ pub struct StandIn {
     pub datasets_server_url: String,
     pub addr: SocketAddr,
     shared: Arc<Shared>,
+    outages: outage::Outages,
     shutdown: Option<tokio::sync::oneshot::Sender<()>>,
     task: Option<tokio::task::JoinHandle<()>>,
 }
@@ -317,6 +319,10 @@ impl StandIn {
     }
     pub fn clear_faults(&self) {
         self.shared.faults.lock().unwrap_or_else(|e| e.into_inner()).clear();
+    }
+    /// Periods of misbehaviour ([`outage`]); also `POST /__standin/outages`.
+    pub fn outages(&self) -> &outage::Outages {
+        &self.outages
     }
     /// Set the MCP settings `/api/settings/mcp` returns for `user` (e.g. `"alice"`):
     /// `{"builtInTools": [...], "spaceTools": [{"name", "subdomain", ...}]}`.
@@ -371,7 +377,8 @@ pub async fn try_spawn(config: StandInConfig) -> std::io::Result<StandIn> {
     });
     // Build the catalogue eagerly so fixture errors surface at startup.
     let _ = catalogue::catalogue();
-    let app = router(shared.clone());
+    let outages = outage::Outages::default();
+    let app = router(shared.clone()).layer(axum::middleware::from_fn_with_state(outages.clone(), outage::layer));
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
     let task = tokio::spawn(async move {
         let _ = axum::serve(listener, app)
@@ -380,7 +387,7 @@ pub async fn try_spawn(config: StandInConfig) -> std::io::Result<StandIn> {
             })
             .await;
     });
-    Ok(StandIn { base_url, datasets_server_url, addr, shared, shutdown: Some(tx), task: Some(task) })
+    Ok(StandIn { base_url, datasets_server_url, addr, shared, outages, shutdown: Some(tx), task: Some(task) })
 }
 
 fn normalize_prefix(p: &str) -> String {

@@ -159,6 +159,7 @@ pub struct SpacesStandIn {
     pub addr: SocketAddr,
     pub domain: String,
     shared: Arc<Shared>,
+    outages: crate::outage::Outages,
     shutdown: Option<tokio::sync::oneshot::Sender<()>>,
     task: Option<tokio::task::JoinHandle<()>>,
 }
@@ -173,6 +174,10 @@ impl SpacesStandIn {
     }
     pub fn set_mode(&self, subdomain: &str, mode: SpaceMode) {
         self.shared.modes.lock().unwrap_or_else(|e| e.into_inner()).insert(subdomain.to_owned(), mode);
+    }
+    /// Periods of misbehaviour of some or all Spaces ([`crate::outage`]).
+    pub fn outages(&self) -> &crate::outage::Outages {
+        &self.outages
     }
     pub fn reset_modes(&self) {
         self.shared.modes.lock().unwrap_or_else(|e| e.into_inner()).clear();
@@ -234,6 +239,8 @@ pub async fn spawn_spaces(config: SpacesConfig) -> SpacesStandIn {
         .with_state(shared.clone())
         .merge(mcp)
         .layer(axum::middleware::from_fn_with_state(shared.clone(), front));
+    let outages = crate::outage::Outages::default();
+    let app = app.layer(axum::middleware::from_fn_with_state(outages.clone(), crate::outage::layer));
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
     let task = tokio::spawn(async move {
         let _ = axum::serve(listener, app)
@@ -242,7 +249,7 @@ pub async fn spawn_spaces(config: SpacesConfig) -> SpacesStandIn {
             })
             .await;
     });
-    SpacesStandIn { addr, domain: config.domain, shared, shutdown: Some(tx), task: Some(task) }
+    SpacesStandIn { addr, domain: config.domain, shared, outages, shutdown: Some(tx), task: Some(task) }
 }
 
 fn header_string(h: &HeaderMap, name: &str) -> Option<String> {

@@ -123,6 +123,13 @@ struct HubArgs {
     /// Seconds to wait for one Hub request; when given, overrides --hf-api-timeout-ms.
     #[arg(long, env = "HUBMCP_HF_API_TIMEOUT_SECONDS")]
     hf_api_timeout: Option<f64>,
+    /// Consecutive failures (timeouts, connection errors, 5xx) of one upstream host (the
+    /// Hub, the datasets-server, a Space) that open its circuit breaker; 0 = no breaker.
+    #[arg(long, env = "HUBMCP_UPSTREAM_FAILURE_THRESHOLD", default_value_t = 5)]
+    upstream_failure_threshold: u32,
+    /// Seconds an open circuit fails calls at once before letting one probe through.
+    #[arg(long, env = "HUBMCP_UPSTREAM_OPEN_SECONDS", default_value_t = 30)]
+    upstream_open_seconds: u64,
     #[command(flatten)]
     spaces: access::SpaceArgs,
     /// Ask the user (elicitation, when the client can be asked) before a tool deletes or
@@ -162,7 +169,12 @@ impl HubArgs {
             .with_datasets_server(&self.datasets_server)
             .context("invalid HF_DATASETS_SERVER_ENDPOINT")?
             .with_timeout(timeout)
-            .with_hook(hook);
+            .with_hook(hook)
+            .with_breaker(hubmcp_hub::client::BreakerConfig {
+                failure_threshold: self.upstream_failure_threshold,
+                open_for: Duration::from_secs(self.upstream_open_seconds.max(1)),
+                ..Default::default()
+            });
         let options = hubmcp_hub::HubOptions {
             selection: self.spaces.selection()?,
             gradio: hubmcp_hub::gradio::GradioConfig { shared_limits, ..self.spaces.gradio()? },

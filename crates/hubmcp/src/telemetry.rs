@@ -111,13 +111,19 @@ fn save(telemetry: &Telemetry, path: &Path) {
     }
 }
 
-/// Upstream calls of the Hub client → upstream metrics.
+/// Upstream calls and circuit-breaker events of the Hub client → upstream metrics.
 pub fn hub_hook(telemetry: &Telemetry) -> hubmcp_hub::client::UpstreamHook {
+    use hubmcp_hub::client::BreakerEvent;
     if !telemetry.enabled() {
         return hubmcp_hub::client::UpstreamHook::default();
     }
-    let telemetry = telemetry.clone();
-    hubmcp_hub::client::UpstreamHook::new(move |e| telemetry.upstream(e.service, e.outcome, e.elapsed))
+    let (t, c) = (telemetry.clone(), telemetry.clone());
+    hubmcp_hub::client::UpstreamHook::new(move |e| t.upstream(e.service, e.outcome, e.elapsed)).with_circuits(
+        move |e| match *e {
+            BreakerEvent::Moved { service, from, to } => c.circuit(service, from.as_str(), to.as_str()),
+            BreakerEvent::FastFail { service } => c.circuit_fast_fail(service),
+        },
+    )
 }
 
 pub fn init_logging(filter: &str, format: LogFormat) {

@@ -173,6 +173,8 @@ struct Inner {
     cache_lookups: Box<[AtomicU64]>,
     quotas: LabelSet,
     quota_rejections: Box<[AtomicU64]>,
+    /// Per service: circuits open, circuits half-open (gauges), calls failed fast (counter).
+    circuits: Box<[AtomicU64]>,
     /// Shared (cluster-wide) limits were unreachable and this process's decided.
     limits_fallbacks: AtomicU64,
     /// Tasks (the tasks extension): created, then ended by status (completed, failed,
@@ -235,6 +237,7 @@ impl Telemetry {
             resource_updated: AtomicU64::new(0),
             upstream: counters(services.slots() * UPSTREAM_OUTCOMES.len()),
             upstream_latency: histograms(services.slots()),
+            circuits: counters(services.slots() * 3),
             services,
             cache_lookups: counters(caches.slots() * 2),
             caches,

@@ -126,6 +126,24 @@ impl Telemetry {
                 enc.histogram("mcp_upstream_request_duration_seconds", &[("service", service)], &h);
             }
         }
+        enc.header(
+            "mcp_upstream_circuits",
+            "gauge",
+            "Upstream hosts whose circuit breaker is open or half-open (probing), by service.",
+        );
+        let circuits = self.circuits();
+        for (service, open, half_open, _) in &circuits {
+            enc.sample("mcp_upstream_circuits", &[("service", service), ("state", "open")], *open);
+            enc.sample("mcp_upstream_circuits", &[("service", service), ("state", "half_open")], *half_open);
+        }
+        enc.header(
+            "mcp_upstream_fast_failures_total",
+            "counter",
+            "Upstream calls refused at once because their host's circuit was open, by service.",
+        );
+        for (service, _, _, fast) in &circuits {
+            enc.sample("mcp_upstream_fast_failures_total", &[("service", service)], *fast);
+        }
         enc.header("mcp_cache_lookups_total", "counter", "Cache lookups by cache and result (hit, miss).");
         for (slot, name) in i.caches.names().iter().enumerate() {
             for (r, result) in ["hit", "miss"].iter().enumerate() {

@@ -12,6 +12,9 @@ use super::error::{ErrorContext, Service};
 use super::types::*;
 use super::{HubClient, HubError, Req, Token};
 
+/// Largest public Markdown page read by `page_text`.
+const PAGE_TEXT_MAX_BYTES: usize = 4 * 1024 * 1024;
+
 // ---------------------------------------------------------------------------------------------
 // Input validation (before any request, with clear messages)
 // ---------------------------------------------------------------------------------------------
@@ -190,6 +193,7 @@ impl HubClient {
         };
         let mut resp = self.send(&req).await?;
         let status = resp.status().as_u16();
+        let url = resp.url().clone();
         let header = |name| {
             resp.headers().get(name).and_then(|v: &reqwest::header::HeaderValue| v.to_str().ok()).map(str::to_string)
         };
@@ -208,6 +212,7 @@ impl HubClient {
                 return Ok(out);
             }
             _ if head_only => {
+                self.settle(&url, true);
                 out.total_size = content_length;
                 out.truncated = content_length.is_some_and(|t| t > 0);
                 return Ok(out);
@@ -223,11 +228,10 @@ impl HubClient {
         let mut to_skip = if status == 206 { 0 } else { offset };
         let cap = max_bytes as usize;
         let mut more = false;
-        while let Some(chunk) = resp
-            .chunk()
-            .await
-            .map_err(|e| super::error::from_transport(&e, self.config().timeout, "the Hub").scrubbed(token))?
-        {
+        while let Some(chunk) = resp.chunk().await.map_err(|e| {
+            self.settle(&url, false);
+            super::error::from_transport(&e, self.config().timeout, "the Hub").scrubbed(token)
+        })? {
             let mut chunk: &[u8] = &chunk;
             if to_skip > 0 {
                 let n = (to_skip as usize).min(chunk.len());
@@ -247,6 +251,7 @@ impl HubClient {
                 break;
             }
         }
+        self.settle(&url, true);
         out.truncated = match out.total_size {
             Some(total) => offset + (out.bytes.len() as u64) < total,
             None => more,
@@ -303,9 +308,10 @@ impl HubClient {
         let total = resp.content_length();
         let mut bytes = Vec::new();
         let mut truncated = false;
-        while let Some(chunk) =
-            resp.chunk().await.map_err(|e| super::error::from_transport(&e, self.config().timeout, "the Hub"))?
-        {
+        while let Some(chunk) = resp.chunk().await.map_err(|e| {
+            self.settle(&url, false);
+            super::error::from_transport(&e, self.config().timeout, "the Hub")
+        })? {
             let room = max_bytes - bytes.len();
             if chunk.len() > room {
                 bytes.extend_from_slice(&chunk[..room]);
@@ -314,6 +320,7 @@ impl HubClient {
             }
             bytes.extend_from_slice(&chunk);
         }
+        self.settle(&url, true);
         // Drop an incomplete trailing UTF-8 sequence cut by truncation.
         let content = match String::from_utf8(bytes) {
             Ok(s) => s,
@@ -411,7 +418,9 @@ impl HubClient {
         if !resp.status().is_success() || !md {
             return None;
         }
-        resp.text().await.ok()
+        // Bounded like every other body: a runaway page is no page.
+        let body = self.read_capped(resp, PAGE_TEXT_MAX_BYTES, None).await.ok()?;
+        String::from_utf8(body).ok()
     }
 }
 

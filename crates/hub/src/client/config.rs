@@ -4,6 +4,7 @@ use std::time::Duration;
 
 use url::Url;
 
+use super::breaker::BreakerConfig;
 use super::hook::UpstreamHook;
 use super::retry::RetryPolicy;
 
@@ -46,8 +47,10 @@ pub struct HubClientConfig {
     pub retry: RetryPolicy,
     /// Largest JSON body accepted (protects memory against runaway responses).
     pub max_json_bytes: usize,
-    /// Called on every HTTP attempt (metrics).
+    /// Called on every HTTP attempt and circuit change (metrics).
     pub hook: UpstreamHook,
+    /// The circuit breaker of every upstream host (Hub, datasets-server, Spaces).
+    pub breaker: BreakerConfig,
 }
 
 impl Default for HubClientConfig {
@@ -61,6 +64,7 @@ impl Default for HubClientConfig {
             retry: RetryPolicy::default(),
             max_json_bytes: 32 * 1024 * 1024,
             hook: UpstreamHook::default(),
+            breaker: BreakerConfig::default(),
         }
     }
 }
@@ -138,6 +142,11 @@ impl HubClientConfig {
     /// Report every upstream HTTP attempt to `hook` (metrics).
     pub fn with_hook(mut self, hook: UpstreamHook) -> Self {
         self.hook = hook;
+        self
+    }
+
+    pub fn with_breaker(mut self, breaker: BreakerConfig) -> Self {
+        self.breaker = breaker;
         self
     }
 

@@ -42,6 +42,8 @@ pub enum HubErrorKind {
     InvalidResponse,
     /// Any other HTTP status.
     Other,
+    /// Not sent: the host's circuit breaker is open after consecutive failures.
+    CircuitOpen,
 }
 
 impl HubErrorKind {
@@ -63,6 +65,7 @@ impl HubErrorKind {
             HubErrorKind::InvalidInput => "invalid_input",
             HubErrorKind::InvalidResponse => "invalid_response",
             HubErrorKind::Other => "other",
+            HubErrorKind::CircuitOpen => "circuit_open",
         }
     }
 }
@@ -170,6 +173,23 @@ impl HubError {
             format!("Unexpected response from the Hugging Face Hub: {detail}."),
             false,
         )
+    }
+
+    /// The call was not sent: `open.host` failed repeatedly and its circuit is open.
+    pub(crate) fn circuit_open(open: &super::breaker::CircuitOpen) -> Self {
+        let secs = open.retry_after_secs();
+        HubError {
+            retry_after: Some(Duration::from_secs(secs)),
+            ..HubError::bare(
+                HubErrorKind::CircuitOpen,
+                format!(
+                    "{} is failing (its last requests timed out, broke off or answered 5xx), so this request was not \
+                     sent; retry after {secs} s.",
+                    open.host
+                ),
+                true,
+            )
+        }
     }
 
     fn bare(kind: HubErrorKind, message: String, retryable: bool) -> Self {
@@ -411,7 +431,7 @@ pub(crate) fn from_transport(e: &reqwest::Error, timeout: Duration, host: &str) 
             format!("Could not connect to {host}. Check network access and HF_ENDPOINT."),
             true,
         )
-    } else if e.is_decode() {
+    } else if e.is_decode() && !broke_off(e) {
         HubError::invalid_response("the body could not be decoded")
     } else if e.is_redirect() {
         HubError::invalid_response("too many redirects")
@@ -422,6 +442,19 @@ pub(crate) fn from_transport(e: &reqwest::Error, timeout: Duration, host: &str) 
             true,
         )
     }
+}
+
+/// Did the body stop because the connection did (reset, closed early), rather than because
+/// its bytes could not be decoded? reqwest reports both as decode errors.
+fn broke_off(e: &reqwest::Error) -> bool {
+    let mut source = std::error::Error::source(e);
+    while let Some(s) = source {
+        if s.downcast_ref::<std::io::Error>().is_some() {
+            return true;
+        }
+        source = s.source();
+    }
+    false
 }
 
 fn bounded(s: &str, max: usize) -> String {

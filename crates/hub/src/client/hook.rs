@@ -1,9 +1,11 @@
-//! A small generic hook on every upstream HTTP attempt (Hub, datasets-server, Spaces), for
-//! metrics. The client knows nothing of what receives the events.
+//! A small generic hook on every upstream HTTP attempt (Hub, datasets-server, Spaces) and on
+//! every circuit-breaker event, for metrics. The client knows nothing of what receives them.
 
 use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
+
+use super::breaker::BreakerEvent;
 
 /// One upstream HTTP attempt.
 #[derive(Debug, Clone, Copy)]
@@ -31,19 +33,36 @@ impl UpstreamEvent {
 }
 
 type Listener = dyn Fn(&UpstreamEvent) + Send + Sync;
+type CircuitListener = dyn Fn(&BreakerEvent) + Send + Sync;
 
-/// Receives [`UpstreamEvent`]s; the default does nothing.
+/// Receives [`UpstreamEvent`]s and [`BreakerEvent`]s; the default does nothing.
 #[derive(Clone, Default)]
-pub struct UpstreamHook(Option<Arc<Listener>>);
+pub struct UpstreamHook {
+    attempts: Option<Arc<Listener>>,
+    circuits: Option<Arc<CircuitListener>>,
+}
 
 impl UpstreamHook {
     pub fn new(f: impl Fn(&UpstreamEvent) + Send + Sync + 'static) -> Self {
-        UpstreamHook(Some(Arc::new(f)))
+        UpstreamHook { attempts: Some(Arc::new(f)), circuits: None }
+    }
+
+    /// Also receive the circuit breaker's state changes and fast failures.
+    pub fn with_circuits(mut self, f: impl Fn(&BreakerEvent) + Send + Sync + 'static) -> Self {
+        self.circuits = Some(Arc::new(f));
+        self
     }
 
     #[inline]
     pub fn emit(&self, event: UpstreamEvent) {
-        if let Some(f) = &self.0 {
+        if let Some(f) = &self.attempts {
+            f(&event);
+        }
+    }
+
+    #[inline]
+    pub fn circuit(&self, event: BreakerEvent) {
+        if let Some(f) = &self.circuits {
             f(&event);
         }
     }
@@ -51,7 +70,7 @@ impl UpstreamHook {
 
 impl fmt::Debug for UpstreamHook {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(if self.0.is_some() { "UpstreamHook(set)" } else { "UpstreamHook(none)" })
+        f.write_str(if self.attempts.is_some() { "UpstreamHook(set)" } else { "UpstreamHook(none)" })
     }
 }
 

@@ -10,8 +10,11 @@
 //!   backoff + jitter, honouring `Retry-After` (see [`RetryPolicy`]). Timeouts are not retried.
 //! * Listings follow `Link: <...>; rel="next"` up to a caller-provided item count.
 //! * Failures are [`HubError`]s with an actionable user-facing message and a retryable flag.
+//! * Every host has a circuit breaker ([`Breakers`], shared with the Spaces client): after
+//!   consecutive timeouts / connection failures / 5xx, calls fail fast for a while.
 
 mod api;
+mod breaker;
 mod config;
 mod error;
 mod hook;
@@ -33,6 +36,7 @@ use serde_json::Value;
 use url::Url;
 
 pub use api::{enc, enc_path};
+pub use breaker::{BreakerConfig, BreakerEvent, Breakers, CircuitOpen, CircuitState};
 pub use config::{
     default_user_agent, ConfigError, HubClientConfig, DEFAULT_DATASETS_SERVER, DEFAULT_ENDPOINT, DEFAULT_TIMEOUT_SECS,
     ENV_DATASETS_SERVER, ENV_ENDPOINT, ENV_TIMEOUT,
@@ -61,6 +65,7 @@ pub struct HubClient {
 struct Inner {
     http: reqwest::Client,
     config: HubClientConfig,
+    breakers: Arc<Breakers>,
 }
 
 impl fmt::Debug for HubClient {
@@ -121,7 +126,8 @@ impl HubClient {
             .redirect(reqwest::redirect::Policy::limited(5))
             .build()
             .map_err(|e| HubError::invalid_input(format!("cannot build the HTTP client: {}", e.without_url())))?;
-        Ok(HubClient { inner: Arc::new(Inner { http, config }) })
+        let breakers = Arc::new(Breakers::new(config.breaker.clone(), config.hook.clone()));
+        Ok(HubClient { inner: Arc::new(Inner { http, config, breakers }) })
     }
 
     /// Client configured from `HF_ENDPOINT`, `HF_API_TIMEOUT`, `HF_DATASETS_SERVER_ENDPOINT`.
@@ -141,6 +147,38 @@ impl HubClient {
     /// The Hub endpoint without a trailing slash, the base of user-facing links.
     pub fn web_base(&self) -> String {
         self.inner.config.endpoint.as_str().trim_end_matches('/').to_owned()
+    }
+
+    /// The circuit breakers of every upstream host (the Spaces client uses them too).
+    pub fn breakers(&self) -> &Arc<Breakers> {
+        &self.inner.breakers
+    }
+
+    /// The metrics label of the service at `url`'s host.
+    fn service_of(&self, url: &Url) -> &'static str {
+        if url.host_str() == self.inner.config.datasets_server.host_str()
+            && url.port_or_known_default() == self.inner.config.datasets_server.port_or_known_default()
+            && url.path().starts_with(self.inner.config.datasets_server.path().trim_end_matches('/'))
+        {
+            Service::DatasetsServer.label()
+        } else {
+            Service::Hub.label()
+        }
+    }
+
+    /// The breaker's key of a URL: `host[:port]`.
+    fn host_key(url: &Url) -> String {
+        match (url.host_str(), url.port()) {
+            (Some(h), Some(p)) => format!("{h}:{p}"),
+            (Some(h), None) => h.to_owned(),
+            _ => String::new(),
+        }
+    }
+
+    /// Tell the breaker how a response body ended (a body that broke off or stalled is a
+    /// failure of its host, like a timeout before the headers).
+    pub(crate) fn settle(&self, url: &Url, healthy: bool) {
+        self.inner.breakers.record(self.service_of(url), &Self::host_key(url), healthy);
     }
 
     /// The pooled HTTP client, for plain requests outside [`Self::send`].
@@ -182,9 +220,17 @@ impl HubClient {
         let max_attempts = policy.max_attempts.max(1);
         let idempotent = req.method == Method::GET || req.method == Method::HEAD;
         let host = req.url.host_str().unwrap_or("the Hub").to_string();
+        let host_key = Self::host_key(&req.url);
+        let service = req.service.label();
+        let breakers = &self.inner.breakers;
         let mut attempt = 0u32;
+        // The failure being retried: what to report if the circuit opens meanwhile.
+        let mut previous: Option<HubError> = None;
         loop {
             attempt += 1;
+            if let Err(open) = breakers.admit(service, &host_key) {
+                return Err(previous.unwrap_or_else(|| HubError::circuit_open(&open)));
+            }
             let mut rb = self.inner.http.request(req.method.clone(), req.url.clone());
             if let Some(t) = req.token {
                 rb = rb.header(AUTHORIZATION, t.authorization_header());
@@ -209,6 +255,11 @@ impl HubClient {
                 Ok(resp) => {
                     let status = resp.status();
                     if status.is_success() || req.ok_statuses.contains(&status.as_u16()) {
+                        // A 2xx is judged when its body is read (`settle`); other kept
+                        // statuses are complete answers.
+                        if !status.is_success() {
+                            breakers.record(service, &host_key, true);
+                        }
                         tracing::debug!(
                             method = %req.method, url = %req.url, status = status.as_u16(), attempt,
                             elapsed_ms = started.elapsed().as_millis() as u64, "hub request"
@@ -227,6 +278,12 @@ impl HubClient {
                 Err(e) => from_transport(&e, self.inner.config.timeout, &host),
             }
             .scrubbed(req.token);
+            let answered = err.status().is_some_and(|s| s < 500);
+            if answered
+                || matches!(err.kind(), HubErrorKind::Timeout | HubErrorKind::Connection | HubErrorKind::ServerError)
+            {
+                breakers.record(service, &host_key, answered);
+            }
             let will_retry =
                 idempotent && attempt < max_attempts && err.is_retryable() && err.kind() != HubErrorKind::Timeout;
             let delay = if will_retry { policy.delay_for(attempt, err.retry_after()) } else { None };
@@ -242,7 +299,10 @@ impl HubClient {
                 elapsed: started.elapsed(),
             });
             match delay {
-                Some(d) => tokio::time::sleep(d).await,
+                Some(d) => {
+                    tokio::time::sleep(d).await;
+                    previous = Some(err);
+                }
                 None => return Err(err),
             }
         }
@@ -255,24 +315,29 @@ impl HubClient {
         cap: usize,
         token: Option<&Token>,
     ) -> Result<Vec<u8>, HubError> {
+        let url = resp.url().clone();
         if let Some(len) = resp.content_length() {
             if len as usize > cap {
+                self.settle(&url, true);
                 return Err(HubError::invalid_response(format!(
                     "the response is too large ({len} bytes, limit {cap})"
                 )));
             }
         }
         let mut buf = Vec::new();
-        while let Some(chunk) =
-            resp.chunk().await.map_err(|e| from_transport(&e, self.inner.config.timeout, "the Hub").scrubbed(token))?
-        {
+        while let Some(chunk) = resp.chunk().await.map_err(|e| {
+            self.settle(&url, false);
+            from_transport(&e, self.inner.config.timeout, "the Hub").scrubbed(token)
+        })? {
             if buf.len() + chunk.len() > cap {
+                self.settle(&url, true);
                 return Err(HubError::invalid_response(format!(
                     "the response is larger than the limit of {cap} bytes"
                 )));
             }
             buf.extend_from_slice(&chunk);
         }
+        self.settle(&url, true);
         Ok(buf)
     }
 

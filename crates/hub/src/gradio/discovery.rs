@@ -1,6 +1,7 @@
 //! Space discovery: metadata from the Hub (`/api/spaces/{id}`: subdomain, private, sdk,
 //! hardware) and tool schemas from the Space (`/gradio_api/mcp/schema`), both cached for a
-//! TTL and revalidated with `If-None-Match` when stale. Private Spaces are never cached
+//! TTL and revalidated with `If-None-Match` when stale (and served stale while the Hub or the
+//! Space fails to answer the revalidation). Private Spaces are never cached
 //! (their metadata and schema are fetched with the caller's token every time). Fetches are
 //! bounded in concurrency (one semaphore for the process), time and size.
 
@@ -193,10 +194,11 @@ impl Discovery {
         .await;
         let fetched = match fetched {
             Err(_) => {
-                return Err(DiscoveryError::new(
+                let e = DiscoveryError::new(
                     Failure::Timeout,
                     format!("the Hub did not describe the Space {name} within {:?}", self.config.space_info_timeout),
-                ))
+                );
+                return stale_if_error(e, stale.map(|(m, _)| m));
             }
             Ok(r) => r,
         };
@@ -234,7 +236,7 @@ impl Discovery {
                     }
                     _ => format!("the Hub could not describe the Space {name}: {}", e.message()),
                 };
-                Err(DiscoveryError::new(failure, message))
+                stale_if_error(DiscoveryError::new(failure, message), stale.map(|(m, _)| m))
             }
         }
     }
@@ -255,6 +257,21 @@ impl Discovery {
             }
         };
         self.telemetry.cache("space_schema", false);
+        let fallback = stale.as_ref().map(|(s, _)| s.clone());
+        match self.fetch_schema(meta, token, stale).await {
+            Err(e) => stale_if_error(e, fallback),
+            ok => ok,
+        }
+    }
+
+    /// Fetch (or revalidate `stale`) a Space's schema, caching it for public Spaces.
+    async fn fetch_schema(
+        &self,
+        meta: &SpaceMeta,
+        token: Option<&str>,
+        stale: Option<SchemaEntry>,
+    ) -> Result<Arc<SpaceSchema>, DiscoveryError> {
+        let key = meta.subdomain.as_str();
         let url = self
             .net
             .url(&meta.subdomain, "/gradio_api/mcp/schema")
@@ -268,10 +285,22 @@ impl Discovery {
         if let Some(etag) = stale.as_ref().and_then(|(_, e)| e.as_deref()) {
             req = req.header("if-none-match", etag);
         }
-        let _permit = self.permits.acquire().await.expect("semaphore open");
         let what = &meta.name;
-        let resp = req.send().await.map_err(|e| transport_error(&e, what, "its tool schema"))?;
+        let host = super::space_host(&self.net, &meta.subdomain);
+        let breakers = self.hub.breakers();
+        breakers.admit("space", &host).map_err(|open| {
+            DiscoveryError::new(Failure::Unavailable, format!("the Space {what} is failing: {open}"))
+        })?;
+        let _permit = self.permits.acquire().await.expect("semaphore open");
+        let resp = req.send().await.map_err(|e| {
+            let e = transport_error(&e, what, "its tool schema");
+            if e.failure != Failure::Refused {
+                breakers.record("space", &host, false);
+            }
+            e
+        })?;
         let status = resp.status();
+        breakers.record("space", &host, status.as_u16() < 500);
         if status.as_u16() == 304 {
             if let Some((s, _)) = stale {
                 self.schemas.touch(key);
@@ -321,6 +350,19 @@ impl Discovery {
         let meta = self.meta(name, token).await?;
         let schema = self.schema(&meta, token).await?;
         Ok((meta, schema))
+    }
+}
+
+/// Stale-if-error: when the Hub or the Space is failing (down, timing out, circuit open),
+/// keep serving what was known, so a flapping Space keeps its tools listed and its calls get
+/// the breaker's "retry after" instead of an unknown tool.
+fn stale_if_error<T>(e: DiscoveryError, stale: Option<T>) -> Result<T, DiscoveryError> {
+    match stale {
+        Some(known) if matches!(e.failure, Failure::Unavailable | Failure::Timeout) => {
+            tracing::debug!("serving a stale Space entry: {}", e.message);
+            Ok(known)
+        }
+        _ => Err(e),
     }
 }
 

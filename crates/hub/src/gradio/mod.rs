@@ -35,7 +35,7 @@ use mcp_engine::{Ctx, RequestInfo};
 use mcp_telemetry::Telemetry;
 use serde_json::json;
 
-use crate::client::HubClient;
+use crate::client::{Breakers, HubClient};
 use discovery::{Discovery, SpaceMeta, SpaceSchema};
 use net::SpaceNetwork;
 use proxy::ResultOptions;
@@ -119,6 +119,8 @@ pub struct Gradio {
     pub sessions: SessionPool,
     /// The client of `DYNAMIC_SPACE_DATA`, when configured.
     pub space_list_http: Option<reqwest::Client>,
+    /// The circuit breakers of the Hub client, keyed by Space host here.
+    pub breakers: Arc<Breakers>,
     budget: WindowBudget,
     telemetry: Telemetry,
 }
@@ -126,11 +128,12 @@ pub struct Gradio {
 impl Gradio {
     pub fn new(hub: HubClient, config: GradioConfig, telemetry: Telemetry) -> Arc<Gradio> {
         let http = net::space_client(&config.network, config.connect_timeout);
+        let breakers = hub.breakers().clone();
         let discovery = Discovery::new(hub, http.clone(), config.clone(), telemetry.clone());
         let budget = WindowBudget::new(config.budget_anonymous, config.budget_authenticated);
         let sessions = SessionPool::new(config.session_pool_size, config.session_idle);
         let space_list_http = config.space_list.as_ref().map(|_| space_list::client(&config.network));
-        Arc::new(Gradio { config, http, discovery, sessions, space_list_http, budget, telemetry })
+        Arc::new(Gradio { config, http, discovery, sessions, space_list_http, breakers, budget, telemetry })
     }
 
     /// Who a budget applies to: the caller's identity, else its address.
@@ -251,6 +254,14 @@ impl Gradio {
             tools.push(if gpu { tool.with_task_support(TaskSupport::Optional) } else { tool });
         }
         tools
+    }
+}
+
+/// The circuit breaker's key of a Space: `{subdomain}.{domain}[:port]`.
+pub fn space_host(network: &SpaceNetwork, subdomain: &str) -> String {
+    match network.port {
+        Some(p) => format!("{subdomain}.{}:{p}", network.domain.trim_matches('.')),
+        None => format!("{subdomain}.{}", network.domain.trim_matches('.')),
     }
 }
 

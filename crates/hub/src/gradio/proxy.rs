@@ -15,9 +15,12 @@
 //!   it (Gradio runs a call with a token through its queue with status updates, which costs
 //!   hundreds of milliseconds). Upstream progress notifications are relayed to the caller
 //!   (`ctx.progress`) and each one extends the upstream timeout; a call with neither
-//!   progress nor result for `call_timeout` is abandoned. Without progress any bytes from
-//!   the Space (its SSE keep-alive comments) extend it. No call runs longer than
+//!   progress nor result for `call_timeout` is abandoned. Without progress any complete line
+//!   from the Space (its SSE keep-alive comments) extends it. No call runs longer than
 //!   `max_call_duration`.
+//! * Calls go through the Space host's circuit breaker: while it is open they fail at once
+//!   with "retry after N s"; timeouts, connection failures, broken streams and 5xx count
+//!   against it, any other answer for it.
 //! * The result is passed through verbatim (`ToolOutput::Raw`) unless it must change:
 //!   images dropped (`?no_image_content=true`), file URLs pointed at the replica that made
 //!   them (`X-Proxied-Replica`), or a token echoed back (scrubbed).
@@ -50,9 +53,20 @@ pub struct ResultOptions {
     pub strip_images: bool,
 }
 
-/// Why an upstream call produced no result.
+/// Why an upstream call produced no result, and what that says of the Space's health.
 #[derive(Debug)]
-struct ProxyError(String);
+struct ProxyError(String, Health);
+
+/// What a failure tells the circuit breaker about the Space's host.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Health {
+    /// The Space answered (an error status below 500, a JSON-RPC error, a bad answer).
+    Answered,
+    /// Timed out, unreachable, broke off, or 5xx.
+    Failing,
+    /// Nothing was learnt (refused by our own policy).
+    Unknown,
+}
 
 /// Call `tool` on the Space with the raw `arguments`.
 pub async fn call_tool(
@@ -66,12 +80,26 @@ pub async fn call_tool(
     let token = ctx.request().caller.bearer.clone();
     let started = Instant::now();
     let (http, pool, config) = (&gradio.http, &gradio.sessions, &gradio.config);
-    match run(http, pool, config, meta, tool, arguments, ctx, token.as_deref()).await {
+    let host = super::space_host(&config.network, &meta.subdomain);
+    if let Err(open) = gradio.breakers.admit("space", &host) {
+        return ToolOutput::error(format!(
+            "The Space {} is failing (its last calls timed out, broke off or answered 5xx), so the call was not \
+             sent: {open}. Retrying before then will fail the same way.",
+            meta.name
+        ));
+    }
+    let outcome = run(http, pool, config, meta, tool, arguments, ctx, token.as_deref()).await;
+    match &outcome {
+        Ok(_) => gradio.breakers.record("space", &host, true),
+        Err(ProxyError(_, Health::Unknown)) => {}
+        Err(ProxyError(_, health)) => gradio.breakers.record("space", &host, *health == Health::Answered),
+    }
+    match outcome {
         Ok((result, replica)) => {
             tracing::debug!(space = %meta.name, tool, elapsed_ms = started.elapsed().as_millis() as u64, "space call done");
             post_process(result, replica.as_deref(), options, token.as_deref())
         }
-        Err(ProxyError(message)) => {
+        Err(ProxyError(message, _)) => {
             tracing::debug!(space = %meta.name, tool, elapsed_ms = started.elapsed().as_millis() as u64, "space call failed");
             ToolOutput::error(message)
         }
@@ -154,7 +182,7 @@ async fn run(
     let url = config
         .network
         .url(&meta.subdomain, "/gradio_api/mcp/")
-        .map_err(|e| ProxyError(format!("The Space {} cannot be called: {e}.", meta.name)))?;
+        .map_err(|e| ProxyError(format!("The Space {} cannot be called: {e}.", meta.name), Health::Unknown))?;
     let mut up = Upstream {
         http,
         url,
@@ -237,7 +265,7 @@ async fn handshake(up: &mut Upstream<'_>, deadline: &mut Deadline) -> Result<Ups
     let note = r#"{"jsonrpc":"2.0","method":"notifications/initialized"}"#.to_owned();
     let resp = up.post(note, deadline.next).await?;
     if !resp.status().is_success() {
-        return Err(up.status_error(resp.status().as_u16()));
+        return Err(up.status_error_of(&resp));
     }
     drain_in_background(resp, 64 * 1024);
     closer.session = None;
@@ -385,13 +413,16 @@ impl Upstream<'_> {
             Ok(Err(e)) => {
                 let d = transport_error(&e, self.space, "the tool call");
                 Err(match d.failure {
-                    Failure::Refused => ProxyError(format!("{}.", capitalize(&d.message))),
+                    Failure::Refused => ProxyError(format!("{}.", capitalize(&d.message)), Health::Unknown),
                     Failure::Timeout => self.timeout_error(),
-                    _ => ProxyError(format!(
-                        "Could not reach the Space {}: the connection failed. It may be sleeping, restarting or \
-                         down; retry later, or check its page at https://huggingface.co/spaces/{}.",
-                        self.space, self.space
-                    )),
+                    _ => ProxyError(
+                        format!(
+                            "Could not reach the Space {}: the connection failed. It may be sleeping, restarting \
+                             or down; retry later, or check its page at https://huggingface.co/spaces/{}.",
+                            self.space, self.space
+                        ),
+                        Health::Failing,
+                    ),
                 })
             }
             Ok(Ok(resp)) => Ok(resp),
@@ -399,30 +430,54 @@ impl Upstream<'_> {
     }
 
     fn timeout_error(&self) -> ProxyError {
-        ProxyError(format!(
-            "The Space {} sent neither a result nor progress in time, so the call was abandoned. GPU Spaces may \
-             be queued or waking up; retry later.",
-            self.space
-        ))
+        ProxyError(
+            format!(
+                "The Space {} sent neither a result nor progress in time, so the call was abandoned. GPU Spaces \
+                 may be queued or waking up; retry later.",
+                self.space
+            ),
+            Health::Failing,
+        )
+    }
+
+    /// [`Self::status_error`] of a response, with the wait its `Retry-After` asks for.
+    fn status_error_of(&self, resp: &reqwest::Response) -> ProxyError {
+        let status = resp.status().as_u16();
+        let wait = resp
+            .headers()
+            .get("retry-after")
+            .and_then(|v| v.to_str().ok())
+            .and_then(crate::client::parse_retry_after)
+            .map(|d| d.as_secs_f64().ceil().max(1.0) as u64);
+        match (status, wait) {
+            (429, Some(secs)) => ProxyError(
+                format!("The Space {} is rate-limiting calls (HTTP 429); retry after {secs} s.", self.space),
+                Health::Answered,
+            ),
+            _ => self.status_error(status),
+        }
     }
 
     fn status_error(&self, status: u16) -> ProxyError {
         let space = self.space;
-        ProxyError(match status {
+        let health = if status >= 500 { Health::Failing } else { Health::Answered };
+        let message = match status {
             401 | 403 => format!(
                 "The Space {space} refused the call (HTTP {status}): it is private or needs a Hugging Face token \
-                 with access to it."
+                 with access to it. Retrying will not help without such a token."
             ),
-            404 => {
-                format!("The Space {space} has no MCP endpoint (HTTP 404); it may not be an MCP-enabled Gradio app.")
-            }
+            404 => format!(
+                "The Space {space} has no MCP endpoint (HTTP 404); it may not be an MCP-enabled Gradio app. \
+                 Retrying will not help."
+            ),
             429 => format!("The Space {space} is rate-limiting calls (HTTP 429); retry later."),
             s if s >= 500 => format!(
                 "The Space {space} failed (HTTP {s}); it may be starting, sleeping or broken. Retry later, or check \
                  https://huggingface.co/spaces/{space}."
             ),
             s => format!("The Space {space} answered HTTP {s} to the tool call."),
-        })
+        };
+        ProxyError(message, health)
     }
 
     /// Read the response to request `id` from a JSON or SSE body, relaying progress.
@@ -435,7 +490,7 @@ impl Upstream<'_> {
     ) -> Result<Box<RawValue>, ProxyError> {
         let status = resp.status();
         if !status.is_success() {
-            return Err(self.status_error(status.as_u16()));
+            return Err(self.status_error_of(&resp));
         }
         let sse = resp
             .headers()
@@ -478,16 +533,20 @@ impl Upstream<'_> {
             match tokio::time::timeout(wait, resp.chunk()).await {
                 Err(_) => return Err(self.timeout_error()),
                 Ok(Err(_)) | Ok(Ok(None)) => {
-                    return Err(ProxyError(format!(
-                        "The connection to the Space {} closed before it returned a result; the Space may have \
-                         restarted or crashed. Retry later.",
-                        self.space
-                    )))
+                    return Err(ProxyError(
+                        format!(
+                            "The connection to the Space {} closed before it returned a result; the Space may have \
+                             restarted or crashed. Retry later.",
+                            self.space
+                        ),
+                        Health::Failing,
+                    ))
                 }
                 Ok(Ok(Some(chunk))) => {
-                    if relay.is_none() {
-                        // No progress to watch: any bytes (the Space's SSE keep-alive
-                        // comments included) show the Space is still working on the call.
+                    if relay.is_none() && chunk.contains(&b'\n') {
+                        // No progress to watch: any complete line (the Space's SSE
+                        // keep-alive comments included) shows the Space is still working on
+                        // the call; a drip of bytes that never ends a line does not.
                         deadline.extend();
                     }
                     total += chunk.len();
@@ -512,28 +571,42 @@ impl Upstream<'_> {
             },
             frames::Message::Reply(r) => Ok(Step::Reply(r)),
             frames::Message::Error(message) => {
-                Err(ProxyError(format!("The Space {} returned an error: {message}", self.space)))
+                Err(ProxyError(format!("The Space {} returned an error: {message}", self.space), Health::Answered))
             }
             frames::Message::Other => Ok(Step::Other),
         }
     }
 
     fn malformed(&self) -> ProxyError {
-        ProxyError(format!("The Space {} sent an answer that is not valid MCP.", self.space))
+        ProxyError(
+            format!(
+                "The Space {} sent an answer that is not valid MCP; retrying is unlikely to help until the Space \
+                 is fixed.",
+                self.space
+            ),
+            Health::Answered,
+        )
     }
 
     fn too_large(&self) -> ProxyError {
-        ProxyError(format!("The answer of the Space {} exceeded the limit of {} bytes.", self.space, self.max_bytes))
+        ProxyError(
+            format!(
+                "The answer of the Space {} exceeded the limit of {} bytes; retrying with the same arguments will \
+                 not help.",
+                self.space, self.max_bytes
+            ),
+            Health::Answered,
+        )
     }
 
     fn broken(&self, e: &str) -> ProxyError {
         if e.contains("larger than") {
             self.too_large()
         } else {
-            ProxyError(format!(
-                "The connection to the Space {} closed before it returned a result; retry later.",
-                self.space
-            ))
+            ProxyError(
+                format!("The connection to the Space {} closed before it returned a result; retry later.", self.space),
+                Health::Failing,
+            )
         }
     }
 }

@@ -220,7 +220,12 @@ async fn find(gradio: &Gradio, args: &Args, ctx: &Ctx) -> ToolOutput {
                 HubError::invalid_response("expected a JSON array").message()
             ))
         }
-        Err(e) => return ToolOutput::error(format!("Error discovering spaces: {}", e.message())),
+        Err(e) => {
+            return ToolOutput::error(format!(
+                "Error discovering spaces: {}",
+                super::explain::explain(&e, "the Space search")
+            ))
+        }
     };
     if hits.is_empty() {
         return ToolOutput::text(format!(

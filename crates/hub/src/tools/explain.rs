@@ -87,6 +87,11 @@ pub fn explain(err: &HubError, subject: &str) -> String {
             "yes, in a moment".to_owned(),
             "if it persists, check HF_ENDPOINT and network access".to_owned(),
         ),
+        HubErrorKind::CircuitOpen => (
+            format!("the Hub is failing right now, so the request for {subject} was not sent ({})", err.detail()),
+            format!("yes, after about {} s", err.retry_after().map_or(30, |d| d.as_secs().max(1))),
+            "wait: other Hub requests fail the same way until the Hub answers again".to_owned(),
+        ),
         HubErrorKind::BadRequest | HubErrorKind::InvalidInput => (
             format!("the Hub rejected the request for {subject}: {}", err.detail()),
             "not with the same arguments".to_owned(),
@@ -94,7 +99,7 @@ pub fn explain(err: &HubError, subject: &str) -> String {
         ),
         HubErrorKind::InvalidResponse | HubErrorKind::Other => (
             format!("reading {subject} failed: {}", err.detail()),
-            "possibly".to_owned(),
+            "unlikely to help while the Hub answers this way".to_owned(),
             "try a narrower request".to_owned(),
         ),
     };
@@ -106,6 +111,7 @@ pub fn explain(err: &HubError, subject: &str) -> String {
                     | HubErrorKind::InvalidInput
                     | HubErrorKind::Timeout
                     | HubErrorKind::ServerError
+                    | HubErrorKind::CircuitOpen
             ) =>
         {
             format!(" (Hub: {s} {})", err.detail())

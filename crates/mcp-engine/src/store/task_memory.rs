@@ -1,9 +1,13 @@
 //! Tasks in process memory: one map behind a short synchronous critical section (never
 //! held across an await), a cap on stored tasks, and expiry by each record's
-//! `expires_at_ms` (checked on access; expired records are purged when the cap is hit).
+//! `expires_at_ms` (checked on access; expired records are purged when the cap is hit, and
+//! at most once a second by a `create`, so finished tasks do not sit in memory until the
+//! cap — a soak showed the store growing by every task ever run).
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
+use std::time::Duration;
 
 use super::task::{TaskMutation, TaskRecord, TaskStore, TaskStoreError, Updated};
 use futures_util::future::BoxFuture;
@@ -12,11 +16,25 @@ use futures_util::future::BoxFuture;
 pub struct MemoryTaskStore {
     map: Mutex<HashMap<String, TaskRecord>>,
     max_tasks: usize,
+    /// When expired records were last purged (unix ms), and how often they are.
+    purged_at_ms: AtomicU64,
+    purge_every_ms: u64,
 }
 
 impl MemoryTaskStore {
     pub fn new(max_tasks: usize) -> Self {
-        MemoryTaskStore { map: Mutex::new(HashMap::new()), max_tasks: max_tasks.max(1) }
+        MemoryTaskStore {
+            map: Mutex::new(HashMap::new()),
+            max_tasks: max_tasks.max(1),
+            purged_at_ms: AtomicU64::new(0),
+            purge_every_ms: 1000,
+        }
+    }
+
+    /// Purge expired records at most this often (default 1 s).
+    pub fn with_purge_interval(mut self, every: Duration) -> Self {
+        self.purge_every_ms = every.as_millis() as u64;
+        self
     }
 
     /// Stored tasks (expired ones not yet purged included).
@@ -51,8 +69,10 @@ impl TaskStore for MemoryTaskStore {
         let now = crate::tasks::now_ms();
         let outcome = {
             let mut map = self.lock();
-            if map.len() >= self.max_tasks {
+            let due = now >= self.purged_at_ms.load(Ordering::Relaxed).saturating_add(self.purge_every_ms);
+            if due || map.len() >= self.max_tasks {
                 map.retain(|_, r| r.expires_at_ms > now);
+                self.purged_at_ms.store(now, Ordering::Relaxed);
             }
             if map.len() >= self.max_tasks {
                 Err(TaskStoreError::Full { max: self.max_tasks })
@@ -118,5 +138,19 @@ mod tests {
         let json = serde_json::to_string(&u.record).unwrap();
         let back: TaskRecord = serde_json::from_str(&json).unwrap();
         assert_eq!(back.status, TaskStatus::Completed);
+    }
+
+    #[tokio::test]
+    async fn expired_records_are_purged_before_the_cap() {
+        let store = MemoryTaskStore::new(100).with_purge_interval(Duration::ZERO);
+        store.create(record("gone", 1)).await.unwrap();
+        store.create(record("kept", u64::MAX)).await.unwrap();
+        assert_eq!(store.len(), 1, "the expired record went when the next task was created");
+        // Purges are rate-limited: with a long interval, nothing goes until it passes.
+        let slow = MemoryTaskStore::new(100).with_purge_interval(Duration::from_secs(3600));
+        slow.create(record("first", u64::MAX)).await.unwrap(); // the first create purges
+        slow.create(record("gone", 1)).await.unwrap();
+        slow.create(record("b", u64::MAX)).await.unwrap();
+        assert_eq!(slow.len(), 3);
     }
 }

@@ -250,7 +250,9 @@ impl FsError {
             HubErrorKind::GatedRepo | HubErrorKind::Unauthorized | HubErrorKind::Forbidden => "HF_FS_ACCESS_DENIED",
             HubErrorKind::RateLimited => "HF_FS_RATE_LIMITED",
             HubErrorKind::Timeout => "HF_FS_UPSTREAM_TIMEOUT",
-            HubErrorKind::ServerError | HubErrorKind::Connection => "HF_FS_UPSTREAM_UNAVAILABLE",
+            HubErrorKind::ServerError | HubErrorKind::Connection | HubErrorKind::CircuitOpen => {
+                "HF_FS_UPSTREAM_UNAVAILABLE"
+            }
             HubErrorKind::BadRequest | HubErrorKind::InvalidInput => "HF_FS_INVALID_ARGUMENT",
             HubErrorKind::InvalidResponse | HubErrorKind::Other => "HF_FS_UPSTREAM_ERROR",
         };

@@ -69,7 +69,7 @@ pub fn definition() -> Value {
                 "operation": { "type": "string", "enum": OPERATIONS,
                     "description": format!("Operation to execute. Valid values: {}",
                         OPERATIONS.iter().map(|o| format!("\"{o}\"")).collect::<Vec<_>>().join(", ")) },
-                "args": { "type": "object", "additionalProperties": {},
+                "args": { "type": "object",
                     "description": "Operation-specific arguments as a JSON object" }
             }
         },

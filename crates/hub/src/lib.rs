@@ -10,6 +10,7 @@ pub mod cache;
 pub mod client;
 pub mod gradio;
 pub mod selection;
+pub mod skills;
 
 pub use client::{HubClient, HubClientConfig, HubError, HubErrorKind, RepoKind, Token};
 pub mod tools;

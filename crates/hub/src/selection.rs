@@ -48,6 +48,8 @@ pub fn bouquet(name: &str) -> Option<&'static [&'static str]> {
         "spaces" => &[repo_search::NAME, repo_details::NAME, hf_fs::NAME, dynamic_space::NAME],
         "dynamic_space" => &[dynamic_space::NAME],
         "hub_repo_details" | "detail" => &[repo_details::NAME],
+        // The hosted server's `skills` bouquet also names hf_jobs, which hubmcp does not have.
+        "skills" => &[repo_details::NAME, repo_search::NAME, hf_fs::NAME],
         "all" => BUILTINS,
         // Flags and selections without built-ins (image filtering is read per call).
         "no_gradio_images" | "proxy" => &[],

@@ -24,6 +24,7 @@ use crate::client::{HubClient, HubClientConfig, HubError};
 use crate::gradio::discovery::{SpaceMeta, SpaceSchema};
 use crate::gradio::{Gradio, GradioConfig};
 use crate::selection::{Builtins, SelectionConfig, Selector, BUILTINS};
+use crate::skills::{self, Skills};
 use crate::tools::{dynamic_space, hf_fs, repo_details, repo_search, whoami};
 
 /// How long clients may cache a tool list (private: it is per caller). Selection changes
@@ -55,6 +56,8 @@ pub struct HubOptions {
     pub bus: Option<Arc<dyn NotificationBus>>,
     /// Where cache hits/misses and quota refusals are counted (the engine's telemetry).
     pub telemetry: Option<Telemetry>,
+    /// Skills served as `skill://` resources (`HF_SKILLS_DIR`); none when empty.
+    pub skills: Option<Arc<Skills>>,
 }
 
 /// A catalog cache key: the built-ins and, per Space, its position and schema identity.
@@ -75,6 +78,7 @@ pub struct HubProvider {
     catalogs: TtlCache<CatalogKey, CachedCatalog>,
     bus: Option<Arc<dyn NotificationBus>>,
     telemetry: Telemetry,
+    skills: Option<Arc<Skills>>,
 }
 
 impl HubProvider {
@@ -112,6 +116,7 @@ impl HubProvider {
             catalogs,
             bus: options.bus,
             telemetry,
+            skills: options.skills.filter(|s| !s.is_empty()),
         }
     }
 
@@ -136,6 +141,9 @@ impl HubProvider {
             if builtins.contains(name) {
                 c.add_tool(self.builtins[i].clone());
             }
+        }
+        if let Some(s) = &self.skills {
+            skills::serve::add_to(&mut c, s);
         }
         c
     }
@@ -209,7 +217,11 @@ impl Provider for HubProvider {
     }
 
     fn capabilities(&self) -> Value {
-        capabilities()
+        let mut caps = capabilities();
+        if let (Some(_), Value::Object(c)) = (&self.skills, &mut caps) {
+            skills::serve::capabilities(c);
+        }
+        caps
     }
 
     fn instructions(&self) -> Option<String> {

@@ -116,6 +116,10 @@ struct HubArgs {
     /// Seconds to wait for one Hub request.
     #[arg(long, env = "HF_API_TIMEOUT", default_value_t = 12.5)]
     hf_api_timeout: f64,
+    /// Skills to serve as `skill://` resources (the MCP skills extension): a directory of
+    /// folders, each with a `SKILL.md` and its files. Loaded at start.
+    #[arg(long, env = "HF_SKILLS_DIR")]
+    skills_dir: Option<std::path::PathBuf>,
     #[command(flatten)]
     spaces: access::SpaceArgs,
 }
@@ -144,8 +148,18 @@ impl HubArgs {
             gradio: hubmcp_hub::gradio::GradioConfig { shared_limits, ..self.spaces.gradio()? },
             bus: Some(bus),
             telemetry: Some(telemetry),
+            skills: self.skills()?,
         };
         Ok(hubmcp_hub::HubProvider::with_options(hubmcp_hub::HubClient::new(config)?, options))
+    }
+}
+
+impl HubArgs {
+    fn skills(&self) -> anyhow::Result<Option<Arc<hubmcp_hub::skills::Skills>>> {
+        let Some(dir) = &self.skills_dir else { return Ok(None) };
+        let skills = hubmcp_hub::skills::load(dir, Default::default()).map_err(anyhow::Error::msg)?;
+        tracing::info!(skills = skills.skills.len(), files = skills.files.len(), "skills loaded");
+        Ok(Some(Arc::new(skills)))
     }
 }
 

@@ -290,12 +290,11 @@ impl Engine {
             Method::SubscriptionsListen => self.listen(&call, client),
             Method::TasksGet | Method::TasksUpdate | Method::TasksCancel => self.task_method(method, &call).await,
             Method::Ping => Ok(Reply::Result(b"{}".to_vec())),
+            Method::Other => self.extension_method(&call).await,
             // The session driver answers initialize and the session operations itself.
-            Method::Initialize
-            | Method::LoggingSetLevel
-            | Method::ResourcesSubscribe
-            | Method::ResourcesUnsubscribe
-            | Method::Other => Err(McpError::method_not_found(&call.method)),
+            Method::Initialize | Method::LoggingSetLevel | Method::ResourcesSubscribe | Method::ResourcesUnsubscribe => {
+                Err(McpError::method_not_found(&call.method))
+            }
         };
         outcome.unwrap_or_else(Reply::Error)
     }
@@ -700,6 +699,17 @@ impl Engine {
             }
         };
         Ok(self.finish(call.info.era, "completion/complete", result, None))
+    }
+
+    /// A method the table does not define: the catalog's extension method of that name.
+    async fn extension_method(&self, call: &Call<'_>) -> Result<Reply, McpError> {
+        let catalog = self.catalog(&call.info).await?;
+        let Some(handler) = catalog.find_method(&call.method) else {
+            return Err(McpError::method_not_found(&call.method));
+        };
+        let params: Value = call.params.typed()?;
+        let result = handler(params, call.info.clone()).await?;
+        Ok(self.finish(call.info.era, &call.method, result, None))
     }
 
     // ----- subscriptions ----------------------------------------------------------------

@@ -31,6 +31,10 @@ pub type PromptHandler =
     Arc<dyn Fn(JsonObject, Ctx) -> BoxFuture<'static, Result<JsonObject, CallError>> + Send + Sync>;
 pub type CompletionHandler =
     Arc<dyn Fn(Value, Arc<RequestInfo>) -> BoxFuture<'static, Result<JsonObject, McpError>> + Send + Sync>;
+/// A request method the engine does not define (an extension's, e.g. `skills/list`):
+/// the request's params in, the result object out (the engine stamps it like any result).
+pub type MethodHandler =
+    Arc<dyn Fn(Value, Arc<RequestInfo>) -> BoxFuture<'static, Result<JsonObject, McpError>> + Send + Sync>;
 
 /// Supplies the catalog a request sees. Called once per catalog-dependent request.
 pub trait Provider: Send + Sync + 'static {
@@ -240,6 +244,8 @@ pub struct Catalog {
     templates: Vec<ResourceTemplate>,
     prompts: Vec<Prompt>,
     completion: Option<CompletionHandler>,
+    /// Extension methods by wire name (requests the method table calls `other`).
+    methods: HashMap<String, MethodHandler>,
     /// Hint for list results (tools/list, prompts/list, resources/list, templates).
     pub list_cache: CacheHint,
     /// Default hint for resources/read results (a handler's own ttlMs/cacheScope wins).
@@ -255,6 +261,7 @@ impl Default for Catalog {
             templates: Vec::new(),
             prompts: Vec::new(),
             completion: None,
+            methods: HashMap::new(),
             list_cache: CacheHint::NONE,
             read_cache: CacheHint::NONE,
         }
@@ -327,6 +334,22 @@ impl Catalog {
     {
         self.completion = Some(Arc::new(move |p, r| Box::pin(handler(p, r))));
         self
+    }
+
+    /// Serve a request method the engine does not define, in both eras. The server
+    /// declares the extension it belongs to in its capabilities; a method the engine
+    /// defines cannot be replaced this way.
+    pub fn method<F, Fut>(&mut self, name: &str, handler: F) -> &mut Self
+    where
+        F: Fn(Value, Arc<RequestInfo>) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Result<JsonObject, McpError>> + Send + 'static,
+    {
+        self.methods.insert(name.to_owned(), Arc::new(move |p, r| Box::pin(handler(p, r))));
+        self
+    }
+
+    pub fn find_method(&self, name: &str) -> Option<&MethodHandler> {
+        self.methods.get(name)
     }
 
     pub fn tools(&self) -> &[Arc<Tool>] {

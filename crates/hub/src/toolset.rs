@@ -194,9 +194,7 @@ impl HubProvider {
         }
         let mut catalog = self.new_catalog(selection.builtins);
         for (i, meta, schema) in &found {
-            for tool in self.gradio.space_tools(*i, meta, schema, self.selector.disabled()) {
-                catalog.tool(tool);
-            }
+            self.gradio.add_space(&mut catalog, *i, meta, schema, self.selector.disabled());
         }
         let catalog = Arc::new(catalog);
         if cacheable {
@@ -207,8 +205,10 @@ impl HubProvider {
     }
 }
 
+/// Tools, and resources: MCP App pages of the caller's Spaces, and skills. Resources come
+/// and go with the selection (announced as tool list changes); there are no subscriptions.
 pub fn capabilities() -> Value {
-    json!({ "tools": { "listChanged": true } })
+    json!({ "tools": { "listChanged": true }, "resources": { "subscribe": false, "listChanged": false } })
 }
 
 impl Provider for HubProvider {

@@ -233,7 +233,7 @@ async fn without_skills_there_is_no_extension_and_no_skill_methods() {
     let provider = Arc::new(HubProvider::new(client_config(&hub, Duration::from_secs(10))).unwrap());
     let s = serve(Engine::builder(provider, server_info()).build(), HttpConfig::default()).await;
     let discover = rpc(&s, "server/discover", json!({})).await;
-    assert!(discover["result"]["capabilities"].get("resources").is_none());
+    assert!(discover["result"]["capabilities"].get("extensions").is_none(), "{discover}");
     let res = s.request("", "skills/list", json!({}), None, json!({})).send().await.unwrap();
     let body: Value = res.json().await.unwrap();
     assert_eq!(body["error"]["code"], -32601, "{body}");

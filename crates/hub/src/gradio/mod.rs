@@ -16,6 +16,7 @@
 //!
 //! [`Gradio`] ties them together with the per-caller budget of Space calls.
 
+pub mod apps;
 pub mod discovery;
 pub mod net;
 pub mod proxy;
@@ -28,7 +29,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use mcp_engine::limits::{Budget, LimitKey, SharedLimits, Spend, WindowBudget};
-use mcp_engine::provider::{TaskSupport, Tool, ToolOutput};
+use mcp_engine::provider::{Catalog, TaskSupport, Tool, ToolOutput};
 use mcp_engine::{Ctx, RequestInfo};
 use mcp_telemetry::Telemetry;
 use serde_json::json;
@@ -193,15 +194,16 @@ impl Gradio {
         out
     }
 
-    /// The tools of the Space at 0-based `index` of a selection, minus disabled names.
-    pub fn space_tools(
+    /// Add the tools of the Space at 0-based `index` of a selection, minus disabled names,
+    /// to `catalog`, with the `ui://` pages of those that are MCP Apps ([`apps`]).
+    pub fn add_space(
         self: &Arc<Self>,
+        catalog: &mut Catalog,
         index: usize,
         meta: &Arc<SpaceMeta>,
         schema: &SpaceSchema,
         disabled: &HashSet<String>,
-    ) -> Vec<Tool> {
-        let mut tools = Vec::new();
+    ) {
         for (i, t) in schema.tools.iter().enumerate() {
             let name = schema::tool_name(&t.name, index, meta.private, i);
             if disabled.contains(&name) {
@@ -212,16 +214,25 @@ impl Gradio {
                 title.push(' ');
                 title.push_str(e);
             }
-            let definition = json!({
+            // A remote tool may do anything: the conservative hints, as the hosted server.
+            let mut definition = json!({
                 "name": name,
                 "title": title,
                 "description": format!("{} (from {})", t.description.trim(), meta.name),
                 "inputSchema": t.input_schema,
                 "annotations": {
                     "title": title,
-                    "readOnlyHint": false, "destructiveHint": false, "idempotentHint": false, "openWorldHint": true
+                    "readOnlyHint": false, "destructiveHint": true, "idempotentHint": false, "openWorldHint": true
                 }
             });
+            match t.meta.as_ref().map(|m| (m, apps::app_of(m, meta))) {
+                Some((_, Some(app))) => {
+                    definition["_meta"] = app.meta.clone();
+                    apps::add_resource(catalog, self, meta, &name, &title, app);
+                }
+                Some((m, None)) => definition["_meta"] = m.clone(),
+                None => {}
+            }
             let gradio = self.clone();
             let meta = meta.clone();
             let upstream_name: Arc<str> = t.name.as_str().into();
@@ -234,9 +245,8 @@ impl Gradio {
             });
             // GPU (and ZeroGPU) Spaces queue and run for seconds to minutes: a client that
             // cannot hold a stream that long may take the call as a task.
-            tools.push(if gpu { tool.with_task_support(TaskSupport::Optional) } else { tool });
+            catalog.tool(if gpu { tool.with_task_support(TaskSupport::Optional) } else { tool });
         }
-        tools
     }
 }
 

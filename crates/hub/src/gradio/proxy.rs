@@ -54,6 +54,27 @@ pub struct ResultOptions {
 #[derive(Debug)]
 struct ProxyError(String);
 
+/// What hubmcp asks of a Space: a tool call, or a read of one of its resources (an MCP
+/// App's `ui://` page).
+#[derive(Clone, Copy)]
+pub enum UpstreamRequest<'a> {
+    Call { tool: &'a str, arguments: &'a RawValue },
+    Read { uri: &'a str },
+}
+
+impl UpstreamRequest<'_> {
+    /// The request (id 1); a call carries `_meta.progressToken` only when asked.
+    fn body(&self, progress: bool) -> String {
+        match *self {
+            UpstreamRequest::Call { tool, arguments } => tools_call_body(tool, arguments, progress),
+            UpstreamRequest::Read { uri } => serde_json::json!({
+                "jsonrpc": "2.0", "id": 1, "method": "resources/read", "params": { "uri": uri }
+            })
+            .to_string(),
+        }
+    }
+}
+
 /// Call `tool` on the Space with the raw `arguments`.
 pub async fn call_tool(
     gradio: &super::Gradio,
@@ -66,7 +87,8 @@ pub async fn call_tool(
     let token = ctx.request().caller.bearer.clone();
     let started = Instant::now();
     let (http, pool, config) = (&gradio.http, &gradio.sessions, &gradio.config);
-    match run(http, pool, config, meta, tool, arguments, ctx, token.as_deref()).await {
+    let request = UpstreamRequest::Call { tool, arguments };
+    match run(http, pool, config, meta, request, ctx, token.as_deref()).await {
         Ok((result, replica)) => {
             tracing::debug!(space = %meta.name, tool, elapsed_ms = started.elapsed().as_millis() as u64, "space call done");
             post_process(result, replica.as_deref(), options, token.as_deref())
@@ -76,6 +98,21 @@ pub async fn call_tool(
             ToolOutput::error(message)
         }
     }
+}
+
+/// Read the resource `uri` of the Space (through the same sessions and limits as calls);
+/// the upstream `ReadResourceResult`, or why there is none.
+pub async fn read_resource(gradio: &super::Gradio, meta: &SpaceMeta, uri: &str, ctx: &Ctx) -> Result<Value, String> {
+    let token = ctx.request().caller.bearer.clone();
+    let (http, pool, config) = (&gradio.http, &gradio.sessions, &gradio.config);
+    let (raw, _) = run(http, pool, config, meta, UpstreamRequest::Read { uri }, ctx, token.as_deref())
+        .await
+        .map_err(|ProxyError(m)| m)?;
+    let text = raw.get();
+    if token.as_deref().is_some_and(|t| t.len() >= 4 && text.contains(t)) {
+        return Err(format!("The Space {} echoed the caller's token; the resource is withheld.", meta.name));
+    }
+    serde_json::from_str(text).map_err(|_| format!("The Space {} answered a malformed resource.", meta.name))
 }
 
 struct Upstream<'a> {
@@ -146,8 +183,7 @@ async fn run(
     pool: &SessionPool,
     config: &GradioConfig,
     meta: &SpaceMeta,
-    tool: &str,
-    arguments: &RawValue,
+    request: UpstreamRequest<'_>,
     ctx: &Ctx,
     token: Option<&str>,
 ) -> Result<(Box<RawValue>, Option<String>), ProxyError> {
@@ -175,7 +211,7 @@ async fn run(
     close_all(http, &up.url, token, expired);
     if let Some(session) = pooled {
         up.adopt(&session);
-        match call_on_session(&mut up, tool, arguments, ctx, &mut deadline, true).await {
+        match call_on_session(&mut up, request, ctx, &mut deadline, true).await {
             Attempt::Done(result) => return Ok(finish(&up, pool, key, result)),
             Attempt::Failed(e) => return Err(e),
             Attempt::SessionGone => {
@@ -187,7 +223,7 @@ async fn run(
     }
     let session = handshake(&mut up, &mut deadline).await?;
     up.adopt(&session);
-    match call_on_session(&mut up, tool, arguments, ctx, &mut deadline, false).await {
+    match call_on_session(&mut up, request, ctx, &mut deadline, false).await {
         Attempt::Done(result) => Ok(finish(&up, pool, key, result)),
         Attempt::Failed(e) => Err(e),
         Attempt::SessionGone => Err(up.status_error(404)),
@@ -241,8 +277,7 @@ async fn handshake(up: &mut Upstream<'_>, deadline: &mut Deadline) -> Result<Ups
 /// `tools/call` on the session `up` holds. A failure or cancellation closes that session.
 async fn call_on_session(
     up: &mut Upstream<'_>,
-    tool: &str,
-    arguments: &RawValue,
+    request: UpstreamRequest<'_>,
     ctx: &Ctx,
     deadline: &mut Deadline,
     pooled: bool,
@@ -251,8 +286,8 @@ async fn call_on_session(
     // Ask the Space for progress only when the caller asked for it: Gradio serves a call
     // that carries a progress token through its queue with status updates, which costs
     // hundreds of milliseconds even for a trivial function.
-    let wants_progress = ctx.request().progress_token.is_some();
-    let body = tools_call_body(tool, arguments, wants_progress);
+    let wants_progress = ctx.request().progress_token.is_some() && matches!(request, UpstreamRequest::Call { .. });
+    let body = request.body(wants_progress);
     deadline.extend();
     let resp = match up.post(body, deadline.next).await {
         Ok(r) => r,

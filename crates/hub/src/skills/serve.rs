@@ -21,7 +21,7 @@ const LIST_TTL_MS: u64 = 60_000;
 
 /// The capabilities a server with these skills adds: resources, and the extension.
 pub fn capabilities(caps: &mut JsonObject) {
-    caps.insert("resources".into(), json!({ "subscribe": false, "listChanged": false }));
+    caps.entry("resources").or_insert_with(|| json!({ "subscribe": false, "listChanged": false }));
     let ext = caps.entry("extensions").or_insert_with(|| json!({}));
     if let Value::Object(ext) = ext {
         ext.insert(EXTENSION.into(), json!({ "directoryRead": true }));

@@ -9,6 +9,7 @@ pub mod auth;
 pub mod cache;
 pub mod client;
 pub mod gradio;
+pub mod proxy_tools;
 pub mod selection;
 pub mod skills;
 

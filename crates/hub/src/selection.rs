@@ -134,6 +134,9 @@ pub struct Selection {
     pub builtins: Builtins,
     /// Space ids (`owner/name`) in order; their position gives the `gr{N}` index.
     pub spaces: Vec<String>,
+    /// Proxied tools asked for (signed-in callers only): `proxy` (the bouquet or mix) for
+    /// all, or settings entries that may name a proxy id or tool ([`crate::proxy_tools`]).
+    pub proxy: Vec<String>,
 }
 
 /// The selection parameters of a request (query parameters win over headers).
@@ -253,6 +256,10 @@ impl Selector {
         let mut settings_changed = false;
         let chosen_bouquet = params.bouquet.as_deref().and_then(|b| bouquet(b).map(|tools| (b, tools)));
 
+        let mut proxy: Vec<String> = Vec::new();
+        if params.bouquet.as_deref() == Some("proxy") || params.mix.iter().any(|m| m == "proxy") {
+            proxy.push("proxy".into());
+        }
         let (mut builtins, settings_spaces): (Builtins, Vec<String>) = match chosen_bouquet {
             Some((_, tools)) => (Builtins::from_names(tools.iter().copied()), Vec::new()),
             None => {
@@ -261,6 +268,8 @@ impl Selector {
                         let (s, changed) = self.user_settings(id, token).await;
                         settings_changed = changed;
                         s.map(|s| {
+                            let others = s.built_in_tools.iter().filter(|t| !BUILTINS.contains(&t.as_str()));
+                            proxy.extend(others.cloned());
                             let tools = Builtins::from_names(s.built_in_tools.iter().map(String::as_str));
                             let spaces = s.space_tools.iter().map(|t| t.name.clone()).collect();
                             (tools, spaces)
@@ -299,7 +308,10 @@ impl Selector {
                 spaces
             }
         };
-        Selected { selection: Selection { builtins, spaces }, settings_changed }
+        if !authenticated {
+            proxy.clear();
+        }
+        Selected { selection: Selection { builtins, spaces, proxy }, settings_changed }
     }
 }
 

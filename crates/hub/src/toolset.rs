@@ -23,6 +23,7 @@ use crate::cache::TtlCache;
 use crate::client::{HubClient, HubClientConfig, HubError};
 use crate::gradio::discovery::{SpaceMeta, SpaceSchema};
 use crate::gradio::{Gradio, GradioConfig};
+use crate::proxy_tools::ProxyTools;
 use crate::selection::{Builtins, SelectionConfig, Selector, BUILTINS};
 use crate::skills::{self, Skills};
 use crate::tools::{dynamic_space, hf_fs, repo_details, repo_search, whoami};
@@ -65,6 +66,7 @@ pub struct HubOptions {
 struct CatalogKey {
     builtins: Builtins,
     spaces: Vec<(usize, usize)>,
+    proxy: Vec<String>,
 }
 
 type CachedCatalog = (Arc<Catalog>, Vec<Arc<SpaceSchema>>);
@@ -79,6 +81,7 @@ pub struct HubProvider {
     bus: Option<Arc<dyn NotificationBus>>,
     telemetry: Telemetry,
     skills: Option<Arc<Skills>>,
+    proxy_tools: Option<Arc<ProxyTools>>,
 }
 
 impl HubProvider {
@@ -117,12 +120,20 @@ impl HubProvider {
             bus: options.bus,
             telemetry,
             skills: options.skills.filter(|s| !s.is_empty()),
+            proxy_tools: None,
         }
     }
 
     /// Configuration from `HF_ENDPOINT`, `HF_DATASETS_SERVER_ENDPOINT` and `HF_API_TIMEOUT`.
     pub fn from_env() -> Result<Self, HubError> {
         Ok(Self::with_client(HubClient::from_env()?))
+    }
+
+    /// Load the tools of the servers `PROXY_TOOLS_CSV` names (`source`: a file or an
+    /// `https://` URL), listed with `token` (`PROXY_TOKEN`). Called once, before serving.
+    pub async fn load_proxy_tools(&mut self, source: &str, token: Option<&str>) {
+        let tools = crate::proxy_tools::load(source, token, &self.gradio).await;
+        self.proxy_tools = (!tools.is_empty()).then(|| Arc::new(tools));
     }
 
     /// The provider's one Hub client (shared with the token check).
@@ -134,13 +145,16 @@ impl HubProvider {
         &self.gradio
     }
 
-    fn new_catalog(&self, builtins: Builtins) -> Catalog {
+    fn new_catalog(&self, builtins: Builtins, proxy: &[String]) -> Catalog {
         let mut c = Catalog::new();
         c.list_cache = CacheHint::private(LIST_TTL_MS);
         for (i, name) in BUILTINS.iter().enumerate() {
             if builtins.contains(name) {
                 c.add_tool(self.builtins[i].clone());
             }
+        }
+        if let (Some(p), false) = (&self.proxy_tools, proxy.is_empty()) {
+            p.add_to(&mut c, proxy, self.selector.disabled());
         }
         if let Some(s) = &self.skills {
             skills::serve::add_to(&mut c, s);
@@ -157,16 +171,18 @@ impl HubProvider {
             }
         }
         let selection = selected.selection;
+        // Only picks that can name a proxied tool shape the catalog (and its cache key).
+        let proxy: Vec<String> = if self.proxy_tools.is_some() { selection.proxy } else { Vec::new() };
         let mut names = selection.spaces;
         names.truncate(self.gradio.config.max_spaces);
         if names.is_empty() {
-            let key = CatalogKey { builtins: selection.builtins, spaces: Vec::new() };
+            let key = CatalogKey { builtins: selection.builtins, spaces: Vec::new(), proxy };
             if let Some((c, _)) = self.catalogs.get(&key) {
                 self.telemetry.cache("catalog", true);
                 return c;
             }
             self.telemetry.cache("catalog", false);
-            let c = Arc::new(self.new_catalog(selection.builtins));
+            let c = Arc::new(self.new_catalog(selection.builtins, &key.proxy));
             self.catalogs.insert(key, (c.clone(), Vec::new()));
             return c;
         }
@@ -184,6 +200,7 @@ impl HubProvider {
         let key = CatalogKey {
             builtins: selection.builtins,
             spaces: found.iter().map(|(i, _, s)| (*i, Arc::as_ptr(s) as usize)).collect(),
+            proxy,
         };
         if cacheable {
             let cached = self.catalogs.get(&key);
@@ -192,7 +209,7 @@ impl HubProvider {
                 return c;
             }
         }
-        let mut catalog = self.new_catalog(selection.builtins);
+        let mut catalog = self.new_catalog(selection.builtins, &key.proxy);
         for (i, meta, schema) in &found {
             self.gradio.add_space(&mut catalog, *i, meta, schema, self.selector.disabled());
         }

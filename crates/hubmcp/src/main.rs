@@ -120,6 +120,13 @@ struct HubArgs {
     /// folders, each with a `SKILL.md` and its files. Loaded at start.
     #[arg(long, env = "HF_SKILLS_DIR")]
     skills_dir: Option<std::path::PathBuf>,
+    /// Tools of other MCP servers to serve (the `proxy` bouquet/mix): a CSV file or
+    /// `https://` URL of `proxy_id,url,response_type` rows. Loaded at start.
+    #[arg(long, env = "PROXY_TOOLS_CSV")]
+    proxy_tools_csv: Option<String>,
+    /// Token the proxied servers' tool lists are fetched with (calls use the caller's).
+    #[arg(long, env = "PROXY_TOKEN", hide_env_values = true)]
+    proxy_token: Option<String>,
     #[command(flatten)]
     spaces: access::SpaceArgs,
 }
@@ -254,7 +261,7 @@ fn init_logging(common: &CommonArgs) {
 
 /// The engine, the Hub client of the hub toolset (for token validation), and the
 /// telemetry observing both.
-fn build_engine(
+async fn build_engine(
     common: &CommonArgs,
     shared: Option<&cluster::Shared>,
 ) -> anyhow::Result<(Engine, Option<hubmcp_hub::HubClient>, Telemetry)> {
@@ -265,8 +272,11 @@ fn build_engine(
     let shared_limits = shared.map(|s| s.limits.clone());
     let (provider, hub): (Arc<dyn Provider>, _) = match common.toolset {
         Toolset::Hub => {
-            let p =
+            let mut p =
                 common.hub.provider(telemetry::hub_hook(&telemetry), bus.clone(), telemetry.clone(), shared_limits)?;
+            if let Some(csv) = common.hub.proxy_tools_csv.as_deref().filter(|c| !c.trim().is_empty()) {
+                p.load_proxy_tools(csv.trim(), common.hub.proxy_token.as_deref()).await;
+            }
             let client = p.client().clone();
             (Arc::new(p), Some(client))
         }
@@ -307,7 +317,7 @@ async fn main() -> anyhow::Result<()> {
             init_logging(&args.common);
             let sessions = args.sessions.config();
             let shared = args.redis.connect(&sessions).await?;
-            let (engine, hub, telemetry) = build_engine(&args.common, shared.as_ref())?;
+            let (engine, hub, telemetry) = build_engine(&args.common, shared.as_ref()).await?;
             let saver = args.common.telemetry.spawn_saver(&telemetry);
             let mut guard = GuardConfig::default();
             if let Some(h) = &args.allowed_hosts {
@@ -369,7 +379,7 @@ async fn main() -> anyhow::Result<()> {
         }
         Command::Stdio(common) => {
             init_logging(&common);
-            let (engine, _, telemetry) = build_engine(&common, None)?;
+            let (engine, _, telemetry) = build_engine(&common, None).await?;
             let saver = common.telemetry.spawn_saver(&telemetry);
             mcp_engine::transport::stdio::serve(engine, tokio::io::stdin(), tokio::io::stdout(), stdio_caller())
                 .await?;

@@ -9,8 +9,10 @@
 use std::sync::Arc;
 
 use base64::Engine as _;
+use futures_util::future::BoxFuture;
 use mcp_engine::jsonrpc::{JsonObject, McpError};
 use mcp_engine::provider::Catalog;
+use mcp_engine::Ctx;
 use serde_json::{json, Value};
 
 use super::discovery::SpaceMeta;
@@ -26,16 +28,19 @@ pub struct App {
     pub local_uri: String,
 }
 
-/// The app a tool's `_meta` names, if any.
+/// The app a Space tool's `_meta` names, if any.
 pub fn app_of(meta: &Value, space: &SpaceMeta) -> Option<App> {
+    app_at(meta, &format!("gradio-{}", space.subdomain))
+}
+
+/// The app a tool's `_meta` names, its local URI under `ui://hf-mcp-proxy/<proxy id>/`.
+pub fn app_at(meta: &Value, proxy_id: &str) -> Option<App> {
     let upstream = meta.get("ui")?.get("resourceUri")?.as_str()?;
     if !upstream.starts_with("ui://") {
         return None;
     }
-    let proxy_id: String = format!("gradio-{}", space.subdomain)
-        .chars()
-        .map(|c| if c.is_ascii_alphanumeric() || c == '_' || c == '-' { c } else { '-' })
-        .collect();
+    let proxy_id: String =
+        proxy_id.chars().map(|c| if c.is_ascii_alphanumeric() || c == '_' || c == '-' { c } else { '-' }).collect();
     let local = format!(
         "ui://hf-mcp-proxy/{proxy_id}/{}",
         base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(upstream.as_bytes())
@@ -45,7 +50,10 @@ pub fn app_of(meta: &Value, space: &SpaceMeta) -> Option<App> {
     Some(App { meta: rewritten, upstream_uri: upstream.to_owned(), local_uri: local })
 }
 
-/// List the app's page as a resource of the catalog, read from the Space.
+/// Reads an app page upstream: the upstream `ReadResourceResult`, or why there is none.
+pub type PageReader = Arc<dyn Fn(Ctx) -> BoxFuture<'static, Result<Value, String>> + Send + Sync>;
+
+/// List the app's page of a Space tool as a resource of the catalog, read from the Space.
 pub fn add_resource(
     catalog: &mut Catalog,
     gradio: &Arc<Gradio>,
@@ -54,28 +62,38 @@ pub fn add_resource(
     title: &str,
     app: App,
 ) {
-    if catalog.resources().iter().any(|r| r.uri == app.local_uri) {
+    let (gradio, space2, upstream): (Arc<Gradio>, Arc<SpaceMeta>, Arc<str>) =
+        (gradio.clone(), space.clone(), app.upstream_uri.as_str().into());
+    let reader: PageReader = Arc::new(move |ctx| {
+        let (gradio, space, upstream) = (gradio.clone(), space2.clone(), upstream.clone());
+        Box::pin(async move { super::proxy::read_resource(&gradio, &space, &upstream, &ctx).await })
+    });
+    let description = format!("MCP App resource proxied from {}.", space.name);
+    add_page(catalog, &format!("gradio-app:{tool}"), title, &description, &app.local_uri, reader);
+}
+
+/// List an app page as a resource (once per URI), its contents read by `reader` and
+/// given the local URI.
+pub fn add_page(
+    catalog: &mut Catalog,
+    name: &str,
+    title: &str,
+    description: &str,
+    local_uri: &str,
+    reader: PageReader,
+) {
+    if catalog.resources().iter().any(|r| r.uri == local_uri) {
         return;
     }
     let definition = json!({
-        "uri": app.local_uri,
-        "name": format!("gradio-app:{tool}"),
-        "title": title,
-        "description": format!("MCP App resource proxied from {}.", space.name),
-        "mimeType": APP_MIME,
+        "uri": local_uri, "name": name, "title": title, "description": description, "mimeType": APP_MIME,
     });
-    let (gradio, space, upstream): (Arc<Gradio>, Arc<SpaceMeta>, Arc<str>) =
-        (gradio.clone(), space.clone(), app.upstream_uri.into());
     catalog.resource(definition, move |read, ctx| {
-        let (gradio, space, upstream) = (gradio.clone(), space.clone(), upstream.clone());
+        let reader = reader.clone();
         async move {
-            let result = super::proxy::read_resource(&gradio, &space, &upstream, &ctx)
-                .await
-                .map_err(|m| McpError::internal(m))?;
+            let result = reader(ctx).await.map_err(McpError::internal)?;
             let Value::Object(mut result) = result else {
-                return Err(
-                    McpError::internal(format!("The Space {} answered a malformed resource.", space.name)).into()
-                );
+                return Err(McpError::internal("The upstream server answered a malformed resource.").into());
             };
             let mut out = JsonObject::new();
             let mut contents = result.remove("contents").unwrap_or_else(|| json!([]));

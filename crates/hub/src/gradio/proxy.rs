@@ -58,8 +58,17 @@ struct ProxyError(String);
 /// App's `ui://` page).
 #[derive(Clone, Copy)]
 pub enum UpstreamRequest<'a> {
-    Call { tool: &'a str, arguments: &'a RawValue },
-    Read { uri: &'a str },
+    Call {
+        tool: &'a str,
+        arguments: &'a RawValue,
+    },
+    Read {
+        uri: &'a str,
+    },
+    /// `tools/list`, one page.
+    List {
+        cursor: Option<&'a str>,
+    },
 }
 
 impl UpstreamRequest<'_> {
@@ -71,8 +80,50 @@ impl UpstreamRequest<'_> {
                 "jsonrpc": "2.0", "id": 1, "method": "resources/read", "params": { "uri": uri }
             })
             .to_string(),
+            UpstreamRequest::List { cursor } => {
+                let params = cursor.map_or_else(|| serde_json::json!({}), |c| serde_json::json!({ "cursor": c }));
+                serde_json::json!({ "jsonrpc": "2.0", "id": 1, "method": "tools/list", "params": params }).to_string()
+            }
         }
     }
+}
+
+/// The MCP server a request goes to: a Space's, or a proxied server's (`PROXY_TOOLS_CSV`).
+pub struct Target<'a> {
+    pub url: url::Url,
+    /// Upstream sessions are pooled per (this, caller).
+    pub pool_key: String,
+    /// Names the server in messages.
+    pub label: &'a str,
+    /// Also send the token as `Authorization` (a proxied MCP server; Spaces read only
+    /// `X-HF-Authorization`).
+    pub bearer: bool,
+}
+
+impl<'a> Target<'a> {
+    fn space(config: &GradioConfig, meta: &'a SpaceMeta) -> Result<Target<'a>, ProxyError> {
+        let url = config
+            .network
+            .url(&meta.subdomain, "/gradio_api/mcp/")
+            .map_err(|e| ProxyError(format!("The Space {} cannot be called: {e}.", meta.name)))?;
+        Ok(Target { url, pool_key: meta.subdomain.clone(), label: &meta.name, bearer: false })
+    }
+}
+
+/// Send `request` to `target` with `token` (as `X-HF-Authorization`), through the session
+/// pool; the raw result, or why there is none. `ctx` relays progress of a call.
+pub async fn send(
+    http: &reqwest::Client,
+    gradio: &super::Gradio,
+    target: Target<'_>,
+    request: UpstreamRequest<'_>,
+    ctx: Option<&Ctx>,
+    token: Option<&str>,
+) -> Result<Box<RawValue>, String> {
+    run(http, &gradio.sessions, &gradio.config, target, request, ctx, token)
+        .await
+        .map(|(r, _)| r)
+        .map_err(|ProxyError(m)| m)
 }
 
 /// Call `tool` on the Space with the raw `arguments`.
@@ -88,7 +139,11 @@ pub async fn call_tool(
     let started = Instant::now();
     let (http, pool, config) = (&gradio.http, &gradio.sessions, &gradio.config);
     let request = UpstreamRequest::Call { tool, arguments };
-    match run(http, pool, config, meta, request, ctx, token.as_deref()).await {
+    let target = match Target::space(config, meta) {
+        Ok(t) => t,
+        Err(ProxyError(m)) => return ToolOutput::error(m),
+    };
+    match run(http, pool, config, target, request, Some(ctx), token.as_deref()).await {
         Ok((result, replica)) => {
             tracing::debug!(space = %meta.name, tool, elapsed_ms = started.elapsed().as_millis() as u64, "space call done");
             post_process(result, replica.as_deref(), options, token.as_deref())
@@ -105,7 +160,8 @@ pub async fn call_tool(
 pub async fn read_resource(gradio: &super::Gradio, meta: &SpaceMeta, uri: &str, ctx: &Ctx) -> Result<Value, String> {
     let token = ctx.request().caller.bearer.clone();
     let (http, pool, config) = (&gradio.http, &gradio.sessions, &gradio.config);
-    let (raw, _) = run(http, pool, config, meta, UpstreamRequest::Read { uri }, ctx, token.as_deref())
+    let target = Target::space(config, meta).map_err(|ProxyError(m)| m)?;
+    let (raw, _) = run(http, pool, config, target, UpstreamRequest::Read { uri }, Some(ctx), token.as_deref())
         .await
         .map_err(|ProxyError(m)| m)?;
     let text = raw.get();
@@ -125,6 +181,7 @@ struct Upstream<'a> {
     /// The handshake is done (now or by a pooled session): send `MCP-Protocol-Version`.
     handshaken: bool,
     space: &'a str,
+    bearer: bool,
     max_bytes: usize,
 }
 
@@ -182,30 +239,27 @@ async fn run(
     http: &reqwest::Client,
     pool: &SessionPool,
     config: &GradioConfig,
-    meta: &SpaceMeta,
+    target: Target<'_>,
     request: UpstreamRequest<'_>,
-    ctx: &Ctx,
+    ctx: Option<&Ctx>,
     token: Option<&str>,
 ) -> Result<(Box<RawValue>, Option<String>), ProxyError> {
-    let url = config
-        .network
-        .url(&meta.subdomain, "/gradio_api/mcp/")
-        .map_err(|e| ProxyError(format!("The Space {} cannot be called: {e}.", meta.name)))?;
     let mut up = Upstream {
         http,
-        url,
+        url: target.url,
         token,
         session: None,
         version: UPSTREAM_VERSION.into(),
         replica: None,
         handshaken: false,
-        space: &meta.name,
+        space: target.label,
+        bearer: target.bearer,
         max_bytes: config.max_response_bytes,
     };
     let overall = Instant::now() + config.max_call_duration;
     let mut deadline =
         Deadline { idle: config.call_timeout, next: overall.min(Instant::now() + config.call_timeout), overall };
-    let key = PoolKey { subdomain: meta.subdomain.clone(), caller: token.map(mcp_engine::auth::token_hash) };
+    let key = PoolKey { subdomain: target.pool_key, caller: token.map(mcp_engine::auth::token_hash) };
 
     let (pooled, expired) = pool.take(&key);
     close_all(http, &up.url, token, expired);
@@ -215,7 +269,7 @@ async fn run(
             Attempt::Done(result) => return Ok(finish(&up, pool, key, result)),
             Attempt::Failed(e) => return Err(e),
             Attempt::SessionGone => {
-                tracing::debug!(space = %meta.name, "pooled upstream session refused; new handshake");
+                tracing::debug!(space = %target.label, "pooled upstream session refused; new handshake");
                 close_all(http, &up.url, token, pool.forget(&key));
                 deadline.extend();
             }
@@ -278,7 +332,7 @@ async fn handshake(up: &mut Upstream<'_>, deadline: &mut Deadline) -> Result<Ups
 async fn call_on_session(
     up: &mut Upstream<'_>,
     request: UpstreamRequest<'_>,
-    ctx: &Ctx,
+    ctx: Option<&Ctx>,
     deadline: &mut Deadline,
     pooled: bool,
 ) -> Attempt {
@@ -286,7 +340,8 @@ async fn call_on_session(
     // Ask the Space for progress only when the caller asked for it: Gradio serves a call
     // that carries a progress token through its queue with status updates, which costs
     // hundreds of milliseconds even for a trivial function.
-    let wants_progress = ctx.request().progress_token.is_some() && matches!(request, UpstreamRequest::Call { .. });
+    let wants_progress =
+        ctx.is_some_and(|c| c.request().progress_token.is_some()) && matches!(request, UpstreamRequest::Call { .. });
     let body = request.body(wants_progress);
     deadline.extend();
     let resp = match up.post(body, deadline.next).await {
@@ -300,8 +355,8 @@ async fn call_on_session(
     }
     up.replica =
         resp.headers().get("x-proxied-replica").and_then(|v| v.to_str().ok()).map(str::to_owned).or(up.replica.take());
-    let mut relay = Relay { ctx, last: None };
-    let relay = wants_progress.then_some(&mut relay);
+    let mut relay = ctx.filter(|_| wants_progress).map(|ctx| Relay { ctx, last: None });
+    let relay = relay.as_mut();
     match up.read_reply(resp, "1", deadline, relay).await {
         Ok(result) => {
             closer.session = None;
@@ -412,6 +467,9 @@ impl Upstream<'_> {
             .body(body);
         if let Some(t) = self.token {
             req = req.header("x-hf-authorization", sensitive_bearer(t));
+            if self.bearer {
+                req = req.header("authorization", sensitive_bearer(t));
+            }
         }
         if let Some(s) = &self.session {
             req = req.header("mcp-session-id", s.as_str());
@@ -679,7 +737,12 @@ fn rewrite_replica_urls(text: &str, replica: &str) -> Option<String> {
 }
 
 /// Apply the result options; untouched results pass through verbatim.
-fn post_process(raw: Box<RawValue>, replica: Option<&str>, options: ResultOptions, token: Option<&str>) -> ToolOutput {
+pub(crate) fn post_process(
+    raw: Box<RawValue>,
+    replica: Option<&str>,
+    options: ResultOptions,
+    token: Option<&str>,
+) -> ToolOutput {
     let replica = replica.and_then(replica_id);
     let text = raw.get();
     let leaks = token.is_some_and(|t| t.len() >= 4 && text.contains(t));

@@ -447,7 +447,8 @@ const PNG: &[u8] = &[
 /// `_meta.ui` yet, so this tool names a `ui://` page its MCP server serves.
 pub const APP_TOOL: &str = "OmniParser_v2_process";
 pub const APP_URI: &str = "ui://omniparser/viewer.html";
-pub const APP_HTML: &str = "<!doctype html><html><body><div id=\"omniparser-viewer\">OmniParser viewer</div></body></html>";
+pub const APP_HTML: &str =
+    "<!doctype html><html><body><div id=\"omniparser-viewer\">OmniParser viewer</div></body></html>";
 
 fn catalog_for(sub: &'static str, shared: std::sync::Weak<Shared>) -> Catalog {
     let mut c = Catalog::new();
@@ -455,7 +456,10 @@ fn catalog_for(sub: &'static str, shared: std::sync::Weak<Shared>) -> Catalog {
         let def = json!({ "uri": APP_URI, "name": "viewer", "mimeType": "text/html;profile=mcp-app" });
         c.resource(def, |read, _| async move {
             let mut r = serde_json::Map::new();
-            r.insert("contents".into(), json!([{ "uri": read.uri, "mimeType": "text/html;profile=mcp-app", "text": APP_HTML }]));
+            r.insert(
+                "contents".into(),
+                json!([{ "uri": read.uri, "mimeType": "text/html;profile=mcp-app", "text": APP_HTML }]),
+            );
             Ok(r)
         });
     }

@@ -155,9 +155,12 @@ impl Params {
         let list = |v: Option<String>| -> Vec<String> {
             v.map(|v| v.split(',').map(|s| s.trim().to_owned()).filter(|s| !s.is_empty()).collect()).unwrap_or_default()
         };
+        // `?mix=a&mix=b` adds both (the hosted server reads every value).
+        let mixes = info.query_params("mix");
+        let mix = if mixes.is_empty() { list(get("mix", "x-mcp-mix")) } else { list(Some(mixes.join(","))) };
         Params {
             bouquet: get("bouquet", "x-mcp-bouquet").filter(|b| !b.is_empty()),
-            mix: list(get("mix", "x-mcp-mix")),
+            mix,
             gradio: get("gradio", "x-mcp-gradio").filter(|g| !g.is_empty()),
         }
     }
@@ -206,6 +209,14 @@ impl Selector {
 
     pub fn disabled(&self) -> &HashSet<String> {
         &self.config.disabled
+    }
+
+    /// Built-ins a caller may call by name even when not selected: every one that is not
+    /// disabled (for anonymous callers, of those they may see).
+    pub fn callable(&self, authenticated: bool) -> Builtins {
+        let all = if authenticated { BUILTINS } else { ANONYMOUS_VISIBLE };
+        let enabled = all.iter().copied().filter(|n| !self.config.disabled.contains(*n));
+        Builtins::from_names(enabled)
     }
 
     /// Fetch (or reuse) the caller's settings. `changed` is true when a refetch found

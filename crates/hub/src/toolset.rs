@@ -65,6 +65,7 @@ pub struct HubOptions {
 #[derive(Clone, PartialEq, Eq, Hash)]
 struct CatalogKey {
     builtins: Builtins,
+    callable: Builtins,
     spaces: Vec<(usize, usize)>,
     proxy: Vec<String>,
 }
@@ -145,12 +146,15 @@ impl HubProvider {
         &self.gradio
     }
 
-    fn new_catalog(&self, builtins: Builtins, proxy: &[String]) -> Catalog {
+    fn new_catalog(&self, builtins: Builtins, callable: Builtins, proxy: &[String]) -> Catalog {
         let mut c = Catalog::new();
         c.list_cache = CacheHint::private(LIST_TTL_MS);
         for (i, name) in BUILTINS.iter().enumerate() {
             if builtins.contains(name) {
                 c.add_tool(self.builtins[i].clone());
+            } else if callable.contains(name) {
+                // Not selected, but not disabled: callable by name, as on the hosted server.
+                c.add_unlisted_tool(self.builtins[i].clone());
             }
         }
         if let (Some(p), false) = (&self.proxy_tools, proxy.is_empty()) {
@@ -173,16 +177,17 @@ impl HubProvider {
         let selection = selected.selection;
         // Only picks that can name a proxied tool shape the catalog (and its cache key).
         let proxy: Vec<String> = if self.proxy_tools.is_some() { selection.proxy } else { Vec::new() };
+        let callable = self.selector.callable(info.caller.bearer.is_some());
         let mut names = selection.spaces;
         names.truncate(self.gradio.config.max_spaces);
         if names.is_empty() {
-            let key = CatalogKey { builtins: selection.builtins, spaces: Vec::new(), proxy };
+            let key = CatalogKey { builtins: selection.builtins, callable, spaces: Vec::new(), proxy };
             if let Some((c, _)) = self.catalogs.get(&key) {
                 self.telemetry.cache("catalog", true);
                 return c;
             }
             self.telemetry.cache("catalog", false);
-            let c = Arc::new(self.new_catalog(selection.builtins, &key.proxy));
+            let c = Arc::new(self.new_catalog(selection.builtins, callable, &key.proxy));
             self.catalogs.insert(key, (c.clone(), Vec::new()));
             return c;
         }
@@ -199,6 +204,7 @@ impl HubProvider {
         let cacheable = found.iter().all(|(_, m, _)| !m.private);
         let key = CatalogKey {
             builtins: selection.builtins,
+            callable,
             spaces: found.iter().map(|(i, _, s)| (*i, Arc::as_ptr(s) as usize)).collect(),
             proxy,
         };
@@ -209,7 +215,7 @@ impl HubProvider {
                 return c;
             }
         }
-        let mut catalog = self.new_catalog(selection.builtins, &key.proxy);
+        let mut catalog = self.new_catalog(selection.builtins, callable, &key.proxy);
         for (i, meta, schema) in &found {
             self.gradio.add_space(&mut catalog, *i, meta, schema, self.selector.disabled());
         }

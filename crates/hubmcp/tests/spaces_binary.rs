@@ -196,3 +196,44 @@ fn spaces_auth_and_limits_from_the_environment_with_no_token_in_the_logs() {
         assert!(!log.contains(t), "token {t} in the server's log");
     }
 }
+
+/// Without a settings API, signed-in callers get the hosted server's default Space
+/// (`mcp-tools/Z-Image-Turbo`, here put behind a Spaces stand-in subdomain) unless
+/// `--default-spaces` says otherwise; anonymous callers get none.
+#[test]
+fn default_spaces_without_a_settings_api() {
+    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().unwrap();
+    let z = hub_standin::extra_spaces::ExtraSpace::parse("mcp-tools/Z-Image-Turbo=evalstate-flux1-schnell").unwrap();
+    let hub = rt.block_on(spawn(StandInConfig { extra_spaces: vec![z], ..StandInConfig::default() }));
+    let spaces = rt.block_on(spawn_spaces(SpacesConfig::default()));
+    let start = |default_spaces: Option<&str>| {
+        let mut cmd = Command::new(BIN);
+        cmd.args(["serve", "--port", "0"])
+            .env("HF_ENDPOINT", &hub.base_url)
+            .env("HUBMCP_SPACE_SCHEME", "http")
+            .env("HUBMCP_SPACE_PORT", spaces.port().to_string())
+            .env("HUBMCP_SPACE_RESOLVE", "127.0.0.1")
+            .env("HUBMCP_SPACE_ALLOW_ADDRESSES", "loopback")
+            .env_remove("USER_CONFIG_API")
+            .env_remove("HUBMCP_DEFAULT_SPACES")
+            .env_remove("HUBMCP_TOOLSET")
+            .env_remove("HF_TOKEN");
+        if let Some(d) = default_spaces {
+            cmd.args(["--default-spaces", d]);
+        }
+        serve_binary(cmd)
+    };
+    let s = start(None);
+    let list = result(post(&s, "", "tools/list", json!({}), Some(tokens::ALICE_WRITE)));
+    let gradio: Vec<&Value> =
+        list["tools"].as_array().unwrap().iter().filter(|t| t["name"].as_str().unwrap().starts_with("gr1_")).collect();
+    assert_eq!(gradio.len(), 1, "{list}");
+    assert!(gradio[0]["title"].as_str().unwrap().starts_with("mcp-tools/Z-Image-Turbo - "), "{}", gradio[0]);
+    let anon = result(post(&s, "", "tools/list", json!({}), None));
+    assert!(!names(&anon).iter().any(|n| n.starts_with("gr")), "{anon}");
+    drop(s);
+    let s = start(Some("none"));
+    let list = result(post(&s, "", "tools/list", json!({}), Some(tokens::ALICE_WRITE)));
+    assert!(!names(&list).iter().any(|n| n.starts_with("gr")), "{list}");
+    drop(s);
+}

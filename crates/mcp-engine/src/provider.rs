@@ -240,6 +240,8 @@ pub struct Prompt {
 pub struct Catalog {
     tools: Vec<Arc<Tool>>,
     tool_index: HashMap<String, usize>,
+    /// Tools that can be called by name but are not listed.
+    unlisted: HashMap<String, Arc<Tool>>,
     resources: Vec<Resource>,
     templates: Vec<ResourceTemplate>,
     prompts: Vec<Prompt>,
@@ -257,6 +259,7 @@ impl Default for Catalog {
         Catalog {
             tools: Vec::new(),
             tool_index: HashMap::new(),
+            unlisted: HashMap::new(),
             resources: Vec::new(),
             templates: Vec::new(),
             prompts: Vec::new(),
@@ -355,8 +358,15 @@ impl Catalog {
     pub fn tools(&self) -> &[Arc<Tool>] {
         &self.tools
     }
+    /// A listed tool, else an unlisted one.
     pub fn find_tool(&self, name: &str) -> Option<&Arc<Tool>> {
-        self.tool_index.get(name).map(|&i| &self.tools[i])
+        self.tool_index.get(name).map(|&i| &self.tools[i]).or_else(|| self.unlisted.get(name))
+    }
+
+    /// Let a tool be called by name without listing it (a listed tool of the same name wins).
+    pub fn add_unlisted_tool(&mut self, tool: Arc<Tool>) -> &mut Self {
+        self.unlisted.insert(tool.name.clone(), tool);
+        self
     }
     pub fn resources(&self) -> &[Resource] {
         &self.resources

@@ -250,18 +250,22 @@ impl Gradio {
     }
 }
 
+/// `?no_image_content=true` or `x-mcp-no-image-content: true`: the caller wants no image
+/// content at all (Space results, `hf_fs attach`).
+pub fn no_image_content(info: &RequestInfo) -> bool {
+    let truthy = |v: &str| matches!(v.trim().to_ascii_lowercase().as_str(), "" | "true" | "1" | "yes");
+    info.query_param("no_image_content").is_some_and(|v| truthy(&v))
+        || info.header("x-mcp-no-image-content").is_some_and(|v| v.trim().eq_ignore_ascii_case("true"))
+}
+
 /// `?no_image_content=true` (or `x-mcp-no-image-content: true`, or the `no_gradio_images`
 /// bouquet in `bouquet`/`mix`): drop image content from Space results.
 pub fn strip_images(info: &RequestInfo) -> bool {
-    let truthy = |v: &str| matches!(v.trim().to_ascii_lowercase().as_str(), "" | "true" | "1" | "yes");
-    if info.query_param("no_image_content").is_some_and(|v| truthy(&v)) {
-        return true;
-    }
-    if info.header("x-mcp-no-image-content").is_some_and(|v| v.trim().eq_ignore_ascii_case("true")) {
+    if no_image_content(info) {
         return true;
     }
     let names = |v: Option<String>| v.is_some_and(|v| v.split(',').any(|b| b.trim() == "no_gradio_images"));
-    names(info.query_param("mix"))
+    info.query_params("mix").into_iter().any(|m| names(Some(m)))
         || names(info.header("x-mcp-mix").map(str::to_owned))
         || names(info.query_param("bouquet"))
         || names(info.header("x-mcp-bouquet").map(str::to_owned))

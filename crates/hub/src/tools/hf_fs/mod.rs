@@ -216,8 +216,11 @@ async fn run_batch(up: &HubClient, token: Option<&str>, ctx: &Ctx, ops: Vec<Oper
     let fs = Fs { up, token, attach_used: Mutex::new(0) };
     let total = ops.len();
     let fs_ref = &fs;
+    let no_images = crate::gradio::no_image_content(ctx.request());
     let mut stream = stream::iter(ops.into_iter().enumerate().map(|(i, op)| async move {
         let res = match grammar::parse(&op.cmd, &op.args) {
+            // Refused before anything is read, as the hosted server does.
+            _ if no_images && op.cmd == "attach" => Err(FsError::image_content_disabled()),
             Err(e) => Err(e),
             Ok(p) => {
                 let warnings = p.warnings.clone();

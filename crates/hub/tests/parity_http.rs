@@ -154,3 +154,71 @@ async fn whoami_reports_oauth_scopes_and_fine_grained_restrictions() {
     assert!(text(&out).contains("`carol-*-prod`"), "{}", text(&out));
     s.stop().await;
 }
+
+/// A datasets-server answering `/splits` and `/rows` with the given cells (one `text` column).
+async fn datasets_server(cells: Vec<String>) -> (String, tokio::task::JoinHandle<()>) {
+    use axum::routing::get;
+    let rows: Vec<Value> = cells
+        .into_iter()
+        .enumerate()
+        .map(|(i, t)| json!({ "row_idx": i, "row": { "text": t }, "truncated_cells": [] }))
+        .collect();
+    let n = rows.len();
+    let app = axum::Router::new()
+        .route(
+            "/splits",
+            get(|| async {
+                axum::Json(
+                    json!({ "splits": [{ "dataset": "stanfordnlp/imdb", "config": "default", "split": "train" }],
+                                   "pending": [], "failed": [] }),
+                )
+            }),
+        )
+        .route(
+            "/rows",
+            get(move || {
+                let rows = rows.clone();
+                async move {
+                    axum::Json(json!({ "features": [{ "feature_idx": 0, "name": "text",
+                                       "type": { "dtype": "string", "_type": "Value" } }],
+                                       "rows": rows, "num_rows_total": n, "num_rows_per_page": 100, "partial": false }))
+                }
+            }),
+        );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    (url, tokio::spawn(async move { axum::serve(listener, app).await.unwrap() }))
+}
+
+#[tokio::test]
+async fn dataset_previews_keep_whole_cells_up_to_the_hosted_row_table_cap() {
+    let hub = spawn(StandInConfig::default()).await;
+    let long_cell = "a".repeat(2_000);
+    let (ds, task) = datasets_server(vec![long_cell.clone(), "b".repeat(70_000), "c".into()]).await;
+    let config = client_config(&hub, Duration::from_secs(10)).with_datasets_server(&ds).unwrap();
+    let provider = Arc::new(HubProvider::with_client(HubClient::new(config).unwrap()));
+    let s = serve(Engine::builder(provider, server_info()).build(), HttpConfig::default()).await;
+    let args =
+        json!({ "repo_ids": [hub_standin::repos::PUBLIC_DATASET], "operations": ["dataset_preview"], "limit": 3 });
+    let out = s.call_at("", "hub_repo_details", args, None).await;
+    let md = text(&out);
+    // A 2,000-character cell is shown whole (no per-cell cut), the 70,000-character row is
+    // beyond the 66,000-character table cap, and the hosted server's note says so.
+    assert!(md.contains(&format!("| 0 | {long_cell} |")), "{}", &md[..md.len().min(3000)]);
+    assert!(!md.contains("bbbbbbbbbb"), "the row beyond the cap is not shown");
+    assert!(md.contains("Row preview output was truncated after approximately 66,000 characters."), "{md:.3000}");
+
+    // A first row alone beyond the cap is shown cut, not dropped.
+    let (ds, task2) = datasets_server(vec!["d".repeat(80_000)]).await;
+    let config = client_config(&hub, Duration::from_secs(10)).with_datasets_server(&ds).unwrap();
+    let provider = Arc::new(HubProvider::with_client(HubClient::new(config).unwrap()));
+    let s2 = serve(Engine::builder(provider, server_info()).build(), HttpConfig::default()).await;
+    let args = json!({ "repo_ids": [hub_standin::repos::PUBLIC_DATASET], "operations": ["dataset_preview"] });
+    let md = text(&s2.call_at("", "hub_repo_details", args, None).await);
+    let cut = md.lines().find(|l| l.starts_with("| 0 | ddd")).expect("the first row, cut");
+    assert!(cut.ends_with("… |") && cut.len() < 66_000 && cut.len() > 60_000, "{}", cut.len());
+    s.stop().await;
+    s2.stop().await;
+    task.abort();
+    task2.abort();
+}

@@ -222,3 +222,27 @@ async fn dataset_previews_keep_whole_cells_up_to_the_hosted_row_table_cap() {
     task.abort();
     task2.abort();
 }
+
+#[tokio::test]
+async fn collections_have_history_json() {
+    let (hub, s) = start().await;
+    let coll = format!("hf://collections/{}", hub_standin::repos::COLLECTION);
+    let ops = json!({ "operations": [
+        { "cmd": "ls", "args": [coll] },
+        { "cmd": "cat", "args": [format!("{coll}/history.json")] },
+        { "cmd": "stat", "args": [format!("{coll}/history.json")] },
+        { "cmd": "cat", "args": [format!("{coll}/nope.json")] }
+    ] });
+    let out = s.call_at("", "hf_fs", ops, None).await;
+    let results = out["structuredContent"]["results"].as_array().unwrap().clone();
+    let names: Vec<&str> =
+        results[0]["result"]["entries"].as_array().unwrap().iter().map(|e| e["name"].as_str().unwrap()).collect();
+    assert_eq!(names, ["metadata.json", "items", "history.json"], "{out}");
+    let content: Value = serde_json::from_str(results[1]["result"]["content"].as_str().unwrap()).unwrap();
+    assert!(!content["history"].as_array().unwrap().is_empty(), "{content}");
+    let slug = hub_standin::repos::COLLECTION.split('/').nth(1).unwrap();
+    assert!(hub.requests().iter().any(|r| r.path.ends_with(&format!("{slug}/history"))));
+    assert_eq!(results[2]["result"]["type"], "file");
+    assert!(results[3]["error"]["message"].as_str().unwrap().contains("metadata.json, history.json, and items"));
+    s.stop().await;
+}

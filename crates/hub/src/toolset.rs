@@ -48,6 +48,11 @@ need a Hugging Face token with access; anonymous use works for public content wi
 link datasets, models and papers. To open an hf:// file in a browser use \
 https://huggingface.co[/datasets|/spaces]/OWNER/NAME/resolve/main/PATH.";
 
+/// The hosted server's words for anonymous use, at the head of the instructions.
+pub const ANONYMOUS_USER: &str = "The Hugging Face tools are being used anonymously and rate limits apply. Direct the \
+User to set their HF_TOKEN (instructions at https://hf.co/settings/mcp/), or create an account at https://hf.co/join \
+for higher limits.";
+
 /// Settings of the toolset beyond the Hub client.
 #[derive(Default)]
 pub struct HubOptions {
@@ -249,5 +254,18 @@ impl Provider for HubProvider {
 
     fn instructions(&self) -> Option<String> {
         Some(INSTRUCTIONS.to_owned())
+    }
+
+    /// As the hosted server: the instructions say who is signed in, or that use is anonymous.
+    fn instructions_for(&self, caller: &mcp_engine::protocol::Caller) -> Option<String> {
+        let who = match (&caller.id, &caller.bearer) {
+            (_, None) => ANONYMOUS_USER.to_owned(),
+            (Some(id), Some(_)) => match self.client.known_name(id) {
+                Some(name) => format!("Hugging Face tools are being used by authenticated user '{name}'."),
+                None => return None,
+            },
+            (None, Some(_)) => return None,
+        };
+        Some(format!("{who}\n{INSTRUCTIONS}"))
     }
 }

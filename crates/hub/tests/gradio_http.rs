@@ -85,7 +85,8 @@ impl H {
             selection.user_config_api = Some(url::Url::parse(&hub.url("/api/settings/mcp")).unwrap());
         }
         let bus: Arc<dyn NotificationBus> = Arc::new(InMemoryBus::default());
-        let options = HubOptions { selection, gradio, bus: Some(bus.clone()), telemetry: None, ..HubOptions::default() };
+        let options =
+            HubOptions { selection, gradio, bus: Some(bus.clone()), telemetry: None, ..HubOptions::default() };
         let provider = Arc::new(HubProvider::with_options(client.clone(), options));
         let tasks = Arc::new(mcp_engine::store::MemoryTaskStore::new(100));
         let engine = Engine::builder(provider, server_info()).bus(bus).tasks(tasks, Default::default()).build();
@@ -955,5 +956,37 @@ async fn mcp_app_meta_is_passed_on_and_its_page_read_through_hubmcp() {
         .collect();
     assert_eq!(reads.len(), 1);
     assert_eq!(reads[0].forwarded_token(), Some(tokens::BOB_READ), "the caller's token reaches the Space");
+    h.stop().await;
+}
+
+#[tokio::test]
+async fn instructions_name_the_signed_in_user_as_upstream() {
+    let h = H::start().await;
+    let r = h.rpc("", "server/discover", json!({}), Some(tokens::ALICE_WRITE)).await;
+    let i = r["result"]["instructions"].as_str().unwrap_or_else(|| panic!("{r}"));
+    assert!(i.starts_with("Hugging Face tools are being used by authenticated user 'alice'."), "{i}");
+    assert!(i.contains("hf_fs"), "the tool guidance follows");
+    assert_eq!(r["result"]["cacheScope"], "private", "instructions naming a user are not shared");
+    let r = h.rpc("", "server/discover", json!({}), None).await;
+    let i = r["result"]["instructions"].as_str().unwrap();
+    assert!(i.starts_with("The Hugging Face tools are being used anonymously and rate limits apply."), "{i}");
+    // The session era's initialize says the same.
+    let init = json!({ "jsonrpc": "2.0", "id": 0, "method": "initialize", "params": {
+        "protocolVersion": "2025-06-18", "capabilities": {}, "clientInfo": { "name": "t", "version": "1" } } });
+    let res = h
+        .http
+        .post(&h.url)
+        .header("content-type", "application/json")
+        .header("accept", "application/json, text/event-stream")
+        .header("authorization", format!("Bearer {}", tokens::BOB_READ))
+        .body(init.to_string())
+        .send()
+        .await
+        .unwrap();
+    let body = res.text().await.unwrap();
+    let data = body.lines().filter_map(|l| l.strip_prefix("data: ")).next_back().unwrap_or(&body);
+    let v: Value = serde_json::from_str(data).unwrap();
+    let i = v["result"]["instructions"].as_str().unwrap();
+    assert!(i.starts_with("Hugging Face tools are being used by authenticated user 'bob'."), "{i}");
     h.stop().await;
 }

@@ -44,6 +44,12 @@ pub trait Provider: Send + Sync + 'static {
     fn capabilities(&self) -> Value;
 
     /// Server instructions for the model, if any.
+    /// Instructions for this caller (`initialize`, `server/discover`), e.g. naming the
+    /// signed-in user; `None`: the server-wide [`Provider::instructions`].
+    fn instructions_for(&self, _caller: &crate::protocol::Caller) -> Option<String> {
+        None
+    }
+
     fn instructions(&self) -> Option<String> {
         None
     }

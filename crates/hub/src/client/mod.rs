@@ -58,6 +58,9 @@ pub struct HubClient {
 struct Inner {
     http: reqwest::Client,
     config: HubClientConfig,
+    /// Account names of validated tokens (by token hash), learnt by the token check and
+    /// read for the server instructions, which name the signed-in user.
+    names: crate::cache::TtlCache<Arc<str>, Arc<str>>,
 }
 
 impl fmt::Debug for HubClient {
@@ -115,7 +118,18 @@ impl HubClient {
             .redirect(reqwest::redirect::Policy::limited(5))
             .build()
             .map_err(|e| HubError::invalid_input(format!("cannot build the HTTP client: {}", e.without_url())))?;
-        Ok(HubClient { inner: Arc::new(Inner { http, config }) })
+        let names = crate::cache::TtlCache::new(Duration::from_secs(3600), 100_000);
+        Ok(HubClient { inner: Arc::new(Inner { http, config, names }) })
+    }
+
+    /// Remember the account name of a validated token (by the token's hash).
+    pub fn remember_name(&self, token_hash: Arc<str>, name: &str) {
+        self.inner.names.insert(token_hash, name.into());
+    }
+
+    /// The account name of a token validated recently, if known.
+    pub fn known_name(&self, token_hash: &str) -> Option<Arc<str>> {
+        self.inner.names.get(token_hash)
     }
 
     /// Client configured from `HF_ENDPOINT`, `HF_API_TIMEOUT`, `HF_DATASETS_SERVER_ENDPOINT`.

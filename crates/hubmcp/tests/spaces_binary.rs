@@ -237,3 +237,42 @@ fn default_spaces_without_a_settings_api() {
     assert!(!names(&list).iter().any(|n| n.starts_with("gr")), "{list}");
     drop(s);
 }
+
+/// `HF_SKILLS_DIR` from the environment: the binary serves the fixture skills.
+#[test]
+fn skills_dir_from_the_environment() {
+    let up = upstreams();
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../hub/tests/fixtures/skills");
+    let s = serve(&up, &[("HF_SKILLS_DIR", dir)]);
+    let discover = result(post(&s, "", "server/discover", json!({}), None));
+    assert_eq!(discover["capabilities"]["extensions"]["io.modelcontextprotocol/skills"]["directoryRead"], true);
+    let skills = result(post(&s, "", "skills/list", json!({}), None));
+    let names: Vec<&str> =
+        skills["skills"].as_array().unwrap().iter().map(|k| k["frontmatter"]["name"].as_str().unwrap()).collect();
+    assert_eq!(names, ["paper-notes", "dataset-card", "hub-search"]);
+    drop(s);
+}
+
+/// `PROXY_TOOLS_CSV` / `PROXY_TOKEN` from the environment: a second hubmcp (the conformance
+/// toolset) proxied through the first, its tools listed for `?bouquet=proxy` and called.
+#[test]
+fn proxy_tools_from_the_environment() {
+    let up = upstreams();
+    let mut cmd = Command::new(BIN);
+    cmd.args(["serve", "--port", "0", "--toolset", "conformance"]).env_remove("HUBMCP_TOOLSET");
+    let proxied = serve_binary(cmd);
+    let csv = std::env::temp_dir().join(format!("hubmcp-proxy-bin-{}.csv", std::process::id()));
+    std::fs::write(&csv, format!("proxy_id,url,response_type\nconf,{},JSON\n", proxied.url)).unwrap();
+    let s = serve(&up, &[("PROXY_TOOLS_CSV", csv.to_str().unwrap()), ("PROXY_TOKEN", "hf_proxy_list_token")]);
+    let alice = Some(tokens::ALICE_WRITE);
+    let list = result(post(&s, "?bouquet=proxy", "tools/list", json!({}), alice));
+    assert!(names(&list).contains(&"test_simple_text".to_owned()), "{list}");
+    assert!(!names(&result(post(&s, "", "tools/list", json!({}), alice))).contains(&"test_simple_text".to_owned()));
+    let out =
+        result(post(&s, "?bouquet=proxy", "tools/call", json!({ "name": "test_simple_text", "arguments": {} }), alice));
+    assert!(out["content"][0]["text"].as_str().is_some_and(|t| !t.is_empty()), "{out}");
+    assert!(!s.log.lock().unwrap().join("\n").contains("hf_proxy_list_token"), "PROXY_TOKEN never logged");
+    drop(s);
+    drop(proxied);
+    let _ = std::fs::remove_file(csv);
+}

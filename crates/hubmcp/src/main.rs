@@ -379,10 +379,18 @@ async fn main() -> anyhow::Result<()> {
         }
         Command::Stdio(common) => {
             init_logging(&common);
-            let (engine, _, telemetry) = build_engine(&common, None).await?;
+            let (engine, hub, telemetry) = build_engine(&common, None).await?;
             let saver = common.telemetry.spawn_saver(&telemetry);
-            mcp_engine::transport::stdio::serve(engine, tokio::io::stdin(), tokio::io::stdout(), stdio_caller())
-                .await?;
+            let caller = stdio_caller();
+            // As the hosted server over stdio: learn who HF_TOKEN belongs to, so the
+            // instructions name the user.
+            if let (Some(hub), Some(id), Some(token)) = (&hub, &caller.id, &caller.bearer) {
+                let whoami = hub.get_json(Some(token), hubmcp_hub::client::Service::Hub, "/api/whoami-v2", &[]).await;
+                if let Some(name) = whoami.ok().as_ref().and_then(|b| b.get("name")).and_then(|n| n.as_str()) {
+                    hub.remember_name(id.clone(), name);
+                }
+            }
+            mcp_engine::transport::stdio::serve(engine, tokio::io::stdin(), tokio::io::stdout(), caller).await?;
             if let Some(s) = saver {
                 s.abort();
             }

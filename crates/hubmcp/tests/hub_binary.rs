@@ -196,7 +196,13 @@ fn stdio_uses_hf_token_as_the_caller() {
     s.send(json!({ "jsonrpc": "2.0", "id": 0, "method": "initialize", "params": {
         "protocolVersion": "2025-06-18", "capabilities": {}, "clientInfo": { "name": "t", "version": "1" } } }));
     let init = s.until_response(0);
-    assert!(init["result"]["instructions"].as_str().unwrap().contains("hub_repo_details"));
+    let instructions = init["result"]["instructions"].as_str().unwrap();
+    assert!(instructions.contains("hub_repo_details"));
+    // As the hosted server over stdio: the instructions name HF_TOKEN's user.
+    assert!(
+        instructions.starts_with("Hugging Face tools are being used by authenticated user 'carol'."),
+        "{instructions}"
+    );
     s.send(json!({ "jsonrpc": "2.0", "method": "notifications/initialized" }));
     s.send(json!({ "jsonrpc": "2.0", "id": 1, "method": "tools/list" }));
     let list = s.until_response(1);

@@ -6,8 +6,9 @@
 //! 2. `?mix=` / `x-mcp-mix` — bouquets *added* to the user's settings (comma-separated).
 //! 3. The user's settings from `USER_CONFIG_API` (fetched with the caller's token, cached
 //!    for a short TTL) — `builtInTools` and `spaceTools`.
-//! 4. Defaults: all built-in tools for an authenticated caller when no settings API is
-//!    configured; the anonymous set otherwise (and when the settings API fails).
+//! 4. Defaults: all built-in tools and the default Spaces for an authenticated caller when no
+//!    settings API is configured (anonymous callers: their set and the default Spaces); the
+//!    anonymous set otherwise (and when the settings API fails).
 //!
 //! Then: `?gradio=owner/space,…` / `x-mcp-gradio` adds Spaces (before the settings' ones,
 //! duplicates removed), `gradio=none` removes them all; `hf_fs` and `hf_whoami` are always
@@ -289,6 +290,12 @@ impl Selector {
                     _ if authenticated => {
                         Some((Builtins::from_names(BUILTINS.iter().copied()), self.config.default_spaces.clone()))
                     }
+                    // Without a settings API the hosted server's static settings give anonymous
+                    // callers the default Spaces too.
+                    _ if self.config.user_config_api.is_none() => Some((
+                        Builtins::from_names(ANONYMOUS_VISIBLE.iter().copied()),
+                        self.config.default_spaces.clone(),
+                    )),
                     _ => None,
                 };
                 let (mut tools, spaces) =

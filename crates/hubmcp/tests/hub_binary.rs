@@ -107,7 +107,10 @@ fn serve_defaults_to_the_hub_toolset_and_runs_every_tool() {
     assert_eq!(results[1]["result"]["entries"][0]["uri"], "hf://papers/1810.04805");
 
     // HF_API_TIMEOUT bounds a slow Hub; the result says a retry may help; the next call works.
-    hub.standin.inject(FaultRule::delay("/api/spaces", Duration::from_secs(4), Some(1)));
+    // (Only the search: the default Space's metadata is also read under /api/spaces.)
+    let mut slow_search = FaultRule::delay("/api/spaces", Duration::from_secs(4), Some(1));
+    slow_search.query_contains = Some("limit=".into());
+    hub.standin.inject(slow_search);
     let started = Instant::now();
     let slow = call(&url, "hub_repo_search", json!({ "repo_types": ["space"] }), None);
     assert!(started.elapsed() < Duration::from_secs(4));

@@ -3,6 +3,9 @@
 //! page, list-caching attributes on 2026-07-28), `skills/get`, `resources/directory/read`
 //! (500 children a page). Unknown URIs and bad cursors are -32602, as the extension says.
 
+// The engine's method handlers return `McpError` by value; the helpers follow suit.
+#![allow(clippy::result_large_err)]
+
 use std::sync::Arc;
 
 use base64::Engine as _;

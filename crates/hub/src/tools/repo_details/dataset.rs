@@ -359,7 +359,6 @@ async fn preview(upstream: &HubClient, token: Option<&str>, id: &str, req: &Requ
         let mut used = header.len() + 1 + rule.len();
         l.push(header);
         l.push(rule);
-        let mut rows_shown = 0usize;
         for r in &row_list {
             let idx = r.get("row_idx").and_then(Value::as_u64).unwrap_or(0);
             let row = r.get("row").cloned().unwrap_or(Value::Null);
@@ -382,13 +381,12 @@ async fn preview(upstream: &HubClient, token: Option<&str>, id: &str, req: &Requ
                 budget_hit = true;
                 // A first row too wide for the cap is shown cut, rather than no row at all.
                 let remaining = MAX_ROW_PREVIEW_CHARS.saturating_sub(used + 2);
-                if rows_shown == 0 && remaining > 0 {
+                if records.is_empty() && remaining > 0 {
                     l.push(format!("{}… |", crate::tools::format::cut(&line, remaining)));
                 }
                 break;
             }
             used += line.len() + 1;
-            rows_shown += 1;
             l.push(line);
             records.push(json!({ "row_index": idx, "row": row, "truncated_cells": truncated_cells }));
         }
@@ -402,10 +400,11 @@ async fn preview(upstream: &HubClient, token: Option<&str>, id: &str, req: &Requ
         }
         if budget_hit {
             l.push(String::new());
-            l.push(format!(
+            l.push(
                 "Row preview output was truncated after approximately 66,000 characters. Use a lower `limit`, narrower \
                  config/split, or later `offset` to inspect more."
-            ));
+                    .into(),
+            );
         }
         if dv_truncated {
             l.push(String::new());

@@ -52,6 +52,9 @@ pub mod tokens {
     /// User `carol`: `fineGrained` token (scoped to herself and `standin-org`, `canReadGatedRepos`),
     /// member (read) of `standin-org`, accepted the gated repos' conditions.
     pub const CAROL_FINEGRAINED: &str = "hf_standin_carol_finegrained";
+    /// User `bob` signed in with OAuth: an `hf_oauth_` JWT whose `scope` claim grants
+    /// `openid profile inference-api manage-repos`.
+    pub const BOB_OAUTH: &str = "hf_oauth_eyJhbGciOiJub25lIiwidHlwIjoiSldUIn0.eyJzdWIiOiI2N2ExYzBmZmVlMGRkYmExMWFkNWIwYjAiLCJzY29wZSI6Im9wZW5pZCBwcm9maWxlIGluZmVyZW5jZS1hcGkgbWFuYWdlLXJlcG9zIn0.c3RhbmRpbg";
     /// Not a known token: every Hub endpoint answers 401 when it is sent.
     pub const INVALID: &str = "hf_standin_invalid_0000000000000000";
 }

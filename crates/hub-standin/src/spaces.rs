@@ -427,8 +427,12 @@ async fn schema(State(s): State<Arc<Shared>>, headers: HeaderMap) -> Response {
             tools
                 .into_iter()
                 .map(|(name, description, schema)| {
-                    json!({ "name": name, "description": description, "inputSchema": schema,
-                            "meta": { "file_data_present": false, "mcp_type": "tool", "endpoint_name": "infer" } })
+                    let mut t = json!({ "name": name, "description": description, "inputSchema": schema,
+                            "meta": { "file_data_present": false, "mcp_type": "tool", "endpoint_name": "infer" } });
+                    if name == APP_TOOL {
+                        t["_meta"] = json!({ "ui": { "resourceUri": APP_URI } });
+                    }
+                    t
                 })
                 .collect(),
         )
@@ -446,8 +450,26 @@ const PNG: &[u8] = &[
     0x1d, 0x00, 0x00, 0x00, 0x00, 0x49, 0x45, 0x4e, 0x44, 0xae, 0x42, 0x60, 0x82,
 ];
 
+/// An MCP App (SEP-1865) modelled on one Space: the pinned Gradio does not emit
+/// `_meta.ui` yet, so this tool names a `ui://` page its MCP server serves.
+pub const APP_TOOL: &str = "OmniParser_v2_process";
+pub const APP_URI: &str = "ui://omniparser/viewer.html";
+pub const APP_HTML: &str =
+    "<!doctype html><html><body><div id=\"omniparser-viewer\">OmniParser viewer</div></body></html>";
+
 fn catalog_for(sub: &'static str, shared: std::sync::Weak<Shared>) -> Catalog {
     let mut c = Catalog::new();
+    if sub == "microsoft-omniparser-v2" {
+        let def = json!({ "uri": APP_URI, "name": "viewer", "mimeType": "text/html;profile=mcp-app" });
+        c.resource(def, |read, _| async move {
+            let mut r = serde_json::Map::new();
+            r.insert(
+                "contents".into(),
+                json!([{ "uri": read.uri, "mimeType": "text/html;profile=mcp-app", "text": APP_HTML }]),
+            );
+            Ok(r)
+        });
+    }
     for (name, description, schema) in tools_of(sub, 1) {
         let shared = shared.clone();
         let def = json!({ "name": name, "description": description, "inputSchema": schema });
@@ -506,6 +528,6 @@ impl Provider for SpacesProvider {
         })
     }
     fn capabilities(&self) -> Value {
-        json!({ "tools": { "listChanged": false } })
+        json!({ "tools": { "listChanged": false }, "resources": {} })
     }
 }

@@ -81,7 +81,12 @@ impl WhoamiAuthenticator {
         self.telemetry.cache("whoami", false);
         // A malformed token is refused before any request, as Unauthorized.
         let (verdict, ttl) = match self.client.get_json(Some(bearer), Service::Hub, "/api/whoami-v2", &[]).await {
-            Ok(_) => (Verdict::Valid, self.config.ttl),
+            Ok(body) => {
+                if let Some(name) = body.get("name").and_then(|n| n.as_str()) {
+                    self.client.remember_name(id.clone(), name);
+                }
+                (Verdict::Valid, self.config.ttl)
+            }
             Err(e) if e.kind() == HubErrorKind::Unauthorized || e.status() == Some(401) => {
                 (Verdict::Invalid, self.config.invalid_ttl)
             }

@@ -9,7 +9,9 @@ pub mod auth;
 pub mod cache;
 pub mod client;
 pub mod gradio;
+pub mod proxy_tools;
 pub mod selection;
+pub mod skills;
 
 pub use client::{HubClient, HubClientConfig, HubError, HubErrorKind, RepoKind, Token};
 pub mod tools;

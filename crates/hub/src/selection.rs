@@ -6,8 +6,9 @@
 //! 2. `?mix=` / `x-mcp-mix` — bouquets *added* to the user's settings (comma-separated).
 //! 3. The user's settings from `USER_CONFIG_API` (fetched with the caller's token, cached
 //!    for a short TTL) — `builtInTools` and `spaceTools`.
-//! 4. Defaults: all built-in tools for an authenticated caller when no settings API is
-//!    configured; the anonymous set otherwise (and when the settings API fails).
+//! 4. Defaults: all built-in tools and the default Spaces for an authenticated caller when no
+//!    settings API is configured (anonymous callers: their set and the default Spaces); the
+//!    anonymous set otherwise (and when the settings API fails).
 //!
 //! Then: `?gradio=owner/space,…` / `x-mcp-gradio` adds Spaces (before the settings' ones,
 //! duplicates removed), `gradio=none` removes them all; `hf_fs` and `hf_whoami` are always
@@ -65,6 +66,8 @@ pub fn bouquet(name: &str) -> Option<&'static [&'static str]> {
         "spaces" => &[repo_search::NAME, create_repo::NAME, repo_details::NAME, hf_fs::NAME, dynamic_space::NAME],
         "dynamic_space" => &[dynamic_space::NAME],
         "hub_repo_details" | "detail" => &[repo_details::NAME],
+        // The hosted server's `skills` bouquet: the tools its skills drive.
+        "skills" => &[repo_details::NAME, repo_search::NAME, hf_fs::NAME, hf_jobs::NAME],
         "all" => DEFAULT_AUTHENTICATED,
         "write" => &[create_repo::NAME],
         // Upstream's research bouquet, without its sandbox tools (not served here).
@@ -156,6 +159,9 @@ pub struct Selection {
     pub builtins: Builtins,
     /// Space ids (`owner/name`) in order; their position gives the `gr{N}` index.
     pub spaces: Vec<String>,
+    /// Proxied tools asked for (signed-in callers only): `proxy` (the bouquet or mix) for
+    /// all, or settings entries that may name a proxy id or tool ([`crate::proxy_tools`]).
+    pub proxy: Vec<String>,
 }
 
 /// The selection parameters of a request (query parameters win over headers).
@@ -174,9 +180,12 @@ impl Params {
         let list = |v: Option<String>| -> Vec<String> {
             v.map(|v| v.split(',').map(|s| s.trim().to_owned()).filter(|s| !s.is_empty()).collect()).unwrap_or_default()
         };
+        // `?mix=a&mix=b` adds both (the hosted server reads every value).
+        let mixes = info.query_params("mix");
+        let mix = if mixes.is_empty() { list(get("mix", "x-mcp-mix")) } else { list(Some(mixes.join(","))) };
         Params {
             bouquet: get("bouquet", "x-mcp-bouquet").filter(|b| !b.is_empty()),
-            mix: list(get("mix", "x-mcp-mix")),
+            mix,
             gradio: get("gradio", "x-mcp-gradio").filter(|g| !g.is_empty()),
         }
     }
@@ -227,6 +236,14 @@ impl Selector {
         &self.config.disabled
     }
 
+    /// Built-ins a caller may call by name even when not selected: every one that is not
+    /// disabled (for anonymous callers, of those they may see).
+    pub fn callable(&self, authenticated: bool) -> Builtins {
+        let all = if authenticated { BUILTINS } else { ANONYMOUS_VISIBLE };
+        let enabled = all.iter().copied().filter(|n| !self.config.disabled.contains(*n));
+        Builtins::from_names(enabled)
+    }
+
     /// Fetch (or reuse) the caller's settings. `changed` is true when a refetch found
     /// settings different from the previous ones.
     async fn user_settings(&self, id: &Arc<str>, token: &str) -> (Option<Arc<UserSettings>>, bool) {
@@ -275,6 +292,10 @@ impl Selector {
         let mut settings_changed = false;
         let chosen_bouquet = params.bouquet.as_deref().and_then(|b| bouquet(b).map(|tools| (b, tools)));
 
+        let mut proxy: Vec<String> = Vec::new();
+        if params.bouquet.as_deref() == Some("proxy") || params.mix.iter().any(|m| m == "proxy") {
+            proxy.push("proxy".into());
+        }
         let (mut builtins, settings_spaces): (Builtins, Vec<String>) = match chosen_bouquet {
             Some((_, tools)) => (Builtins::from_names(tools.iter().copied()), Vec::new()),
             None => {
@@ -283,6 +304,8 @@ impl Selector {
                         let (s, changed) = self.user_settings(id, token).await;
                         settings_changed = changed;
                         s.map(|s| {
+                            let others = s.built_in_tools.iter().filter(|t| !BUILTINS.contains(&t.as_str()) && *t != HF_FILES_FLAG);
+                            proxy.extend(others.cloned());
                             let tools = Builtins::from_names(s.built_in_tools.iter().map(String::as_str));
                             let spaces = s.space_tools.iter().map(|t| t.name.clone()).collect();
                             (tools, spaces)
@@ -290,6 +313,12 @@ impl Selector {
                     }
                     _ if authenticated => Some((
                         Builtins::from_names(DEFAULT_AUTHENTICATED.iter().copied()),
+                        self.config.default_spaces.clone(),
+                    )),
+                    // Without a settings API the hosted server's static settings give anonymous
+                    // callers the default Spaces too.
+                    _ if self.config.user_config_api.is_none() => Some((
+                        Builtins::from_names(ANONYMOUS_VISIBLE.iter().copied()),
                         self.config.default_spaces.clone(),
                     )),
                     _ => None,
@@ -322,7 +351,10 @@ impl Selector {
                 spaces
             }
         };
-        Selected { selection: Selection { builtins, spaces }, settings_changed }
+        if !authenticated {
+            proxy.clear();
+        }
+        Selected { selection: Selection { builtins, spaces, proxy }, settings_changed }
     }
 }
 

@@ -23,7 +23,9 @@ use crate::cache::TtlCache;
 use crate::client::{HubClient, HubClientConfig, HubError};
 use crate::gradio::discovery::{SpaceMeta, SpaceSchema};
 use crate::gradio::{Gradio, GradioConfig};
+use crate::proxy_tools::ProxyTools;
 use crate::selection::{Builtins, SelectionConfig, Selector, BUILTINS};
+use crate::skills::{self, Skills};
 use crate::tools::{create_repo, dynamic_space, hf_fs, hf_fs_write, hf_jobs, repo_details, repo_search, whoami};
 
 /// How long clients may cache a tool list (private: it is per caller). Selection changes
@@ -49,6 +51,11 @@ need a Hugging Face token with access; anonymous use works for public content wi
 link datasets, models and papers. To open an hf:// file in a browser use \
 https://huggingface.co[/datasets|/spaces]/OWNER/NAME/resolve/main/PATH.";
 
+/// The hosted server's words for anonymous use, at the head of the instructions.
+pub const ANONYMOUS_USER: &str = "The Hugging Face tools are being used anonymously and rate limits apply. Direct the \
+User to set their HF_TOKEN (instructions at https://hf.co/settings/mcp/), or create an account at https://hf.co/join \
+for higher limits.";
+
 /// Settings of the toolset beyond the Hub client.
 pub struct HubOptions {
     pub selection: SelectionConfig,
@@ -62,6 +69,8 @@ pub struct HubOptions {
     pub confirm_destructive: bool,
     /// `hf_jobs` limits (its `confirm_destructive` is taken from the field above).
     pub jobs: hf_jobs::JobsConfig,
+    /// Skills served as `skill://` resources (`HF_SKILLS_DIR`); none when empty.
+    pub skills: Option<Arc<Skills>>,
 }
 
 impl Default for HubOptions {
@@ -73,6 +82,7 @@ impl Default for HubOptions {
             telemetry: None,
             confirm_destructive: true,
             jobs: hf_jobs::JobsConfig::default(),
+            skills: None,
         }
     }
 }
@@ -81,7 +91,9 @@ impl Default for HubOptions {
 #[derive(Clone, PartialEq, Eq, Hash)]
 struct CatalogKey {
     builtins: Builtins,
+    callable: Builtins,
     spaces: Vec<(usize, usize)>,
+    proxy: Vec<String>,
 }
 
 type CachedCatalog = (Arc<Catalog>, Vec<Arc<SpaceSchema>>);
@@ -95,6 +107,8 @@ pub struct HubProvider {
     catalogs: TtlCache<CatalogKey, CachedCatalog>,
     bus: Option<Arc<dyn NotificationBus>>,
     telemetry: Telemetry,
+    skills: Option<Arc<Skills>>,
+    proxy_tools: Option<Arc<ProxyTools>>,
 }
 
 impl HubProvider {
@@ -137,12 +151,21 @@ impl HubProvider {
             catalogs,
             bus: options.bus,
             telemetry,
+            skills: options.skills.filter(|s| !s.is_empty()),
+            proxy_tools: None,
         }
     }
 
     /// Configuration from `HF_ENDPOINT`, `HF_DATASETS_SERVER_ENDPOINT` and `HF_API_TIMEOUT`.
     pub fn from_env() -> Result<Self, HubError> {
         Ok(Self::with_client(HubClient::from_env()?))
+    }
+
+    /// Load the tools of the servers `PROXY_TOOLS_CSV` names (`source`: a file or an
+    /// `https://` URL), listed with `token` (`PROXY_TOKEN`). Called once, before serving.
+    pub async fn load_proxy_tools(&mut self, source: &str, token: Option<&str>) {
+        let tools = crate::proxy_tools::load(source, token, &self.gradio).await;
+        self.proxy_tools = (!tools.is_empty()).then(|| Arc::new(tools));
     }
 
     /// The provider's one Hub client (shared with the token check).
@@ -154,13 +177,22 @@ impl HubProvider {
         &self.gradio
     }
 
-    fn new_catalog(&self, builtins: Builtins) -> Catalog {
+    fn new_catalog(&self, builtins: Builtins, callable: Builtins, proxy: &[String]) -> Catalog {
         let mut c = Catalog::new();
         c.list_cache = CacheHint::private(LIST_TTL_MS);
         for (i, name) in BUILTINS.iter().enumerate() {
             if builtins.contains(name) {
                 c.add_tool(self.builtins[i].clone());
+            } else if callable.contains(name) {
+                // Not selected, but not disabled: callable by name, as on the hosted server.
+                c.add_unlisted_tool(self.builtins[i].clone());
             }
+        }
+        if let (Some(p), false) = (&self.proxy_tools, proxy.is_empty()) {
+            p.add_to(&mut c, proxy, self.selector.disabled());
+        }
+        if let Some(s) = &self.skills {
+            skills::serve::add_to(&mut c, s);
         }
         c
     }
@@ -174,16 +206,19 @@ impl HubProvider {
             }
         }
         let selection = selected.selection;
+        // Only picks that can name a proxied tool shape the catalog (and its cache key).
+        let proxy: Vec<String> = if self.proxy_tools.is_some() { selection.proxy } else { Vec::new() };
+        let callable = self.selector.callable(info.caller.bearer.is_some());
         let mut names = selection.spaces;
         names.truncate(self.gradio.config.max_spaces);
         if names.is_empty() {
-            let key = CatalogKey { builtins: selection.builtins, spaces: Vec::new() };
+            let key = CatalogKey { builtins: selection.builtins, callable, spaces: Vec::new(), proxy };
             if let Some((c, _)) = self.catalogs.get(&key) {
                 self.telemetry.cache("catalog", true);
                 return c;
             }
             self.telemetry.cache("catalog", false);
-            let c = Arc::new(self.new_catalog(selection.builtins));
+            let c = Arc::new(self.new_catalog(selection.builtins, callable, &key.proxy));
             self.catalogs.insert(key, (c.clone(), Vec::new()));
             return c;
         }
@@ -200,7 +235,9 @@ impl HubProvider {
         let cacheable = found.iter().all(|(_, m, _)| !m.private);
         let key = CatalogKey {
             builtins: selection.builtins,
+            callable,
             spaces: found.iter().map(|(i, _, s)| (*i, Arc::as_ptr(s) as usize)).collect(),
+            proxy,
         };
         if cacheable {
             let cached = self.catalogs.get(&key);
@@ -209,11 +246,9 @@ impl HubProvider {
                 return c;
             }
         }
-        let mut catalog = self.new_catalog(selection.builtins);
+        let mut catalog = self.new_catalog(selection.builtins, callable, &key.proxy);
         for (i, meta, schema) in &found {
-            for tool in self.gradio.space_tools(*i, meta, schema, self.selector.disabled()) {
-                catalog.tool(tool);
-            }
+            self.gradio.add_space(&mut catalog, *i, meta, schema, self.selector.disabled());
         }
         let catalog = Arc::new(catalog);
         if cacheable {
@@ -224,9 +259,11 @@ impl HubProvider {
     }
 }
 
-/// `logging`: hf_jobs relays job log lines as log messages to clients that set a level.
+/// Tools; `logging`: hf_jobs relays job log lines as log messages to clients that set a
+/// level; resources: MCP App pages of the caller's Spaces, and skills. Resources come and go
+/// with the selection (announced as tool list changes); there are no subscriptions.
 pub fn capabilities() -> Value {
-    json!({ "tools": { "listChanged": true }, "logging": {} })
+    json!({ "tools": { "listChanged": true }, "logging": {}, "resources": { "subscribe": false, "listChanged": false } })
 }
 
 impl Provider for HubProvider {
@@ -235,10 +272,27 @@ impl Provider for HubProvider {
     }
 
     fn capabilities(&self) -> Value {
-        capabilities()
+        let mut caps = capabilities();
+        if let (Some(_), Value::Object(c)) = (&self.skills, &mut caps) {
+            skills::serve::capabilities(c);
+        }
+        caps
     }
 
     fn instructions(&self) -> Option<String> {
         Some(INSTRUCTIONS.to_owned())
+    }
+
+    /// As the hosted server: the instructions say who is signed in, or that use is anonymous.
+    fn instructions_for(&self, caller: &mcp_engine::protocol::Caller) -> Option<String> {
+        let who = match (&caller.id, &caller.bearer) {
+            (_, None) => ANONYMOUS_USER.to_owned(),
+            (Some(id), Some(_)) => match self.client.known_name(id) {
+                Some(name) => format!("Hugging Face tools are being used by authenticated user '{name}'."),
+                None => return None,
+            },
+            (None, Some(_)) => return None,
+        };
+        Some(format!("{who}\n{INSTRUCTIONS}"))
     }
 }

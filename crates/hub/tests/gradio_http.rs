@@ -904,3 +904,89 @@ async fn oversized_space_answers_are_refused() {
     assert!(gradio_tools(&h.tools(&q, None).await).is_empty(), "a schema over the limit is not used");
     h.stop().await;
 }
+
+// ---------------------------------------------------------------------------------------------
+// MCP Apps (SEP-1865): a Space tool's `ui://` page, passed on and read through hubmcp
+// ---------------------------------------------------------------------------------------------
+
+#[tokio::test]
+async fn mcp_app_meta_is_passed_on_and_its_page_read_through_hubmcp() {
+    use base64::Engine as _;
+    use hub_standin::spaces::{APP_HTML, APP_URI};
+    let h = H::start().await;
+    let q = format!("?gradio={OMNI}");
+    let token = Some(tokens::BOB_READ);
+    let tools = h.list(&q, token).await;
+    let tool = tools.iter().find(|t| t["name"].as_str().unwrap().starts_with("gr1_")).unwrap();
+    let local = tool["_meta"]["ui"]["resourceUri"].as_str().unwrap_or_else(|| panic!("{tool}")).to_owned();
+    let encoded = local.strip_prefix("ui://hf-mcp-proxy/gradio-microsoft-omniparser-v2/").unwrap();
+    let upstream = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(encoded).unwrap();
+    assert_eq!(upstream, APP_URI.as_bytes());
+    // Remote tools carry the hosted server's conservative hints.
+    assert_eq!(tool["annotations"]["destructiveHint"], true);
+    assert_eq!(tool["annotations"]["readOnlyHint"], false);
+    // Without the Space in the selection there is no app resource.
+    let r = h.rpc("", "resources/list", json!({}), token).await;
+    assert_eq!(r["result"]["resources"], json!([]), "{r}");
+
+    let r = h.rpc(&q, "resources/list", json!({}), token).await;
+    let resources = r["result"]["resources"].as_array().unwrap_or_else(|| panic!("{r}"));
+    assert_eq!(resources.len(), 1, "{r}");
+    assert_eq!(resources[0]["uri"], local.as_str());
+    assert_eq!(resources[0]["mimeType"], "text/html;profile=mcp-app");
+    assert_eq!(resources[0]["name"], format!("gradio-app:{}", tool["name"].as_str().unwrap()));
+
+    h.spaces.clear_requests();
+    let res = h
+        .request(&q, "resources/read", json!({ "uri": local }), token, json!({}))
+        .header("mcp-name", &local)
+        .send()
+        .await
+        .unwrap();
+    let r: Value = res.json().await.unwrap();
+    let content = &r["result"]["contents"][0];
+    assert_eq!(content["uri"], local.as_str(), "{r}");
+    assert_eq!(content["text"], APP_HTML);
+    assert_eq!(content["mimeType"], "text/html;profile=mcp-app");
+    let reads: Vec<_> = h
+        .spaces
+        .requests_to("microsoft-omniparser-v2")
+        .into_iter()
+        .filter(|r| r.rpc_method.as_deref() == Some("resources/read"))
+        .collect();
+    assert_eq!(reads.len(), 1);
+    assert_eq!(reads[0].forwarded_token(), Some(tokens::BOB_READ), "the caller's token reaches the Space");
+    h.stop().await;
+}
+
+#[tokio::test]
+async fn instructions_name_the_signed_in_user_as_upstream() {
+    let h = H::start().await;
+    let r = h.rpc("", "server/discover", json!({}), Some(tokens::ALICE_WRITE)).await;
+    let i = r["result"]["instructions"].as_str().unwrap_or_else(|| panic!("{r}"));
+    assert!(i.starts_with("Hugging Face tools are being used by authenticated user 'alice'."), "{i}");
+    assert!(i.contains("hf_fs"), "the tool guidance follows");
+    assert_eq!(r["result"]["cacheScope"], "private", "instructions naming a user are not shared");
+    let r = h.rpc("", "server/discover", json!({}), None).await;
+    let i = r["result"]["instructions"].as_str().unwrap();
+    assert!(i.starts_with("The Hugging Face tools are being used anonymously and rate limits apply."), "{i}");
+    // The session era's initialize says the same.
+    let init = json!({ "jsonrpc": "2.0", "id": 0, "method": "initialize", "params": {
+        "protocolVersion": "2025-06-18", "capabilities": {}, "clientInfo": { "name": "t", "version": "1" } } });
+    let res = h
+        .http
+        .post(&h.url)
+        .header("content-type", "application/json")
+        .header("accept", "application/json, text/event-stream")
+        .header("authorization", format!("Bearer {}", tokens::BOB_READ))
+        .body(init.to_string())
+        .send()
+        .await
+        .unwrap();
+    let body = res.text().await.unwrap();
+    let data = body.lines().filter_map(|l| l.strip_prefix("data: ")).next_back().unwrap_or(&body);
+    let v: Value = serde_json::from_str(data).unwrap();
+    let i = v["result"]["instructions"].as_str().unwrap();
+    assert!(i.starts_with("Hugging Face tools are being used by authenticated user 'bob'."), "{i}");
+    h.stop().await;
+}

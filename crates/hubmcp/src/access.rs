@@ -31,8 +31,8 @@ pub struct SpaceArgs {
     #[arg(long, env = "DISABLE_TOOLS", default_value = "")]
     disable_tools: String,
     /// Spaces (owner/name, comma-separated) authenticated callers get when no settings API
-    /// is configured.
-    #[arg(long, env = "HUBMCP_DEFAULT_SPACES", default_value = "")]
+    /// is configured: by default the hosted server's image-generation Space; `none` for none.
+    #[arg(long, env = "HUBMCP_DEFAULT_SPACES", default_value = "mcp-tools/Z-Image-Turbo")]
     default_spaces: String,
     /// Domain Spaces are served under: `{subdomain}.{domain}`.
     #[arg(long, env = "HUBMCP_SPACE_DOMAIN", default_value = "hf.space")]
@@ -135,7 +135,7 @@ impl SpaceArgs {
             user_config_api,
             settings_ttl: Duration::from_secs(self.settings_cache_seconds),
             disabled: list(&self.disable_tools).collect(),
-            default_spaces: list(&self.default_spaces).collect(),
+            default_spaces: list(&self.default_spaces).filter(|s| !s.eq_ignore_ascii_case("none")).collect(),
             ..SelectionConfig::default()
         })
     }

@@ -130,6 +130,17 @@ struct HubArgs {
     /// Seconds an open circuit fails calls at once before letting one probe through.
     #[arg(long, env = "HUBMCP_UPSTREAM_OPEN_SECONDS", default_value_t = 30)]
     upstream_open_seconds: u64,
+    /// Skills to serve as `skill://` resources (the MCP skills extension): a directory of
+    /// folders, each with a `SKILL.md` and its files. Loaded at start.
+    #[arg(long, env = "HF_SKILLS_DIR")]
+    skills_dir: Option<std::path::PathBuf>,
+    /// Tools of other MCP servers to serve (the `proxy` bouquet/mix): a CSV file or
+    /// `https://` URL of `proxy_id,url,response_type` rows. Loaded at start.
+    #[arg(long, env = "PROXY_TOOLS_CSV")]
+    proxy_tools_csv: Option<String>,
+    /// Token the proxied servers' tool lists are fetched with (calls use the caller's).
+    #[arg(long, env = "PROXY_TOKEN", hide_env_values = true)]
+    proxy_token: Option<String>,
     #[command(flatten)]
     spaces: access::SpaceArgs,
     /// Ask the user (elicitation, when the client can be asked) before a tool deletes or
@@ -186,8 +197,18 @@ impl HubArgs {
                 max_tail: self.jobs_max_log_lines.max(1),
                 ..Default::default()
             },
+            skills: self.skills()?,
         };
         Ok(hubmcp_hub::HubProvider::with_options(hubmcp_hub::HubClient::new(config)?, options))
+    }
+}
+
+impl HubArgs {
+    fn skills(&self) -> anyhow::Result<Option<Arc<hubmcp_hub::skills::Skills>>> {
+        let Some(dir) = &self.skills_dir else { return Ok(None) };
+        let skills = hubmcp_hub::skills::load(dir, Default::default()).map_err(anyhow::Error::msg)?;
+        tracing::info!(skills = skills.skills.len(), files = skills.files.len(), "skills loaded");
+        Ok(Some(Arc::new(skills)))
     }
 }
 
@@ -284,7 +305,7 @@ fn init_logging(common: &CommonArgs) {
 
 /// The engine, the Hub client of the hub toolset (for token validation), and the
 /// telemetry observing both.
-fn build_engine(
+async fn build_engine(
     common: &CommonArgs,
     shared: Option<&cluster::Shared>,
 ) -> anyhow::Result<(Engine, Option<hubmcp_hub::HubClient>, Telemetry)> {
@@ -295,8 +316,11 @@ fn build_engine(
     let shared_limits = shared.map(|s| s.limits.clone());
     let (provider, hub): (Arc<dyn Provider>, _) = match common.toolset {
         Toolset::Hub => {
-            let p =
+            let mut p =
                 common.hub.provider(telemetry::hub_hook(&telemetry), bus.clone(), telemetry.clone(), shared_limits)?;
+            if let Some(csv) = common.hub.proxy_tools_csv.as_deref().filter(|c| !c.trim().is_empty()) {
+                p.load_proxy_tools(csv.trim(), common.hub.proxy_token.as_deref()).await;
+            }
             let client = p.client().clone();
             (Arc::new(p), Some(client))
         }
@@ -337,7 +361,7 @@ async fn main() -> anyhow::Result<()> {
             init_logging(&args.common);
             let sessions = args.sessions.config();
             let shared = args.redis.connect(&sessions).await?;
-            let (engine, hub, telemetry) = build_engine(&args.common, shared.as_ref())?;
+            let (engine, hub, telemetry) = build_engine(&args.common, shared.as_ref()).await?;
             let saver = args.common.telemetry.spawn_saver(&telemetry);
             let hub_toolset = matches!(args.common.toolset, Toolset::Hub);
             let auth = args.access.auth(hub.as_ref(), &telemetry);
@@ -398,10 +422,18 @@ async fn main() -> anyhow::Result<()> {
         }
         Command::Stdio(common) => {
             init_logging(&common);
-            let (engine, _, telemetry) = build_engine(&common, None)?;
+            let (engine, hub, telemetry) = build_engine(&common, None).await?;
             let saver = common.telemetry.spawn_saver(&telemetry);
-            mcp_engine::transport::stdio::serve(engine, tokio::io::stdin(), tokio::io::stdout(), stdio_caller())
-                .await?;
+            let caller = stdio_caller();
+            // As the hosted server over stdio: learn who HF_TOKEN belongs to, so the
+            // instructions name the user.
+            if let (Some(hub), Some(id), Some(token)) = (&hub, &caller.id, &caller.bearer) {
+                let whoami = hub.get_json(Some(token), hubmcp_hub::client::Service::Hub, "/api/whoami-v2", &[]).await;
+                if let Some(name) = whoami.ok().as_ref().and_then(|b| b.get("name")).and_then(|n| n.as_str()) {
+                    hub.remember_name(id.clone(), name);
+                }
+            }
+            mcp_engine::transport::stdio::serve(engine, tokio::io::stdin(), tokio::io::stdout(), caller).await?;
             if let Some(s) = saver {
                 s.abort();
             }

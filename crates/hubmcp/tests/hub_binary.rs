@@ -108,7 +108,10 @@ fn serve_defaults_to_the_hub_toolset_and_runs_every_tool() {
     assert_eq!(results[1]["result"]["entries"][0]["uri"], "hf://papers/1810.04805");
 
     // HF_API_TIMEOUT bounds a slow Hub; the result says a retry may help; the next call works.
-    hub.standin.inject(FaultRule::delay("/api/spaces", Duration::from_secs(4), Some(1)));
+    // (Only the search: the default Space's metadata is also read under /api/spaces.)
+    let mut slow_search = FaultRule::delay("/api/spaces", Duration::from_secs(4), Some(1));
+    slow_search.query_contains = Some("limit=".into());
+    hub.standin.inject(slow_search);
     let started = Instant::now();
     let slow = call(&url, "hub_repo_search", json!({ "repo_types": ["space"] }), None);
     assert!(started.elapsed() < Duration::from_secs(4));
@@ -197,7 +200,13 @@ fn stdio_uses_hf_token_as_the_caller() {
     s.send(json!({ "jsonrpc": "2.0", "id": 0, "method": "initialize", "params": {
         "protocolVersion": "2025-06-18", "capabilities": {}, "clientInfo": { "name": "t", "version": "1" } } }));
     let init = s.until_response(0);
-    assert!(init["result"]["instructions"].as_str().unwrap().contains("hub_repo_details"));
+    let instructions = init["result"]["instructions"].as_str().unwrap();
+    assert!(instructions.contains("hub_repo_details"));
+    // As the hosted server over stdio: the instructions name HF_TOKEN's user.
+    assert!(
+        instructions.starts_with("Hugging Face tools are being used by authenticated user 'carol'."),
+        "{instructions}"
+    );
     s.send(json!({ "jsonrpc": "2.0", "method": "notifications/initialized" }));
     s.send(json!({ "jsonrpc": "2.0", "id": 1, "method": "tools/list" }));
     let list = s.until_response(1);

@@ -196,3 +196,84 @@ fn spaces_auth_and_limits_from_the_environment_with_no_token_in_the_logs() {
         assert!(!log.contains(t), "token {t} in the server's log");
     }
 }
+
+/// Without a settings API, signed-in callers get the hosted server's default Space
+/// (`mcp-tools/Z-Image-Turbo`, here put behind a Spaces stand-in subdomain) unless
+/// `--default-spaces` says otherwise; so do anonymous callers.
+#[test]
+fn default_spaces_without_a_settings_api() {
+    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().unwrap();
+    let z = hub_standin::extra_spaces::ExtraSpace::parse("mcp-tools/Z-Image-Turbo=evalstate-flux1-schnell").unwrap();
+    let hub = rt.block_on(spawn(StandInConfig { extra_spaces: vec![z], ..StandInConfig::default() }));
+    let spaces = rt.block_on(spawn_spaces(SpacesConfig::default()));
+    let start = |default_spaces: Option<&str>| {
+        let mut cmd = Command::new(BIN);
+        cmd.args(["serve", "--port", "0"])
+            .env("HF_ENDPOINT", &hub.base_url)
+            .env("HUBMCP_SPACE_SCHEME", "http")
+            .env("HUBMCP_SPACE_PORT", spaces.port().to_string())
+            .env("HUBMCP_SPACE_RESOLVE", "127.0.0.1")
+            .env("HUBMCP_SPACE_ALLOW_ADDRESSES", "loopback")
+            .env_remove("USER_CONFIG_API")
+            .env_remove("HUBMCP_DEFAULT_SPACES")
+            .env_remove("HUBMCP_TOOLSET")
+            .env_remove("HF_TOKEN");
+        if let Some(d) = default_spaces {
+            cmd.args(["--default-spaces", d]);
+        }
+        serve_binary(cmd)
+    };
+    let s = start(None);
+    let list = result(post(&s, "", "tools/list", json!({}), Some(tokens::ALICE_WRITE)));
+    let gradio: Vec<&Value> =
+        list["tools"].as_array().unwrap().iter().filter(|t| t["name"].as_str().unwrap().starts_with("gr1_")).collect();
+    assert_eq!(gradio.len(), 1, "{list}");
+    assert!(gradio[0]["title"].as_str().unwrap().starts_with("mcp-tools/Z-Image-Turbo - "), "{}", gradio[0]);
+    // Anonymous callers too, as the hosted server's static settings give them.
+    let anon = result(post(&s, "", "tools/list", json!({}), None));
+    assert!(names(&anon).iter().any(|n| n.starts_with("gr1_")), "{anon}");
+    drop(s);
+    let s = start(Some("none"));
+    let list = result(post(&s, "", "tools/list", json!({}), Some(tokens::ALICE_WRITE)));
+    assert!(!names(&list).iter().any(|n| n.starts_with("gr")), "{list}");
+    drop(s);
+}
+
+/// `HF_SKILLS_DIR` from the environment: the binary serves the fixture skills.
+#[test]
+fn skills_dir_from_the_environment() {
+    let up = upstreams();
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../hub/tests/fixtures/skills");
+    let s = serve(&up, &[("HF_SKILLS_DIR", dir)]);
+    let discover = result(post(&s, "", "server/discover", json!({}), None));
+    assert_eq!(discover["capabilities"]["extensions"]["io.modelcontextprotocol/skills"]["directoryRead"], true);
+    let skills = result(post(&s, "", "skills/list", json!({}), None));
+    let names: Vec<&str> =
+        skills["skills"].as_array().unwrap().iter().map(|k| k["frontmatter"]["name"].as_str().unwrap()).collect();
+    assert_eq!(names, ["paper-notes", "dataset-card", "hub-search"]);
+    drop(s);
+}
+
+/// `PROXY_TOOLS_CSV` / `PROXY_TOKEN` from the environment: a second hubmcp (the conformance
+/// toolset) proxied through the first, its tools listed for `?bouquet=proxy` and called.
+#[test]
+fn proxy_tools_from_the_environment() {
+    let up = upstreams();
+    let mut cmd = Command::new(BIN);
+    cmd.args(["serve", "--port", "0", "--toolset", "conformance"]).env_remove("HUBMCP_TOOLSET");
+    let proxied = serve_binary(cmd);
+    let csv = std::env::temp_dir().join(format!("hubmcp-proxy-bin-{}.csv", std::process::id()));
+    std::fs::write(&csv, format!("proxy_id,url,response_type\nconf,{},JSON\n", proxied.url)).unwrap();
+    let s = serve(&up, &[("PROXY_TOOLS_CSV", csv.to_str().unwrap()), ("PROXY_TOKEN", "hf_proxy_list_token")]);
+    let alice = Some(tokens::ALICE_WRITE);
+    let list = result(post(&s, "?bouquet=proxy", "tools/list", json!({}), alice));
+    assert!(names(&list).contains(&"test_simple_text".to_owned()), "{list}");
+    assert!(!names(&result(post(&s, "", "tools/list", json!({}), alice))).contains(&"test_simple_text".to_owned()));
+    let out =
+        result(post(&s, "?bouquet=proxy", "tools/call", json!({ "name": "test_simple_text", "arguments": {} }), alice));
+    assert!(out["content"][0]["text"].as_str().is_some_and(|t| !t.is_empty()), "{out}");
+    assert!(!s.log.lock().unwrap().join("\n").contains("hf_proxy_list_token"), "PROXY_TOKEN never logged");
+    drop(s);
+    drop(proxied);
+    let _ = std::fs::remove_file(csv);
+}

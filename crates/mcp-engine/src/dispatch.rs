@@ -278,7 +278,7 @@ impl Engine {
             }
         }
         let outcome: Result<Reply, McpError> = match method {
-            Method::ServerDiscover => Ok(self.discover()),
+            Method::ServerDiscover => Ok(self.discover(&call.info.caller)),
             Method::ToolsList => self.list_tools(&call).await,
             Method::ToolsCall => Ok(self.call_tool(call, note, client).await),
             Method::PromptsList => self.list_prompts(&call).await,
@@ -290,12 +290,12 @@ impl Engine {
             Method::SubscriptionsListen => self.listen(&call, client),
             Method::TasksGet | Method::TasksUpdate | Method::TasksCancel => self.task_method(method, &call).await,
             Method::Ping => Ok(Reply::Result(b"{}".to_vec())),
+            Method::Other => self.extension_method(&call).await,
             // The session driver answers initialize and the session operations itself.
             Method::Initialize
             | Method::LoggingSetLevel
             | Method::ResourcesSubscribe
-            | Method::ResourcesUnsubscribe
-            | Method::Other => Err(McpError::method_not_found(&call.method)),
+            | Method::ResourcesUnsubscribe => Err(McpError::method_not_found(&call.method)),
         };
         outcome.unwrap_or_else(Reply::Error)
     }
@@ -381,25 +381,36 @@ impl Engine {
         Reply::Result(out)
     }
 
-    fn discover(&self) -> Reply {
+    fn discover(&self, caller: &crate::protocol::Caller) -> Reply {
         let mut r = JsonObject::new();
         r.insert("supportedVersions".into(), serde_json::json!(STATELESS_VERSIONS));
         r.insert("capabilities".into(), self.inner.stateless_capabilities.clone());
-        if let Some(i) = &self.inner.instructions {
-            r.insert("instructions".into(), i.clone().into());
+        let personal = self.inner.provider.instructions_for(caller);
+        let mut cache = self.inner.config.discover_cache;
+        if personal.is_some() {
+            // Instructions naming the caller are theirs alone.
+            cache = CacheHint::private(cache.ttl_ms);
         }
-        self.finish(Era::Stateless, "server/discover", r, Some(self.inner.config.discover_cache))
+        if let Some(i) = personal.or_else(|| self.inner.instructions.clone()) {
+            r.insert("instructions".into(), i.into());
+        }
+        self.finish(Era::Stateless, "server/discover", r, Some(cache))
     }
 
     /// The `initialize` result for the session era, negotiating the version.
-    pub fn initialize_result(&self, requested: Option<&str>) -> (String, Vec<u8>) {
+    pub fn initialize_result(
+        &self,
+        requested: Option<&str>,
+        caller: Option<&crate::protocol::Caller>,
+    ) -> (String, Vec<u8>) {
         let version = requested.filter(|v| SESSION_VERSIONS.contains(v)).unwrap_or(SESSION_VERSIONS[0]).to_owned();
         let mut r = JsonObject::new();
         r.insert("protocolVersion".into(), version.clone().into());
         r.insert("capabilities".into(), self.inner.capabilities.clone());
         r.insert("serverInfo".into(), self.inner.server_info.clone());
-        if let Some(i) = &self.inner.instructions {
-            r.insert("instructions".into(), i.clone().into());
+        let personal = caller.and_then(|c| self.inner.provider.instructions_for(c));
+        if let Some(i) = personal.or_else(|| self.inner.instructions.clone()) {
+            r.insert("instructions".into(), i.into());
         }
         (version, serde_json::to_vec(&r).expect("serializes"))
     }
@@ -700,6 +711,17 @@ impl Engine {
             }
         };
         Ok(self.finish(call.info.era, "completion/complete", result, None))
+    }
+
+    /// A method the table does not define: the catalog's extension method of that name.
+    async fn extension_method(&self, call: &Call<'_>) -> Result<Reply, McpError> {
+        let catalog = self.catalog(&call.info).await?;
+        let Some(handler) = catalog.find_method(&call.method) else {
+            return Err(McpError::method_not_found(&call.method));
+        };
+        let params: Value = call.params.typed()?;
+        let result = handler(params, call.info.clone()).await?;
+        Ok(self.finish(call.info.era, &call.method, result, None))
     }
 
     // ----- subscriptions ----------------------------------------------------------------

@@ -193,6 +193,18 @@ impl RequestInfo {
         })
     }
 
+    /// Every value of a repeated query-string parameter (`?a=1&a=2`), in order.
+    pub fn query_params(&self, name: &str) -> Vec<String> {
+        let Some(query) = self.http.as_ref().and_then(|h| h.query.as_deref()) else { return Vec::new() };
+        query
+            .split('&')
+            .filter_map(|pair| {
+                let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
+                (percent_decode(k) == name).then(|| percent_decode(v))
+            })
+            .collect()
+    }
+
     /// An HTTP request header, if present and valid text.
     pub fn header(&self, name: &str) -> Option<&str> {
         self.http.as_ref()?.headers.get(name)?.to_str().ok()
@@ -369,6 +381,8 @@ mod tests {
         assert_eq!(info.query_param("gradio").as_deref(), Some("x/y,z"));
         assert_eq!(info.query_param("b").as_deref(), Some(""));
         assert_eq!(info.query_param("c"), None);
+        assert_eq!(info.query_params("gradio"), ["x/y,z"]);
+        assert!(info.query_params("c").is_empty());
         assert!(format!("{:?}", Caller { id: None, bearer: Some("hf_secret".into()) }).contains("redacted"));
     }
 }

@@ -31,6 +31,10 @@ pub type PromptHandler =
     Arc<dyn Fn(JsonObject, Ctx) -> BoxFuture<'static, Result<JsonObject, CallError>> + Send + Sync>;
 pub type CompletionHandler =
     Arc<dyn Fn(Value, Arc<RequestInfo>) -> BoxFuture<'static, Result<JsonObject, McpError>> + Send + Sync>;
+/// A request method the engine does not define (an extension's, e.g. `skills/list`):
+/// the request's params in, the result object out (the engine stamps it like any result).
+pub type MethodHandler =
+    Arc<dyn Fn(Value, Arc<RequestInfo>) -> BoxFuture<'static, Result<JsonObject, McpError>> + Send + Sync>;
 
 /// Supplies the catalog a request sees. Called once per catalog-dependent request.
 pub trait Provider: Send + Sync + 'static {
@@ -40,6 +44,12 @@ pub trait Provider: Send + Sync + 'static {
     fn capabilities(&self) -> Value;
 
     /// Server instructions for the model, if any.
+    /// Instructions for this caller (`initialize`, `server/discover`), e.g. naming the
+    /// signed-in user; `None`: the server-wide [`Provider::instructions`].
+    fn instructions_for(&self, _caller: &crate::protocol::Caller) -> Option<String> {
+        None
+    }
+
     fn instructions(&self) -> Option<String> {
         None
     }
@@ -236,10 +246,14 @@ pub struct Prompt {
 pub struct Catalog {
     tools: Vec<Arc<Tool>>,
     tool_index: HashMap<String, usize>,
+    /// Tools that can be called by name but are not listed.
+    unlisted: HashMap<String, Arc<Tool>>,
     resources: Vec<Resource>,
     templates: Vec<ResourceTemplate>,
     prompts: Vec<Prompt>,
     completion: Option<CompletionHandler>,
+    /// Extension methods by wire name (requests the method table calls `other`).
+    methods: HashMap<String, MethodHandler>,
     /// Hint for list results (tools/list, prompts/list, resources/list, templates).
     pub list_cache: CacheHint,
     /// Default hint for resources/read results (a handler's own ttlMs/cacheScope wins).
@@ -251,10 +265,12 @@ impl Default for Catalog {
         Catalog {
             tools: Vec::new(),
             tool_index: HashMap::new(),
+            unlisted: HashMap::new(),
             resources: Vec::new(),
             templates: Vec::new(),
             prompts: Vec::new(),
             completion: None,
+            methods: HashMap::new(),
             list_cache: CacheHint::NONE,
             read_cache: CacheHint::NONE,
         }
@@ -329,11 +345,34 @@ impl Catalog {
         self
     }
 
+    /// Serve a request method the engine does not define, in both eras. The server
+    /// declares the extension it belongs to in its capabilities; a method the engine
+    /// defines cannot be replaced this way.
+    pub fn method<F, Fut>(&mut self, name: &str, handler: F) -> &mut Self
+    where
+        F: Fn(Value, Arc<RequestInfo>) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Result<JsonObject, McpError>> + Send + 'static,
+    {
+        self.methods.insert(name.to_owned(), Arc::new(move |p, r| Box::pin(handler(p, r))));
+        self
+    }
+
+    pub fn find_method(&self, name: &str) -> Option<&MethodHandler> {
+        self.methods.get(name)
+    }
+
     pub fn tools(&self) -> &[Arc<Tool>] {
         &self.tools
     }
+    /// A listed tool, else an unlisted one.
     pub fn find_tool(&self, name: &str) -> Option<&Arc<Tool>> {
-        self.tool_index.get(name).map(|&i| &self.tools[i])
+        self.tool_index.get(name).map(|&i| &self.tools[i]).or_else(|| self.unlisted.get(name))
+    }
+
+    /// Let a tool be called by name without listing it (a listed tool of the same name wins).
+    pub fn add_unlisted_tool(&mut self, tool: Arc<Tool>) -> &mut Self {
+        self.unlisted.insert(tool.name.clone(), tool);
+        self
     }
     pub fn resources(&self) -> &[Resource] {
         &self.resources

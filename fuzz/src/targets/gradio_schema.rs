@@ -1,5 +1,5 @@
 //! A Space's MCP schema (`/gradio_api/mcp/schema`, untrusted JSON) → the tools hubmcp
-//! lists: `parse_schema` (both forms), then `Gradio::space_tools` (names, definitions,
+//! lists: `parse_schema` (both forms), then `Gradio::add_space` (names, definitions,
 //! `x-mcp-header` parameters) and a catalog of them. Input: one byte (Space position,
 //! private flag), then the schema document. Invariants: no panic; every tool name is a
 //! proxied-tool name of at most 49 characters of `[a-z0-9_]`; every definition carries an
@@ -65,17 +65,18 @@ fn run(data: &[u8]) {
         emoji: Some("\u{1f600}".into()),
     });
     let schema = SpaceSchema { form, tools };
-    let listed = gradio().space_tools(index, &meta, &schema, &HashSet::new());
-    assert_eq!(listed.len(), schema.tools.len());
-    let prefix = format!("{}{}_", if private { "grp" } else { "gr" }, index + 1);
     let mut catalog = Catalog::new();
-    for tool in listed {
+    gradio().add_space(&mut catalog, index, &meta, &schema, &HashSet::new());
+    // Names that clean up alike (`a-b`, `a_b`) collapse into one tool, as on the hosted server.
+    assert!(catalog.tools().len() <= schema.tools.len());
+    assert!(schema.tools.is_empty() || !catalog.tools().is_empty());
+    let prefix = format!("{}{}_", if private { "grp" } else { "gr" }, index + 1);
+    for tool in catalog.tools() {
         let name = tool.name.clone();
         assert!(name.len() <= 49, "{name:?} is longer than 49");
         assert!(name.starts_with(&prefix) && is_gradio_tool(&name), "{name:?}");
         assert!(name.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_'), "{name:?}");
         assert_eq!(tool.definition["inputSchema"]["type"], "object");
         assert!(tool.definition["inputSchema"]["properties"].is_object());
-        catalog.tool(tool);
     }
 }

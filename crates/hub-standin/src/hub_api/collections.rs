@@ -129,6 +129,23 @@ pub(super) fn collections_list(ctx: &Ctx<'_>) -> Response {
     paginate(ctx, items, 10, 100)
 }
 
+/// `GET /api/collections/{namespace}/{slug}/history`: a modelled change log (one
+/// `add_item` event per item, in order, at the collection's `lastUpdated`).
+pub(super) fn collection_history(ctx: &Ctx<'_>, slug: &str) -> Response {
+    match catalogue().collections.iter().find(|c| c.slug == slug && can_see_collection(c, &ctx.caller)) {
+        Some(c) => {
+            let at = c.raw.get("lastUpdated").cloned().unwrap_or(Value::Null);
+            let events: Vec<Value> = c
+                .items
+                .iter()
+                .map(|i| serde_json::json!({ "type": "add_item", "time": at, "item": { "id": i.get("id"), "type": i.get("type") } }))
+                .collect();
+            ok_json(&serde_json::json!({ "history": events }))
+        }
+        None => hub_error(StatusCode::NOT_FOUND, None, "Collection not found"),
+    }
+}
+
 pub(super) fn collection_detail(ctx: &Ctx<'_>, slug: &str) -> Response {
     match catalogue().collections.iter().find(|c| c.slug == slug && can_see_collection(c, &ctx.caller)) {
         Some(c) => ok_json(&render_collection(c, &ctx.caller, None)),

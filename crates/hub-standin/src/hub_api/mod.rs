@@ -30,7 +30,7 @@ mod written;
 use axum::http::{Method, StatusCode};
 use axum::response::Response;
 
-use collections::{collection_detail, collections_list};
+use collections::{collection_detail, collection_history, collections_list};
 use daily_papers::daily_papers;
 use docs_pages::docs_page;
 use docs_search::{docs_full_text, docs_search};
@@ -108,6 +108,7 @@ fn api(ctx: &Ctx<'_>, segs: &[String]) -> Answer {
         ["docs", "search", "full-text"] => docs_full_text(ctx),
         ["collections"] => Ok(collections_list(ctx)),
         ["collections", ns, slug] => Ok(collection_detail(ctx, &format!("{ns}/{slug}"))),
+        ["collections", ns, slug, "history"] => Ok(collection_history(ctx, &format!("{ns}/{slug}"))),
         _ => Ok(not_found_route()),
     }
 }

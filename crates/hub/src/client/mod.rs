@@ -66,6 +66,9 @@ struct Inner {
     http: reqwest::Client,
     config: HubClientConfig,
     breakers: Arc<Breakers>,
+    /// Account names of validated tokens (by token hash), learnt by the token check and
+    /// read for the server instructions, which name the signed-in user.
+    names: crate::cache::TtlCache<Arc<str>, Arc<str>>,
 }
 
 impl fmt::Debug for HubClient {
@@ -127,7 +130,18 @@ impl HubClient {
             .build()
             .map_err(|e| HubError::invalid_input(format!("cannot build the HTTP client: {}", e.without_url())))?;
         let breakers = Arc::new(Breakers::new(config.breaker.clone(), config.hook.clone()));
-        Ok(HubClient { inner: Arc::new(Inner { http, config, breakers }) })
+        let names = crate::cache::TtlCache::new(Duration::from_secs(3600), 100_000);
+        Ok(HubClient { inner: Arc::new(Inner { http, config, breakers, names }) })
+    }
+
+    /// Remember the account name of a validated token (by the token's hash).
+    pub fn remember_name(&self, token_hash: Arc<str>, name: &str) {
+        self.inner.names.insert(token_hash, name.into());
+    }
+
+    /// The account name of a token validated recently, if known.
+    pub fn known_name(&self, token_hash: &str) -> Option<Arc<str>> {
+        self.inner.names.get(token_hash)
     }
 
     /// Client configured from `HF_ENDPOINT`, `HF_API_TIMEOUT`, `HF_DATASETS_SERVER_ENDPOINT`.

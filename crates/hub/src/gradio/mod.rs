@@ -16,6 +16,7 @@
 //!
 //! [`Gradio`] ties them together with the per-caller budget of Space calls.
 
+pub mod apps;
 pub mod discovery;
 pub mod frames;
 pub mod net;
@@ -30,7 +31,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use mcp_engine::limits::{Budget, LimitKey, SharedLimits, Spend, WindowBudget};
-use mcp_engine::provider::{TaskSupport, Tool, ToolOutput};
+use mcp_engine::provider::{Catalog, TaskSupport, Tool, ToolOutput};
 use mcp_engine::{Ctx, RequestInfo};
 use mcp_telemetry::Telemetry;
 use serde_json::json;
@@ -210,15 +211,16 @@ impl Gradio {
         out
     }
 
-    /// The tools of the Space at 0-based `index` of a selection, minus disabled names.
-    pub fn space_tools(
+    /// Add the tools of the Space at 0-based `index` of a selection, minus disabled names,
+    /// to `catalog`, with the `ui://` pages of those that are MCP Apps ([`apps`]).
+    pub fn add_space(
         self: &Arc<Self>,
+        catalog: &mut Catalog,
         index: usize,
         meta: &Arc<SpaceMeta>,
         schema: &SpaceSchema,
         disabled: &HashSet<String>,
-    ) -> Vec<Tool> {
-        let mut tools = Vec::new();
+    ) {
         for (i, t) in schema.tools.iter().enumerate() {
             let name = schema::tool_name(&t.name, index, meta.private, i);
             if disabled.contains(&name) {
@@ -229,16 +231,25 @@ impl Gradio {
                 title.push(' ');
                 title.push_str(e);
             }
-            let definition = json!({
+            // A remote tool may do anything: the conservative hints, as the hosted server.
+            let mut definition = json!({
                 "name": name,
                 "title": title,
                 "description": format!("{} (from {})", t.description.trim(), meta.name),
                 "inputSchema": t.input_schema,
                 "annotations": {
                     "title": title,
-                    "readOnlyHint": false, "destructiveHint": false, "idempotentHint": false, "openWorldHint": true
+                    "readOnlyHint": false, "destructiveHint": true, "idempotentHint": false, "openWorldHint": true
                 }
             });
+            match t.meta.as_ref().map(|m| (m, apps::app_of(m, meta))) {
+                Some((_, Some(app))) => {
+                    definition["_meta"] = app.meta.clone();
+                    apps::add_resource(catalog, self, meta, &name, &title, app);
+                }
+                Some((m, None)) => definition["_meta"] = m.clone(),
+                None => {}
+            }
             let gradio = self.clone();
             let meta = meta.clone();
             let upstream_name: Arc<str> = t.name.as_str().into();
@@ -251,9 +262,8 @@ impl Gradio {
             });
             // GPU (and ZeroGPU) Spaces queue and run for seconds to minutes: a client that
             // cannot hold a stream that long may take the call as a task.
-            tools.push(if gpu { tool.with_task_support(TaskSupport::Optional) } else { tool });
+            catalog.tool(if gpu { tool.with_task_support(TaskSupport::Optional) } else { tool });
         }
-        tools
     }
 }
 
@@ -265,18 +275,22 @@ pub fn space_host(network: &SpaceNetwork, subdomain: &str) -> String {
     }
 }
 
+/// `?no_image_content=true` or `x-mcp-no-image-content: true`: the caller wants no image
+/// content at all (Space results, `hf_fs attach`).
+pub fn no_image_content(info: &RequestInfo) -> bool {
+    let truthy = |v: &str| matches!(v.trim().to_ascii_lowercase().as_str(), "" | "true" | "1" | "yes");
+    info.query_param("no_image_content").is_some_and(|v| truthy(&v))
+        || info.header("x-mcp-no-image-content").is_some_and(|v| v.trim().eq_ignore_ascii_case("true"))
+}
+
 /// `?no_image_content=true` (or `x-mcp-no-image-content: true`, or the `no_gradio_images`
 /// bouquet in `bouquet`/`mix`): drop image content from Space results.
 pub fn strip_images(info: &RequestInfo) -> bool {
-    let truthy = |v: &str| matches!(v.trim().to_ascii_lowercase().as_str(), "" | "true" | "1" | "yes");
-    if info.query_param("no_image_content").is_some_and(|v| truthy(&v)) {
-        return true;
-    }
-    if info.header("x-mcp-no-image-content").is_some_and(|v| v.trim().eq_ignore_ascii_case("true")) {
+    if no_image_content(info) {
         return true;
     }
     let names = |v: Option<String>| v.is_some_and(|v| v.split(',').any(|b| b.trim() == "no_gradio_images"));
-    names(info.query_param("mix"))
+    info.query_params("mix").into_iter().any(|m| names(Some(m)))
         || names(info.header("x-mcp-mix").map(str::to_owned))
         || names(info.query_param("bouquet"))
         || names(info.header("x-mcp-bouquet").map(str::to_owned))

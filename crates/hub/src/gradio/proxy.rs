@@ -68,6 +68,78 @@ enum Health {
     Unknown,
 }
 
+/// What hubmcp asks of a Space: a tool call, or a read of one of its resources (an MCP
+/// App's `ui://` page).
+#[derive(Clone, Copy)]
+pub enum UpstreamRequest<'a> {
+    Call {
+        tool: &'a str,
+        arguments: &'a RawValue,
+    },
+    Read {
+        uri: &'a str,
+    },
+    /// `tools/list`, one page.
+    List {
+        cursor: Option<&'a str>,
+    },
+}
+
+impl UpstreamRequest<'_> {
+    /// The request (id 1); a call carries `_meta.progressToken` only when asked.
+    fn body(&self, progress: bool) -> String {
+        match *self {
+            UpstreamRequest::Call { tool, arguments } => tools_call_body(tool, arguments, progress),
+            UpstreamRequest::Read { uri } => serde_json::json!({
+                "jsonrpc": "2.0", "id": 1, "method": "resources/read", "params": { "uri": uri }
+            })
+            .to_string(),
+            UpstreamRequest::List { cursor } => {
+                let params = cursor.map_or_else(|| serde_json::json!({}), |c| serde_json::json!({ "cursor": c }));
+                serde_json::json!({ "jsonrpc": "2.0", "id": 1, "method": "tools/list", "params": params }).to_string()
+            }
+        }
+    }
+}
+
+/// The MCP server a request goes to: a Space's, or a proxied server's (`PROXY_TOOLS_CSV`).
+pub struct Target<'a> {
+    pub url: url::Url,
+    /// Upstream sessions are pooled per (this, caller).
+    pub pool_key: String,
+    /// Names the server in messages.
+    pub label: &'a str,
+    /// Also send the token as `Authorization` (a proxied MCP server; Spaces read only
+    /// `X-HF-Authorization`).
+    pub bearer: bool,
+}
+
+impl<'a> Target<'a> {
+    fn space(config: &GradioConfig, meta: &'a SpaceMeta) -> Result<Target<'a>, ProxyError> {
+        let url = config
+            .network
+            .url(&meta.subdomain, "/gradio_api/mcp/")
+            .map_err(|e| ProxyError(format!("The Space {} cannot be called: {e}.", meta.name), Health::Unknown))?;
+        Ok(Target { url, pool_key: meta.subdomain.clone(), label: &meta.name, bearer: false })
+    }
+}
+
+/// Send `request` to `target` with `token` (as `X-HF-Authorization`), through the session
+/// pool; the raw result, or why there is none. `ctx` relays progress of a call.
+pub async fn send(
+    http: &reqwest::Client,
+    gradio: &super::Gradio,
+    target: Target<'_>,
+    request: UpstreamRequest<'_>,
+    ctx: Option<&Ctx>,
+    token: Option<&str>,
+) -> Result<Box<RawValue>, String> {
+    run(http, &gradio.sessions, &gradio.config, target, request, ctx, token)
+        .await
+        .map(|(r, _)| r)
+        .map_err(|ProxyError(m, _)| m)
+}
+
 /// Call `tool` on the Space with the raw `arguments`.
 pub async fn call_tool(
     gradio: &super::Gradio,
@@ -80,6 +152,11 @@ pub async fn call_tool(
     let token = ctx.request().caller.bearer.clone();
     let started = Instant::now();
     let (http, pool, config) = (&gradio.http, &gradio.sessions, &gradio.config);
+    let request = UpstreamRequest::Call { tool, arguments };
+    let target = match Target::space(config, meta) {
+        Ok(t) => t,
+        Err(ProxyError(m, _)) => return ToolOutput::error(m),
+    };
     let host = super::space_host(&config.network, &meta.subdomain);
     if let Err(open) = gradio.breakers.admit("space", &host) {
         return ToolOutput::error(format!(
@@ -88,7 +165,7 @@ pub async fn call_tool(
             meta.name
         ));
     }
-    let outcome = run(http, pool, config, meta, tool, arguments, ctx, token.as_deref()).await;
+    let outcome = run(http, pool, config, target, request, Some(ctx), token.as_deref()).await;
     match &outcome {
         Ok(_) => gradio.breakers.record("space", &host, true),
         Err(ProxyError(_, Health::Unknown)) => {}
@@ -106,6 +183,22 @@ pub async fn call_tool(
     }
 }
 
+/// Read the resource `uri` of the Space (through the same sessions and limits as calls);
+/// the upstream `ReadResourceResult`, or why there is none.
+pub async fn read_resource(gradio: &super::Gradio, meta: &SpaceMeta, uri: &str, ctx: &Ctx) -> Result<Value, String> {
+    let token = ctx.request().caller.bearer.clone();
+    let (http, pool, config) = (&gradio.http, &gradio.sessions, &gradio.config);
+    let target = Target::space(config, meta).map_err(|ProxyError(m, _)| m)?;
+    let (raw, _) = run(http, pool, config, target, UpstreamRequest::Read { uri }, Some(ctx), token.as_deref())
+        .await
+        .map_err(|ProxyError(m, _)| m)?;
+    let text = raw.get();
+    if token.as_deref().is_some_and(|t| t.len() >= 4 && text.contains(t)) {
+        return Err(format!("The Space {} echoed the caller's token; the resource is withheld.", meta.name));
+    }
+    serde_json::from_str(text).map_err(|_| format!("The Space {} answered a malformed resource.", meta.name))
+}
+
 struct Upstream<'a> {
     http: &'a reqwest::Client,
     url: url::Url,
@@ -116,6 +209,7 @@ struct Upstream<'a> {
     /// The handshake is done (now or by a pooled session): send `MCP-Protocol-Version`.
     handshaken: bool,
     space: &'a str,
+    bearer: bool,
     max_bytes: usize,
 }
 
@@ -173,41 +267,37 @@ async fn run(
     http: &reqwest::Client,
     pool: &SessionPool,
     config: &GradioConfig,
-    meta: &SpaceMeta,
-    tool: &str,
-    arguments: &RawValue,
-    ctx: &Ctx,
+    target: Target<'_>,
+    request: UpstreamRequest<'_>,
+    ctx: Option<&Ctx>,
     token: Option<&str>,
 ) -> Result<(Box<RawValue>, Option<String>), ProxyError> {
-    let url = config
-        .network
-        .url(&meta.subdomain, "/gradio_api/mcp/")
-        .map_err(|e| ProxyError(format!("The Space {} cannot be called: {e}.", meta.name), Health::Unknown))?;
     let mut up = Upstream {
         http,
-        url,
+        url: target.url,
         token,
         session: None,
         version: UPSTREAM_VERSION.into(),
         replica: None,
         handshaken: false,
-        space: &meta.name,
+        space: target.label,
+        bearer: target.bearer,
         max_bytes: config.max_response_bytes,
     };
     let overall = Instant::now() + config.max_call_duration;
     let mut deadline =
         Deadline { idle: config.call_timeout, next: overall.min(Instant::now() + config.call_timeout), overall };
-    let key = PoolKey { subdomain: meta.subdomain.clone(), caller: token.map(mcp_engine::auth::token_hash) };
+    let key = PoolKey { subdomain: target.pool_key, caller: token.map(mcp_engine::auth::token_hash) };
 
     let (pooled, expired) = pool.take(&key);
     close_all(http, &up.url, token, expired);
     if let Some(session) = pooled {
         up.adopt(&session);
-        match call_on_session(&mut up, tool, arguments, ctx, &mut deadline, true).await {
+        match call_on_session(&mut up, request, ctx, &mut deadline, true).await {
             Attempt::Done(result) => return Ok(finish(&up, pool, key, result)),
             Attempt::Failed(e) => return Err(e),
             Attempt::SessionGone => {
-                tracing::debug!(space = %meta.name, "pooled upstream session refused; new handshake");
+                tracing::debug!(space = %target.label, "pooled upstream session refused; new handshake");
                 close_all(http, &up.url, token, pool.forget(&key));
                 deadline.extend();
             }
@@ -221,7 +311,7 @@ async fn run(
         handshake(&mut up, &mut deadline).await?
     };
     up.adopt(&session);
-    match call_on_session(&mut up, tool, arguments, ctx, &mut deadline, false).await {
+    match call_on_session(&mut up, request, ctx, &mut deadline, false).await {
         Attempt::Done(result) => Ok(finish(&up, pool, key, result)),
         Attempt::Failed(e) => Err(e),
         Attempt::SessionGone => Err(up.status_error(404)),
@@ -275,9 +365,8 @@ async fn handshake(up: &mut Upstream<'_>, deadline: &mut Deadline) -> Result<Ups
 /// `tools/call` on the session `up` holds. A failure or cancellation closes that session.
 async fn call_on_session(
     up: &mut Upstream<'_>,
-    tool: &str,
-    arguments: &RawValue,
-    ctx: &Ctx,
+    request: UpstreamRequest<'_>,
+    ctx: Option<&Ctx>,
     deadline: &mut Deadline,
     pooled: bool,
 ) -> Attempt {
@@ -285,8 +374,9 @@ async fn call_on_session(
     // Ask the Space for progress only when the caller asked for it: Gradio serves a call
     // that carries a progress token through its queue with status updates, which costs
     // hundreds of milliseconds even for a trivial function.
-    let wants_progress = ctx.request().progress_token.is_some();
-    let body = tools_call_body(tool, arguments, wants_progress);
+    let wants_progress =
+        ctx.is_some_and(|c| c.request().progress_token.is_some()) && matches!(request, UpstreamRequest::Call { .. });
+    let body = request.body(wants_progress);
     deadline.extend();
     let resp = match up.post(body, deadline.next).await {
         Ok(r) => r,
@@ -299,8 +389,8 @@ async fn call_on_session(
     }
     up.replica =
         resp.headers().get("x-proxied-replica").and_then(|v| v.to_str().ok()).map(str::to_owned).or(up.replica.take());
-    let mut relay = Relay { ctx, last: None };
-    let relay = wants_progress.then_some(&mut relay);
+    let mut relay = ctx.filter(|_| wants_progress).map(|ctx| Relay { ctx, last: None });
+    let relay = relay.as_mut();
     match up.read_reply(resp, "1", deadline, relay).await {
         Ok(result) => {
             closer.session = None;
@@ -397,6 +487,9 @@ impl Upstream<'_> {
             .body(body);
         if let Some(t) = self.token {
             req = req.header("x-hf-authorization", sensitive_bearer(t));
+            if self.bearer {
+                req = req.header("authorization", sensitive_bearer(t));
+            }
         }
         if let Some(s) = &self.session {
             req = req.header("mcp-session-id", s.as_str());
@@ -673,7 +766,12 @@ fn rewrite_replica_urls(text: &str, replica: &str) -> Option<String> {
 }
 
 /// Apply the result options; untouched results pass through verbatim.
-fn post_process(raw: Box<RawValue>, replica: Option<&str>, options: ResultOptions, token: Option<&str>) -> ToolOutput {
+pub(crate) fn post_process(
+    raw: Box<RawValue>,
+    replica: Option<&str>,
+    options: ResultOptions,
+    token: Option<&str>,
+) -> ToolOutput {
     let replica = replica.and_then(replica_id);
     let text = raw.get();
     let leaks = token.is_some_and(|t| t.len() >= 4 && text.contains(t));

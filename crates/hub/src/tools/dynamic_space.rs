@@ -28,6 +28,7 @@ use crate::gradio::Gradio;
 pub const NAME: &str = "dynamic_space";
 const VIEW: &str = "view_parameters";
 const DEFAULT_LIMIT: usize = 10;
+const MAX_LIMIT: usize = 1000;
 
 const FILE_HELP: &str =
     "Provide a publicly accessible URL (http:// or https://) for the file input. Previously generated URLs are usable.";
@@ -203,17 +204,17 @@ async fn find(gradio: &Gradio, args: &Args, ctx: &Ctx) -> ToolOutput {
     let Some(query) = args.search_query.as_deref().map(str::trim).filter(|q| !q.is_empty()) else {
         return ToolOutput::text(TASK_HINTS);
     };
-    let limit = args.limit.map(|l| l.clamp(1.0, 50.0) as usize).unwrap_or(DEFAULT_LIMIT);
+    // As the hosted server: at most 1000, the Hub's own page of hits cut to the limit.
+    let limit = args.limit.map(|l| l.clamp(1.0, MAX_LIMIT as f64) as usize).unwrap_or(DEFAULT_LIMIT);
     // A malformed token searches anonymously, as the public search allows.
     let token = token_of(ctx).filter(|t| Token::new(&**t).is_ok());
     let q = [
         ("q", query.chars().take(250).collect::<String>()),
         ("sdk", "gradio".to_owned()),
         ("filter", "mcp-server".to_owned()),
-        ("limit", limit.clamp(1, 100).to_string()),
     ];
     let hits = match gradio.discovery.hub().get_json(token.as_deref(), Service::Hub, SEMANTIC_SEARCH, &q).await {
-        Ok(Value::Array(hits)) => hits.into_iter().filter(|h| h.is_object()).take(limit).collect::<Vec<_>>(),
+        Ok(Value::Array(hits)) => hits.into_iter().filter(|h| h.is_object()).collect::<Vec<_>>(),
         Ok(_) => {
             return ToolOutput::error(format!(
                 "Error discovering spaces: {}",
@@ -227,6 +228,8 @@ async fn find(gradio: &Gradio, args: &Args, ctx: &Ctx) -> ToolOutput {
             ))
         }
     };
+    let truncated = hits.len() > limit;
+    let hits: Vec<Value> = hits.into_iter().take(limit).collect();
     if hits.is_empty() {
         return ToolOutput::text(format!(
             "No MCP-enabled Spaces found for \"{query}\".\n\nTry broader search terms (e.g. \"image generation\"), \
@@ -234,12 +237,12 @@ async fn find(gradio: &Gradio, args: &Args, ctx: &Ctx) -> ToolOutput {
         ));
     }
     let mut md = format!(
-        "# MCP Space Find Results for \"{}\" ({} results)\n\nThese MCP-enabled Spaces can be invoked using the \
+        "# MCP Space Find Results for \"{}\" ({})\n\nThese MCP-enabled Spaces can be invoked using the \
          `dynamic_space` tool.\nUse `\"operation\": \"{VIEW}\"` to inspect a space's parameters before invoking.\n\n\
          | Space | Description | Space ID | Category | Likes | Trending | Relevance |\n\
          |-------|-------------|----------|----------|-------|----------|-----------|\n",
         escape_md(query),
-        hits.len()
+        if truncated { format!("Showing the first {} results", hits.len()) } else { format!("{} results", hits.len()) }
     );
     let mut items = Vec::new();
     for h in &hits {

@@ -68,7 +68,11 @@ fn output_schema() -> Value {
                                 "entity": { "type": "object", "properties": {
                                     "id": { "type": "string" }, "type": { "type": "string" }, "name": { "type": "string" }
                                 }, "required": ["id", "type"] },
-                                "permissions": { "type": "array", "items": { "type": "string" } }
+                                "permissions": { "type": "array", "items": { "type": "string" } },
+                                "restrictions": { "type": "array", "items": { "type": "object", "properties": {
+                                    "resource_type": { "type": "string" },
+                                    "patterns": { "type": "array", "items": { "type": "string" } }
+                                }, "required": ["resource_type", "patterns"] } }
                             }, "required": ["entity", "permissions"] } },
                             "global": { "type": "array", "items": { "type": "string" } },
                             "can_read_gated_repos": { "type": "boolean" }
@@ -102,7 +106,7 @@ async fn run(upstream: &HubClient, token: Option<&str>) -> ToolOutput {
         return ToolOutput::structured(markdown(&out), out);
     };
     match upstream.get_json(Some(token), Service::Hub, "/api/whoami-v2", &[]).await {
-        Ok(body) => match map_whoami(&body) {
+        Ok(body) => match map_whoami_with(&body, Some(token)) {
             Some(out) => ToolOutput::structured(markdown(&out), out),
             None => unverified("the Hub's answer could not be understood"),
         },
@@ -129,6 +133,12 @@ fn unverified(reason: &str) -> ToolOutput {
 
 /// Map `/api/whoami-v2` to the public shape, allow-listing every field.
 pub fn map_whoami(body: &Value) -> Option<Value> {
+    map_whoami_with(body, None)
+}
+
+/// [`map_whoami`], with the token the answer is about: an OAuth token's granted scopes
+/// are read from its (already Hub-verified) JWT claim, as the hosted server shows them.
+pub fn map_whoami_with(body: &Value, token: Option<&str>) -> Option<Value> {
     let id = str_of(body, "id")?;
     let name = str_of(body, "name")?;
     let kind = match str_of(body, "type")? {
@@ -154,7 +164,7 @@ pub fn map_whoami(body: &Value) -> Option<Value> {
         "status": "authenticated",
         "account": account,
         "organizations": organizations,
-        "credential": credential(body, kind),
+        "credential": credential(body, kind, token),
     }))
 }
 
@@ -192,7 +202,7 @@ fn map_org(org: &Value) -> Option<Value> {
     Some(Value::Object(o))
 }
 
-fn credential(body: &Value, kind: &str) -> Value {
+fn credential(body: &Value, kind: &str, token: Option<&str>) -> Value {
     let auth = body.get("auth").cloned().unwrap_or(Value::Null);
     let auth_type = str_of(&auth, "type").unwrap_or("unknown");
     let access = auth.get("accessToken");
@@ -218,6 +228,9 @@ fn credential(body: &Value, kind: &str) -> Value {
         c.insert("type".into(), "oauth".into());
         if let Some(e) = str_of(&auth, "expiresAt") {
             c.insert("expires_at".into(), e.into());
+        }
+        if let Some(scopes) = token.and_then(oauth_scopes) {
+            c.insert("scopes".into(), json!(scopes));
         }
         return Value::Object(c);
     }
@@ -252,6 +265,32 @@ fn credential(body: &Value, kind: &str) -> Value {
     Value::Object(c)
 }
 
+/// The `scope` claim of an `hf_oauth_` access token (a JWT), without verifying it: the Hub
+/// verified the token; this only reads what it grants, for display.
+fn oauth_scopes(token: &str) -> Option<Vec<String>> {
+    use base64::Engine as _;
+    let jwt = token.strip_prefix("hf_oauth_").filter(|t| !t.starts_with("_refresh_"))?;
+    let mut parts = jwt.split('.');
+    let (_, payload, _, None) = (parts.next()?, parts.next()?, parts.next()?, parts.next()) else { return None };
+    if payload.len() > 22_000 {
+        return None;
+    }
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(payload.trim_end_matches('=')).ok()?;
+    let claims: Value = serde_json::from_slice(&bytes).ok()?;
+    let raw: Vec<String> = match claims.get("scope")? {
+        Value::String(s) => s.split_whitespace().map(str::to_owned).collect(),
+        Value::Array(a) => a.iter().map(|v| v.as_str().map(|s| s.trim().to_owned())).collect::<Option<_>>()?,
+        _ => return None,
+    };
+    let mut out: Vec<String> = Vec::new();
+    for s in raw.into_iter().filter(|s| !s.is_empty()) {
+        if !out.contains(&s) {
+            out.push(s);
+        }
+    }
+    Some(out)
+}
+
 fn fine_grained(fg: &Value) -> Option<Value> {
     let scoped = fg.get("scoped")?.as_array()?;
     let scoped: Vec<Value> = scoped
@@ -267,7 +306,26 @@ fn fine_grained(fg: &Value) -> Option<Value> {
             if let Some(n) = str_of(entity, "name") {
                 e.insert("name".into(), n.into());
             }
-            Some(json!({ "entity": e, "permissions": perms }))
+            // Resource-name restrictions (inference endpoints by wildcard), as the hosted server.
+            let restrictions: Vec<Value> = s
+                .get("patterns")
+                .and_then(Value::as_array)
+                .map(|ps| {
+                    ps.iter()
+                        .filter(|p| str_of(p, "resourceType") == Some("inference-endpoint"))
+                        .filter_map(|p| {
+                            let w: Vec<&str> =
+                                p.get("wildcardPatterns")?.as_array()?.iter().filter_map(Value::as_str).collect();
+                            (!w.is_empty()).then(|| json!({ "resource_type": "inference_endpoint", "patterns": w }))
+                        })
+                        .collect()
+                })
+                .unwrap_or_default();
+            let mut scope = json!({ "entity": e, "permissions": perms });
+            if !restrictions.is_empty() {
+                scope["restrictions"] = Value::Array(restrictions);
+            }
+            Some(scope)
         })
         .collect();
     let mut p = Map::new();
@@ -349,6 +407,16 @@ pub fn markdown(out: &Value) -> String {
                         inline_code(label),
                         if perms.is_empty() { "none".into() } else { perms.join(", ") }
                     ));
+                    for r in s["restrictions"].as_array().into_iter().flatten() {
+                        let patterns: Vec<String> = r["patterns"]
+                            .as_array()
+                            .map(|a| a.iter().filter_map(Value::as_str).map(inline_code).collect())
+                            .unwrap_or_default();
+                        l.push(format!(
+                            "  - **Resource name restrictions (inference endpoints):** {}",
+                            patterns.join(", ")
+                        ));
+                    }
                 }
                 if let Some(g) = p["global"].as_array() {
                     l.push(String::new());
@@ -367,6 +435,14 @@ pub fn markdown(out: &Value) -> String {
             l.push("- **Type:** OAuth access token".into());
             if let Some(e) = c["expires_at"].as_str() {
                 l.push(format!("- **Expires:** {e}"));
+            }
+            l.push(String::new());
+            l.push("### Granted OAuth scopes".into());
+            l.push(String::new());
+            match c["scopes"].as_array() {
+                None => l.push("Unavailable: the authenticated OAuth token's scope claim could not be read.".into()),
+                Some(s) if s.is_empty() => l.push("This OAuth token has no explicit scopes.".into()),
+                Some(s) => l.extend(s.iter().filter_map(Value::as_str).map(|x| format!("- {}", inline_code(x)))),
             }
         }
         Some("app_token") => {

@@ -50,7 +50,7 @@ pub fn initialize(engine: &Engine, params: &Params<'_>, caller: &Caller) -> Resu
         client_info: Option<Value>,
     }
     let init: Init = params.typed()?;
-    let (version, result) = engine.initialize_result(init.protocol_version.as_deref());
+    let (version, result) = engine.initialize_result(init.protocol_version.as_deref(), Some(caller));
     // A session hears every list change the server can announce; resource updates only
     // for the URIs it subscribes to.
     let subscriptions = SubscriptionFilter {

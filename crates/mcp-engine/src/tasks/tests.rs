@@ -69,7 +69,7 @@ async fn sessions_never_see_the_extension() {
     assert_eq!(r["content"][0]["text"], "done", "a required-task tool runs synchronously: {r}");
     let r = dispatch(&e, Era::Session, "tasks/get", r#"{"taskId":"x"}"#).await;
     assert_eq!(r["error"], -32601);
-    let (_, init) = e.initialize_result(Some("2025-11-25"));
+    let (_, init) = e.initialize_result(Some("2025-11-25"), None);
     let init: Value = serde_json::from_slice(&init).unwrap();
     assert!(init["capabilities"].get("extensions").is_none(), "{init}");
     let r = dispatch(&e, Era::Stateless, "tools/call", r#"{"name":"job"}"#).await;

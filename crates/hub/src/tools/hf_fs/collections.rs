@@ -13,7 +13,8 @@ const MAX_LIMIT: usize = 250;
 const README: &str = "# Hugging Face Collections\n\nCollections are curated lists of Hub items (models, datasets, \
 Spaces, papers, other collections); they hold links, not files.\n\n- Find collections: `search hf://collections QUERY`\n\
 - An owner's collections: `ls hf://collections/OWNER`\n- One collection: `ls hf://collections/OWNER/SLUG` shows \
-`metadata.json` and `items`\n- Its metadata: `cat hf://collections/OWNER/SLUG/metadata.json`\n- Its items: `ls \
+`metadata.json`, `items` and `history.json`\n- Its metadata: `cat hf://collections/OWNER/SLUG/metadata.json`\n\
+- Its history: `cat hf://collections/OWNER/SLUG/history.json`\n- Its items: `ls \
 hf://collections/OWNER/SLUG/items`; each item is a link whose `target_uri` is the Hub resource\n";
 
 pub(super) enum CUri {
@@ -41,7 +42,7 @@ pub(super) fn parse(uri: &str) -> Result<CUri, FsError> {
         2 => CUri::Collection(s(0), s(1)),
         3 => CUri::Child(s(0), s(1), s(2)),
         4 if segs[2] == "items" => CUri::Item(s(0), s(1), s(3)),
-        _ => return Err(FsError::not_found("no such collection path; a collection contains metadata.json and items")),
+        _ => return Err(FsError::not_found("no such collection path; a collection contains metadata.json, history.json and items")),
     })
 }
 
@@ -224,12 +225,13 @@ pub async fn run(fs: &Fs<'_>, p: &Params) -> FsResult {
             };
             match p.op {
                 Op::Stat => Ok(stat_result(&uri, true, "collection", &format!("{owner}/{slug}"), vec![])),
-                Op::Cat => Err(FsError::not_a_file(format!("{uri} is a collection directory; use ls {uri}, cat {uri}/metadata.json, or ls {uri}/items"))),
+                Op::Cat => Err(FsError::not_a_file(format!("{uri} is a collection directory; use ls {uri}, cat {uri}/metadata.json or {uri}/history.json, or ls {uri}/items"))),
                 Op::Search => Err(FsError::unsupported("collection search is supported only on hf://collections or hf://collections/OWNER; use ls or find inside a collection")),
                 Op::Ls if !p.recursive => {
                     let entries = vec![
                         json!({ "type": "file", "name": "metadata.json", "path": "metadata.json", "uri": format!("{uri}/metadata.json"), "content_type": "application/json" }),
                         json!({ "type": "dir", "name": "items", "path": "items", "uri": format!("{uri}/items") }),
+                        json!({ "type": "file", "name": "history.json", "path": "history.json", "uri": format!("{uri}/history.json"), "content_type": "application/json" }),
                     ];
                     Ok(entries_result(&uri, Op::Ls, filter_ls(p, entries), None))
                 }
@@ -237,6 +239,7 @@ pub async fn run(fs: &Fs<'_>, p: &Params) -> FsResult {
                     let mut entries = vec![
                         json!({ "type": "file", "name": "metadata.json", "path": "metadata.json", "uri": format!("{uri}/metadata.json"), "content_type": "application/json" }),
                         json!({ "type": "dir", "name": "items", "path": "items", "uri": format!("{uri}/items") }),
+                        json!({ "type": "file", "name": "history.json", "path": "history.json", "uri": format!("{uri}/history.json"), "content_type": "application/json" }),
                     ];
                     for mut e in item_entries(&c, &format!("{uri}/items")) {
                         e["path"] = format!("items/{}", e["path"].as_str().unwrap_or("")).into();
@@ -250,20 +253,27 @@ pub async fn run(fs: &Fs<'_>, p: &Params) -> FsResult {
         }
         CUri::Child(owner, slug, child) => {
             let uri = format!("{}/{}", coll_uri(&owner, &slug), enc(&child));
-            if child != "metadata.json" && child != "items" {
-                return Err(FsError::not_found(format!("no such collection child \"{child}\"; valid children are metadata.json and items")));
+            if child != "metadata.json" && child != "items" && child != "history.json" {
+                return Err(FsError::not_found(format!("no such collection child \"{child}\"; valid children are metadata.json, history.json, and items")));
             }
             let Some(c) = detail(fs, &owner, &slug).await? else {
                 return if p.op == Op::Stat { Ok(stat_result(&uri, false, "missing", &format!("{owner}/{slug}/{child}"), vec![])) } else { Err(missing(&owner, &slug)) };
             };
             let path = format!("{owner}/{slug}/{child}");
             match (child.as_str(), p.op) {
-                ("metadata.json", Op::Stat) => Ok(stat_result(&uri, true, "file", &path, vec![("content_type", "application/json".into())])),
                 ("metadata.json", Op::Cat) => {
                     let text = serde_json::to_string_pretty(&c).unwrap_or_default();
                     Ok(cat_text(&uri, &path, &text, Some("application/json"), p.offset.unwrap_or(0), p.cat_max_bytes()))
                 }
-                ("metadata.json", _) => Err(FsError::not_a_directory(format!("{uri} is a file; use cat"))),
+                ("metadata.json" | "history.json", Op::Stat) => Ok(stat_result(&uri, true, "file", &path, vec![("content_type", "application/json".into())])),
+                ("history.json", Op::Cat) => {
+                    let api = format!("/api/collections/{}/{}/history", enc(&owner), enc(&slug));
+                    let history = fs.up.get_json(fs.token, Service::Hub, &api, &[]).await
+                        .map_err(|e| FsError::upstream(&e, &format!("collection history {owner}/{slug}")))?;
+                    let text = serde_json::to_string_pretty(&history).unwrap_or_default();
+                    Ok(cat_text(&uri, &path, &text, Some("application/json"), p.offset.unwrap_or(0), p.cat_max_bytes()))
+                }
+                ("metadata.json" | "history.json", _) => Err(FsError::not_a_directory(format!("{uri} is a file; use cat"))),
                 ("items", Op::Stat) => Ok(stat_result(&uri, true, "dir", &path, vec![])),
                 ("items", Op::Ls | Op::Find) => {
                     let entries = item_entries(&c, &uri);

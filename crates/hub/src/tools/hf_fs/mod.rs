@@ -22,14 +22,15 @@ use serde_json::{json, Map, Value};
 
 use self::model::*;
 use super::args::{invalid_args, parse_args};
-use super::budget::{budget_chars, TOKEN_BUDGET};
+/// hf_fs's output budget in tokens: the hosted server's (larger than the other tools').
+pub const TOKEN_BUDGET: usize = 20_000;
 use super::format::{escape_md, format_bytes, inline_code};
 use super::shell::{scrub, token_of};
 use crate::client::HubClient;
 
 pub const NAME: &str = "hf_fs";
 /// This tool counts 4 characters per token (file contents are dense).
-pub const MAX_CHARS: usize = budget_chars(4);
+pub const MAX_CHARS: usize = TOKEN_BUDGET * 4;
 pub const README: &str = include_str!("README.md");
 
 pub const DESCRIPTION: &str = "Use hf_fs for Hugging Face Hub filesystem operations. Call it with operations, an \
@@ -218,8 +219,11 @@ async fn run_batch(up: &HubClient, token: Option<&str>, ctx: &Ctx, ops: Vec<Oper
     let fs = Fs { up, token, attach_used: Mutex::new(0) };
     let total = ops.len();
     let fs_ref = &fs;
+    let no_images = crate::gradio::no_image_content(ctx.request());
     let mut stream = stream::iter(ops.into_iter().enumerate().map(|(i, op)| async move {
         let res = match grammar::parse(&op.cmd, &op.args) {
+            // Refused before anything is read, as the hosted server does.
+            _ if no_images && op.cmd == "attach" => Err(FsError::image_content_disabled()),
             Err(e) => Err(e),
             Ok(p) => {
                 let warnings = p.warnings.clone();

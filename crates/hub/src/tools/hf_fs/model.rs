@@ -229,6 +229,15 @@ impl FsError {
         )
         .suggest("stat")
     }
+    /// `attach` under `no_image_content` (the hosted server's code and wording).
+    pub fn image_content_disabled() -> Self {
+        FsError::new(
+            "HF_FS_IMAGE_CONTENT_DISABLED",
+            "Image content is disabled for this MCP request by x-mcp-no-image-content.",
+            "Remove x-mcp-no-image-content: true to allow image content, or use stat for metadata.",
+        )
+        .suggest("stat")
+    }
     pub fn budget_exceeded(message: impl Into<String>) -> Self {
         let mut e = FsError::new(
             "HF_FS_ATTACHMENT_BUDGET_EXCEEDED",

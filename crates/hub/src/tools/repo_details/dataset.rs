@@ -5,14 +5,12 @@
 use serde_json::{json, Map, Value};
 
 use super::overview::{drill_down_hint, overview};
-use super::{error_section, Request, Section, MAX_CHARS};
+use super::{error_section, Request, Section, MAX_ROW_PREVIEW_CHARS};
 use crate::client::{HubClient, HubError, Service};
-use crate::tools::budget::TOKEN_BUDGET;
 use crate::tools::format::{escape_md, format_bytes, format_number, num_of, str_of};
 use crate::tools::repo_search::RepoType;
 
 const MAX_TABLE_COLUMNS: usize = 30;
-const MAX_CELL_CHARS: usize = 500;
 
 pub(super) async fn dataset(upstream: &HubClient, token: Option<&str>, id: &str, req: &Request) -> Section {
     let mut md = Vec::new();
@@ -355,10 +353,12 @@ async fn preview(upstream: &HubClient, token: Option<&str>, id: &str, req: &Requ
     if row_list.is_empty() {
         l.push("No rows returned.".into());
     } else {
-        l.push(format!("| # | {} |", visible.iter().map(|c| escape_md(c)).collect::<Vec<_>>().join(" | ")));
-        l.push(format!("|---:|{}|", visible.iter().map(|_| "---").collect::<Vec<_>>().join("|")));
-        let mut used: usize = l.iter().map(String::len).sum();
-        let room = MAX_CHARS - 2_000;
+        let header = format!("| # | {} |", visible.iter().map(|c| escape_md(c)).collect::<Vec<_>>().join(" | "));
+        let rule = format!("|---:|{}|", visible.iter().map(|_| "---").collect::<Vec<_>>().join("|"));
+        // The table is counted as the hosted server counts it: its own lines, newline-joined.
+        let mut used = header.len() + 1 + rule.len();
+        l.push(header);
+        l.push(rule);
         for r in &row_list {
             let idx = r.get("row_idx").and_then(Value::as_u64).unwrap_or(0);
             let row = r.get("row").cloned().unwrap_or(Value::Null);
@@ -373,12 +373,17 @@ async fn preview(upstream: &HubClient, token: Option<&str>, id: &str, req: &Requ
                         Value::String(s) => s,
                         other => other.to_string(),
                     };
-                    escape_md(&crate::tools::format::ellipsize(&s, MAX_CELL_CHARS))
+                    escape_md(&s)
                 })
                 .collect();
             let line = format!("| {idx} | {} |", cells.join(" | "));
-            if used + line.len() > room {
+            if used + line.len() + 1 > MAX_ROW_PREVIEW_CHARS {
                 budget_hit = true;
+                // A first row too wide for the cap is shown cut, rather than no row at all.
+                let remaining = MAX_ROW_PREVIEW_CHARS.saturating_sub(used + 2);
+                if records.is_empty() && remaining > 0 {
+                    l.push(format!("{}… |", crate::tools::format::cut(&line, remaining)));
+                }
                 break;
             }
             used += line.len() + 1;
@@ -395,11 +400,11 @@ async fn preview(upstream: &HubClient, token: Option<&str>, id: &str, req: &Requ
         }
         if budget_hit {
             l.push(String::new());
-            l.push(format!(
-                "Row preview output was truncated at about {TOKEN_BUDGET} tokens after {} rows. Use a lower `limit`, or a \
-                 later `offset` to inspect more.",
-                records.len()
-            ));
+            l.push(
+                "Row preview output was truncated after approximately 66,000 characters. Use a lower `limit`, narrower \
+                 config/split, or later `offset` to inspect more."
+                    .into(),
+            );
         }
         if dv_truncated {
             l.push(String::new());

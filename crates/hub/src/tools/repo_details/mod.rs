@@ -12,7 +12,6 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 use super::args::invalid_args;
-use super::budget::{budget_chars, TOKEN_BUDGET};
 use super::explain::explain;
 use super::repo_search::RepoType;
 use super::shell::hub_tool;
@@ -24,7 +23,11 @@ pub const NAME: &str = "hub_repo_details";
 const OPERATIONS: &[&str] = &["overview", "dataset_structure", "dataset_preview"];
 const DEFAULT_PREVIEW_LIMIT: u64 = 5;
 const MAX_PREVIEW_LIMIT: u64 = 100;
-const MAX_CHARS: usize = budget_chars(3);
+/// The hosted server bounds only the row preview (below); this bound only stops a
+/// pathological answer (ten large overviews) and sits far above what a preview can reach.
+const MAX_CHARS: usize = 200_000;
+/// The row-preview table's cap, as the hosted server's (no per-cell truncation below it).
+pub(crate) const MAX_ROW_PREVIEW_CHARS: usize = 66_000;
 /// Repositories inspected concurrently.
 const CONCURRENCY: usize = 4;
 
@@ -197,8 +200,9 @@ async fn run(upstream: &HubClient, token: Option<&str>, a: Args) -> ToolOutput {
     }
     if truncated {
         text.push_str(&format!(
-            "\n\n⚠️ Output truncated at approximately {TOKEN_BUDGET} tokens. Request fewer repo_ids or operations, or a \
-             lower preview `limit`; structuredContent holds every requested repository."
+            "\n\n⚠️ Output truncated at approximately {} tokens. Request fewer repo_ids or operations, or a \
+             lower preview `limit`; structuredContent holds every requested repository.",
+            MAX_CHARS / 4
         ));
     }
     let out = json!({

@@ -16,6 +16,7 @@ mod config;
 mod error;
 mod hook;
 mod link;
+pub mod redirect;
 mod retry;
 mod token;
 mod types;
@@ -112,7 +113,7 @@ impl HubClient {
             .timeout(config.timeout)
             .connect_timeout(config.connect_timeout.min(config.timeout))
             .pool_idle_timeout(Duration::from_secs(90))
-            .redirect(reqwest::redirect::Policy::limited(5))
+            .redirect(redirect::policy())
             .build()
             .map_err(|e| HubError::invalid_input(format!("cannot build the HTTP client: {}", e.without_url())))?;
         Ok(HubClient { inner: Arc::new(Inner { http, config }) })

@@ -80,9 +80,8 @@ pub(crate) fn accepts(headers: &HeaderMap, media: &str) -> bool {
 /// a coding the server does not accept).
 pub(crate) fn require_json(headers: &HeaderMap) -> Result<(), Response> {
     let coded = headers.get_all(header::CONTENT_ENCODING).iter().any(|v| {
-        v.to_str().map_or(true, |s| {
-            s.split(',').map(str::trim).any(|c| !c.is_empty() && !c.eq_ignore_ascii_case("identity"))
-        })
+        v.to_str()
+            .map_or(true, |s| s.split(',').map(str::trim).any(|c| !c.is_empty() && !c.eq_ignore_ascii_case("identity")))
     });
     if coded {
         return Err(plain_error(

@@ -2,6 +2,7 @@
 
 mod access;
 mod cluster;
+mod panic_log;
 mod telemetry;
 
 use std::sync::Arc;
@@ -234,8 +235,12 @@ impl SessionArgs {
     }
 }
 
-fn init_logging(common: &CommonArgs) {
+fn init_logging(common: &CommonArgs, redis_url: Option<&str>) {
     telemetry::init_logging(&common.log, common.telemetry.log_format);
+    // Panics are logged scrubbed of this process's secrets.
+    let redis_password = redis_url.and_then(|u| url::Url::parse(u).ok()?.password().map(str::to_owned));
+    let secrets = [std::env::var("HF_TOKEN").ok(), common.state_key.clone(), common.telemetry.metrics_password.clone()];
+    panic_log::install(secrets.into_iter().chain([redis_password]).flatten().collect());
 }
 
 /// The engine, the Hub client of the hub toolset (for token validation), and the
@@ -290,7 +295,7 @@ async fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     match cli.command {
         Command::Serve(args) => {
-            init_logging(&args.common);
+            init_logging(&args.common, args.redis.redis_url.as_deref());
             let sessions = args.sessions.config();
             let shared = args.redis.connect(&sessions).await?;
             let (engine, hub, telemetry) = build_engine(&args.common, shared.as_ref())?;
@@ -354,7 +359,7 @@ async fn main() -> anyhow::Result<()> {
             tracing::info!("hubmcp stopped");
         }
         Command::Stdio(common) => {
-            init_logging(&common);
+            init_logging(&common, None);
             let (engine, _, telemetry) = build_engine(&common, None)?;
             let saver = common.telemetry.spawn_saver(&telemetry);
             mcp_engine::transport::stdio::serve(engine, tokio::io::stdin(), tokio::io::stdout(), stdio_caller())

@@ -959,7 +959,7 @@ fn resource_cases(v: &mut Vec<C>) {
             outcome(read_response(&mut s, Duration::from_secs(3)))
         },
     ));
-    v.push(case("slow sender: a valid request one byte at a time", "transport", st(&[200]), Codes::NoError, |fx| {
+    v.push(case("slow sender: a valid request a few bytes at a time", "transport", st(&[200]), Codes::NoError, |fx| {
         let h = modern("tools/list", None);
         let pairs: Vec<(&str, &str)> = h.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
         let raw = request("POST", "/mcp", &fx.addr, &pairs, &list_body());
@@ -968,13 +968,16 @@ fn resource_cases(v: &mut Vec<C>) {
         outcome(read_response(&mut s, Duration::from_secs(3)))
     }));
     v.push(case("slowloris: 64 connections with endless headers", "transport", vec![], Codes::Any, |fx| {
-        let mut socks: Vec<_> = (0..64).map(|_| wire::connect(&fx.addr)).collect();
+        let mut socks: Vec<_> = (0..64)
+            .map(|_| {
+                let mut s = wire::connect(&fx.addr);
+                let _ = s.write_all(format!("POST /mcp HTTP/1.1\r\nHost: {}\r\n", fx.addr).as_bytes());
+                s
+            })
+            .collect();
         for round in 0..10 {
             for s in &mut socks {
                 let _ = s.write_all(format!("X-Slow-{round}: 1\r\n").as_bytes());
-                if round == 0 {
-                    let _ = s.write_all(b"");
-                }
             }
             std::thread::sleep(Duration::from_millis(20));
         }

@@ -37,6 +37,14 @@ pub struct Fx {
     pub sse_seen: Arc<Mutex<Vec<u8>>>,
     /// A `requestState` sealed for caller A's `test_input_required_result_elicitation`.
     pub state_a: String,
+    /// A task (tasks extension) created by caller A.
+    pub task_a: String,
+}
+
+/// `_meta` declaring the tasks extension.
+pub fn tasks_meta() -> Value {
+    json!({ "io.modelcontextprotocol/protocolVersion": V_MODERN,
+            "io.modelcontextprotocol/clientCapabilities": { "extensions": { "io.modelcontextprotocol/tasks": {} } } })
 }
 
 pub fn meta() -> Value {
@@ -175,6 +183,7 @@ impl Fx {
             sse_a: String::new(),
             sse_seen: Arc::new(Mutex::new(Vec::new())),
             state_a: String::new(),
+            task_a: String::new(),
         };
         fx.sid_a = fx.open_session(Some(TOKEN_A)).expect("session A");
         fx.sid_b = fx.open_session(Some(TOKEN_B)).expect("session B");
@@ -211,6 +220,14 @@ impl Fx {
             .find_map(|m| m.pointer("/result/requestState").and_then(Value::as_str))
             .expect("an input_required result with requestState")
             .to_owned();
+
+        // A task of caller A.
+        let h = bearer(modern("tools/call", Some("slow_compute")), TOKEN_A);
+        let p = json!({ "name": "slow_compute", "arguments": { "seconds": 30 }, "_meta": tasks_meta() });
+        let r = fx.send("POST", "/mcp", &h, &body(json!(3), "tools/call", p));
+        fx.task_a = r
+            .and_then(|r| r.messages().first()?.pointer("/result/taskId")?.as_str().map(str::to_owned))
+            .expect("a task");
 
         let (sid, seen, _) = fx.open_legacy_sse(Some(TOKEN_A)).expect("an HTTP+SSE session");
         fx.sse_a = sid;

@@ -66,6 +66,7 @@ pub fn cases() -> Vec<C> {
     let mut v = Vec::new();
     stateless_cases(&mut v);
     state_cases(&mut v);
+    task_cases(&mut v);
     session_cases(&mut v);
     legacy_cases(&mut v);
     transport_cases(&mut v);
@@ -515,6 +516,62 @@ fn state_cases(v: &mut Vec<C>) {
         let ok = String::from_utf8_lossy(&out.bytes).contains("Hello, Mallory!");
         out.problem((!ok).then(|| "the genuine state did not complete the call".into()))
     }));
+}
+
+fn task_cases(v: &mut Vec<C>) {
+    let task = |name: &str, method: &'static str, token: &'static str, id: fn(&Fx) -> String, codes: Codes| {
+        case(name, "stateless", st(&[200, 400, 404]), codes, move |fx| {
+            let id = id(fx);
+            let h = bearer(modern(method, Some(&id)), token);
+            fx.post(&h, &body(json!(4), method, json!({ "taskId": id, "_meta": tasks_meta() })))
+        })
+    };
+    v.push(task(
+        "tasks/get of another caller's task",
+        "tasks/get",
+        TOKEN_B,
+        |fx| fx.task_a.clone(),
+        one(&[INVALID_PARAMS]),
+    ));
+    v.push(task(
+        "tasks/cancel of another caller's task",
+        "tasks/cancel",
+        TOKEN_B,
+        |fx| fx.task_a.clone(),
+        one(&[INVALID_PARAMS]),
+    ));
+    v.push(task("tasks/get of a forged task id", "tasks/get", TOKEN_A, |_| "A".repeat(43), one(&[INVALID_PARAMS])));
+    v.push(task(
+        "tasks/get of the owner's task is served",
+        "tasks/get",
+        TOKEN_A,
+        |fx| fx.task_a.clone(),
+        Codes::NoError,
+    ));
+    v.push(case(
+        "tasks/get with taskId of the wrong type",
+        "stateless",
+        st(&[200, 400]),
+        one(&[INVALID_PARAMS, HEADER_MISMATCH]),
+        |fx| {
+            let h = bearer(modern("tasks/get", Some("7")), TOKEN_A);
+            fx.post(&h, &body(json!(4), "tasks/get", json!({ "taskId": 7, "_meta": tasks_meta() })))
+        },
+    ));
+    v.push(raw(
+        "a stray Mcp-Session-Id on a 2026-07-28 request",
+        &[200, 400, 404],
+        maybe(&[INVALID_REQUEST, -32001]),
+        with(modern("tools/list", None), "Mcp-Session-Id", "stray"),
+        list_body(),
+    ));
+    v.push(raw(
+        "Last-Event-ID on a 2026-07-28 POST is ignored",
+        &[200],
+        Codes::NoError,
+        with(modern("tools/list", None), "Last-Event-ID", "g-999"),
+        list_body(),
+    ));
 }
 
 fn session_cases(v: &mut Vec<C>) {

@@ -133,6 +133,15 @@ impl Fx {
         exchange(&self.addr, &request(method, path, &self.addr, &pairs, body), Duration::from_secs(3))
     }
 
+    /// [`Fx::send`] for a client that writes its whole body before reading: a reset while
+    /// writing is a problem of the outcome.
+    pub fn send_all(&self, method: &str, path: &str, h: &H, body: &[u8]) -> Outcome {
+        let pairs: Vec<(&str, &str)> = h.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        let raw = request(method, path, &self.addr, &pairs, body);
+        let (r, problem) = wire::write_all_then_read(&self.addr, &raw, Duration::from_secs(10));
+        outcome(r).problem(problem)
+    }
+
     pub fn post(&self, h: &H, body: &[u8]) -> Outcome {
         outcome(self.send("POST", "/mcp", h, body))
     }

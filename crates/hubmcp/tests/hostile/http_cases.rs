@@ -700,12 +700,12 @@ fn session_cases(v: &mut Vec<C>) {
         |fx| in_session(&fx.sid_a, Some(TOKEN_A)),
         br#"{"jsonrpc":"2.0","method":"notifications/cancelled","params":{"requestId":{"x":[1]}}}"#.to_vec(),
     ));
-    v.push(post(
-        "oversized body in a session",
-        &[413],
-        maybe(&[INVALID_REQUEST]),
-        |fx| in_session(&fx.sid_a, Some(TOKEN_A)),
-        vec![b' '; MAX_BODY * 4],
+    v.push(case(
+        "oversized body in a session, written before reading",
+        "session",
+        st(&[413]),
+        one(&[INVALID_REQUEST]),
+        |fx| fx.send_all("POST", "/mcp", &in_session(&fx.sid_a, Some(TOKEN_A)), &vec![b' '; 8 * 1024 * 1024]),
     ));
 
     let get = |name: &str, statuses: &[u16], h: fn(&Fx) -> H| {
@@ -801,13 +801,15 @@ fn legacy_cases(v: &mut Vec<C>) {
         let h = bearer(vec![("Content-Type".into(), "text/plain".into())], TOKEN_A);
         outcome(fx.send("POST", &format!("/message?sessionId={}", fx.sse_a), &h, b"{}"))
     }));
-    v.push(msg(
-        "POST /message oversized",
-        &[413],
-        maybe(&[INVALID_REQUEST]),
-        |fx| format!("/message?sessionId={}", fx.sse_a),
-        Some(TOKEN_A),
-        vec![b' '; MAX_BODY * 4],
+    v.push(case(
+        "POST /message oversized, written before reading",
+        "http+sse",
+        st(&[413]),
+        one(&[INVALID_REQUEST]),
+        |fx| {
+            let h = bearer(vec![("Content-Type".into(), "application/json".into())], TOKEN_A);
+            fx.send_all("POST", &format!("/message?sessionId={}", fx.sse_a), &h, &vec![b' '; 8 * 1024 * 1024])
+        },
     ));
     // Requests are answered on the stream: the POST gets 202, the stream the error.
     let on_stream = |name: &str, code: i64, id: Value, b: Value| {
@@ -910,28 +912,32 @@ fn transport_cases(v: &mut Vec<C>) {
         maybe(&[INVALID_REQUEST]),
         |fx| fx.post(&with(list_h(), "Authorization", "Bearer \u{e9}\u{e9}"), &list_body()),
     ));
-    v.push(rawbytes(
+    // Issue #15, item 3: the whole body is written before the client reads; the server must
+    // read (and drop) it and explain, not reset the connection mid-write.
+    v.push(case(
         "413 explained to a client that writes the whole body first (Content-Length)",
+        "transport",
+        st(&[413]),
+        one(&[INVALID_REQUEST]),
+        |fx| fx.send_all("POST", "/mcp", &modern("tools/list", None), &vec![b' '; 8 * 1024 * 1024]),
+    ));
+    v.push(case(
+        "413 for an oversized chunked body written whole",
+        "transport",
         st(&[413]),
         one(&[INVALID_REQUEST]),
         |fx| {
-            let h = modern("tools/list", None);
-            let pairs: Vec<(&str, &str)> = h.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
-            request("POST", "/mcp", &fx.addr, &pairs, &vec![b' '; 8 * 1024 * 1024])
+            let h = with(modern("tools/list", None), "Transfer-Encoding", "chunked");
+            let mut chunks = Vec::new();
+            for _ in 0..512 {
+                chunks.extend_from_slice(format!("{:x}\r\n", 16 * 1024).as_bytes());
+                chunks.extend(std::iter::repeat_n(b' ', 16 * 1024));
+                chunks.extend_from_slice(b"\r\n");
+            }
+            chunks.extend_from_slice(b"0\r\n\r\n");
+            fx.send_all("POST", "/mcp", &h, &chunks)
         },
     ));
-    v.push(rawbytes("413 for an oversized chunked body", st(&[413]), one(&[INVALID_REQUEST]), |fx| {
-        let h = with(modern("tools/list", None), "Transfer-Encoding", "chunked");
-        let pairs: Vec<(&str, &str)> = h.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
-        let mut chunks = Vec::new();
-        for _ in 0..64 {
-            chunks.extend_from_slice(format!("{:x}\r\n", 16 * 1024).as_bytes());
-            chunks.extend(std::iter::repeat_n(b' ', 16 * 1024));
-            chunks.extend_from_slice(b"\r\n");
-        }
-        chunks.extend_from_slice(b"0\r\n\r\n");
-        request("POST", "/mcp", &fx.addr, &pairs, &chunks)
-    }));
     v.push(rawbytes(
         "413 up front from Content-Length alone (body never sent)",
         st(&[413]),

@@ -64,6 +64,15 @@ pub fn exchange(addr: &str, raw: &[u8], deadline: Duration) -> Option<Resp> {
     read_response(&mut s, deadline)
 }
 
+/// Write all of `raw` before reading anything, as clients that send their whole body first
+/// do; a failed write (the server reset the connection) is reported, not ignored.
+pub fn write_all_then_read(addr: &str, raw: &[u8], deadline: Duration) -> (Option<Resp>, Option<String>) {
+    let mut s = connect(addr);
+    let written =
+        s.write_all(raw).err().map(|e| format!("the server broke the connection while the body was written: {e}"));
+    (read_response(&mut s, deadline), written)
+}
+
 /// Read one response, until its body is complete, an SSE stream has carried a JSON-RPC
 /// response (or an acknowledgement), the peer closes, or `deadline` passes. `None` when
 /// not even a status line arrived.

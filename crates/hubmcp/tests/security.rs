@@ -2,7 +2,8 @@
 //! - no secret — a caller's bearer (valid or not), `HF_TOKEN`, `PROXY_TOKEN`, the Redis
 //!   password, the state key, the metrics password — appears in any log line at trace
 //!   level, any response (errors included), `/metrics` or `/api/*`, nor in the message of
-//!   a refused start (wrong Redis password);
+//!   a refused start (wrong Redis password); over stdio, `HF_TOKEN` (the caller's token
+//!   there) is in no trace log line and no answer;
 //! - sealed `requestState` issued to one caller is refused for another;
 //! - session ids are 256 random bits, unguessable, and bound to the caller who opened them.
 
@@ -414,4 +415,67 @@ fn session_ids_are_unguessable_and_bound_to_their_caller() {
         list.clone(),
     );
     assert_eq!(auth_post.status(), 404);
+}
+
+#[test]
+fn stdio_keeps_hf_token_out_of_its_trace_log_and_its_answers() {
+    use std::io::{BufRead, BufReader, Write};
+    let up = upstreams();
+    let mut child = Command::new(BIN)
+        .arg("stdio")
+        .env("HF_ENDPOINT", &up.hub.base_url)
+        .env("HF_DATASETS_SERVER_ENDPOINT", &up.hub.datasets_server_url)
+        .env("HF_TOKEN", tokens::CAROL_FINEGRAINED)
+        .env("HUBMCP_STATE_KEY", STATE_KEY_SECRET)
+        .env("HUBMCP_LOG", "trace")
+        .env("NO_COLOR", "1")
+        .env_remove("HUBMCP_TOOLSET")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stderr = child.stderr.take().unwrap();
+    let log = std::thread::spawn(move || {
+        let mut s = String::new();
+        let _ = BufReader::new(stderr).read_to_string(&mut s);
+        s
+    });
+    let mut stdin = child.stdin.take().unwrap();
+    let mut stdout = BufReader::new(child.stdout.take().unwrap());
+    let meta = r#""_meta":{"io.modelcontextprotocol/protocolVersion":"2026-07-28","io.modelcontextprotocol/clientCapabilities":{}}"#;
+    let lines = [
+        format!(
+            r#"{{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{{"name":"hf_whoami","arguments":{{}},{meta}}}}}"#
+        ),
+        format!(
+            r#"{{"jsonrpc":"2.0","id":2,"method":"tools/call","params":{{"name":"hf_fs","arguments":{{"operations":[{{"cmd":"cat","args":["hf://models/standin-org/private-model/missing"]}}]}},{meta}}}}}"#
+        ),
+        format!(r#"{{"jsonrpc":"2.0","id":3,"method":"tools/call","params":{{"name":"nope",{meta}}}}}"#),
+        r#"{"jsonrpc":"2.0","id":4,"method":"tools/call","params":{"name":"hf_whoami","arguments":[]}}"#.to_owned(),
+        "{broken".to_owned(),
+    ];
+    let mut answers = String::new();
+    for l in &lines {
+        writeln!(stdin, "{l}").unwrap();
+        stdin.flush().unwrap();
+        let mut out = String::new();
+        stdout.read_line(&mut out).unwrap();
+        answers.push_str(&out);
+    }
+    assert!(answers.contains("carol"), "the token was used: {answers}");
+    drop(stdin);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while child.try_wait().unwrap().is_none() && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let _ = child.kill();
+    let log = log.join().unwrap();
+    assert!(log.contains("TRACE"), "trace logging is on");
+    for secret in [tokens::CAROL_FINEGRAINED, STATE_KEY_SECRET] {
+        assert!(!answers.contains(secret), "{secret} in an answer: {answers}");
+        if let Some(line) = log.lines().find(|l| l.contains(secret)) {
+            panic!("{secret} in the stdio trace log: {line}");
+        }
+    }
 }

@@ -22,6 +22,9 @@ pub const V_SESSION: &str = "2025-11-25";
 
 pub type H = Vec<(String, String)>;
 
+/// An HTTP+SSE stream: its session id, what it carried so far, and its socket (to close it).
+pub type LegacyStream = (String, Arc<Mutex<Vec<u8>>>, std::net::TcpStream);
+
 pub struct Fx {
     pub addr: String,
     /// A Streamable HTTP session of caller A.
@@ -253,7 +256,7 @@ impl Fx {
     /// `GET /sse`: the session id from the `endpoint` event, the stream's bytes as they
     /// arrive (read by a thread until the connection closes) and a handle to close it.
     /// `None` when the server refused the stream.
-    pub fn open_legacy_sse(&self, token: Option<&str>) -> Option<(String, Arc<Mutex<Vec<u8>>>, std::net::TcpStream)> {
+    pub fn open_legacy_sse(&self, token: Option<&str>) -> Option<LegacyStream> {
         let mut h =
             vec![("Accept".to_owned(), "text/event-stream".to_owned()), ("Connection".into(), "keep-alive".into())];
         if let Some(t) = token {

@@ -901,7 +901,7 @@ fn transport_cases(v: &mut Vec<C>) {
     v.push(case("DELETE without a session", "transport", st(&[405]), maybe(&[INVALID_REQUEST]), |fx| {
         outcome(fx.send("DELETE", "/mcp", &vec![], b""))
     }));
-    v.push(case("PUT", "transport", st(&[405]), maybe(&[INVALID_REQUEST]), |fx| fx_put(fx)));
+    v.push(case("PUT", "transport", st(&[405]), maybe(&[INVALID_REQUEST]), fx_put));
     v.push(case("Authorization with an empty bearer is anonymous", "transport", st(&[200]), Codes::NoError, |fx| {
         fx.post(&with(list_h(), "Authorization", "Bearer "), &list_body())
     }));

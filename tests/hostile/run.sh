@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # tests/hostile/run.sh: the hostile-input catalogue (crates/hubmcp/tests/hostile.rs) with its
-# output uncaptured: every failing case and the line "hostile: N cases, N passed".
+# output uncaptured: every failing case and the lines "hostile: N cases, N passed" (in-memory
+# stores, HTTP and stdio) and "hostile (redis): …" (the HTTP cases with state on Redis).
 # The full per-case output goes to $HUBMCP_CACHE/logs/hostile.log.
 #
 #   tests/hostile/run.sh
@@ -16,7 +17,7 @@ cd "$HUBMCP_REPO" || exit 2
 out="$HUBMCP_CACHE/logs/hostile.log"
 cargo test -p hubmcp --test hostile -- --nocapture >"$out" 2>&1
 rc=$?
-grep -E '^  FAIL |^hostile: ' "$out"
+grep -E '^  FAIL |^hostile.*: [0-9]+ cases' "$out"
 if ((rc != 0)); then
     echo "hostile: cargo test exited $rc; the end of $out:"
     tail -n 40 "$out"

@@ -454,6 +454,33 @@ fn stateless_cases(v: &mut Vec<C>) {
         with(list(), "Content-Encoding", "gzip"),
         list_body(),
     ));
+    // RFC 8259: JSON between systems is UTF-8; a charset parameter means nothing for
+    // application/json, so ignoring it or refusing it are both within the rules.
+    v.push(raw(
+        "Content-Type claims UTF-16 on a UTF-8 body",
+        &[200, 415],
+        maybe(&[INVALID_REQUEST]),
+        set(list(), "Content-Type", "application/json; charset=utf-16"),
+        list_body(),
+    ));
+    v.push(raw(
+        "UTF-8 byte-order mark",
+        &[200, 400],
+        maybe(&[PARSE]),
+        list(),
+        [b"\xef\xbb\xbf".to_vec(), list_body()].concat(),
+    ));
+    v.push(case(
+        "Transfer-Encoding gzip, chunked",
+        "transport",
+        st_or_none(&[400, 501]),
+        maybe(&[INVALID_REQUEST]),
+        |fx| {
+            let b = list_body();
+            let chunked = [format!("{:x}\r\n", b.len()).into_bytes(), b, b"\r\n0\r\n\r\n".to_vec()].concat();
+            outcome(fx.send("POST", "/mcp", &with(list_h(), "Transfer-Encoding", "gzip, chunked"), &chunked))
+        },
+    ));
 }
 
 fn state_cases(v: &mut Vec<C>) {

@@ -3,6 +3,7 @@
 mod access;
 mod cluster;
 mod compat;
+mod panic_log;
 mod telemetry;
 mod web;
 
@@ -298,9 +299,14 @@ impl SessionArgs {
     }
 }
 
-fn init_logging(common: &CommonArgs) {
+fn init_logging(common: &CommonArgs, redis_url: Option<&str>) {
     let filter = common.log.clone().or_else(|| common.log_level.as_deref().map(compat::log_level));
     telemetry::init_logging(filter.as_deref().unwrap_or("info"), common.telemetry.log_format);
+    // Panics are logged scrubbed of this process's secrets.
+    let redis_password = redis_url.and_then(|u| url::Url::parse(u).ok()?.password().map(str::to_owned));
+    let from_env = ["HF_TOKEN", "DEFAULT_HF_TOKEN", "PROXY_TOKEN"].map(|v| std::env::var(v).ok());
+    let secrets = [common.state_key.clone(), common.telemetry.metrics_password.clone()];
+    panic_log::install(from_env.into_iter().chain(secrets).chain([redis_password]).flatten().collect());
 }
 
 /// The engine, the Hub client of the hub toolset (for token validation), and the
@@ -358,7 +364,7 @@ async fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     match cli.command {
         Command::Serve(args) => {
-            init_logging(&args.common);
+            init_logging(&args.common, args.redis.redis_url.as_deref());
             let sessions = args.sessions.config();
             let shared = args.redis.connect(&sessions).await?;
             let (engine, hub, telemetry) = build_engine(&args.common, shared.as_ref()).await?;
@@ -421,7 +427,7 @@ async fn main() -> anyhow::Result<()> {
             tracing::info!("hubmcp stopped");
         }
         Command::Stdio(common) => {
-            init_logging(&common);
+            init_logging(&common, None);
             let (engine, hub, telemetry) = build_engine(&common, None).await?;
             let saver = common.telemetry.spawn_saver(&telemetry);
             let caller = stdio_caller();

@@ -240,7 +240,7 @@ impl Engine {
         let method = Method::parse(&call.method);
         let observer = &*self.inner.observer;
         let Some(probe) = observer.begin(method, &call.info) else {
-            return self.route(method, call, &mut ToolNote::default(), None).await;
+            return self.route_guarded(method, call, &mut ToolNote::default(), None).await;
         };
         let client = probe.client;
         if call.params.input_responses.is_some() {
@@ -248,7 +248,7 @@ impl Engine {
         }
         let info = probe.wants_info.then(|| call.info.clone());
         let mut note = ToolNote::<'a>::default();
-        let reply = self.route(method, call, &mut note, Some(client)).await;
+        let reply = self.route_guarded(method, call, &mut note, Some(client)).await;
         let (outcome, error) = match &reply {
             Reply::Result(r) if r.starts_with(br#"{"resultType":"input_required""#) => (Outcome::InputRequired, None),
             Reply::Result(_) | Reply::Listen(_) => (Outcome::Ok, None),
@@ -257,6 +257,26 @@ impl Engine {
         let tool = (note.slot.is_some() || note.name.is_some()).then_some(&note);
         observer.end(probe, RequestEnd { info: info.as_deref(), seen: Seen::default(), outcome, error, tool });
         reply
+    }
+
+    /// [`Engine::route`], with a panicking handler answered -32603 (HTTP 500 where the
+    /// status is the error's) instead of tearing down the connection or the session's
+    /// task. The panic's text goes to the panic hook (the log), never into the reply.
+    async fn route_guarded<'a>(
+        &self,
+        method: Method,
+        call: Call<'a>,
+        note: &mut ToolNote<'a>,
+        client: Option<u32>,
+    ) -> Reply {
+        use futures_util::FutureExt as _;
+        let routed = std::panic::AssertUnwindSafe(self.route(method, call, note, client));
+        routed.catch_unwind().await.unwrap_or_else(|_| {
+            Reply::Error(
+                McpError::internal("Internal error: the request handler failed")
+                    .with_status(http::StatusCode::INTERNAL_SERVER_ERROR),
+            )
+        })
     }
 
     async fn route<'a>(&self, method: Method, call: Call<'a>, note: &mut ToolNote<'a>, client: Option<u32>) -> Reply {

@@ -463,3 +463,28 @@ async fn an_oversized_body_written_before_reading_still_gets_413() {
     assert!(response.contains("\"code\":-32600"), "{response}");
     server.stop().await;
 }
+
+/// A handler that panics costs the client neither a reset connection nor the panic's
+/// text: the answer is a 500 with a bare -32603, and the server keeps serving.
+#[tokio::test]
+async fn a_panicking_handler_gets_a_500_without_its_message() {
+    let mut c = many_tools(1);
+    c.tool(Tool::new(json!({ "name": "boom" }), |_, _| async {
+        if std::hint::black_box(true) {
+            panic!("secret-in-panic at /home/someone/src/lib.rs:1");
+        }
+        Ok(ToolOutput::text("never"))
+    }));
+    let server = start(c, EngineConfig::default(), HttpConfig::default()).await;
+    let client = reqwest::Client::new();
+    let res = request(&client, &server.url, 1, "tools/call", json!({ "name": "boom" })).send().await.unwrap();
+    assert_eq!(res.status(), 500);
+    let text = res.text().await.unwrap();
+    let body: Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(body["error"]["code"], -32603, "{text}");
+    assert_eq!(body["id"], 1, "{text}");
+    assert!(!text.contains("secret-in-panic") && !text.contains("src/"), "{text}");
+    let (status, ok) = call(&client, &server.url, 2, "tools/call", json!({ "name": "tool_00" })).await;
+    assert_eq!((status, &ok["result"]["content"][0]["text"]), (200, &json!("ok")));
+    server.stop().await;
+}

@@ -434,7 +434,9 @@ pub(crate) fn from_transport(e: &reqwest::Error, timeout: Duration, host: &str) 
     } else if e.is_decode() && !broke_off(e) {
         HubError::invalid_response("the body could not be decoded")
     } else if e.is_redirect() {
-        HubError::invalid_response("too many redirects")
+        // The policy's own reason: too many hops, or a hop to an internal address.
+        let why = std::error::Error::source(e).map_or("too many redirects".to_owned(), |s| s.to_string());
+        HubError::invalid_response(why)
     } else {
         HubError::bare(
             HubErrorKind::Connection,

@@ -20,6 +20,7 @@ mod error;
 mod hook;
 mod jobs_api;
 mod link;
+pub mod redirect;
 mod retry;
 mod token;
 mod types;
@@ -126,7 +127,7 @@ impl HubClient {
             .timeout(config.timeout)
             .connect_timeout(config.connect_timeout.min(config.timeout))
             .pool_idle_timeout(Duration::from_secs(90))
-            .redirect(reqwest::redirect::Policy::limited(5))
+            .redirect(redirect::policy())
             .build()
             .map_err(|e| HubError::invalid_input(format!("cannot build the HTTP client: {}", e.without_url())))?;
         let breakers = Arc::new(Breakers::new(config.breaker.clone(), config.hook.clone()));

@@ -143,6 +143,12 @@ impl SpaceNetwork {
     }
 }
 
+/// Is `ip` anything but a public address (loopback, private, link-local, reserved, or an
+/// IPv6 form carrying such an IPv4 address)?
+pub fn is_internal_address(ip: IpAddr) -> bool {
+    classify(ip) != Class::Public
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Class {
     Public,
@@ -202,14 +208,36 @@ fn classify_v4(ip: Ipv4Addr) -> Class {
 
 fn classify_v6(ip: Ipv6Addr) -> Class {
     let s = ip.segments();
+    let o = ip.octets();
+    // Addresses that carry an IPv4 address a gateway will connect to are as internal as
+    // that address: NAT64 (64:ff9b::/96; the local-use 64:ff9b:1::/48 embeds it at a
+    // deployment-chosen place, so it is refused) and 6to4 (2002::/16).
+    if s[0] == 0x64 && s[1] == 0xff9b {
+        return if s[2..6] == [0, 0, 0, 0] {
+            classify_v4(Ipv4Addr::new(o[12], o[13], o[14], o[15]))
+        } else {
+            Class::Reserved
+        };
+    }
+    if s[0] == 0x2002 {
+        return classify_v4(Ipv4Addr::new(o[2], o[3], o[4], o[5]));
+    }
     if ip.is_loopback() {
         Class::Loopback
-    } else if (s[0] & 0xfe00) == 0xfc00 {
+    } else if (s[0] & 0xfe00) == 0xfc00 || (s[0] & 0xffc0) == 0xfec0 {
+        // Unique-local, and the deprecated site-local fec0::/10.
         Class::Private
     } else if (s[0] & 0xffc0) == 0xfe80 {
         Class::LinkLocal
-    } else if ip.is_unspecified() || ip.is_multicast() || (s[0] == 0x2001 && s[1] == 0x0db8) || s[0] == 0 {
-        // ::/8 holds the unspecified, loopback, IPv4-compatible and other special forms.
+    } else if ip.is_unspecified()
+        || ip.is_multicast()
+        || (s[0] == 0x2001 && s[1] == 0x0db8)
+        || (s[0] == 0x2001 && s[1] == 0)
+        || (s[0] == 0x0100 && s[1..4] == [0, 0, 0])
+        || s[0] == 0
+    {
+        // ::/8 holds the unspecified, loopback, IPv4-compatible and other special forms;
+        // 2001::/32 is Teredo (an obfuscated IPv4 inside), 100::/64 discard-only.
         Class::Reserved
     } else {
         Class::Public
@@ -315,10 +343,16 @@ mod tests {
             "::ffff:169.254.169.254",
             "224.0.0.1",
             "::",
+            "::127.0.0.1",
+            "fec0::1",
+            "64:ff9b::7f00:1",
+            "64:ff9b:1::1",
+            "2002:a9fe:a9fe::",
+            "2001:0:4136:e378::1",
         ] {
             assert!(refused(ip), "{ip} should be refused");
         }
-        for ip in ["8.8.8.8", "2606:4700::1111", "52.1.2.3"] {
+        for ip in ["8.8.8.8", "2606:4700::1111", "52.1.2.3", "64:ff9b::808:808", "2002:808:808::"] {
             assert!(!refused(ip), "{ip} should be allowed");
         }
         let lo = SpaceNetwork { allow: AllowedAddresses::parse("loopback").unwrap(), ..net };

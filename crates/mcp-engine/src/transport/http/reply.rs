@@ -75,8 +75,31 @@ pub(crate) fn accepts(headers: &HeaderMap, media: &str) -> bool {
         .any(|r| r == media || r == "*/*" || r.strip_suffix("/*").is_some_and(|k| k == kind))
 }
 
-/// 415 unless the body is declared as JSON.
+/// 415 unless the body is declared as JSON, without a content coding: a compressed
+/// body would otherwise be read as if it were plain JSON (RFC 9110 §8.4.1 allows 415 for
+/// a coding the server does not accept). 501 for a transfer coding other than `chunked`
+/// (RFC 9112 §6.1): the HTTP layer removes only the chunked framing.
 pub(crate) fn require_json(headers: &HeaderMap) -> Result<(), Response> {
+    let transfer_coded = headers.get_all(header::TRANSFER_ENCODING).iter().any(|v| {
+        v.to_str()
+            .map_or(true, |s| s.split(',').map(str::trim).any(|c| !c.is_empty() && !c.eq_ignore_ascii_case("chunked")))
+    });
+    if transfer_coded {
+        return Err(plain_error(
+            StatusCode::NOT_IMPLEMENTED,
+            "Not Implemented: the only transfer coding accepted is chunked",
+        ));
+    }
+    let coded = headers.get_all(header::CONTENT_ENCODING).iter().any(|v| {
+        v.to_str()
+            .map_or(true, |s| s.split(',').map(str::trim).any(|c| !c.is_empty() && !c.eq_ignore_ascii_case("identity")))
+    });
+    if coded {
+        return Err(plain_error(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "Unsupported Media Type: request bodies are accepted without Content-Encoding",
+        ));
+    }
     let ok = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())

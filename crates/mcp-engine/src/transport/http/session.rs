@@ -45,10 +45,13 @@ struct Valid {
 /// Check the session id and version header, and touch the session.
 async fn validate(app: &App, parts: &http::request::Parts) -> Result<Valid, Response> {
     let headers = &parts.headers;
-    let Some(sid) = headers.get(&MCP_SESSION_ID) else {
-        return Err(bad_request("Bad Request: Mcp-Session-Id header is required"));
+    // Repeated headers that disagree are refused: a proxy pinning sessions by one copy
+    // must never see another session than the one served.
+    let sid = match header_text(headers, &MCP_SESSION_ID) {
+        Ok(Some(sid)) => sid,
+        Ok(None) => return Err(bad_request("Bad Request: Mcp-Session-Id header is required")),
+        Err(_) => return Err(bad_request("Bad Request: invalid or repeated Mcp-Session-Id")),
     };
-    let Ok(sid) = sid.to_str() else { return Err(bad_request("Bad Request: invalid Mcp-Session-Id")) };
     let version = match header_text(headers, &MCP_PROTOCOL_VERSION) {
         Err(e) => return Err(error_response(None, &e)),
         Ok(None) => DEFAULT_HTTP_VERSION.to_owned(),

@@ -210,7 +210,12 @@ async fn exchange(router: Router, req: Request<Body>, mcp_post: bool) {
     let resp = router.oneshot(req).await.expect("the router is infallible");
     let status = resp.status();
     match status.as_u16() {
-        200 | 202 | 400 | 401 | 403 | 404 | 405 | 406 | 409 | 413 | 415 => {}
+        200 | 202 | 204 | 304 | 400 | 401 | 403 | 404 | 405 | 406 | 409 | 413 | 415 | 501 => {}
+        // Browsers opening `/` go to the welcome page: a local path, never another site.
+        302 => {
+            let location = resp.headers().get(header::LOCATION).and_then(|v| v.to_str().ok()).unwrap_or("");
+            assert!(location.starts_with('/') && !location.starts_with("//"), "302 to {location:?}");
+        }
         503 => assert!(resp.headers().contains_key(header::RETRY_AFTER), "503 without Retry-After"),
         other => panic!("unexpected HTTP status {other}"),
     }

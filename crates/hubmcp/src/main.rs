@@ -248,6 +248,11 @@ struct ServeArgs {
     /// Seconds to let in-flight requests finish after SIGTERM/SIGINT.
     #[arg(long, env = "HUBMCP_DRAIN_SECONDS", default_value_t = 10)]
     drain_seconds: u64,
+    /// Seconds a connection may take to send a request head (the first, or the next on an
+    /// idle keep-alive connection) before it is closed; stops slowloris clients holding
+    /// descriptors. Keep a proxy's upstream keep-alive timeout below it. 0 = no limit.
+    #[arg(long, env = "HUBMCP_HEADER_READ_TIMEOUT_SECONDS", default_value_t = 60)]
+    header_read_timeout_seconds: u64,
     #[command(flatten)]
     sessions: SessionArgs,
     #[command(flatten)]
@@ -413,7 +418,11 @@ async fn main() -> anyhow::Result<()> {
                 engine,
                 listener,
                 mcp_engine::server::shutdown_signal(),
-                Duration::from_secs(args.drain_seconds),
+                mcp_engine::server::ServeOptions {
+                    drain_timeout: Duration::from_secs(args.drain_seconds),
+                    header_read_timeout: (args.header_read_timeout_seconds > 0)
+                        .then(|| Duration::from_secs(args.header_read_timeout_seconds)),
+                },
             )
             .await?;
             if let Some(s) = saver {

@@ -10,13 +10,39 @@ use http::Request;
 use hyper::body::Incoming;
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
-use hyper_util::rt::TokioIo;
+use hyper_util::rt::{TokioIo, TokioTimer};
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tower::ServiceExt;
 
 use crate::dispatch::Engine;
 use crate::transport::http::{router, HttpConfig};
+
+/// How connections are served.
+#[derive(Debug, Clone, Copy)]
+pub struct ServeOptions {
+    /// How long in-flight requests may finish after shutdown begins.
+    pub drain_timeout: Duration,
+    /// How long a connection may take to send a request head — the first one, or the next
+    /// one on an idle keep-alive connection — before it is closed: a slowloris client (a
+    /// head that never ends, or a connection that never speaks) cannot hold descriptors
+    /// forever. `None` disables it. Keep it above the idle timeout of a proxy's upstream
+    /// keep-alive pool (nginx `keepalive_timeout` in `upstream`, see `deploy/`), so the
+    /// proxy, not the server, ends idle pooled connections.
+    pub header_read_timeout: Option<Duration>,
+}
+
+impl ServeOptions {
+    /// The default head timeout (`deploy/` keeps nginx's upstream keep-alive below it).
+    pub const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(60);
+}
+
+impl From<Duration> for ServeOptions {
+    /// Only the drain timeout given: the default head timeout.
+    fn from(drain_timeout: Duration) -> Self {
+        ServeOptions { drain_timeout, header_read_timeout: Some(Self::HEADER_READ_TIMEOUT) }
+    }
+}
 
 /// Serve Streamable HTTP on `listener` until `shutdown` resolves, then stop accepting,
 /// end long-lived streams gracefully and let in-flight requests finish (bounded by
@@ -30,10 +56,10 @@ pub async fn serve_http(
     config: HttpConfig,
     listener: TcpListener,
     shutdown: impl Future<Output = ()> + Send + 'static,
-    drain_timeout: Duration,
+    options: impl Into<ServeOptions>,
 ) -> std::io::Result<()> {
     let app = router(engine.clone(), config);
-    serve_router(app, engine, listener, shutdown, drain_timeout).await
+    serve_router(app, engine, listener, shutdown, options).await
 }
 
 /// [`serve_http`] for a router built by the caller (e.g. with shared session stores,
@@ -43,8 +69,11 @@ pub async fn serve_router(
     engine: Engine,
     listener: TcpListener,
     shutdown: impl Future<Output = ()> + Send + 'static,
-    drain_timeout: Duration,
+    options: impl Into<ServeOptions>,
 ) -> std::io::Result<()> {
+    let ServeOptions { drain_timeout, header_read_timeout } = options.into();
+    let mut builder = http1::Builder::new();
+    builder.timer(TokioTimer::new()).header_read_timeout(header_read_timeout);
     let token = engine.shutdown_token().clone();
     // Every connection task holds a receiver; `closed()` resolves when all are gone.
     let (live_tx, live_rx) = watch::channel(());
@@ -70,8 +99,9 @@ pub async fn serve_router(
         });
         let token = token.clone();
         let live = live_rx.clone();
+        let builder = builder.clone();
         tokio::spawn(async move {
-            let conn = http1::Builder::new().serve_connection(TokioIo::new(io), service).with_upgrades();
+            let conn = builder.serve_connection(TokioIo::new(io), service).with_upgrades();
             let mut conn = std::pin::pin!(conn);
             tokio::select! {
                 r = conn.as_mut() => {

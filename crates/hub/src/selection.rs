@@ -45,8 +45,15 @@ pub const BUILTINS: &[&str] = &[
 
 /// What an authenticated caller gets without settings, and the `all` bouquet: every built-in
 /// but `hf_fs_write`, which (as on the hosted server) is enabled by the `hf_files` setting.
-pub const DEFAULT_AUTHENTICATED: &[&str] =
-    &[hf_fs::NAME, repo_search::NAME, repo_details::NAME, whoami::NAME, dynamic_space::NAME, create_repo::NAME, hf_jobs::NAME];
+pub const DEFAULT_AUTHENTICATED: &[&str] = &[
+    hf_fs::NAME,
+    repo_search::NAME,
+    repo_details::NAME,
+    whoami::NAME,
+    dynamic_space::NAME,
+    create_repo::NAME,
+    hf_jobs::NAME,
+];
 
 /// The user setting (`builtInTools` entry) that enables `hf_fs_write`, as upstream.
 pub const HF_FILES_FLAG: &str = "hf_files";
@@ -304,7 +311,10 @@ impl Selector {
                         let (s, changed) = self.user_settings(id, token).await;
                         settings_changed = changed;
                         s.map(|s| {
-                            let others = s.built_in_tools.iter().filter(|t| !BUILTINS.contains(&t.as_str()) && *t != HF_FILES_FLAG);
+                            let others = s
+                                .built_in_tools
+                                .iter()
+                                .filter(|t| !BUILTINS.contains(&t.as_str()) && *t != HF_FILES_FLAG);
                             proxy.extend(others.cloned());
                             let tools = Builtins::from_names(s.built_in_tools.iter().map(String::as_str));
                             let spaces = s.space_tools.iter().map(|t| t.name.clone()).collect();

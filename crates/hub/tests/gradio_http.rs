@@ -86,7 +86,8 @@ impl H {
             selection.user_config_api = Some(url::Url::parse(&hub.url("/api/settings/mcp")).unwrap());
         }
         let bus: Arc<dyn NotificationBus> = Arc::new(InMemoryBus::default());
-        let options = HubOptions { selection, gradio, bus: Some(bus.clone()), telemetry: None, ..HubOptions::default() };
+        let options =
+            HubOptions { selection, gradio, bus: Some(bus.clone()), telemetry: None, ..HubOptions::default() };
         let provider = Arc::new(HubProvider::with_options(client.clone(), options));
         let tasks = Arc::new(mcp_engine::store::MemoryTaskStore::new(100));
         let engine = Engine::builder(provider, server_info()).bus(bus).tasks(tasks, Default::default()).build();

@@ -74,12 +74,8 @@ fn a_streaming_response_outlives_the_head_timeout() {
     let init = json!({ "jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
         "protocolVersion": "2025-11-25", "capabilities": {}, "clientInfo": { "name": "t", "version": "1" } } });
     let client = reqwest::blocking::Client::new();
-    let resp = client
-        .post(&server.url)
-        .header("Accept", "application/json, text/event-stream")
-        .json(&init)
-        .send()
-        .unwrap();
+    let resp =
+        client.post(&server.url).header("Accept", "application/json, text/event-stream").json(&init).send().unwrap();
     let sid = resp.headers()["mcp-session-id"].to_str().unwrap().to_owned();
     let mut s = connect(&server);
     let head = format!(

@@ -42,7 +42,11 @@ pub(super) fn parse(uri: &str) -> Result<CUri, FsError> {
         2 => CUri::Collection(s(0), s(1)),
         3 => CUri::Child(s(0), s(1), s(2)),
         4 if segs[2] == "items" => CUri::Item(s(0), s(1), s(3)),
-        _ => return Err(FsError::not_found("no such collection path; a collection contains metadata.json, history.json and items")),
+        _ => {
+            return Err(FsError::not_found(
+                "no such collection path; a collection contains metadata.json, history.json and items",
+            ))
+        }
     })
 }
 

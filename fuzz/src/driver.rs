@@ -7,7 +7,7 @@
 use std::collections::HashSet;
 use std::panic::{self, AssertUnwindSafe};
 use std::path::{Path, PathBuf};
-use std::sync::{Mutex, Once};
+use std::sync::Once;
 use std::time::{Duration, Instant};
 
 use crate::Target;
@@ -37,9 +37,10 @@ pub struct Report {
     pub slowest: Duration,
 }
 
-static LAST_PANIC: Mutex<Option<String>> = Mutex::new(None);
-
 thread_local! {
+    /// The first panic of the target running on this thread (per thread: `cargo test` runs
+    /// targets on several threads at once, and a shared slot let one clear another's).
+    static LAST_PANIC: std::cell::RefCell<Option<String>> = const { std::cell::RefCell::new(None) };
     /// Set while this thread runs a target (tasks it spawns run on it too: the targets use
     /// current-thread runtimes).
     static CAPTURING: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
@@ -62,10 +63,12 @@ fn install_hook() {
                 .map(|s| s.to_string())
                 .or_else(|| info.payload().downcast_ref::<String>().cloned())
                 .unwrap_or_default();
-            let mut last = LAST_PANIC.lock().unwrap_or_else(|e| e.into_inner());
-            if last.is_none() {
-                *last = Some(format!("{location}: {payload}"));
-            }
+            LAST_PANIC.with(|last| {
+                let mut last = last.borrow_mut();
+                if last.is_none() {
+                    *last = Some(format!("{location}: {payload}"));
+                }
+            });
         }));
     });
 }
@@ -73,11 +76,11 @@ fn install_hook() {
 /// Run `target` on one input; `Err` carries the panic's location and message.
 pub fn execute(target: &Target, input: &[u8]) -> Result<(), String> {
     install_hook();
-    LAST_PANIC.lock().unwrap_or_else(|e| e.into_inner()).take();
+    LAST_PANIC.with(|l| l.borrow_mut().take());
     CAPTURING.with(|c| c.set(true));
     let outcome = panic::catch_unwind(AssertUnwindSafe(|| (target.run)(input)));
     CAPTURING.with(|c| c.set(false));
-    let recorded = LAST_PANIC.lock().unwrap_or_else(|e| e.into_inner()).take();
+    let recorded = LAST_PANIC.with(|l| l.borrow_mut().take());
     match (outcome, recorded) {
         (Ok(()), None) => Ok(()),
         (_, Some(message)) => Err(message),

@@ -30,6 +30,7 @@ pub const TARGETS: &[Target] = &[
     targets::hf_fs::TARGET,
     targets::gradio_schema::TARGET,
     targets::gradio_sse::TARGET,
+    targets::xet_formats::TARGET,
 ];
 
 pub fn target(name: &str) -> Option<&'static Target> {

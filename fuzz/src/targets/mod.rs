@@ -10,6 +10,7 @@ pub mod jsonrpc;
 pub mod mcp_headers;
 pub mod request_state;
 pub mod wire;
+pub mod xet_formats;
 
 /// Shared dictionary of JSON and JSON-RPC tokens.
 pub const JSON_TOKENS: &[&str] = &[

@@ -56,12 +56,19 @@ impl HubClient {
         let (owner, name) = id.split_once('/').ok_or_else(|| HubError::invalid_input("expected owner/name"))?;
         let url = self.url(Service::Hub, &["api", "buckets", owner, name, "xet-write-token"]);
         let ctx = self.what(format!("bucket '{id}'"), token.as_ref());
-        let (answer, _, _) = self.fetch_json(url, token.as_ref(), Service::Hub, ctx).await?;
-        let field = |k: &str| answer.get(k).and_then(Value::as_str).filter(|s| !s.is_empty());
-        let access = field("accessToken")
+        let (answer, headers, _) = self.fetch_json(url, token.as_ref(), Service::Hub, ctx).await?;
+        // The body's fields, else the same values as `X-Xet-*` response headers.
+        let field = |k: &str, header: &str| {
+            answer
+                .get(k)
+                .and_then(Value::as_str)
+                .or_else(|| headers.get(header).and_then(|v| v.to_str().ok()))
+                .filter(|s| !s.is_empty())
+        };
+        let access = field("accessToken", "x-xet-access-token")
             .and_then(|t| Token::new(t).ok())
             .ok_or_else(|| HubError::invalid_response("the Xet write token answer has no usable accessToken"))?;
-        let cas_url = field("casUrl")
+        let cas_url = field("casUrl", "x-xet-cas-url")
             .and_then(|u| Url::parse(u).ok())
             .ok_or_else(|| HubError::invalid_response("the Xet write token answer has no valid casUrl"))?;
         self.check_cas_url(&cas_url)?;

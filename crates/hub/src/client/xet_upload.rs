@@ -20,7 +20,8 @@ use bytes::Bytes;
 use reqwest::Method;
 use serde_json::Value;
 use url::Url;
-use xet_format::upload::PreparedFile;
+use xet_format::shard::Shard;
+use xet_format::upload::PreparedXorb;
 
 use super::error::{ErrorContext, Service};
 use super::redirect::internal_host;
@@ -33,20 +34,22 @@ struct XetWriteToken {
 }
 
 impl HubClient {
-    /// Store `file`'s xorbs and shard in the Xet storage of bucket `id` (`owner/name`).
+    /// Store `file`'s xorbs and shard in the Xet storage of bucket `id` (`owner/name`);
+    /// the xorbs' bytes are consumed, the shard is kept (the caller reads the file hash).
     pub async fn upload_to_bucket_xet(
         &self,
         token: Option<&str>,
         id: &str,
-        file: &PreparedFile,
+        xorbs: Vec<PreparedXorb>,
+        shard: &Shard,
     ) -> Result<(), HubError> {
         let xet = self.xet_write_token(token, id).await?;
         let ctx = self.what(format!("the Xet storage of bucket '{id}'"), Some(&xet.access));
-        for xorb in &file.xorbs {
+        for xorb in xorbs {
             let url = cas_url(&xet.cas_url, &["v1", "xorbs", "default", &xorb.hash.hex()]);
-            self.cas_post(&xet.access, url, Bytes::from(xorb.bytes.clone()), &ctx).await?;
+            self.cas_post(&xet.access, url, Bytes::from(xorb.bytes), &ctx).await?;
         }
-        let shard = Bytes::from(xet_format::shard::serialize(&file.shard));
+        let shard = Bytes::from(xet_format::shard::serialize(shard));
         self.cas_post(&xet.access, cas_url(&xet.cas_url, &["v1", "shards"]), shard, &ctx).await?;
         Ok(())
     }

@@ -491,7 +491,7 @@ async fn bucket(
                     "Cannot write {path} to bucket {id}: preparing the Xet upload failed."
                 ))));
             };
-            if let Err(e) = client.upload_to_bucket_xet(Some(token), id, &prepared).await {
+            if let Err(e) = client.upload_to_bucket_xet(Some(token), id, prepared.xorbs, &prepared.shard).await {
                 return Ok(Err(what(&e)));
             }
             let mut line = json!({ "type": "addFile", "path": path, "xetHash": prepared.file_hash.hex(),

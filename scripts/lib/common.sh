@@ -138,3 +138,42 @@ hubmcp_stop_pid() {
     wait "$pid" 2>/dev/null
     return 0
 }
+
+# Background servers a stage starts: hubmcp_start_server registers them, hubmcp_stop_servers
+# (run on exit once hubmcp_stop_servers_on_exit was called) stops them all.
+HUBMCP_SERVER_PIDS=()
+hubmcp_stop_servers() {
+    local p
+    for p in "${HUBMCP_SERVER_PIDS[@]}"; do hubmcp_stop_pid "$p"; done
+    HUBMCP_SERVER_PIDS=()
+}
+hubmcp_stop_servers_on_exit() {
+    trap hubmcp_stop_servers EXIT
+    trap 'exit 130' INT
+    trap 'exit 143' TERM
+}
+
+# hubmcp_start_server LOGDIR NAME PORT CMD...: run CMD in the background with its output in
+# LOGDIR/NAME.log, wait until it listens on PORT; on failure print the log's tail and exit.
+hubmcp_start_server() {
+    local logdir=$1 name=$2 port=$3
+    shift 3
+    mkdir -p "$logdir"
+    "$@" >"$logdir/$name.log" 2>&1 </dev/null &
+    HUBMCP_SERVER_PIDS+=($!)
+    if ! hubmcp_wait_for_port "$port" 30 "$!"; then
+        echo "${0##*/}: $name did not come up; last lines of $logdir/$name.log:" >&2
+        tail -n 30 "$logdir/$name.log" >&2
+        exit 1
+    fi
+}
+
+# hubmcp_find_chromium: set CHROMIUM (kept if already set) to Debian's chromium, or fail.
+hubmcp_find_chromium() {
+    CHROMIUM="${CHROMIUM:-$(command -v chromium || command -v chromium-browser || true)}"
+    if [[ -z $CHROMIUM || ! -x $CHROMIUM ]]; then
+        echo "${0##*/}: Chromium not found: apt-get install -y chromium (or set CHROMIUM)" >&2
+        return 1
+    fi
+    export CHROMIUM
+}

@@ -19,11 +19,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/../../scripts/lib/common.sh"
 HERE="$HUBMCP_REPO/tests/browser"
 
 hubmcp_ensure_node_tools || { echo "run.sh: could not install Node" >&2; exit 2; }
-CHROMIUM="${CHROMIUM:-$(command -v chromium || command -v chromium-browser || true)}"
-if [[ -z $CHROMIUM || ! -x $CHROMIUM ]]; then
-    echo "run.sh: Chromium not found: apt-get install -y chromium (or set CHROMIUM)" >&2
-    exit 2
-fi
+hubmcp_find_chromium || exit 2
 TARGET="$(hubmcp_target_dir)"
 BIN="${HUBMCP_BIN:-$TARGET/debug/hubmcp}"
 STANDIN="${HUBMCP_STANDIN_BIN:-$TARGET/debug/hub-standin}"
@@ -31,32 +27,19 @@ for b in "$BIN" "$STANDIN"; do
     [[ -x $b ]] || { echo "run.sh: '$b' not found; build it first (cargo build -p hubmcp -p hub-standin)" >&2; exit 2; }
 done
 
-PIDS=()
-cleanup() { for p in "${PIDS[@]}"; do hubmcp_stop_pid "$p"; done; PIDS=(); }
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
+hubmcp_stop_servers_on_exit
 
 LOGS="$HUBMCP_CACHE/logs/browser-$(date +%Y%m%d-%H%M%S)-$$"
-mkdir -p "$LOGS"
 HUB_PORT="$(hubmcp_free_port)" && PORT="$(hubmcp_free_port)" && ALLOWED_PORT="$(hubmcp_free_port)" \
     && OTHER_PORT="$(hubmcp_free_port)" || { echo "run.sh: no free port" >&2; exit 2; }
 
-start() { # start NAME PORT CMD...: run in the background, wait for the port
-    local name=$1 port=$2
-    shift 2
-    "$@" >"$LOGS/$name.log" 2>&1 </dev/null &
-    PIDS+=($!)
-    hubmcp_wait_for_port "$port" 30 "$!" || { echo "run.sh: $name did not come up:" >&2; tail -n 20 "$LOGS/$name.log" >&2; exit 1; }
-}
-
-start standin "$HUB_PORT" "$STANDIN" --port "$HUB_PORT"
+hubmcp_start_server "$LOGS" standin "$HUB_PORT" "$STANDIN" --port "$HUB_PORT"
 HUB="http://127.0.0.1:$HUB_PORT"
-start hubmcp "$PORT" env HF_ENDPOINT="$HUB" HF_DATASETS_SERVER_ENDPOINT="$HUB/datasets-server" \
+hubmcp_start_server "$LOGS" hubmcp "$PORT" env HF_ENDPOINT="$HUB" HF_DATASETS_SERVER_ENDPOINT="$HUB/datasets-server" \
     CORS_ALLOWED_ORIGINS="http://allowed.test:$ALLOWED_PORT" HUBMCP_LOG="${HUBMCP_LOG:-info}" NO_COLOR=1 \
     "$BIN" serve --toolset hub --host 127.0.0.1 --port "$PORT"
 
-export HUBMCP_URL="http://127.0.0.1:$PORT/mcp" ALLOWED_PORT OTHER_PORT CHROMIUM
+export HUBMCP_URL="http://127.0.0.1:$PORT/mcp" ALLOWED_PORT OTHER_PORT
 hubmcp_banner "web pages in $("$CHROMIUM" --version 2>/dev/null | head -n 1) against $HUBMCP_URL"
 "$HUBMCP_NODE" --test --test-reporter=spec "$HERE"/*.test.mjs
 rc=$?
@@ -64,5 +47,5 @@ if ((rc != 0)); then
     echo "run.sh: server log $LOGS/hubmcp.log (last lines):" >&2
     tail -n 20 "$LOGS/hubmcp.log" >&2
 fi
-cleanup
+hubmcp_stop_servers
 exit "$rc"

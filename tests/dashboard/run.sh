@@ -17,40 +17,27 @@ source "$(dirname "${BASH_SOURCE[0]}")/../../scripts/lib/common.sh"
 HERE="$HUBMCP_REPO/tests/dashboard"
 
 hubmcp_ensure_node_tools || { echo "run.sh: could not install Node" >&2; exit 2; }
-CHROMIUM="${CHROMIUM:-$(command -v chromium || command -v chromium-browser || true)}"
-if [[ -z $CHROMIUM || ! -x $CHROMIUM ]]; then
-    echo "run.sh: Chromium not found: apt-get install -y chromium (or set CHROMIUM)" >&2
-    exit 2
-fi
+hubmcp_find_chromium || exit 2
 
 BIN="${HUBMCP_BIN:-$(hubmcp_target_dir)/debug/hubmcp}"
 [[ -x $BIN ]] || { echo "run.sh: '$BIN' not found; build it first (cargo build -p hubmcp)" >&2; exit 2; }
 PORT="$(hubmcp_free_port)" || { echo "run.sh: no free port" >&2; exit 2; }
-LOG="$HUBMCP_CACHE/logs/dashboard-server-$(date +%Y%m%d-%H%M%S)-$$.log"
+LOGS="$HUBMCP_CACHE/logs/dashboard-$(date +%Y%m%d-%H%M%S)-$$"
+LOG="$LOGS/hubmcp.log"
 PASSWORD="dash-$RANDOM$RANDOM"
 
-SERVER_PID=""
-cleanup() { [[ -n $SERVER_PID ]] && hubmcp_stop_pid "$SERVER_PID"; SERVER_PID=""; }
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
+hubmcp_stop_servers_on_exit
 
 hubmcp_log "starting $BIN serve --toolset conformance --port $PORT (log: $LOG)"
-METRICS_PAGE_PASSWORD="$PASSWORD" HUBMCP_METRICS=on HUBMCP_LOG="${HUBMCP_LOG:-warn}" \
-    "$BIN" serve --toolset conformance --host 127.0.0.1 --port "$PORT" --keep-alive-seconds 1 \
-    >"$LOG" 2>&1 </dev/null &
-SERVER_PID=$!
-if ! hubmcp_wait_for_port "$PORT" 30 "$SERVER_PID"; then
-    echo "run.sh: the server did not come up; last lines of $LOG:" >&2
-    tail -n 30 "$LOG" >&2
-    exit 1
-fi
+hubmcp_start_server "$LOGS" hubmcp "$PORT" env METRICS_PAGE_PASSWORD="$PASSWORD" HUBMCP_METRICS=on \
+    HUBMCP_LOG="${HUBMCP_LOG:-warn}" "$BIN" serve --toolset conformance --host 127.0.0.1 --port "$PORT" \
+    --keep-alive-seconds 1
 if grep -q "$PASSWORD" "$LOG"; then
     echo "run.sh: the metrics password appears in the server log" >&2
     exit 1
 fi
 
-export HUBMCP_BASE="http://127.0.0.1:$PORT" HUBMCP_PASSWORD="$PASSWORD" CHROMIUM
+export HUBMCP_BASE="http://127.0.0.1:$PORT" HUBMCP_PASSWORD="$PASSWORD"
 export ARTIFACTS="$HUBMCP_REPO/test-artifacts"
 hubmcp_banner "dashboard in $("$CHROMIUM" --version 2>/dev/null | head -n 1) against $HUBMCP_BASE"
 "$HUBMCP_NODE" --test --test-reporter=spec "$HERE"/*.test.mjs
@@ -59,5 +46,5 @@ if grep -q "$PASSWORD" "$LOG"; then
     echo "run.sh: the metrics password appears in the server log" >&2
     rc=1
 fi
-cleanup
+hubmcp_stop_servers
 exit "$rc"

@@ -39,32 +39,20 @@ for b in "$BIN" "$STANDIN"; do
     [[ -x $b ]] || { echo "run.sh: '$b' not found; build it first (cargo build -p hubmcp -p hub-standin)" >&2; exit 2; }
 done
 
-PIDS=()
-cleanup() { for p in "${PIDS[@]}"; do hubmcp_stop_pid "$p"; done; PIDS=(); }
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
+hubmcp_stop_servers_on_exit
 
 LOGS="$HUBMCP_CACHE/logs/inspector-$(date +%Y%m%d-%H%M%S)-$$"
 mkdir -p "$LOGS"
 HUB_PORT="$(hubmcp_free_port)" && SPACES_PORT="$(hubmcp_free_port)" && PORT="$(hubmcp_free_port)" \
     && CONF_PORT="$(hubmcp_free_port)" || { echo "run.sh: no free port" >&2; exit 2; }
 
-start() { # start NAME PORT CMD...: run in the background, wait for the port
-    local name=$1 port=$2
-    shift 2
-    "$@" >"$LOGS/$name.log" 2>&1 </dev/null &
-    PIDS+=($!)
-    hubmcp_wait_for_port "$port" 30 "$!" || { echo "run.sh: $name did not come up:" >&2; tail -n 20 "$LOGS/$name.log" >&2; exit 1; }
-}
-
-start standin "$HUB_PORT" "$STANDIN" --port "$HUB_PORT" --spaces-port "$SPACES_PORT"
+hubmcp_start_server "$LOGS" standin "$HUB_PORT" "$STANDIN" --port "$HUB_PORT" --spaces-port "$SPACES_PORT"
 HUB="http://127.0.0.1:$HUB_PORT"
-start hubmcp "$PORT" env HF_ENDPOINT="$HUB" HF_DATASETS_SERVER_ENDPOINT="$HUB/datasets-server" \
+hubmcp_start_server "$LOGS" hubmcp "$PORT" env HF_ENDPOINT="$HUB" HF_DATASETS_SERVER_ENDPOINT="$HUB/datasets-server" \
     HUBMCP_SPACE_SCHEME=http HUBMCP_SPACE_PORT="$SPACES_PORT" HUBMCP_SPACE_RESOLVE=127.0.0.1 \
     HUBMCP_SPACE_ALLOW_ADDRESSES=loopback HUBMCP_LOG=warn \
     "$BIN" serve --toolset hub --host 127.0.0.1 --port "$PORT"
-start conformance "$CONF_PORT" env HUBMCP_LOG=warn "$BIN" serve --toolset conformance --host 127.0.0.1 --port "$CONF_PORT"
+hubmcp_start_server "$LOGS" conformance "$CONF_PORT" env HUBMCP_LOG=warn "$BIN" serve --toolset conformance --host 127.0.0.1 --port "$CONF_PORT"
 
 FAILED=0
 # inspect LABEL ARGS...: one strict tools/list; fails on a non-zero exit, an empty tool
@@ -105,7 +93,7 @@ inspect spaces-gradio --server-url "$URL?gradio=evalstate/flux1_schnell,black-fo
     --transport http "${AUTH[@]}"
 inspect conformance --server-url "http://127.0.0.1:$CONF_PORT/mcp" --transport http
 
-cleanup
+hubmcp_stop_servers
 if ((FAILED)); then
     echo "inspector: FAILED (outputs in $LOGS)" >&2
     exit 1

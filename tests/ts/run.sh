@@ -51,26 +51,16 @@ else
 fi
 export HUBMCP_TS_SDK="$SDK_DIR"
 
-SERVER_PID=""
-cleanup() { [[ -n $SERVER_PID ]] && hubmcp_stop_pid "$SERVER_PID"; SERVER_PID=""; }
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
+hubmcp_stop_servers_on_exit
 
 if [[ -z $URL ]]; then
     BIN="${HUBMCP_BIN:-$(hubmcp_target_dir)/debug/hubmcp}"
     [[ -x $BIN ]] || { echo "run.sh: '$BIN' not found; build it first (cargo build -p hubmcp)" >&2; exit 2; }
     PORT="$(hubmcp_free_port)" || { echo "run.sh: no free port" >&2; exit 2; }
-    LOG="$HUBMCP_CACHE/logs/ts-sdk-server-$(date +%Y%m%d-%H%M%S)-$$.log"
-    hubmcp_log "starting $BIN serve --toolset conformance --port $PORT (log: $LOG)"
-    HUBMCP_LOG="${HUBMCP_LOG:-warn}" "$BIN" serve --toolset conformance --host 127.0.0.1 --port "$PORT" \
-        --keep-alive-seconds 1 >"$LOG" 2>&1 </dev/null &
-    SERVER_PID=$!
-    if ! hubmcp_wait_for_port "$PORT" 30 "$SERVER_PID"; then
-        echo "run.sh: the server did not come up; last lines of $LOG:" >&2
-        tail -n 30 "$LOG" >&2
-        exit 1
-    fi
+    LOGS="$HUBMCP_CACHE/logs/ts-sdk-$(date +%Y%m%d-%H%M%S)-$$"
+    hubmcp_log "starting $BIN serve --toolset conformance --port $PORT (log: $LOGS/hubmcp.log)"
+    hubmcp_start_server "$LOGS" hubmcp "$PORT" env HUBMCP_LOG="${HUBMCP_LOG:-warn}" \
+        "$BIN" serve --toolset conformance --host 127.0.0.1 --port "$PORT" --keep-alive-seconds 1
     URL="http://127.0.0.1:$PORT/mcp"
 fi
 export HUBMCP_URL="$URL"
@@ -78,5 +68,5 @@ export HUBMCP_URL="$URL"
 hubmcp_banner "TypeScript SDK $SDK_VERSION against $URL"
 "$HUBMCP_NODE" --test --test-reporter=spec "$HERE"/*.test.mjs
 rc=$?
-cleanup
+hubmcp_stop_servers
 exit "$rc"

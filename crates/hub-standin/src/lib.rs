@@ -588,6 +588,10 @@ async fn dispatch(State(shared): State<Arc<Shared>>, req: Request) -> Response {
     if hub_api::jobs::is_jobs_path(&ctx.path) {
         return hub_api::jobs::handle(&shared.jobs, &ctx);
     }
+    // The CAS authenticates with Xet access tokens, not Hub tokens.
+    if ctx.path.starts_with(hub_api::xet::CAS_PREFIX) {
+        return hub_api::xet::cas(&ctx);
+    }
     if matches!(ctx.caller, Caller::Invalid) {
         return util::hub_error(StatusCode::UNAUTHORIZED, None, "Invalid credentials in Authorization header");
     }

@@ -253,6 +253,10 @@ struct ServeArgs {
     /// descriptors. Keep a proxy's upstream keep-alive timeout below it. 0 = no limit.
     #[arg(long, env = "HUBMCP_HEADER_READ_TIMEOUT_SECONDS", default_value_t = 60)]
     header_read_timeout_seconds: u64,
+    /// Largest request head (request line and headers) in bytes; a larger one gets 431 and
+    /// the connection is closed (minimum 8192).
+    #[arg(long, env = "HUBMCP_MAX_REQUEST_HEAD_BYTES", default_value_t = mcp_engine::server::ServeOptions::MAX_HEAD_BYTES)]
+    max_request_head_bytes: usize,
     #[command(flatten)]
     sessions: SessionArgs,
     #[command(flatten)]
@@ -422,6 +426,7 @@ async fn main() -> anyhow::Result<()> {
                     drain_timeout: Duration::from_secs(args.drain_seconds),
                     header_read_timeout: (args.header_read_timeout_seconds > 0)
                         .then(|| Duration::from_secs(args.header_read_timeout_seconds)),
+                    max_head_bytes: args.max_request_head_bytes,
                 },
             )
             .await?;

@@ -1,6 +1,7 @@
 //! A connection that never finishes its request head (slowloris), or never speaks, is
 //! closed after `--header-read-timeout-seconds`, so such clients cannot hold descriptors
 //! forever; a connection streaming a response is not affected, and `0` turns the limit off.
+//! A request head larger than `--max-request-head-bytes` (default 64 KiB) gets 431.
 
 mod common;
 
@@ -91,4 +92,36 @@ fn zero_turns_the_limit_off() {
     let server = serve("0");
     let mut silent = connect(&server);
     assert!(!closed_within(&mut silent, Duration::from_secs(3)), "with no limit a silent connection stays open");
+}
+
+/// Send a `tools/list` whose head carries `pad` bytes in one header; the status line back.
+fn status_with_padded_head(server: &ServedBinary, pad: usize) -> String {
+    let mut s = connect(server);
+    let body = r#"{"jsonrpc":"2.0","id":1,"method":"tools/list","params":{"_meta":{"io.modelcontextprotocol/protocolVersion":"2026-07-28","io.modelcontextprotocol/clientCapabilities":{}}}}"#;
+    let head = format!(
+        "POST /mcp HTTP/1.1\r\nHost: {}\r\nAccept: application/json, text/event-stream\r\nContent-Type: application/json\r\nMcp-Method: tools/list\r\nMCP-Protocol-Version: 2026-07-28\r\nX-Pad: {}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+        server.base.trim_start_matches("http://"),
+        "a".repeat(pad),
+        body.len()
+    );
+    // The server may answer and close before reading everything: ignore write errors.
+    let _ = s.write_all(head.as_bytes()).and_then(|_| s.write_all(body.as_bytes()));
+    s.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
+    let mut out = Vec::new();
+    let _ = s.read_to_end(&mut out);
+    String::from_utf8_lossy(&out).lines().next().unwrap_or_default().to_owned()
+}
+
+#[test]
+fn request_heads_are_bounded_with_a_knob() {
+    let server = serve("60");
+    assert!(status_with_padded_head(&server, 32 * 1024).contains(" 200"), "a 32 KB head is within the default");
+    assert!(status_with_padded_head(&server, 200 * 1024).contains(" 431"), "a 200 KB head is refused by default");
+    assert_eq!(list_tools(&server), 200, "normal requests are served afterwards");
+
+    let mut cmd = Command::new(BIN);
+    cmd.args(["serve", "--toolset", "conformance", "--port", "0", "--max-request-head-bytes", "16384"]);
+    let small = serve_binary(cmd);
+    assert!(status_with_padded_head(&small, 24 * 1024).contains(" 431"), "the knob lowers the limit");
+    assert!(status_with_padded_head(&small, 4 * 1024).contains(" 200"));
 }

@@ -30,17 +30,30 @@ pub struct ServeOptions {
     /// keep-alive pool (nginx `keepalive_timeout` in `upstream`, see `deploy/`), so the
     /// proxy, not the server, ends idle pooled connections.
     pub header_read_timeout: Option<Duration>,
+    /// Largest request head (request line and headers) a connection may send; a larger one
+    /// is answered `431` and the connection closed. hyper's own ceiling is ~400 KB, far
+    /// more than any MCP client sends, so each connection could pin that much memory
+    /// (nginx's default is 32 KB). hyper needs at least 8 KiB; smaller values are raised.
+    pub max_head_bytes: usize,
 }
 
 impl ServeOptions {
     /// The default head timeout (`deploy/` keeps nginx's upstream keep-alive below it).
     pub const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(60);
+    /// The default request-head limit.
+    pub const MAX_HEAD_BYTES: usize = 64 * 1024;
+    /// hyper's floor for its read buffer.
+    const MIN_HEAD_BYTES: usize = 8 * 1024;
 }
 
 impl From<Duration> for ServeOptions {
     /// Only the drain timeout given: the default head timeout.
     fn from(drain_timeout: Duration) -> Self {
-        ServeOptions { drain_timeout, header_read_timeout: Some(Self::HEADER_READ_TIMEOUT) }
+        ServeOptions {
+            drain_timeout,
+            header_read_timeout: Some(Self::HEADER_READ_TIMEOUT),
+            max_head_bytes: Self::MAX_HEAD_BYTES,
+        }
     }
 }
 
@@ -71,9 +84,12 @@ pub async fn serve_router(
     shutdown: impl Future<Output = ()> + Send + 'static,
     options: impl Into<ServeOptions>,
 ) -> std::io::Result<()> {
-    let ServeOptions { drain_timeout, header_read_timeout } = options.into();
+    let ServeOptions { drain_timeout, header_read_timeout, max_head_bytes } = options.into();
     let mut builder = http1::Builder::new();
-    builder.timer(TokioTimer::new()).header_read_timeout(header_read_timeout);
+    builder
+        .timer(TokioTimer::new())
+        .header_read_timeout(header_read_timeout)
+        .max_buf_size(max_head_bytes.max(ServeOptions::MIN_HEAD_BYTES));
     let token = engine.shutdown_token().clone();
     // Every connection task holds a receiver; `closed()` resolves when all are gone.
     let (live_tx, live_rx) = watch::channel(());

@@ -1,7 +1,19 @@
 //! The MDB shard: file reconstructions (terms, verification hashes, sha256) and the CAS info
-//! of new xorbs. Uploads omit the footer; the parser accepts either.
+//! of new xorbs, as 48-byte little-endian records after a 48-byte header, each section closed
+//! by a bookend (32 × 0xFF, 16 × 0). Uploads omit the footer; the parser accepts either and
+//! ignores it. Parsing takes untrusted bytes: counts are checked against the bytes present
+//! before anything is allocated.
 
 use crate::{FormatError, MerkleHash};
+
+const TAG: [u8; 32] = [
+    b'H', b'F', b'R', b'e', b'p', b'o', b'M', b'e', b't', b'a', b'D', b'a', b't', b'a', 0, 85, 105, 103, 69, 106, 123,
+    129, 87, 131, 165, 189, 217, 92, 205, 209, 74, 169,
+];
+const VERSION: u64 = 2;
+const RECORD: usize = 48;
+const WITH_VERIFICATION: u32 = 1 << 31;
+const WITH_METADATA_EXT: u32 = 1 << 30;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Term {
@@ -19,7 +31,7 @@ pub struct FileInfo {
     pub terms: Vec<Term>,
     /// One per term when present (required on upload).
     pub verification: Vec<MerkleHash>,
-    /// SHA-256 of the file's bytes (required on upload).
+    /// SHA-256 of the file's bytes, as the digest's bytes (required on upload).
     pub sha256: Option<[u8; 32]>,
 }
 
@@ -46,11 +58,263 @@ pub struct Shard {
     pub xorbs: Vec<CasInfo>,
 }
 
+/// xet-core keeps a sha256 as a hash whose string form is the digest's hex, so each 8-byte
+/// word is stored reversed (the same transform both ways).
+fn swap_words(b: [u8; 32]) -> [u8; 32] {
+    let mut out = b;
+    for w in out.chunks_exact_mut(8) {
+        w.reverse();
+    }
+    out
+}
+
+struct Writer(Vec<u8>);
+
+impl Writer {
+    fn hash(&mut self, h: &[u8; 32]) {
+        self.0.extend_from_slice(h);
+    }
+    fn u32(&mut self, v: u32) {
+        self.0.extend_from_slice(&v.to_le_bytes());
+    }
+    fn u64(&mut self, v: u64) {
+        self.0.extend_from_slice(&v.to_le_bytes());
+    }
+    fn zeros(&mut self, n: usize) {
+        self.0.resize(self.0.len() + n, 0);
+    }
+    fn bookend(&mut self) {
+        self.hash(&[0xff; 32]);
+        self.zeros(16);
+    }
+}
+
 /// Serialize for the shard upload API (header, file info, CAS info, no footer).
 pub fn serialize(shard: &Shard) -> Vec<u8> {
-    todo!("{}", shard.files.len())
+    let records: usize = shard.files.iter().map(|f| 1 + f.terms.len() * 2 + 1).sum::<usize>()
+        + shard.xorbs.iter().map(|x| 1 + x.chunks.len()).sum::<usize>()
+        + 3;
+    let mut w = Writer(Vec::with_capacity(records * RECORD));
+    w.hash(&TAG);
+    w.u64(VERSION);
+    w.u64(0); // footer size: none on upload
+    for f in &shard.files {
+        let mut flags = 0;
+        if !f.verification.is_empty() {
+            flags |= WITH_VERIFICATION;
+        }
+        if f.sha256.is_some() {
+            flags |= WITH_METADATA_EXT;
+        }
+        w.hash(&f.hash.0);
+        w.u32(flags);
+        w.u32(f.terms.len() as u32);
+        w.zeros(8);
+        for t in &f.terms {
+            w.hash(&t.xorb.0);
+            w.u32(0);
+            w.u32(t.unpacked_bytes);
+            w.u32(t.chunk_start);
+            w.u32(t.chunk_end);
+        }
+        for v in &f.verification {
+            w.hash(&v.0);
+            w.zeros(16);
+        }
+        if let Some(sha) = f.sha256 {
+            w.hash(&swap_words(sha));
+            w.zeros(16);
+        }
+    }
+    w.bookend();
+    for x in &shard.xorbs {
+        w.hash(&x.xorb.0);
+        w.u32(0);
+        w.u32(x.chunks.len() as u32);
+        w.u32(x.unpacked_bytes);
+        w.u32(x.serialized_bytes);
+        for c in &x.chunks {
+            w.hash(&c.hash.0);
+            w.u32(c.byte_start);
+            w.u32(c.unpacked_bytes);
+            w.zeros(8);
+        }
+    }
+    w.bookend();
+    w.0
+}
+
+struct Reader<'a> {
+    bytes: &'a [u8],
+    at: usize,
+}
+
+impl<'a> Reader<'a> {
+    fn record(&mut self, what: &str) -> Result<&'a [u8], FormatError> {
+        let r = self
+            .bytes
+            .get(self.at..self.at + RECORD)
+            .ok_or_else(|| FormatError(format!("shard truncated in {what} at byte {}", self.at)))?;
+        self.at += RECORD;
+        Ok(r)
+    }
+    /// Fail early when `n` more records cannot be there.
+    fn room_for(&self, n: usize, what: &str) -> Result<(), FormatError> {
+        let left = self.bytes.len().saturating_sub(self.at) / RECORD;
+        if n > left {
+            return Err(FormatError(format!("shard announces {n} {what} but holds at most {left}")));
+        }
+        Ok(())
+    }
+}
+
+fn hash_at(r: &[u8]) -> [u8; 32] {
+    let mut h = [0u8; 32];
+    h.copy_from_slice(&r[..32]);
+    h
+}
+
+fn u32_at(r: &[u8], at: usize) -> u32 {
+    u32::from_le_bytes([r[at], r[at + 1], r[at + 2], r[at + 3]])
+}
+
+fn is_bookend(r: &[u8]) -> bool {
+    r[..32].iter().all(|&b| b == 0xff)
 }
 
 pub fn parse(bytes: &[u8]) -> Result<Shard, FormatError> {
-    todo!("{}", bytes.len())
+    let mut r = Reader { bytes, at: 0 };
+    let head = r.record("the header")?;
+    if head[..32] != TAG {
+        return Err(FormatError("not a shard (bad header tag)".into()));
+    }
+    let version = u64::from_le_bytes(head[32..40].try_into().unwrap_or_default());
+    if version != VERSION {
+        return Err(FormatError(format!("unsupported shard version {version}")));
+    }
+    let mut shard = Shard::default();
+    loop {
+        let h = r.record("the file info section")?;
+        if is_bookend(h) {
+            break;
+        }
+        let (flags, n) = (u32_at(h, 32), u32_at(h, 36) as usize);
+        r.room_for(n, "terms")?;
+        let mut terms = Vec::with_capacity(n);
+        for _ in 0..n {
+            let t = r.record("a term")?;
+            let term = Term {
+                xorb: MerkleHash(hash_at(t)),
+                unpacked_bytes: u32_at(t, 36),
+                chunk_start: u32_at(t, 40),
+                chunk_end: u32_at(t, 44),
+            };
+            if term.chunk_start >= term.chunk_end {
+                return Err(FormatError(format!("empty chunk range {}..{}", term.chunk_start, term.chunk_end)));
+            }
+            terms.push(term);
+        }
+        let mut verification = Vec::new();
+        if flags & WITH_VERIFICATION != 0 {
+            r.room_for(n, "verification entries")?;
+            for _ in 0..n {
+                verification.push(MerkleHash(hash_at(r.record("a verification entry")?)));
+            }
+        }
+        let sha256 = if flags & WITH_METADATA_EXT != 0 {
+            Some(swap_words(hash_at(r.record("the metadata extension")?)))
+        } else {
+            None
+        };
+        shard.files.push(FileInfo { hash: MerkleHash(hash_at(h)), terms, verification, sha256 });
+    }
+    loop {
+        let h = r.record("the CAS info section")?;
+        if is_bookend(h) {
+            break;
+        }
+        let n = u32_at(h, 36) as usize;
+        r.room_for(n, "chunks")?;
+        let mut chunks = Vec::with_capacity(n);
+        for _ in 0..n {
+            let c = r.record("a chunk entry")?;
+            chunks.push(CasChunk {
+                hash: MerkleHash(hash_at(c)),
+                byte_start: u32_at(c, 32),
+                unpacked_bytes: u32_at(c, 36),
+            });
+        }
+        shard.xorbs.push(CasInfo {
+            xorb: MerkleHash(hash_at(h)),
+            chunks,
+            unpacked_bytes: u32_at(h, 40),
+            serialized_bytes: u32_at(h, 44),
+        });
+    }
+    Ok(shard)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::hash::chunk_hash;
+
+    fn sample() -> Shard {
+        let x = chunk_hash(b"xorb");
+        Shard {
+            files: vec![FileInfo {
+                hash: chunk_hash(b"file"),
+                terms: vec![Term { xorb: x, unpacked_bytes: 10, chunk_start: 0, chunk_end: 2 }],
+                verification: vec![chunk_hash(b"v")],
+                sha256: Some([7; 32]),
+            }],
+            xorbs: vec![CasInfo {
+                xorb: x,
+                chunks: vec![
+                    CasChunk { hash: chunk_hash(b"a"), byte_start: 0, unpacked_bytes: 4 },
+                    CasChunk { hash: chunk_hash(b"b"), byte_start: 12, unpacked_bytes: 6 },
+                ],
+                unpacked_bytes: 10,
+                serialized_bytes: 26,
+            }],
+        }
+    }
+
+    #[test]
+    fn round_trip() {
+        let s = sample();
+        let bytes = serialize(&s);
+        assert_eq!(bytes.len(), RECORD * (1 + 4 + 1 + 3 + 1));
+        assert_eq!(parse(&bytes).unwrap(), s);
+        // A footer after the sections is ignored.
+        let mut with_footer = bytes.clone();
+        with_footer.extend_from_slice(&[1; 200]);
+        assert_eq!(parse(&with_footer).unwrap(), s);
+    }
+
+    #[test]
+    fn sha256_words_are_stored_reversed() {
+        let mut digest = [0u8; 32];
+        digest[0] = 0xaa;
+        let mut s = sample();
+        s.files[0].sha256 = Some(digest);
+        let bytes = serialize(&s);
+        let ext = &bytes[RECORD * 4..RECORD * 4 + 32];
+        assert_eq!(ext[7], 0xaa);
+        assert_eq!(MerkleHash(hash_at(ext)).hex()[..2], *"aa");
+    }
+
+    #[test]
+    fn garbage_is_refused_without_panic() {
+        let bytes = serialize(&sample());
+        for cut in 0..bytes.len() {
+            assert!(parse(&bytes[..cut]).is_err(), "truncated at {cut}");
+        }
+        let mut huge = bytes.clone();
+        huge[RECORD + 36..RECORD + 40].copy_from_slice(&u32::MAX.to_le_bytes());
+        assert!(parse(&huge).is_err());
+        let mut tag = bytes.clone();
+        tag[0] = b'X';
+        assert!(parse(&tag).is_err());
+    }
 }

@@ -6,9 +6,9 @@
 //!   is one bucket's info, `DELETE` removes it;
 //! * `GET /api/buckets/{id}/tree[/{prefix}][?recursive=true]` lists files and directories;
 //! * `POST /api/buckets/{id}/paths-info` (`{paths}`) describes files;
-//! * `POST /api/buckets/{id}/batch` takes NDJSON `addFile` (by `xetHash` of content already in
-//!   the stand-in: real uploads go through Xet storage, which this stand-in does not model) and
-//!   `deleteFile` lines;
+//! * `POST /api/buckets/{id}/batch` takes NDJSON `addFile` (by the `xetHash` of a file
+//!   uploaded to the stand-in's Xet storage, `xet.rs`) and `deleteFile` lines;
+//! * `GET /api/buckets/{id}/xet-{read|write}-token` hands out Xet access tokens (`xet.rs`);
 //! * `GET|HEAD /buckets/{id}/resolve/{path}` serves a file's bytes.
 //!
 //! Private buckets are visible to their owner and the owner's organization members only.
@@ -48,6 +48,11 @@ pub(super) fn api(ctx: &Ctx<'_>, s: &[&str]) -> Answer {
         (Method::GET, [ns, name, "tree", prefix @ ..]) => tree(ctx, &format!("{ns}/{name}"), &prefix.join("/")),
         (Method::POST, [ns, name, "paths-info"]) => paths_info(ctx, &format!("{ns}/{name}")),
         (Method::POST, [ns, name, "batch"]) => batch(ctx, &format!("{ns}/{name}")),
+        (Method::GET, [ns, name, kind @ ("xet-read-token" | "xet-write-token")]) => {
+            let id = format!("{ns}/{name}");
+            let bucket = visible(ctx, &id)?;
+            super::xet::token(ctx, &id, bucket.owner(), *kind == "xet-write-token")
+        }
         _ => Ok(not_found_route()),
     }
 }
@@ -144,19 +149,19 @@ fn batch(ctx: &Ctx<'_>, id: &str) -> Answer {
         ops.push(serde_json::from_slice::<Value>(line).map_err(|_| bad_request("Invalid NDJSON line"))?);
     }
     let mut store = ctx.store.lock();
-    // Content is addressed by Xet hash; the stand-in knows the hashes of the bytes it holds.
-    let known = |hash: &str, store: &super::store::Written| {
-        store.buckets.values().flat_map(|b| b.files.values()).find(|f| f.xet_hash == hash).map(|f| f.bytes.clone())
-    };
+    // Content is addressed by Xet hash: a file registered in the Xet store by a shard upload
+    // (or stored there by the stand-in itself).
     let mut adds = Vec::new();
     for op in &ops {
         let path = op.get("path").and_then(Value::as_str).unwrap_or_default().to_owned();
         match op.get("type").and_then(Value::as_str) {
             Some("addFile") | Some("copyFile") => {
                 let hash = op.get("xetHash").and_then(Value::as_str).unwrap_or_default();
-                let bytes = known(hash, &store)
+                let bytes = xet_format::MerkleHash::from_hex(hash)
+                    .ok()
+                    .and_then(|h| store.xet.rebuild(&h))
                     .ok_or_else(|| bad_request(&format!("Unknown xetHash for {path}: upload the content first")))?;
-                adds.push((path, Some(bytes)));
+                adds.push((path, Some((bytes, hash.to_owned()))));
             }
             Some("deleteFile") => adds.push((path, None)),
             _ => return Err(bad_request("Unknown batch operation")),
@@ -165,7 +170,7 @@ fn batch(ctx: &Ctx<'_>, id: &str) -> Answer {
     let live = store.buckets.get_mut(id).ok_or_else(not_found)?;
     for (path, bytes) in adds {
         match bytes {
-            Some(b) => live.put(&path, b),
+            Some((b, hash)) => live.put(&path, b, hash),
             None => {
                 if live.files.remove(&path).is_none() {
                     return Err(hub_error(StatusCode::NOT_FOUND, Some("EntryNotFound"), &format!("{path} not found")));
@@ -189,7 +194,11 @@ pub(super) fn resolve(ctx: &Ctx<'_>, segs: &[String]) -> Response {
     };
     let path = path.join("/");
     match bucket.files.get(&path) {
-        Some(f) => serve_bytes(ctx, &path, &f.bytes, None, &format!("\"{}\"", f.xet_hash)),
+        Some(f) => {
+            let mut resp = serve_bytes(ctx, &path, &f.bytes, None, &format!("\"{}\"", f.xet_hash));
+            super::xet::file_headers(&mut resp, ctx, &bucket.id, &f.xet_hash);
+            resp
+        }
         None => hub_error(StatusCode::NOT_FOUND, Some("EntryNotFound"), "Entry not found"),
     }
 }

@@ -26,6 +26,8 @@ mod trending;
 mod whoami;
 mod write_access;
 mod written;
+pub(crate) mod xet;
+mod xet_store;
 
 use axum::http::{Method, StatusCode};
 use axum::response::Response;

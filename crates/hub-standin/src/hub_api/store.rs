@@ -169,8 +169,8 @@ impl Bucket {
     pub fn owner(&self) -> &str {
         self.id.split('/').next().unwrap_or_default()
     }
-    pub fn put(&mut self, path: &str, bytes: Bytes) {
-        let xet_hash = hex_sha256(&[b"xet:", &bytes]);
+    /// Add or replace a file whose bytes are stored in the Xet store under `xet_hash`.
+    pub fn put(&mut self, path: &str, bytes: Bytes, xet_hash: String) {
         self.files.insert(path.to_owned(), BucketFile { bytes, xet_hash, mtime: now() });
         self.updated_at = now();
     }
@@ -195,6 +195,8 @@ pub(crate) struct Written {
     pub buckets: BTreeMap<String, Bucket>,
     /// Uploaded LFS objects (sha256 → bytes), referenced by `lfsFile` commit operations.
     pub lfs: HashMap<String, Bytes>,
+    /// Xet storage: bucket files' xorbs and reconstructions, access tokens.
+    pub xet: super::xet_store::XetStore,
 }
 
 /// A 1×1 PNG, so bucket image attachments have something to attach.
@@ -232,7 +234,8 @@ impl Store {
                 files: BTreeMap::new(),
             };
             for (path, content) in files {
-                b.put(path, Bytes::from_static(content));
+                let hash = w.xet.store_bytes(content).hex();
+                b.put(path, Bytes::from_static(content), hash);
             }
             w.buckets.insert(id.to_owned(), b);
         }

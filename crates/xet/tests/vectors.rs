@@ -1,0 +1,57 @@
+//! Our chunking and hashing against the real client: `xet_vectors.txt` holds file hashes that
+//! hf_xet 1.8.0 computed for inputs this test regenerates (same generator as
+//! `xet_vectors.py`, which the hub-shapes stage re-runs against hf_xet in check mode).
+
+use xet_format::chunking::chunk_ends;
+use xet_format::hash::{chunk_hash, file_hash};
+
+fn xorshift(n: usize, mut x: u64) -> Vec<u8> {
+    (0..n)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x as u8
+        })
+        .collect()
+}
+
+fn input(name: &str) -> Vec<u8> {
+    let (kind, n) = name.rsplit_once('-').unwrap();
+    let n: usize = n.parse().unwrap();
+    match kind {
+        "random" => xorshift(n, 0x9E37_79B9_7F4A_7C15),
+        "zeros" => vec![0; n],
+        "text" => b"The quick brown fox jumps over the lazy dog. ".repeat(20_000),
+        "repeated" => xorshift(200_000, 7).repeat(3),
+        _ => panic!("unknown vector {name}"),
+    }
+}
+
+pub fn xet_file_hash(data: &[u8]) -> String {
+    let mut start = 0;
+    let chunks: Vec<_> = chunk_ends(data)
+        .into_iter()
+        .map(|end| {
+            let c = &data[start..end];
+            start = end;
+            (chunk_hash(c), c.len() as u64)
+        })
+        .collect();
+    file_hash(&chunks).hex()
+}
+
+#[test]
+fn file_hashes_match_hf_xet() {
+    let fixture = include_str!("xet_vectors.txt");
+    let mut n = 0;
+    for line in fixture.lines().filter(|l| !l.is_empty() && !l.starts_with('#')) {
+        let mut f = line.split(' ');
+        let (name, size, want) = (f.next().unwrap(), f.next().unwrap(), f.next().unwrap());
+        let data = input(name);
+        assert_eq!(data.len().to_string(), size, "{name}: generator differs from the fixture's");
+        assert_eq!(xet_file_hash(&data), want, "{name}: file hash differs from hf_xet's");
+        n += 1;
+    }
+    assert!(n >= 14, "the fixture lost vectors");
+}

@@ -511,8 +511,8 @@ async fn buckets_put_text_and_base64_through_xet() {
 #[tokio::test]
 async fn xet_uploads_are_retried_being_content_addressed() {
     let h = H::start(true).await;
-    h.hub.inject(hub_standin::FaultRule::server_error("/v1/xorbs/", 503, 1).for_method("POST"));
-    h.hub.inject(hub_standin::FaultRule::server_error("/v1/shards", 503, 1).for_method("POST"));
+    h.hub.inject(hub_standin::FaultRule::server_error("/xet-cas/v1/xorbs/", 503, 1).for_method("POST"));
+    h.hub.inject(hub_standin::FaultRule::server_error("/xet-cas/v1/shards", 503, 1).for_method("POST"));
     let r = h.put("hf://buckets/alice/scratch/retried.txt", "again", &[]).await;
     assert_eq!(r["isError"], Value::Null, "{r}");
     let cas = h.cas_uploads();

@@ -204,14 +204,17 @@ async fn the_space_client_follows_no_redirect() {
     assert!(net.resolver().resolve(name).await.is_err());
 }
 
+/// `(path, Authorization)` of each request seen.
+type Seen = Arc<std::sync::Mutex<Vec<(String, String)>>>;
+
 /// A Hub on 127.0.0.1 whose Xet token for bucket `x/<i>` names `cas[i]` as its storage (`{hub}`
 /// stands for its own address); any other path (its own `/cas/`) redirects to the canary.
 /// Records each request's path and `Authorization`.
-fn xet_hub(cas: Vec<String>, canary_port: u16) -> (u16, Arc<std::sync::Mutex<Vec<(String, String)>>>) {
+fn xet_hub(cas: Vec<String>, canary_port: u16) -> (u16, Seen) {
     let l = TcpListener::bind("127.0.0.1:0").unwrap();
     let port = l.local_addr().unwrap().port();
     let cas: Vec<String> = cas.iter().map(|c| c.replace("{hub}", &format!("127.0.0.1:{port}"))).collect();
-    let seen = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let seen: Seen = Default::default();
     let record = seen.clone();
     std::thread::spawn(move || {
         for mut s in l.incoming().flatten() {

@@ -2,8 +2,9 @@
 //! private, link-local and metadata address form is refused as a Space's DNS answer; the
 //! address spellings an attacker could write (decimal, octal, hex, IPv6-mapped) are
 //! refused as Space hosts and as redirect targets; the Space client follows no redirect;
-//! the Hub client follows none to an internal host. A canary listener on 127.0.0.2 proves
-//! that refused redirects connect nowhere.
+//! the Hub client follows none to an internal host; the Xet storage address a bucket upload
+//! is handed (`casUrl`) obeys the same rule, and the HF token never goes there. A canary
+//! listener on 127.0.0.2 proves that refused redirects and addresses connect nowhere.
 
 use std::io::{Read, Write};
 use std::net::{IpAddr, TcpListener};
@@ -201,4 +202,91 @@ async fn the_space_client_follows_no_redirect() {
     // and a name outside the domain is refused even when loopback is allowed.
     let name: Name = "localhost".parse().unwrap();
     assert!(net.resolver().resolve(name).await.is_err());
+}
+
+/// `(path, Authorization)` of each request seen.
+type Seen = Arc<std::sync::Mutex<Vec<(String, String)>>>;
+
+/// A Hub on 127.0.0.1 whose Xet token for bucket `x/<i>` names `cas[i]` as its storage (`{hub}`
+/// stands for its own address); any other path (its own `/cas/`) redirects to the canary.
+/// Records each request's path and `Authorization`.
+fn xet_hub(cas: Vec<String>, canary_port: u16) -> (u16, Seen) {
+    let l = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = l.local_addr().unwrap().port();
+    let cas: Vec<String> = cas.iter().map(|c| c.replace("{hub}", &format!("127.0.0.1:{port}"))).collect();
+    let seen: Seen = Default::default();
+    let record = seen.clone();
+    std::thread::spawn(move || {
+        for mut s in l.incoming().flatten() {
+            let mut buf = [0u8; 8192];
+            let n = s.read(&mut buf).unwrap_or(0);
+            let req = String::from_utf8_lossy(&buf[..n]).into_owned();
+            let path = req.split(' ').nth(1).unwrap_or("/").to_owned();
+            let auth = req
+                .lines()
+                .find_map(|l| l.strip_prefix("authorization: ").or_else(|| l.strip_prefix("Authorization: ")))
+                .unwrap_or_default()
+                .to_owned();
+            record.lock().unwrap().push((path.clone(), auth));
+            let index = path.strip_prefix("/api/buckets/x/").and_then(|r| r.split('/').next()?.parse::<usize>().ok());
+            let resp = match index {
+                Some(i) => {
+                    let body = serde_json::json!({ "accessToken": "xet_short_lived", "exp": 4102444800u64, "casUrl": cas[i] })
+                        .to_string();
+                    format!(
+                        "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                        body.len()
+                    )
+                }
+                None => format!(
+                    "HTTP/1.1 307 Temporary Redirect\r\nLocation: http://127.0.0.2:{canary_port}/v1/shards\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+                ),
+            };
+            let _ = s.write_all(resp.as_bytes());
+        }
+    });
+    (port, seen)
+}
+
+#[tokio::test]
+async fn a_bucket_upload_goes_to_no_internal_storage_address_and_never_with_the_hf_token() {
+    use xet_format::upload::PreparedXorb;
+    let (cport, hits) = canary("127.0.0.2");
+    let cas: Vec<String> = vec![
+        format!("http://127.0.0.2:{cport}/"),
+        format!("http://2130706434:{cport}/"),
+        format!("http://[::ffff:127.0.0.2]:{cport}/"),
+        "http://169.254.169.254/latest/".to_owned(),
+        format!("http://localhost:{cport}/"),
+        "http://10.0.0.1/".to_owned(),
+        format!("http://user:pw@127.0.0.2:{cport}/"),
+        "file:///etc/passwd".to_owned(),
+        // On the Hub's own host (allowed), but that storage redirects to the canary.
+        "http://{hub}/cas/".to_owned(),
+    ];
+    let n = cas.len();
+    let (port, seen) = xet_hub(cas, cport);
+    let config = HubClientConfig::default()
+        .with_endpoint(&format!("http://127.0.0.1:{port}"))
+        .unwrap()
+        .with_timeout(Duration::from_secs(3));
+    let client = HubClient::new(config).unwrap();
+    let xorb = || vec![PreparedXorb { hash: xet_format::MerkleHash([7; 32]), bytes: vec![1, 2, 3] }];
+    let shard = xet_format::shard::Shard::default();
+    for i in 0..n - 1 {
+        let err =
+            client.upload_to_bucket_xet(Some("hf_caller_token"), &format!("x/{i}"), xorb(), &shard).await.unwrap_err();
+        assert!(err.to_string().contains("Xet storage URL"), "casUrl {i}: {err}");
+    }
+    let last = client.upload_to_bucket_xet(Some("hf_caller_token"), &format!("x/{}", n - 1), xorb(), &shard).await;
+    assert!(last.is_err(), "the storage's redirect to an internal address is not followed");
+    assert!(seen.lock().unwrap().iter().any(|(p, _)| p.starts_with("/cas/v1/xorbs/default/")), "the xorb was sent");
+    assert_eq!(hits.load(Ordering::SeqCst), 0, "an upload reached an internal address");
+    for (path, auth) in seen.lock().unwrap().iter() {
+        if path.starts_with("/api/") {
+            assert_eq!(auth, "Bearer hf_caller_token", "{path}");
+        } else {
+            assert_eq!(auth, "Bearer xet_short_lived", "the storage got the HF token: {path}");
+        }
+    }
 }

@@ -1,8 +1,9 @@
 //! The tools that change the Hub — `create_repo` and `hf_fs_write` — end to end: the full
 //! server over real TCP against the Hub stand-in (which speaks the write API), in both eras,
 //! with whoami authentication. Covers who sees them, what a read-only token is told, the
-//! Hub's conflicts and missing repositories, LFS uploads, pull requests, and the confirmation
-//! of destructive operations (accepted, declined, cancelled, not asked, turned off).
+//! Hub's conflicts and missing repositories, LFS uploads, pull requests, bucket puts through
+//! Xet storage (xorbs, shard, `addFile`), and the confirmation of destructive operations
+//! (accepted, declined, cancelled, not asked, turned off).
 
 mod common;
 
@@ -98,6 +99,10 @@ impl H {
         let seen = self.seen.lock().unwrap().join("\n");
         for t in [tokens::ALICE_WRITE, tokens::BOB_READ, tokens::CAROL_FINEGRAINED] {
             assert!(!seen.contains(t), "a token appeared in a tool result");
+        }
+        for r in self.cas_uploads() {
+            let t = r.bearer_token().expect("CAS uploads carry the Xet access token");
+            assert!(!seen.contains(t), "a Xet access token appeared in a tool result");
         }
         self.server.stop().await;
     }
@@ -375,7 +380,7 @@ async fn confirmation_can_be_turned_off() {
 }
 
 #[tokio::test]
-async fn buckets_rm_with_confirmation_and_put_is_refused() {
+async fn buckets_rm_with_confirmation() {
     let h = H::start(true).await;
     let caps = json!({ "elicitation": {} });
     let rm = json!({ "cmd": "rm", "args": ["hf://buckets/standin-org/training-logs/runs/2026-01-02/metrics.jsonl"] });
@@ -386,11 +391,177 @@ async fn buckets_rm_with_confirmation_and_put_is_refused() {
     let r = h.call_with("hf_fs_write", rm, ALICE, caps, again).await;
     assert_eq!(structured(&r)["done"], true, "{r}");
     assert!(h.raw("/buckets/standin-org/training-logs/resolve/runs/2026-01-02/metrics.jsonl").await.is_none());
-    let r = h.put("hf://buckets/alice/scratch/x.txt", "x", &[]).await;
-    assert_eq!(r["isError"], true);
-    assert!(text(&r).contains("Xet"), "{r}");
     let r = h.put("hf://buckets/alice/scratch/x.txt", "x", &["--create-pr"]).await;
     assert!(text(&r).contains("not supported for bucket writes"), "{r}");
+    let r = h.put("hf://buckets/alice/scratch/x.txt", "x", &["--branch", "dev"]).await;
+    assert!(text(&r).contains("branch is not supported for bucket writes"), "{r}");
+    h.stop().await;
+}
+
+/// Bytes that do not compress or repeat, from a fixed seed (xorshift).
+fn noise(len: usize, mut seed: u64) -> Vec<u8> {
+    (0..len)
+        .map(|_| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed as u8
+        })
+        .collect()
+}
+
+impl H {
+    /// A bucket file's `paths-info` entry, straight from the stand-in.
+    async fn bucket_entry(&self, id: &str, path: &str) -> Value {
+        let res = self
+            .http
+            .post(self.hub.url(&format!("/api/buckets/{id}/paths-info")))
+            .header("authorization", format!("Bearer {}", tokens::ALICE_WRITE))
+            .json(&json!({ "paths": [path] }))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 200);
+        res.json::<Value>().await.unwrap()[0].clone()
+    }
+
+    /// `hf_fs cat` of a bucket file, as alice.
+    async fn cat(&self, uri: &str) -> Value {
+        let ops = json!({ "operations": [{ "cmd": "cat", "args": [uri] }] });
+        let r = self.call("hf_fs", ops, ALICE).await;
+        r["structuredContent"]["results"][0].clone()
+    }
+
+    /// The recorded requests to the Xet storage (CAS) upload endpoints.
+    fn cas_uploads(&self) -> Vec<hub_standin::RecordedRequest> {
+        self.hub
+            .requests()
+            .into_iter()
+            .filter(|r| r.method == "POST" && (r.path.contains("/v1/xorbs/") || r.path.ends_with("/v1/shards")))
+            .collect()
+    }
+}
+
+#[tokio::test]
+async fn buckets_put_text_and_base64_through_xet() {
+    let h = H::start(true).await;
+    // Text: uploaded, registered, readable with hf_fs, and its xetHash is the file's Xet hash.
+    let r = h.put("hf://buckets/alice/scratch/notes/hello.txt", "hello, bucket\n", &["-m", "ignored by buckets"]).await;
+    assert_eq!(r["isError"], Value::Null, "{r}");
+    let s = structured(&r);
+    assert_eq!(
+        (s["repo_type"].as_str(), s["bytes"].as_u64(), s["done"].as_bool()),
+        (Some("bucket"), Some(14), Some(true))
+    );
+    assert!(s.get("commit").is_none(), "buckets have no commits: {r}");
+    assert!(text(&r).starts_with("# hf_fs_write put\n\nPath: `notes/hello.txt`\nRepo: `alice/scratch`\nType: `bucket`"));
+    let entry = h.bucket_entry("alice/scratch", "notes/hello.txt").await;
+    assert_eq!(entry["xetHash"], xet_format::upload::prepare(b"hello, bucket\n").file_hash.hex(), "{entry}");
+    let cat = h.cat("hf://buckets/alice/scratch/notes/hello.txt").await;
+    assert_eq!(cat["result"]["content"], "hello, bucket\n", "{cat}");
+    // The CAS saw every xorb before the shard, each with the Xet access token, never an HF token.
+    let cas = h.cas_uploads();
+    let shard_at = cas.iter().position(|r| r.path.ends_with("/v1/shards")).expect("a shard upload");
+    assert!(shard_at > 0 && cas[..shard_at].iter().all(|r| r.path.contains("/v1/xorbs/default/")), "{cas:?}");
+    for r in &cas {
+        let bearer = r.bearer_token().expect("the CAS gets a bearer token");
+        assert!(![tokens::ALICE_WRITE, tokens::BOB_READ, tokens::CAROL_FINEGRAINED].contains(&bearer));
+    }
+
+    // Base64, 300 KB of noise: several chunks (and the bytes come back exactly).
+    let data = noise(300 * 1024, 0x9e37_79b9_7f4a_7c15);
+    let prepared = xet_format::upload::prepare(&data);
+    let chunks: usize = prepared.shard.xorbs.iter().map(|x| x.chunks.len()).sum();
+    assert!(chunks > 1, "the file should span several chunks, got {chunks}");
+    use base64::Engine as _;
+    let b64 = base64::engine::general_purpose::STANDARD.encode(&data);
+    let r = h.put("hf://buckets/alice/scratch/blobs/noise.bin", &b64, &["--base64"]).await;
+    assert_eq!(r["isError"], Value::Null, "{r}");
+    assert_eq!(structured(&r)["bytes"], data.len());
+    assert_eq!(h.raw("/buckets/alice/scratch/resolve/blobs/noise.bin").await.as_deref(), Some(&data[..]));
+    assert_eq!(h.bucket_entry("alice/scratch", "blobs/noise.bin").await["xetHash"], prepared.file_hash.hex());
+    let stat = h
+        .call(
+            "hf_fs",
+            json!({ "operations": [{ "cmd": "stat", "args": ["hf://buckets/alice/scratch/blobs/noise.bin"] }] }),
+            ALICE,
+        )
+        .await;
+    assert_eq!(stat["structuredContent"]["results"][0]["result"]["size"], data.len(), "{stat}");
+
+    // A read-only or unscoped token: the missing scope is named, nothing is written.
+    for token in [BOB, CAROL] {
+        let r = h
+            .call(
+                "hf_fs_write",
+                json!({ "cmd": "put", "args": ["hf://buckets/standin-org/training-logs/new.txt"], "content": "x" }),
+                token,
+            )
+            .await;
+        assert_eq!(r["isError"], true, "{r}");
+        assert!(text(&r).contains("Missing scope: `write`"), "{r}");
+    }
+    assert!(h.raw("/buckets/standin-org/training-logs/resolve/new.txt").await.is_none());
+    // A bucket that does not exist.
+    let r = h.put("hf://buckets/alice/no-such-bucket/a.txt", "x", &[]).await;
+    assert_eq!(r["isError"], true, "{r}");
+    h.stop().await;
+}
+
+#[tokio::test]
+async fn xet_uploads_are_retried_being_content_addressed() {
+    let h = H::start(true).await;
+    h.hub.inject(hub_standin::FaultRule::server_error("/xet-cas/v1/xorbs/", 503, 1).for_method("POST"));
+    h.hub.inject(hub_standin::FaultRule::server_error("/xet-cas/v1/shards", 503, 1).for_method("POST"));
+    let r = h.put("hf://buckets/alice/scratch/retried.txt", "again", &[]).await;
+    assert_eq!(r["isError"], Value::Null, "{r}");
+    let cas = h.cas_uploads();
+    assert_eq!(cas.iter().filter(|r| r.path.ends_with("/v1/shards")).count(), 2, "{cas:?}");
+    assert_eq!(h.raw("/buckets/alice/scratch/resolve/retried.txt").await.as_deref(), Some(&b"again"[..]));
+    h.stop().await;
+}
+
+#[tokio::test]
+async fn bucket_overwrites_are_confirmed() {
+    let h = H::start(true).await;
+    let caps = json!({ "elicitation": {} });
+    let uri = "hf://buckets/alice/scratch/notes.txt"; // seeded: "private notes\n"
+    let put = |content: &str| json!({ "cmd": "put", "args": [uri], "content": content });
+    // A new file is not a question.
+    let r = h
+        .call_with(
+            "hf_fs_write",
+            json!({ "cmd": "put", "args": ["hf://buckets/alice/scratch/new.txt"], "content": "n" }),
+            ALICE,
+            caps.clone(),
+            json!({}),
+        )
+        .await;
+    assert_eq!(structured(&r)["done"], true, "{r}");
+    // Declined: nothing changes (and nothing was uploaded before the question).
+    let first = h.call_with("hf_fs_write", put("v2"), ALICE, caps.clone(), json!({})).await;
+    assert_eq!(first["resultType"], "input_required", "{first}");
+    let message =
+        first["inputRequests"]["confirm_destructive"]["params"]["message"].as_str().unwrap_or_default().to_owned();
+    assert!(message.contains("Overwrite `notes.txt` in bucket `alice/scratch`"), "{first}");
+    let uploads = h.cas_uploads().len();
+    let no = json!({ "requestState": first["requestState"],
+        "inputResponses": { "confirm_destructive": { "action": "decline" } } });
+    let r = h.call_with("hf_fs_write", put("v2"), ALICE, caps.clone(), no).await;
+    assert_eq!(
+        (structured(&r)["done"].clone(), structured(&r)["confirmation"].clone()),
+        (json!(false), json!("declined")),
+        "{r}"
+    );
+    assert_eq!(h.cas_uploads().len(), uploads, "a declined overwrite uploads nothing");
+    assert_eq!(h.raw("/buckets/alice/scratch/resolve/notes.txt").await.as_deref(), Some(&b"private notes\n"[..]));
+    // Accepted: replaced.
+    let first = h.call_with("hf_fs_write", put("v2"), ALICE, caps.clone(), json!({})).await;
+    let yes = json!({ "requestState": first["requestState"],
+        "inputResponses": { "confirm_destructive": { "action": "accept", "content": { "confirm": true } } } });
+    let r = h.call_with("hf_fs_write", put("v2"), ALICE, caps, yes).await;
+    assert_eq!(structured(&r)["done"], true, "{r}");
+    assert_eq!(h.raw("/buckets/alice/scratch/resolve/notes.txt").await.as_deref(), Some(&b"v2"[..]));
     h.stop().await;
 }
 
@@ -483,6 +654,44 @@ async fn destructive_writes_are_confirmed_in_the_session_era() {
         assert_eq!(result["structuredContent"]["done"], gone, "{done}");
         h.seen.lock().unwrap().push(done.to_string());
         assert_eq!(h.raw("/alice/s/resolve/main/a.txt").await.is_none(), gone);
+    }
+    h.stop().await;
+}
+
+#[tokio::test]
+async fn bucket_puts_in_the_session_era() {
+    let h = H::start(true).await;
+    let sid = open_session(&h).await;
+    let call = |id: u64, content: &str| {
+        json!({ "jsonrpc": "2.0", "id": id, "method": "tools/call", "params": { "name": "hf_fs_write",
+            "arguments": { "cmd": "put", "args": ["hf://buckets/alice/scratch/session.txt"], "content": content } } })
+    };
+    // A new file: written without a question.
+    let res = post(&h, Some(&sid), call(10, "one")).send().await.unwrap();
+    let sse = res.headers()["content-type"].to_str().unwrap().starts_with("text/event-stream");
+    let done: Value =
+        if sse { next_message(&mut res.bytes_stream(), &mut String::new()).await } else { res.json().await.unwrap() };
+    assert_eq!(done["result"]["structuredContent"]["done"], true, "{done}");
+    h.seen.lock().unwrap().push(done.to_string());
+    assert_eq!(h.raw("/buckets/alice/scratch/resolve/session.txt").await.as_deref(), Some(&b"one"[..]));
+    // Overwriting: asked over the stream; declined keeps the file, accepted replaces it.
+    for (id, answer, content) in [
+        (11, json!({ "action": "decline" }), &b"one"[..]),
+        (12, json!({ "action": "accept", "content": { "confirm": true } }), &b"two"[..]),
+    ] {
+        let res = post(&h, Some(&sid), call(id, "two")).send().await.unwrap();
+        let mut body = res.bytes_stream();
+        let mut buf = String::new();
+        let req = next_message(&mut body, &mut buf).await;
+        assert_eq!(req["method"], "elicitation/create", "{req}");
+        assert!(req["params"]["message"].as_str().unwrap().contains("Overwrite `session.txt` in bucket"), "{req}");
+        let reply = json!({ "jsonrpc": "2.0", "id": req["id"], "result": answer });
+        assert_eq!(post(&h, Some(&sid), reply).send().await.unwrap().status(), 202);
+        let done = next_message(&mut body, &mut buf).await;
+        assert_eq!(done["id"], id, "{done}");
+        assert_eq!(done["result"]["isError"], Value::Null, "{done}");
+        h.seen.lock().unwrap().push(done.to_string());
+        assert_eq!(h.raw("/buckets/alice/scratch/resolve/session.txt").await.as_deref(), Some(content));
     }
     h.stop().await;
 }

@@ -1,6 +1,7 @@
 //! The write tools in the `hubmcp` binary as operators run it, against the Hub stand-in:
 //! `--confirm-destructive` (flag and `HUBMCP_CONFIRM_DESTRUCTIVE`) decides whether a delete
-//! is confirmed, and no token ever reaches a tool result, the debug log or `/metrics`.
+//! is confirmed, and no token — the caller's HF token, or the Xet access token a bucket upload
+//! uses — ever reaches a tool result, the debug or trace log or `/metrics`.
 
 use std::process::Command;
 use std::time::Duration;
@@ -102,6 +103,40 @@ fn writes_are_confirmed_by_default_and_leak_no_token() {
     assert!(log.contains("hub request"), "debug logging is on");
     let results = serde_json::to_string(&results).unwrap();
     for t in TOKENS {
+        assert!(!results.contains(t), "token in a tool result");
+        assert!(!log.contains(t), "token in the server log");
+        assert!(!metrics.contains(t), "token in /metrics");
+    }
+}
+
+#[test]
+fn bucket_puts_leak_no_token_even_at_trace_level() {
+    let hub = hub();
+    let server = serve(&hub.standin, &[], &[("HUBMCP_LOG", "trace")]);
+    let (url, alice) = (server.url.clone(), tokens::ALICE_WRITE);
+    let put = |token| {
+        let args = json!({ "cmd": "put", "args": ["hf://buckets/alice/scratch/bin/a.txt"], "content": "xet me" });
+        call(&url, "hf_fs_write", args, token, json!({}))
+    };
+    let results = vec![put(alice), put(tokens::BOB_READ)];
+    assert!(results[0]["isError"].is_null(), "{results:?}");
+    assert_eq!(results[1]["isError"], true, "{results:?}");
+    let xet_tokens: Vec<String> = hub
+        .standin
+        .requests()
+        .iter()
+        .filter(|r| r.path.contains("/v1/xorbs/") || r.path.ends_with("/v1/shards"))
+        .filter_map(|r| r.bearer_token().map(str::to_owned))
+        .collect();
+    assert!(!xet_tokens.is_empty(), "the upload went through the CAS");
+
+    let metrics = reqwest::blocking::get(format!("{}/metrics", server.base)).unwrap().text().unwrap();
+    assert!(metrics.contains("tool=\"hf_fs_write\""), "tool calls are counted");
+    std::thread::sleep(Duration::from_millis(200));
+    let log = server.log.lock().unwrap().join("\n");
+    assert!(log.contains("TRACE"), "trace logging is on");
+    let results = serde_json::to_string(&results).unwrap();
+    for t in TOKENS.iter().copied().chain(xet_tokens.iter().map(String::as_str)) {
         assert!(!results.contains(t), "token in a tool result");
         assert!(!log.contains(t), "token in the server log");
         assert!(!metrics.contains(t), "token in /metrics");

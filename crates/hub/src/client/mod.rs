@@ -25,6 +25,7 @@ mod retry;
 mod token;
 mod types;
 mod write;
+mod xet_upload;
 
 use std::collections::HashSet;
 use std::fmt;
@@ -96,8 +97,10 @@ pub(crate) struct Req<'a> {
     pub ok_statuses: &'static [u16],
     /// `If-None-Match` for conditional requests (304 must then be in `ok_statuses`).
     pub if_none_match: Option<&'a str>,
-    /// A request body and its content type (writes; such requests are never retried).
+    /// A request body and its content type (writes; such requests are not retried…).
     pub body: Option<(&'static str, bytes::Bytes)>,
+    /// …unless sending it twice does no harm (content-addressed uploads): retried like a GET.
+    pub retry_safe: bool,
 }
 
 impl<'a> Req<'a> {
@@ -115,6 +118,7 @@ impl<'a> Req<'a> {
             ok_statuses: &[],
             if_none_match: None,
             body: None,
+            retry_safe: false,
         }
     }
 }
@@ -233,7 +237,7 @@ impl HubClient {
     pub(crate) async fn send(&self, req: &Req<'_>) -> Result<reqwest::Response, HubError> {
         let policy = &self.inner.config.retry;
         let max_attempts = policy.max_attempts.max(1);
-        let idempotent = req.method == Method::GET || req.method == Method::HEAD;
+        let idempotent = req.method == Method::GET || req.method == Method::HEAD || req.retry_safe;
         let host = req.url.host_str().unwrap_or("the Hub").to_string();
         let host_key = Self::host_key(&req.url);
         let service = req.service.label();

@@ -124,6 +124,65 @@ impl HubClient {
         }
     }
 
+    /// Whether `path` exists in bucket `id` (a HEAD on its `/resolve/` URL). A missing bucket is
+    /// an error, a missing file is `false`.
+    pub async fn bucket_file_exists(&self, token: Option<&str>, id: &str, path: &str) -> Result<bool, HubError> {
+        match self.read_bucket_file(token, id, path, 0, 0).await {
+            Ok(_) => Ok(true),
+            Err(e)
+                if e.kind() == HubErrorKind::EntryNotFound
+                    || e.status() == Some(404) && e.kind() != HubErrorKind::RepoNotFound =>
+            {
+                Ok(false)
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    /// POST NDJSON operations to bucket `id`'s batch API. The Hub lists operations it did not
+    /// apply in `failed` — in a 200 (some failed) or a 422 (all failed) — which is an error here.
+    pub async fn bucket_batch(&self, token: Option<&str>, id: &str, lines: &[Value]) -> Result<(), HubError> {
+        let token = parse_token(token)?;
+        let token = token.as_ref();
+        let (owner, name) = id.split_once('/').ok_or_else(|| HubError::invalid_input("expected owner/name"))?;
+        let mut body = Vec::new();
+        for line in lines {
+            serde_json::to_writer(&mut body, line).expect("JSON serializes");
+            body.push(b'\n');
+        }
+        let url = self.url(Service::Hub, &["api", "buckets", owner, name, "batch"]);
+        let req = Req {
+            method: Method::POST,
+            body: Some(("application/x-ndjson", Bytes::from(body))),
+            ok_statuses: &[422],
+            ..Req::get_json(url, token, Service::Hub, self.write_ctx(WriteTarget::Bucket(id), token))
+        };
+        let resp = self.send(&req).await?;
+        let status = resp.status().as_u16();
+        let bytes = self.read_capped(resp, self.config().max_json_bytes, token).await?;
+        let answer: Value = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
+        let failed: Vec<String> = answer
+            .get("failed")
+            .and_then(Value::as_array)
+            .map(|f| {
+                f.iter()
+                    .map(|x| {
+                        let path = x.get("path").and_then(Value::as_str).unwrap_or("?");
+                        match x.get("error").and_then(Value::as_str) {
+                            Some(e) => format!("{path}: {e}"),
+                            None => path.to_owned(),
+                        }
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        if failed.is_empty() && status != 422 {
+            return Ok(());
+        }
+        let detail = if failed.is_empty() { "no reason given".to_owned() } else { failed.join("; ") };
+        Err(HubError::invalid_response(format!("the bucket batch was not applied ({detail})")).scrubbed(token))
+    }
+
     /// Send `object` through the repository's Git LFS batch API: ask where to upload, PUT the
     /// bytes there (unless the Hub already has them) and verify. The commit that references
     /// the object (an `lfsFile` line) is the caller's next step.

@@ -10,8 +10,13 @@
 //!   nothing on the branch and are not confirmed.
 //! * Files the Hub wants in Git LFS (its preupload answer: larger than 10 MB, or matching the
 //!   repository's LFS patterns) go through the LFS batch API, then the commit references them.
-//! * Bucket files are stored through Xet, which this server does not speak: `rm` works (a
-//!   bucket batch `deleteFile`), `put` to a bucket is refused with that explanation.
+//! * Bucket files are stored through Xet: `put` cuts the bytes into chunks and xorbs
+//!   (`xet_format::upload::prepare`), uploads them and the shard to the bucket's CAS
+//!   ([`HubClient::upload_to_bucket_xet`]), then registers the file with a bucket batch `addFile`
+//!   line; `rm` is a batch `deleteFile` line. Buckets keep no history, so overwriting an
+//!   existing bucket file is confirmed like a delete.
+//! * Content size is bounded by the request body limit (`--max-body-bytes`), for repositories
+//!   and buckets alike.
 
 use base64::Engine as _;
 use bytes::Bytes;
@@ -216,7 +221,7 @@ async fn run(
     let message =
         p.message.clone().unwrap_or_else(|| format!("{} {}", if p.put { "Put" } else { "Remove" }, target.path()));
     let outcome = match &target {
-        Target::Bucket { .. } => bucket(client, token, ctx, confirm, &p, &target).await?,
+        Target::Bucket { .. } => bucket(client, token, ctx, confirm, &p, &target, content, &message).await?,
         Target::Repo { revision, .. } => {
             let branch = match (&p.branch, revision) {
                 (Some(b), Some(r)) if b != r => {
@@ -423,6 +428,7 @@ async fn repo(
     }))
 }
 
+#[allow(clippy::too_many_arguments)]
 async fn bucket(
     client: &HubClient,
     token: &str,
@@ -430,6 +436,8 @@ async fn bucket(
     confirm: bool,
     p: &Params,
     target: &Target,
+    content: Option<Bytes>,
+    message: &str,
 ) -> Result<Outcome, CallError> {
     if p.branch.is_some() {
         return Ok(Err(ToolOutput::error("branch is not supported for bucket writes.")));
@@ -439,29 +447,84 @@ async fn bucket(
             "pull requests, descriptions, and parent commits are not supported for bucket writes.",
         )));
     }
-    if p.put {
-        return Ok(Err(ToolOutput::error(
-            "put to a bucket is not supported by this server: bucket files are uploaded through Xet storage, which it \
-             does not speak. Upload with the `hf` CLI (`hf buckets cp`) or huggingface_hub, or put the file in a model, \
-             dataset or Space repository instead. rm works on buckets.",
-        )));
+    let (id, path) = (target.id(), target.path());
+    let what = |e: &crate::HubError| {
+        let action =
+            if p.put { format!("write {path} to bucket {id}") } else { format!("remove {path} from bucket {id}") };
+        refused(&action, target.namespace(), e)
+    };
+
+    // Deleting, or overwriting an existing file, asks first; everything before the question
+    // is read-only (the stateless era replays the call with the answer).
+    let destructive = match &content {
+        None => true,
+        Some(_) if confirm && ctx.request().client_supports("elicitation") => {
+            match client.bucket_file_exists(Some(token), id, path).await {
+                Ok(exists) => exists,
+                Err(e) => return Ok(Err(what(&e))),
+            }
+        }
+        Some(_) => false,
+    };
+    if destructive {
+        let action = if p.put {
+            format!(
+                "Overwrite `{path}` in bucket `{id}`? Buckets keep no history: the current file will be replaced and \
+                 cannot be recovered."
+            )
+        } else {
+            format!("Delete `{path}` from bucket `{id}`? Buckets keep no history: this cannot be undone.")
+        };
+        let answer = confirm_destructive(ctx, confirm, &action).await?;
+        if !answer.proceed() {
+            return Ok(Err(not_done(p, target, message, answer)));
+        }
     }
-    let id = target.id();
-    let action =
-        format!("Delete `{}` from bucket `{id}`? Buckets keep no history: this cannot be undone.", target.path());
-    let answer = confirm_destructive(ctx, confirm, &action).await?;
-    if !answer.proceed() {
-        let message = p.message.clone().unwrap_or_else(|| format!("Remove {}", target.path()));
-        return Ok(Err(not_done(p, target, &message, answer)));
+
+    let line = match &content {
+        None => json!({ "type": "deleteFile", "path": path }),
+        Some(bytes) => {
+            // Chunking and hashing is CPU work (up to the body limit): off the async workers.
+            let data = bytes.clone();
+            let Ok(prepared) = tokio::task::spawn_blocking(move || xet_format::upload::prepare(&data)).await else {
+                return Ok(Err(ToolOutput::error(format!(
+                    "Cannot write {path} to bucket {id}: preparing the Xet upload failed."
+                ))));
+            };
+            if let Err(e) = client.upload_to_bucket_xet(Some(token), id, prepared.xorbs, &prepared.shard).await {
+                return Ok(Err(what(&e)));
+            }
+            let mut line = json!({ "type": "addFile", "path": path, "xetHash": prepared.file_hash.hex(),
+                "mtime": now_millis() });
+            if let Some(ct) = content_type(path) {
+                line["contentType"] = json!(ct);
+            }
+            line
+        }
+    };
+    match client.bucket_batch(Some(token), id, &[line]).await {
+        Ok(()) => Ok(Ok(Written {
+            bytes: content.as_ref().map(Bytes::len),
+            branch: None,
+            commit: None,
+            pull_request_url: None,
+            lfs: false,
+        })),
+        Err(e) => Ok(Err(what(&e))),
     }
-    let (owner, name) = id.split_once('/').expect("ids are owner/name");
-    let lines = [json!({ "type": "deleteFile", "path": target.path() })];
-    match client
-        .post_ndjson(Some(token), &["api", "buckets", owner, name, "batch"], &[], &lines, WriteTarget::Bucket(id))
-        .await
-    {
-        Ok(_) => Ok(Ok(Written { bytes: None, branch: None, commit: None, pull_request_url: None, lfs: false })),
-        Err(e) => Ok(Err(refused(&format!("remove {} from bucket {id}", target.path()), target.namespace(), &e))),
+}
+
+fn now_millis() -> u64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_millis() as u64)
+}
+
+/// The `contentType` of an added bucket file, guessed from its name as `huggingface_hub` does
+/// (none when the extension says nothing).
+fn content_type(path: &str) -> Option<&'static str> {
+    let name = path.rsplit('/').next().unwrap_or(path);
+    match crate::skills::mime_for(name).0 {
+        "application/octet-stream" => None,
+        ct => Some(ct),
     }
 }
 

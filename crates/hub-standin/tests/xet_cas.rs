@@ -126,3 +126,98 @@ async fn uploads_are_checked_and_served_back() {
         .unwrap();
     assert!(r.status() == 403 || r.status() == 404, "{}", r.status());
 }
+
+/// Rebuilds `[offset, offset + len)` of a file from a reconstruction answer of either version.
+async fn fetch_range(cas: &Cas, recon: &Value, len: usize) -> Vec<u8> {
+    let mut bytes = Vec::new();
+    for term in recon["terms"].as_array().unwrap() {
+        let (xorb, chunks) = (term["hash"].as_str().unwrap(), &term["range"]);
+        // v1: fetch_info[xorb] = [{range, url, url_range}]; v2: xorbs[xorb] = [{url, ranges}].
+        let (url, byte_range) = if let Some(list) = recon["fetch_info"][xorb].as_array() {
+            let f = list.iter().find(|f| &f["range"] == chunks).expect("a fetch entry for the term");
+            (f["url"].as_str().unwrap(), &f["url_range"])
+        } else {
+            let list = recon["xorbs"][xorb].as_array().expect("a v2 entry for the xorb");
+            let (f, r) = list
+                .iter()
+                .flat_map(|f| f["ranges"].as_array().unwrap().iter().map(move |r| (f, r)))
+                .find(|(_, r)| &r["chunks"] == chunks)
+                .expect("a v2 range for the term");
+            (f["url"].as_str().unwrap(), &r["bytes"])
+        };
+        let (a, b) = (byte_range["start"].as_u64().unwrap(), byte_range["end"].as_u64().unwrap());
+        let part = cas.http.get(url).header("Range", format!("bytes={a}-{b}")).send().await.unwrap();
+        assert_eq!(part.status(), 206);
+        bytes.extend(xet_format::xorb::decode_range(&part.bytes().await.unwrap()).unwrap());
+    }
+    let skip = recon["offset_into_first_range"].as_u64().unwrap() as usize;
+    bytes[skip..skip + len].to_vec()
+}
+
+#[tokio::test]
+async fn v2_shards_stream_and_both_reconstructions_honour_range() {
+    let hub = spawn(StandInConfig::default()).await;
+    let bucket = new_bucket(&hub, "v2").await;
+    let cas = cas_token(&hub, &bucket, "write").await;
+    let content = data(500_000);
+    let file = prepare(&content);
+    for xorb in &file.xorbs {
+        assert_eq!(cas.post(&format!("/v1/xorbs/default/{}", xorb.hash.hex()), xorb.bytes.clone()).await.status(), 200);
+    }
+    // v2 shard upload: NDJSON progress ending in the terminal `result` frame.
+    let r = cas.post("/v2/shards", xet_format::shard::serialize(&file.shard)).await;
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.headers()["content-type"], "application/x-ndjson");
+    let text = r.text().await.unwrap();
+    let last: Value = serde_json::from_str(text.lines().last().unwrap()).unwrap();
+    assert_eq!(last["type"], "result");
+    // A refused v2 shard is a plain 400 (no stream).
+    let mut forged = file.shard.clone();
+    forged.files[0].hash = file.xorbs[0].hash;
+    assert_eq!(cas.post("/v2/shards", xet_format::shard::serialize(&forged)).await.status(), 400);
+
+    let hex = file.file_hash.hex();
+    let line = format!("{{\"type\":\"addFile\",\"path\":\"f.bin\",\"xetHash\":\"{hex}\",\"mtime\":0}}\n");
+    let batch = |body: String| {
+        cas.http.post(hub.url(&format!("/api/buckets/{bucket}/batch"))).bearer_auth(ALICE).body(body).send()
+    };
+    assert_eq!(batch(line).await.unwrap().status(), 200);
+    // A corrupted hash is refused by the batch.
+    let bad = "{\"type\":\"addFile\",\"path\":\"g.bin\",\"xetHash\":\"zz\",\"mtime\":0}\n".to_owned();
+    assert_eq!(batch(bad).await.unwrap().status(), 400);
+
+    let read = cas_token(&hub, &bucket, "read").await;
+    for version in ["v1", "v2"] {
+        for (range, start, len) in [("bytes=123456-300000", 123_456, 176_545), ("bytes=-1000", 499_000, 1000)] {
+            let r = read
+                .http
+                .get(format!("{}/{version}/reconstructions/{hex}", read.url))
+                .bearer_auth(&read.token)
+                .header("Range", range)
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(r.status(), 200, "{version} {range}");
+            let recon: Value = r.json().await.unwrap();
+            assert_eq!(fetch_range(&read, &recon, len).await, &content[start..start + len], "{version} {range}");
+        }
+        let past_end = read
+            .http
+            .get(format!("{}/{version}/reconstructions/{hex}", read.url))
+            .bearer_auth(&read.token)
+            .header("Range", "bytes=600000-")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(past_end.status(), 416);
+    }
+    // A token the Hub never issued.
+    let forged_token = read
+        .http
+        .get(format!("{}/v2/reconstructions/{hex}", read.url))
+        .bearer_auth("xet_standin_00000000000000000000000000000000")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(forged_token.status(), 401);
+}

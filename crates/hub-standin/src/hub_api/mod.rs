@@ -27,6 +27,7 @@ mod whoami;
 mod write_access;
 mod written;
 pub(crate) mod xet;
+mod xet_recon;
 mod xet_store;
 
 use axum::http::{Method, StatusCode};

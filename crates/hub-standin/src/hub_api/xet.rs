@@ -6,22 +6,22 @@
 //!   to the read token, which is how `huggingface_hub` downloads through `hf_xet`.
 //! * CAS side, under `{origin}/xet-cas` (the `casUrl`), with `Authorization: Bearer <access token>`:
 //!   `POST /v1/xorbs/default/{hash}` (the body is parsed, every chunk decoded and the xorb hash
-//!   recomputed: 400 on any mismatch), `POST /v1/shards` (every referenced xorb must be stored,
-//!   chunk ranges, verification hashes and the file hash must check out: 400 otherwise),
-//!   `GET /v1/reconstructions/{file}` (terms and signed fetch URLs, `Range` honoured),
-//!   `GET /v1/chunks/…` (404: no global deduplication). The fetch URLs
-//!   (`/xet-cas/xorb-data/{hash}?sig=…`) serve xorb bytes by `Range` without a token, like the
-//!   presigned URLs of the real service. Newer client paths (`/v2/reconstructions`,
-//!   `/v1/xorb-grants`) answer 404, on which clients fall back to the ones above.
+//!   recomputed: 400 on any mismatch; answer `{"was_inserted": bool}`), `POST /v1/shards` and
+//!   `POST /v2/shards` (every referenced xorb must be stored, chunk ranges, verification hashes
+//!   and the file hash must check out: 400 otherwise; v1 answers `{"result": 0|1}`, v2 streams
+//!   NDJSON progress frames ending in `{"type":"result"}`), `GET /v{1,2}/reconstructions/{file}`
+//!   (`xet_recon.rs`), `GET /v1/chunks/…` (404: no global deduplication). `hf_xet` 1.8.0 also
+//!   asks `POST /v1/xorb-grants/default/{hash}` (upload grants, undocumented): it answers 404,
+//!   on which `hf_xet` falls back to the plain xorb upload.
 
 use axum::http::{header, HeaderValue, Method, StatusCode};
 use axum::response::Response;
-use serde_json::{json, Map, Value};
+use serde_json::json;
 use xet_format::hash::{file_hash, verification_hash, xorb_hash};
 use xet_format::MerkleHash;
 
 use super::write_access::check_write;
-use super::written::serve_bytes;
+use super::xet_recon;
 use super::xet_store::{Grant, StoredXorb, XetStore};
 use super::Answer;
 use crate::util::{bad_request, hub_error, not_found_route, ok_json};
@@ -30,7 +30,7 @@ use crate::Ctx;
 /// Path prefix of the CAS on the stand-in.
 pub(crate) const CAS_PREFIX: &str = "/xet-cas";
 
-fn cas_url(ctx: &Ctx<'_>) -> String {
+pub(super) fn cas_url(ctx: &Ctx<'_>) -> String {
     format!("{}{CAS_PREFIX}", ctx.origin)
 }
 
@@ -64,7 +64,7 @@ pub(super) fn file_headers(resp: &mut Response, ctx: &Ctx<'_>, bucket_id: &str, 
     }
 }
 
-fn cas_error(status: StatusCode, message: &str) -> Response {
+pub(super) fn cas_error(status: StatusCode, message: &str) -> Response {
     hub_error(status, None, message)
 }
 
@@ -73,15 +73,17 @@ pub(crate) fn cas(ctx: &Ctx<'_>) -> Response {
     let rest = ctx.path[CAS_PREFIX.len()..].trim_start_matches('/');
     let segs: Vec<&str> = rest.split('/').collect();
     if let (&Method::GET | &Method::HEAD, ["xorb-data", hash]) = (&ctx.method, segs.as_slice()) {
-        return xorb_data(ctx, hash);
+        return xet_recon::xorb_data(ctx, hash);
     }
     let Some(grant) = bearer(ctx) else {
         return cas_error(StatusCode::UNAUTHORIZED, "missing or expired Xet access token");
     };
     let answer = match (ctx.method.clone(), segs.as_slice()) {
         (Method::POST, ["v1", "xorbs", "default", hash]) => upload_xorb(ctx, &grant, hash),
-        (Method::POST, ["v1", "shards"]) => upload_shard(ctx, &grant),
-        (Method::GET, ["v1", "reconstructions", file]) => reconstruction(ctx, &grant, file),
+        (Method::POST, ["v1", "shards"]) => upload_shard(ctx, &grant).map(|r| ok_json(&json!({ "result": r }))),
+        (Method::POST, ["v2", "shards"]) => upload_shard(ctx, &grant).map(|_| shard_v2_stream()),
+        (Method::GET, ["v1", "reconstructions", file]) => xet_recon::v1(ctx, &grant, file),
+        (Method::GET, ["v2", "reconstructions", file]) => xet_recon::v2(ctx, &grant, file),
         (Method::GET, ["v1", "chunks", ..]) => Err(cas_error(StatusCode::NOT_FOUND, "no global deduplication here")),
         _ => Ok(not_found_route()),
     };
@@ -99,7 +101,7 @@ fn refuse(message: &str) -> Response {
     bad_request(message)
 }
 
-fn parse_hash(s: &str) -> Result<MerkleHash, Response> {
+pub(super) fn parse_hash(s: &str) -> Result<MerkleHash, Response> {
     MerkleHash::from_hex(s).map_err(|e| bad_request(&e.to_string()))
 }
 
@@ -135,7 +137,9 @@ fn upload_xorb(ctx: &Ctx<'_>, grant: &Grant, hash: &str) -> Answer {
     Ok(ok_json(&json!({ "was_inserted": inserted })))
 }
 
-fn upload_shard(ctx: &Ctx<'_>, grant: &Grant) -> Answer {
+/// Checks and registers a shard; `1` when it added a file (`SyncPerformed`), `0` when all were
+/// known (`Exists`), the v1 answer's `result`.
+fn upload_shard(ctx: &Ctx<'_>, grant: &Grant) -> Result<u8, Response> {
     need_write(grant)?;
     let shard = xet_format::shard::parse(&ctx.body).map_err(|e| refuse(&format!("invalid shard: {e}")))?;
     let mut store = ctx.store.lock();
@@ -187,69 +191,24 @@ fn upload_shard(ctx: &Ctx<'_>, grant: &Grant) -> Answer {
             slot.insert(super::xet_store::FileRecon { terms: file.terms.clone(), size });
         }
     }
-    Ok(ok_json(&json!({ "result": if new_files > 0 || shard.files.is_empty() { 1 } else { 0 } })))
+    Ok(if new_files > 0 || shard.files.is_empty() { 1 } else { 0 })
 }
 
-/// `bytes=a-b` (inclusive) against a file of `size` bytes.
-fn byte_range(ctx: &Ctx<'_>, size: u64) -> Result<Option<(u64, u64)>, Response> {
-    let Some(v) = ctx.headers.get(header::RANGE).and_then(|v| v.to_str().ok()) else { return Ok(None) };
-    let bad = || cas_error(StatusCode::RANGE_NOT_SATISFIABLE, "unsatisfiable range");
-    let spec = v.strip_prefix("bytes=").ok_or_else(bad)?;
-    let (a, b) = spec.split_once('-').ok_or_else(bad)?;
-    let start: u64 = a.trim().parse().map_err(|_| bad())?;
-    let end: u64 = if b.trim().is_empty() { size.saturating_sub(1) } else { b.trim().parse().map_err(|_| bad())? };
-    if start >= size || end < start {
-        return Err(bad());
-    }
-    Ok(Some((start, end.min(size - 1))))
-}
-
-/// A file's reconstruction, for a token of a bucket that holds the file (tokens are scoped to
-/// their bucket: one bucket's token does not read another's files).
-fn reconstruction(ctx: &Ctx<'_>, grant: &Grant, file: &str) -> Answer {
-    let hex = parse_hash(file)?.hex();
-    let file = parse_hash(file)?;
-    let store = ctx.store.lock();
-    let in_bucket = store.buckets.get(&grant.bucket).is_some_and(|b| b.files.values().any(|f| f.xet_hash == hex));
-    let xet = &store.xet;
-    let recon =
-        xet.files.get(&file).filter(|_| in_bucket).ok_or_else(|| cas_error(StatusCode::NOT_FOUND, "file not found"))?;
-    let (want_start, want_end) = byte_range(ctx, recon.size)?.unwrap_or((0, recon.size.saturating_sub(1)));
-    let mut terms = Vec::new();
-    let mut fetch: Map<String, Value> = Map::new();
-    let mut offset_into_first = 0;
-    let mut at = 0u64;
-    for t in &recon.terms {
-        let (t_start, t_end) = (at, at + t.unpacked_bytes as u64);
-        at = t_end;
-        if t_end <= want_start || t_start > want_end {
-            continue;
-        }
-        if terms.is_empty() {
-            offset_into_first = want_start - t_start;
-        }
-        let hex = t.xorb.hex();
-        terms.push(json!({ "hash": hex, "unpacked_length": t.unpacked_bytes,
-            "range": { "start": t.chunk_start, "end": t.chunk_end } }));
-        let x = xet.xorbs.get(&t.xorb).ok_or_else(|| cas_error(StatusCode::INTERNAL_SERVER_ERROR, "xorb lost"))?;
-        let (b_start, b_end) = x.byte_range(t.chunk_start, t.chunk_end);
-        let url = format!("{}/xorb-data/{hex}?sig={}", cas_url(ctx), xet.url_signature(&t.xorb));
-        let entry = json!({ "range": { "start": t.chunk_start, "end": t.chunk_end }, "url": url,
-            "url_range": { "start": b_start, "end": b_end - 1 } });
-        fetch.entry(hex).or_insert_with(|| json!([])).as_array_mut().expect("an array").push(entry);
-    }
-    Ok(ok_json(&json!({ "offset_into_first_range": offset_into_first, "terms": terms, "fetch_info": fetch })))
-}
-
-/// Serialized xorb bytes by `Range`, for a URL a reconstruction signed.
-fn xorb_data(ctx: &Ctx<'_>, hash: &str) -> Response {
-    let Ok(hash) = MerkleHash::from_hex(hash) else { return not_found_route() };
-    let store = ctx.store.lock();
-    if ctx.query.get("sig") != Some(store.xet.url_signature(&hash).as_str()) {
-        return cas_error(StatusCode::FORBIDDEN, "bad or missing URL signature");
-    }
-    match store.xet.xorbs.get(&hash) {
-        Some(x) => serve_bytes(ctx, "xorb.bin", &x.bytes, None, &format!("\"{}\"", hash.hex())),
-        None => not_found_route(),
-    }
+/// The `/v2/shards` answer to a shard already checked and registered: the NDJSON progress
+/// frames the real CAS streams, ending in the terminal `result` frame. (A refused shard is a
+/// plain 400 before any frame, which `hf_xet` reports without falling back to v1.)
+fn shard_v2_stream() -> Response {
+    let frames = [
+        json!({ "type": "validating", "verified": 0, "total": 1 }),
+        json!({ "type": "validating", "verified": 1, "total": 1 }),
+        json!({ "type": "committing", "stage": "uploading" }),
+        json!({ "type": "committing", "stage": "syncing" }),
+        json!({ "type": "result" }),
+    ];
+    let body: String = frames.iter().map(|f| format!("{f}\n")).collect();
+    Response::builder()
+        .status(StatusCode::OK)
+        .header(header::CONTENT_TYPE, "application/x-ndjson")
+        .body(axum::body::Body::from(body))
+        .expect("valid response")
 }

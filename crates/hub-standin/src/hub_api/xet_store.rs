@@ -12,6 +12,9 @@ use xet_format::MerkleHash;
 
 /// Bounds: this is a test fixture, but a runaway client must not grow it without end.
 const MAX_XORBS: usize = 10_000;
+/// Total serialized xorb bytes the store keeps (each upload is already capped by the
+/// stand-in's 64 MiB request body limit).
+const MAX_XORB_BYTES_TOTAL: usize = 1024 * 1024 * 1024;
 const MAX_TOKENS: usize = 10_000;
 /// Largest file the stand-in rebuilds from its xorbs (what a bucket batch may register).
 pub(crate) const MAX_FILE_BYTES: u64 = 256 * 1024 * 1024;
@@ -48,6 +51,8 @@ pub(crate) struct Grant {
 pub(crate) struct XetStore {
     pub xorbs: HashMap<MerkleHash, StoredXorb>,
     pub files: HashMap<MerkleHash, FileRecon>,
+    /// Sum of the stored xorbs' byte lengths, against [`MAX_XORB_BYTES_TOTAL`].
+    xorb_bytes: usize,
     tokens: HashMap<String, Grant>,
     /// Signs the xorb download URLs a reconstruction hands out (like presigned URLs: the
     /// download carries no token).
@@ -56,7 +61,13 @@ pub(crate) struct XetStore {
 
 impl Default for XetStore {
     fn default() -> Self {
-        XetStore { xorbs: HashMap::new(), files: HashMap::new(), tokens: HashMap::new(), url_key: rand::random() }
+        XetStore {
+            xorbs: HashMap::new(),
+            files: HashMap::new(),
+            xorb_bytes: 0,
+            tokens: HashMap::new(),
+            url_key: rand::random(),
+        }
     }
 }
 
@@ -69,7 +80,11 @@ impl XetStore {
     pub fn store_bytes(&mut self, data: &[u8]) -> MerkleHash {
         let prepared = xet_format::upload::prepare(data);
         for (xorb, info) in prepared.xorbs.into_iter().zip(prepared.shard.xorbs) {
-            self.xorbs.entry(xorb.hash).or_insert(StoredXorb { bytes: xorb.bytes.into(), chunks: info.chunks });
+            // The stand-in's own (fixture) files: small, never refused.
+            if !self.xorbs.contains_key(&xorb.hash) {
+                self.xorb_bytes += xorb.bytes.len();
+                self.xorbs.insert(xorb.hash, StoredXorb { bytes: xorb.bytes.into(), chunks: info.chunks });
+            }
         }
         let file = prepared.shard.files.into_iter().next().expect("prepare describes one file");
         self.files.insert(prepared.file_hash, FileRecon { terms: file.terms, size: prepared.size });
@@ -80,9 +95,10 @@ impl XetStore {
         if self.xorbs.contains_key(&hash) {
             return Ok(false);
         }
-        if self.xorbs.len() >= MAX_XORBS {
+        if self.xorbs.len() >= MAX_XORBS || self.xorb_bytes + xorb.bytes.len() > MAX_XORB_BYTES_TOTAL {
             return Err("the stand-in's xorb store is full");
         }
+        self.xorb_bytes += xorb.bytes.len();
         self.xorbs.insert(hash, xorb);
         Ok(true)
     }

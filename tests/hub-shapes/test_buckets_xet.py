@@ -7,13 +7,16 @@ and a passing download is hf_xet reading what our format code stored.
 HF_ENDPOINT points at the stand-in (set by run.sh).
 """
 
+import json
 import os
 import random
+import urllib.request
 import uuid
 
 import hf_xet
 import pytest
 from huggingface_hub import HfApi
+from huggingface_hub.errors import HfHubHTTPError
 
 ALICE = "hf_standin_alice_write"
 BOB = "hf_standin_bob_read"
@@ -54,6 +57,17 @@ def test_upload_list_and_download_through_xet(tmp_path):
     assert (out / "hello.txt").read_bytes() == small
     assert (out / "big.bin").read_bytes() == big
 
+    # hf_xet asked the v2 routes (streamed shard upload, multi-range reconstruction) and the
+    # stand-in answered them: no fallback to v1 for these files.
+    with urllib.request.urlopen(f"{os.environ['HF_ENDPOINT']}/__standin/requests", timeout=10) as r:
+        log = json.load(r)
+    log = log.get("requests", log) if isinstance(log, dict) else log
+    paths = [(r["method"], r["path"]) for r in log]
+    big_hash = files["data/big.bin"].xet_hash
+    assert ("GET", f"/xet-cas/v2/reconstructions/{big_hash}") in paths
+    assert ("GET", f"/xet-cas/v1/reconstructions/{big_hash}") not in paths
+    assert ("POST", "/xet-cas/v2/shards") in paths
+
 
 def test_fixture_bucket_files_download_through_xet(tmp_path):
     # Files the stand-in holds from the start are stored through crates/xet: hf_xet reads them.
@@ -69,8 +83,11 @@ def test_read_only_token_cannot_upload():
     assert "403" in str(e.value) and "xet-write-token" in str(e.value)
 
 
-def test_unknown_xet_hash_is_refused():
+@pytest.mark.parametrize("xet_hash", ["ab" * 32, "not-a-xet-hash"])
+def test_unknown_or_corrupted_xet_hash_is_refused(xet_hash):
     bucket_id = new_bucket()
-    with pytest.raises(Exception) as e:
-        api.batch_bucket_files(bucket_id, copy=[("bucket", bucket_id, "ab" * 32, "ghost.txt")], token=ALICE)
-    assert "xetHash" in str(e.value) or "400" in str(e.value)
+    with pytest.raises(HfHubHTTPError) as e:
+        api.batch_bucket_files(bucket_id, copy=[("bucket", bucket_id, xet_hash, "ghost.txt")], token=ALICE)
+    assert e.value.response.status_code == 400
+    assert "xetHash" in str(e.value)
+    assert [f for f in api.list_bucket_tree(bucket_id, recursive=True, token=ALICE)] == []

@@ -29,6 +29,9 @@ use crate::Ctx;
 
 /// Path prefix of the CAS on the stand-in.
 pub(crate) const CAS_PREFIX: &str = "/xet-cas";
+/// Largest xorb, in unpacked chunk bytes and in chunks.
+const MAX_XORB_DATA_BYTES: usize = 64 * 1024 * 1024;
+const MAX_XORB_CHUNKS: usize = 8 * 1024;
 
 pub(super) fn cas_url(ctx: &Ctx<'_>) -> String {
     format!("{}{CAS_PREFIX}", ctx.origin)
@@ -117,6 +120,11 @@ fn upload_xorb(ctx: &Ctx<'_>, grant: &Grant, hash: &str) -> Answer {
     need_write(grant)?;
     let hash = parse_hash(hash)?;
     let chunks = xet_format::xorb::parse(&ctx.body).map_err(|e| refuse(&format!("invalid xorb: {e}")))?;
+    // The format's bounds (xet-core's MAX_XORB_BYTES / MAX_XORB_CHUNKS).
+    let unpacked: usize = chunks.iter().map(|c| c.data.len()).sum();
+    if unpacked > MAX_XORB_DATA_BYTES || chunks.len() > MAX_XORB_CHUNKS {
+        return Err(refuse("the xorb exceeds 64 MiB of chunk data or 8192 chunks"));
+    }
     let pairs: Vec<_> = chunks.iter().map(|c| (c.hash, c.data.len() as u64)).collect();
     if xorb_hash(&pairs) != hash {
         return Err(refuse("the xorb's hash does not match its chunks"));

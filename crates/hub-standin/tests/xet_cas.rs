@@ -221,3 +221,20 @@ async fn v2_shards_stream_and_both_reconstructions_honour_range() {
         .unwrap();
     assert_eq!(forged_token.status(), 401);
 }
+
+#[tokio::test]
+async fn xorbs_beyond_the_chunk_bound_are_refused() {
+    let hub = spawn(StandInConfig::default()).await;
+    let bucket = new_bucket(&hub, "bound").await;
+    let cas = cas_token(&hub, &bucket, "write").await;
+    // Correctly hashed xorbs of 8192 (the format's maximum) and 8193 distinct small chunks.
+    for (n, status) in [(8192u32, 200), (8193, 400)] {
+        let chunks: Vec<Vec<u8>> = (0..n).map(|i| i.to_le_bytes().to_vec()).collect();
+        let refs: Vec<&[u8]> = chunks.iter().map(Vec::as_slice).collect();
+        let (bytes, _) = xet_format::xorb::serialize(&refs);
+        let pairs: Vec<_> = chunks.iter().map(|c| (xet_format::hash::chunk_hash(c), c.len() as u64)).collect();
+        let hash = xet_format::hash::xorb_hash(&pairs);
+        let r = cas.post(&format!("/v1/xorbs/default/{}", hash.hex()), bytes).await;
+        assert_eq!(r.status(), status, "{n} chunks");
+    }
+}

@@ -1,9 +1,19 @@
 //! The xorb container: chunks in order, each an 8-byte header (version 0, compressed length
-//! u24 LE, scheme, raw length u24 LE) and its bytes — raw, LZ4 (frame format), or byte-grouped
-//! then LZ4 ("BG4"). We write what the spec defines: chunks only, LZ4 where it is smaller, raw
-//! otherwise. hf_xet also appends a footer (ident `XETBLOB`, chunk hashes and boundaries);
-//! the spec leaves it out, so readers here stop at it and ignore it. Parsing takes untrusted
-//! bytes: every length is checked and no chunk may decode past the 128 KiB chunk maximum.
+//! u24 LE, scheme, raw length u24 LE) and its bytes — raw, LZ4, or byte-grouped then LZ4
+//! ("BG4"). Parsing takes untrusted bytes: every length is checked and no chunk may decode
+//! past the 128 KiB chunk maximum.
+//!
+//! Decisions, from xet-core (`xorb_object/`) and checked against hf_xet 1.8.0:
+//! - LZ4 is the LZ4 *frame* format (xet-core: `lz4_flex::frame` encoder/decoder, default
+//!   settings), so we use the same `lz4_flex` API and our compressed chunks are byte-identical
+//!   to hf_xet's (tests/vectors.rs compares whole xorbs).
+//! - We write chunks only: LZ4 when strictly smaller, raw otherwise (xet-core's rule). hf_xet
+//!   may also pick BG4 for numeric data; we read it but never choose it.
+//! - No footer on upload: since xet-core 1.5 (`file_upload_session.rs`) clients POST the bare
+//!   chunks. Older clients, and hf_xet's local CAS, append a footer (ident `XETBLOB`, hashes and
+//!   boundaries, a trailing u32 length). A chunk header starts with version byte 0, and xet-core
+//!   refuses a chunk header that begins with `XETBLOB`, so readers stop there and ignore the
+//!   footer (tests/hf_xet_sample.rs parses such a xorb written by hf_xet).
 
 use std::io::{Read, Write};
 

@@ -11,7 +11,8 @@
 //!   of the previous chunks' lengths), not its header's offset in the serialized xorb;
 //! - `num_bytes_on_disk` is 0;
 //! - the chunk a file starts with carries the global-dedup flag (bit 31);
-//! - a file with no terms still sets the verification flag (it has zero entries).
+//! - a file with no terms still sets the verification flag (it has zero entries);
+//! - files, and xorbs, are written in the order of their hashes' string forms.
 //! `tests/vectors.rs` compares our shards with hf_xet's byte for byte.
 
 use crate::{FormatError, MerkleHash};
@@ -84,6 +85,16 @@ fn swap_words(b: [u8; 32]) -> [u8; 32] {
     out
 }
 
+/// xet-core's order of hashes: its four 8-byte words as little-endian integers, compared in
+/// turn (the order of their string forms).
+fn xet_order(h: &MerkleHash) -> [u64; 4] {
+    let mut words = [0u64; 4];
+    for (w, b) in words.iter_mut().zip(h.0.chunks_exact(8)) {
+        *w = u64::from_le_bytes([b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7]]);
+    }
+    words
+}
+
 struct Writer(Vec<u8>);
 
 impl Writer {
@@ -114,7 +125,12 @@ pub fn serialize(shard: &Shard) -> Vec<u8> {
     w.hash(&TAG);
     w.u64(VERSION);
     w.u64(0); // footer size: none on upload
-    for f in &shard.files {
+              // xet-core serializes from maps keyed by hash: files and xorbs in hash order.
+    let mut files: Vec<&FileInfo> = shard.files.iter().collect();
+    files.sort_by_key(|f| xet_order(&f.hash));
+    let mut xorbs: Vec<&CasInfo> = shard.xorbs.iter().collect();
+    xorbs.sort_by_key(|x| xet_order(&x.xorb));
+    for f in files {
         let mut flags = 0;
         // hf_xet flags even a file without terms (zero entries follow).
         if !f.verification.is_empty() || f.terms.is_empty() {
@@ -147,7 +163,7 @@ pub fn serialize(shard: &Shard) -> Vec<u8> {
     // The chunks files start with: (xorb, chunk index).
     let file_starts: Vec<(MerkleHash, u32)> =
         shard.files.iter().filter_map(|f| f.terms.first()).map(|t| (t.xorb, t.chunk_start)).collect();
-    for x in &shard.xorbs {
+    for x in xorbs {
         w.hash(&x.xorb.0);
         w.u32(0);
         w.u32(x.chunks.len() as u32);

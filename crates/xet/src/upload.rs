@@ -41,9 +41,17 @@ pub fn prepare(data: &[u8]) -> PreparedFile {
 struct OpenXorb {
     bytes: Vec<u8>,
     chunks: Vec<CasChunk>,
+    /// Sum of the chunks' raw lengths (what xet-core's cut rule counts).
+    raw: usize,
 }
 
 /// [`prepare`] with a smaller xorb limit (tests split small data into several xorbs).
+///
+/// The cut rule is xet-core's (`file_deduplication.rs`): a new xorb starts when the next new
+/// chunk would take the open one past `max_xorb_bytes` *raw* bytes or past 8192 chunks. So a
+/// serialized xorb can exceed the limit by its 8-byte chunk headers, exactly as hf_xet's do
+/// (see [`crate::xorb::MAX_SERIALIZED_XORB_BYTES`]); the point is identical xorbs, hence
+/// identical xorb hashes and deduplication, to the real client's.
 pub fn prepare_with_limit(data: &[u8], max_xorb_bytes: usize) -> PreparedFile {
     let mut xorbs: Vec<OpenXorb> = vec![OpenXorb::default()];
     // Where each distinct chunk lives: (xorb index, chunk index).
@@ -60,7 +68,7 @@ pub fn prepare_with_limit(data: &[u8], max_xorb_bytes: usize) -> PreparedFile {
         let (xi, ci) = *seen.entry(hash).or_insert_with(|| {
             let open = xorbs.last_mut().expect("one open xorb");
             let full = open.chunks.len() >= MAX_XORB_CHUNKS
-                || (!open.chunks.is_empty() && open.bytes.len() + chunk.len() + 8 > max_xorb_bytes);
+                || (!open.chunks.is_empty() && open.raw + chunk.len() > max_xorb_bytes);
             if full {
                 xorbs.push(OpenXorb::default());
             }
@@ -68,6 +76,7 @@ pub fn prepare_with_limit(data: &[u8], max_xorb_bytes: usize) -> PreparedFile {
             let open = &mut xorbs[xi];
             let byte_start = open.bytes.len() as u32;
             push_chunk(&mut open.bytes, chunk);
+            open.raw += chunk.len();
             open.chunks.push(CasChunk { hash, byte_start, unpacked_bytes: chunk.len() as u32 });
             (xi, open.chunks.len() as u32 - 1)
         });
@@ -183,7 +192,8 @@ mod tests {
         let data = [block.as_slice(), block.as_slice(), &noise(400_000, 5)].concat();
         let p = prepare_with_limit(&data, 200_000);
         assert!(p.xorbs.len() >= 3, "{} xorbs", p.xorbs.len());
-        assert!(p.xorbs.iter().all(|x| x.bytes.len() <= 200_000));
+        assert!(p.shard.xorbs.iter().all(|x| x.unpacked_bytes <= 200_000));
+        assert!(p.xorbs.iter().zip(&p.shard.xorbs).all(|(x, i)| x.bytes.len() <= 200_000 + 8 * i.chunks.len()));
         let stored: usize = p.shard.xorbs.iter().map(|x| x.unpacked_bytes as usize).sum();
         // Chunks re-align a boundary or two into the copy; the rest of it is not stored again.
         assert!(stored < data.len() - 150_000, "the repeated block is stored once ({stored} bytes)");

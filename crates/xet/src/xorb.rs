@@ -21,8 +21,13 @@ use crate::chunking::MAX_CHUNK;
 use crate::hash::chunk_hash;
 use crate::{FormatError, MerkleHash};
 
-/// Largest serialized xorb the CAS accepts.
+/// Largest xorb: xet-core cuts a xorb before its chunks' *raw* bytes exceed this (the spec
+/// words it as the serialized size; hf_xet's serialized xorbs exceed it by their chunk headers
+/// when data does not compress, and the CAS takes them).
 pub const MAX_XORB_BYTES: usize = 64 * 1024 * 1024;
+/// Largest xorb [`parse`] reads: [`MAX_XORB_BYTES`] of raw chunks, an 8-byte header per chunk
+/// and a legacy footer (about 40 bytes per chunk), for the most chunks a xorb holds.
+pub const MAX_SERIALIZED_XORB_BYTES: usize = MAX_XORB_BYTES + crate::upload::MAX_XORB_CHUNKS * (HEADER + 40) + 1024;
 const HEADER: usize = 8;
 const FOOTER_IDENT: &[u8] = b"XETBLOB";
 const NONE: u8 = 0;
@@ -141,8 +146,8 @@ fn at_footer(bytes: &[u8], at: usize) -> bool {
 /// Parse a serialized xorb (any compression scheme; a trailing footer is ignored), decompress
 /// every chunk and hash it.
 pub fn parse(bytes: &[u8]) -> Result<Vec<XorbChunk>, FormatError> {
-    if bytes.len() > MAX_XORB_BYTES {
-        return Err(err(format!("xorb of {} bytes exceeds {MAX_XORB_BYTES}", bytes.len())));
+    if bytes.len() > MAX_SERIALIZED_XORB_BYTES {
+        return Err(err(format!("xorb of {} bytes exceeds {MAX_SERIALIZED_XORB_BYTES}", bytes.len())));
     }
     let mut chunks = Vec::new();
     let mut at = 0;

@@ -16,6 +16,19 @@ fn xorshift(n: usize, mut x: u64) -> Vec<u8> {
         .collect()
 }
 
+/// `n` bytes: sha256("xet vector {i}") for i = 0, 1, 2, … concatenated.
+fn sha256_counter(n: usize) -> Vec<u8> {
+    use sha2::{Digest, Sha256};
+    let mut out = Vec::with_capacity(n + 32);
+    let mut i = 0u64;
+    while out.len() < n {
+        out.extend_from_slice(&Sha256::digest(format!("xet vector {i}").as_bytes()));
+        i += 1;
+    }
+    out.truncate(n);
+    out
+}
+
 fn input(name: &str) -> Vec<u8> {
     let (kind, n) = name.rsplit_once('-').unwrap();
     let n: usize = n.parse().unwrap();
@@ -24,6 +37,8 @@ fn input(name: &str) -> Vec<u8> {
         "zeros" => vec![0; n],
         "text" => b"The quick brown fox jumps over the lazy dog. ".repeat(20_000),
         "repeated" => xorshift(200_000, 7).repeat(3),
+        "tiled" => xorshift(3_000_000, 0x9E37_79B9_7F4A_7C15).repeat(3),
+        "counter" => sha256_counter(n),
         _ => panic!("unknown vector {name}"),
     }
 }
@@ -69,7 +84,10 @@ fn upload_lines(name: &str, data: &[u8]) -> Vec<String> {
     if !data.is_empty() {
         lines.push(format!("{name} shard {}", sha256_hex(&xet_format::shard::serialize(&p.shard))));
     }
-    for (x, info) in p.xorbs.iter().zip(&p.shard.xorbs) {
+    // In the shard's order (hash order), as the fixture lists them.
+    let mut xorbs: Vec<_> = p.xorbs.iter().zip(&p.shard.xorbs).collect();
+    xorbs.sort_by_key(|(x, _)| x.hash.hex());
+    for (x, info) in xorbs {
         assert_eq!(x.hash, info.xorb);
         lines.push(format!(
             "{name} xorb {} {} {} {}",

@@ -10,7 +10,7 @@ use sha2::{Digest, Sha256};
 use crate::chunking::chunk_ends;
 use crate::hash::{chunk_hash, file_hash, verification_hash, xorb_hash};
 use crate::shard::{CasChunk, CasInfo, FileInfo, Shard, Term};
-use crate::xorb::{push_chunk, MAX_XORB_BYTES};
+use crate::xorb::{choose_scheme, push_chunk_with, Scheme, MAX_XORB_BYTES, SCHEME_RETEST_INTERVAL};
 use crate::MerkleHash;
 
 /// Most chunks in one xorb.
@@ -43,6 +43,8 @@ struct OpenXorb {
     chunks: Vec<CasChunk>,
     /// Sum of the chunks' raw lengths (what xet-core's cut rule counts).
     raw: usize,
+    /// The compression scheme of the current run of chunks (see `xorb::serialize`).
+    scheme: Option<Scheme>,
 }
 
 /// [`prepare`] with a smaller xorb limit (tests split small data into several xorbs).
@@ -75,7 +77,10 @@ pub fn prepare_with_limit(data: &[u8], max_xorb_bytes: usize) -> PreparedFile {
             let xi = xorbs.len() - 1;
             let open = &mut xorbs[xi];
             let byte_start = open.bytes.len() as u32;
-            push_chunk(&mut open.bytes, chunk);
+            if open.chunks.len() % SCHEME_RETEST_INTERVAL == 0 {
+                open.scheme = Some(choose_scheme(chunk));
+            }
+            push_chunk_with(&mut open.bytes, chunk, open.scheme.unwrap_or(Scheme::Lz4));
             open.raw += chunk.len();
             open.chunks.push(CasChunk { hash, byte_start, unpacked_bytes: chunk.len() as u32 });
             (xi, open.chunks.len() as u32 - 1)

@@ -50,10 +50,10 @@ fn hf_xet_xorb_with_footer_and_every_scheme() {
     let end = chunks[2].byte_end as usize;
     assert!(end < XORB.len() && XORB[end..].starts_with(b"XETBLOB"));
     assert_eq!(xorb::decode_range(&XORB[chunks[1].byte_start as usize..]).unwrap(), [&want[1][..], &want[2]].concat());
-    // Our own serialization of the same chunks matches hf_xet's where the scheme agrees
-    // (we never choose BG4 ourselves).
-    let (ours, _) = xorb::serialize(&[&want[0][..], &want[1][..]]);
-    assert_eq!(ours, XORB[..chunks[1].byte_end as usize]);
+    // hf_xet chose each file's scheme on its first chunk (three files here), and so do we:
+    // serialized file by file, our chunks are hf_xet's bytes, BG4 included.
+    let ours: Vec<u8> = want.iter().flat_map(|w| xorb::serialize(&[w]).0).collect();
+    assert_eq!(ours, XORB[..end]);
 }
 
 #[test]

@@ -37,6 +37,7 @@ fn input(name: &str) -> Vec<u8> {
         "zeros" => vec![0; n],
         "text" => b"The quick brown fox jumps over the lazy dog. ".repeat(20_000),
         "repeated" => xorshift(200_000, 7).repeat(3),
+        "floats" => (0..n / 4).flat_map(|i| ((1.0 + i as f64 * 1e-4) as f32).to_le_bytes()).collect(),
         "tiled" => xorshift(3_000_000, 0x9E37_79B9_7F4A_7C15).repeat(3),
         "counter" => sha256_counter(n),
         _ => panic!("unknown vector {name}"),

@@ -9,6 +9,7 @@ crates/xet and hf_xet hash the same bytes. Each line: name, size, Xet file hash.
 """
 import hashlib
 import os
+import struct
 import sys
 import tempfile
 
@@ -43,6 +44,8 @@ def inputs():
     # A repeated random block: chunks repeat inside one file.
     block = xorshift(200_000, 7)
     yield "repeated-600000", block * 3
+    # Numeric data: hf_xet stores it byte-grouped (BG4) then LZ4.
+    yield "floats-1000000", struct.pack("<250000f", *[1.0 + i * 1e-4 for i in range(250_000)])
     # Past hf_xet's 8 MiB ingestion blocks: chunking must carry its state across them.
     yield "tiled-9000000", xorshift(3_000_000, seed) * 3
     # Past the 64 MiB xorb limit with incompressible data: two xorbs, cut on raw bytes.

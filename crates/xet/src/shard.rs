@@ -13,6 +13,7 @@
 //! - the chunk a file starts with carries the global-dedup flag (bit 31);
 //! - a file with no terms still sets the verification flag (it has zero entries);
 //! - files, and xorbs, are written in the order of their hashes' string forms.
+//!
 //! `tests/vectors.rs` compares our shards with hf_xet's byte for byte.
 
 use crate::{FormatError, MerkleHash};

@@ -15,6 +15,13 @@
 //! - files, and xorbs, are written in the order of their hashes' string forms.
 //!
 //! `tests/vectors.rs` compares our shards with hf_xet's byte for byte.
+//!
+//! `parse` returns a shard in that same canonical form, so that parse → serialize → parse is
+//! stable (the stand-in re-serializes what clients send; the fuzz target checks it): files and
+//! xorbs sorted as `serialize` writes them, each chunk's `byte_start` the unpacked offset
+//! derived from the chunk lengths (what xet-core records), `serialized_bytes` 0 (what xet-core
+//! records as `num_bytes_on_disk`). Per-entry flags are not returned (`serialize` derives
+//! them). A shard recording other offsets or sizes is still read: nothing downstream uses them.
 
 use crate::{FormatError, MerkleHash};
 
@@ -277,21 +284,23 @@ pub fn parse(bytes: &[u8]) -> Result<Shard, FormatError> {
         let n = u32_at(h, 36) as usize;
         r.room_for(n, "chunks")?;
         let mut chunks = Vec::with_capacity(n);
+        let mut unpacked_offset = 0u32;
         for _ in 0..n {
             let c = r.record("a chunk entry")?;
-            chunks.push(CasChunk {
-                hash: MerkleHash(hash_at(c)),
-                byte_start: u32_at(c, 32),
-                unpacked_bytes: u32_at(c, 36),
-            });
+            let unpacked_bytes = u32_at(c, 36);
+            chunks.push(CasChunk { hash: MerkleHash(hash_at(c)), byte_start: unpacked_offset, unpacked_bytes });
+            unpacked_offset = unpacked_offset.wrapping_add(unpacked_bytes);
         }
         shard.xorbs.push(CasInfo {
             xorb: MerkleHash(hash_at(h)),
             chunks,
             unpacked_bytes: u32_at(h, 40),
-            serialized_bytes: u32_at(h, 44),
+            serialized_bytes: 0,
         });
     }
+    // Stable sorts: the order `serialize` writes, entries with equal hashes kept in turn.
+    shard.files.sort_by_key(|f| xet_order(&f.hash));
+    shard.xorbs.sort_by_key(|x| xet_order(&x.xorb));
     Ok(shard)
 }
 
@@ -354,6 +363,33 @@ mod tests {
         let bytes = serialize(&empty);
         assert_eq!(u32_at(&bytes[RECORD..], 32), WITH_VERIFICATION);
         assert_eq!(parse(&bytes).unwrap(), empty);
+    }
+
+    /// The records of `shard`'s one file (file info section minus header and bookend).
+    fn file_records(f: FileInfo) -> Vec<u8> {
+        let bytes = serialize(&Shard { files: vec![f], xorbs: vec![] });
+        bytes[RECORD..bytes.len() - 2 * RECORD].to_vec()
+    }
+
+    #[test]
+    fn parse_serialize_parse_is_stable() {
+        let file = |name: &[u8]| FileInfo { hash: chunk_hash(name), ..sample().files[0].clone() };
+        let (a, b) = (file(b"a"), file(b"b"));
+        let (first, second) = if xet_order(&a.hash) < xet_order(&b.hash) { (a, b) } else { (b, a) };
+        // Files out of order, and CAS info with a serialized size and an offset that are not
+        // what xet-core records (an older writer's): read, canonicalized, stable.
+        let mut bytes = serialize(&Shard::default())[..RECORD].to_vec();
+        bytes.extend(file_records(second.clone()));
+        bytes.extend(file_records(first.clone()));
+        let cas = serialize(&sample());
+        bytes.extend_from_slice(&cas[RECORD * 5..]); // bookend, CAS info, bookend
+        let at = bytes.len() - 4 * RECORD;
+        bytes[at + 44..at + 48].copy_from_slice(&122u32.to_le_bytes());
+        bytes[at + 2 * RECORD + 32..at + 2 * RECORD + 36].copy_from_slice(&999u32.to_le_bytes());
+        let parsed = parse(&bytes).unwrap();
+        assert_eq!(parsed.files, [first, second]);
+        assert_eq!(parsed.xorbs, sample().xorbs);
+        assert_eq!(parse(&serialize(&parsed)).unwrap(), parsed);
     }
 
     #[test]

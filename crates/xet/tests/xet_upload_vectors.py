@@ -8,7 +8,7 @@ Each input of xet_vectors.py is uploaded alone by the real client (hf_xet.upload
 its local CAS (`local://DIR`, a directory standing in for the server; a fresh one per file, so
 nothing is deduplicated across inputs). The xorbs it wrote (`xet/xorbs/xorbs/default.HASH`,
 stored with the footer hf_xet's local CAS adds) and the shard (`xet/xorbs/shards/*.mdb`) are
-read back here with a small independent parser. tests/upload_vectors.rs checks that
+read back here with a small independent parser. tests/vectors.rs checks that
 xet_format::upload::prepare produces the same for the same bytes.
 
 Lines:  NAME file FILE_HASH SHA256_HEX
@@ -136,7 +136,7 @@ def main():
         print(f"{len(lines)} Xet upload vectors agree with hf_xet")
         return
     print("# What hf_xet 1.8.0 (PyPI) uploads for each input of xet_vectors.py, written by")
-    print("# crates/xet/tests/xet_upload_vectors.py (see its docstring); checked by upload_vectors.rs.")
+    print("# crates/xet/tests/xet_upload_vectors.py (see its docstring); checked by tests/vectors.rs.")
     for l in lines:
         print(l)
 

@@ -17,3 +17,12 @@ def test_fixture_matches_hf_xet():
     r = subprocess.run([sys.executable, str(script), "--check", str(fixture)], capture_output=True, text=True)
     assert r.returncode == 0, r.stdout + r.stderr
     assert "agree with hf_xet" in r.stdout
+
+
+def test_upload_fixture_matches_hf_xet():
+    """What hf_xet uploads (xorbs, shard, terms; via its local CAS) is what the fixture says."""
+    script = ROOT / "crates/xet/tests/xet_upload_vectors.py"
+    fixture = ROOT / "crates/xet/tests/xet_upload_vectors.txt"
+    r = subprocess.run([sys.executable, str(script), "--check", str(fixture)], capture_output=True, text=True)
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert "agree with hf_xet" in r.stdout

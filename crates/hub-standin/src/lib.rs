@@ -509,9 +509,9 @@ pub(crate) struct Ctx<'a> {
     pub store: &'a hub_api::store::Store,
 }
 
-/// Largest request body the stand-in reads (commits, LFS uploads, Xet xorbs: a full xorb is
-/// 64 MiB of chunk data plus chunk headers and hf_xet's footer, hence the extra MiB).
-const MAX_BODY_BYTES: usize = 65 * 1024 * 1024;
+/// Largest request body the stand-in reads (commits, LFS uploads, xorbs — which may pass
+/// 64 MiB by their chunk headers).
+const MAX_BODY_BYTES: usize = xet_format::xorb::MAX_SERIALIZED_XORB_BYTES;
 
 async fn dispatch(State(shared): State<Arc<Shared>>, req: Request) -> Response {
     let method = req.method().clone();

@@ -3,6 +3,25 @@
 //! by a bookend (32 × 0xFF, 16 × 0). Uploads omit the footer; the parser accepts either and
 //! ignores it. Parsing takes untrusted bytes: counts are checked against the bytes present
 //! before anything is allocated.
+//!
+//! `serialize` writes the CAS info exactly as hf_xet 1.8.0 uploads it (xet-core
+//! `RawXorbData::from_chunks`, `XorbChunkSequenceHeader::new`, `streaming_shard.rs`), which
+//! the real CAS therefore accepts, rather than the spec's looser wording:
+//! - a chunk's `chunk_byte_range_start` is its offset in the xorb's *unpacked* bytes (the sum
+//!   of the previous chunks' lengths), not its header's offset in the serialized xorb;
+//! - `num_bytes_on_disk` is 0;
+//! - the chunk a file starts with carries the global-dedup flag (bit 31);
+//! - a file with no terms still sets the verification flag (it has zero entries);
+//! - files, and xorbs, are written in the order of their hashes' string forms.
+//!
+//! `tests/vectors.rs` compares our shards with hf_xet's byte for byte.
+//!
+//! `parse` returns a shard in that same canonical form, so that parse → serialize → parse is
+//! stable (the stand-in re-serializes what clients send; the fuzz target checks it): files and
+//! xorbs sorted as `serialize` writes them, each chunk's `byte_start` the unpacked offset
+//! derived from the chunk lengths (what xet-core records), `serialized_bytes` 0 (what xet-core
+//! records as `num_bytes_on_disk`). Per-entry flags are not returned (`serialize` derives
+//! them). A shard recording other offsets or sizes is still read: nothing downstream uses them.
 
 use crate::{FormatError, MerkleHash};
 
@@ -14,6 +33,8 @@ const VERSION: u64 = 2;
 const RECORD: usize = 48;
 const WITH_VERIFICATION: u32 = 1 << 31;
 const WITH_METADATA_EXT: u32 = 1 << 30;
+/// Chunk flag: index this chunk for global deduplication (xet-core sets it on file starts).
+const CHUNK_GLOBAL_DEDUP: u32 = 1 << 31;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Term {
@@ -38,6 +59,9 @@ pub struct FileInfo {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CasChunk {
     pub hash: MerkleHash,
+    /// Where the chunk's header starts in the serialized xorb (what `upload::prepare` and
+    /// `xorb::parse` report). Not sent: on the wire xet-core records the chunk's unpacked
+    /// offset, which `serialize` derives from `unpacked_bytes` and `parse` returns here.
     pub byte_start: u32,
     pub unpacked_bytes: u32,
 }
@@ -48,7 +72,8 @@ pub struct CasInfo {
     pub chunks: Vec<CasChunk>,
     /// Sum of the chunks' raw lengths.
     pub unpacked_bytes: u32,
-    /// Length of the serialized xorb.
+    /// Length of the serialized xorb. Not sent: xet-core writes 0 (`parse` returns the wire
+    /// value).
     pub serialized_bytes: u32,
 }
 
@@ -66,6 +91,16 @@ fn swap_words(b: [u8; 32]) -> [u8; 32] {
         w.reverse();
     }
     out
+}
+
+/// xet-core's order of hashes: its four 8-byte words as little-endian integers, compared in
+/// turn (the order of their string forms).
+fn xet_order(h: &MerkleHash) -> [u64; 4] {
+    let mut words = [0u64; 4];
+    for (w, b) in words.iter_mut().zip(h.0.chunks_exact(8)) {
+        *w = u64::from_le_bytes([b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7]]);
+    }
+    words
 }
 
 struct Writer(Vec<u8>);
@@ -98,9 +133,15 @@ pub fn serialize(shard: &Shard) -> Vec<u8> {
     w.hash(&TAG);
     w.u64(VERSION);
     w.u64(0); // footer size: none on upload
-    for f in &shard.files {
+              // xet-core serializes from maps keyed by hash: files and xorbs in hash order.
+    let mut files: Vec<&FileInfo> = shard.files.iter().collect();
+    files.sort_by_key(|f| xet_order(&f.hash));
+    let mut xorbs: Vec<&CasInfo> = shard.xorbs.iter().collect();
+    xorbs.sort_by_key(|x| xet_order(&x.xorb));
+    for f in files {
         let mut flags = 0;
-        if !f.verification.is_empty() {
+        // hf_xet flags even a file without terms (zero entries follow).
+        if !f.verification.is_empty() || f.terms.is_empty() {
             flags |= WITH_VERIFICATION;
         }
         if f.sha256.is_some() {
@@ -127,17 +168,24 @@ pub fn serialize(shard: &Shard) -> Vec<u8> {
         }
     }
     w.bookend();
-    for x in &shard.xorbs {
+    // The chunks files start with: (xorb, chunk index).
+    let file_starts: Vec<(MerkleHash, u32)> =
+        shard.files.iter().filter_map(|f| f.terms.first()).map(|t| (t.xorb, t.chunk_start)).collect();
+    for x in xorbs {
         w.hash(&x.xorb.0);
         w.u32(0);
         w.u32(x.chunks.len() as u32);
         w.u32(x.unpacked_bytes);
-        w.u32(x.serialized_bytes);
-        for c in &x.chunks {
+        w.u32(0); // num_bytes_on_disk, as xet-core writes it
+        let mut unpacked_offset = 0u32;
+        for (i, c) in x.chunks.iter().enumerate() {
             w.hash(&c.hash.0);
-            w.u32(c.byte_start);
+            w.u32(unpacked_offset);
             w.u32(c.unpacked_bytes);
-            w.zeros(8);
+            let starts_a_file = file_starts.contains(&(x.xorb, i as u32));
+            w.u32(if starts_a_file { CHUNK_GLOBAL_DEDUP } else { 0 });
+            w.u32(0);
+            unpacked_offset = unpacked_offset.wrapping_add(c.unpacked_bytes);
         }
     }
     w.bookend();
@@ -236,21 +284,23 @@ pub fn parse(bytes: &[u8]) -> Result<Shard, FormatError> {
         let n = u32_at(h, 36) as usize;
         r.room_for(n, "chunks")?;
         let mut chunks = Vec::with_capacity(n);
+        let mut unpacked_offset = 0u32;
         for _ in 0..n {
             let c = r.record("a chunk entry")?;
-            chunks.push(CasChunk {
-                hash: MerkleHash(hash_at(c)),
-                byte_start: u32_at(c, 32),
-                unpacked_bytes: u32_at(c, 36),
-            });
+            let unpacked_bytes = u32_at(c, 36);
+            chunks.push(CasChunk { hash: MerkleHash(hash_at(c)), byte_start: unpacked_offset, unpacked_bytes });
+            unpacked_offset = unpacked_offset.wrapping_add(unpacked_bytes);
         }
         shard.xorbs.push(CasInfo {
             xorb: MerkleHash(hash_at(h)),
             chunks,
             unpacked_bytes: u32_at(h, 40),
-            serialized_bytes: u32_at(h, 44),
+            serialized_bytes: 0,
         });
     }
+    // Stable sorts: the order `serialize` writes, entries with equal hashes kept in turn.
+    shard.files.sort_by_key(|f| xet_order(&f.hash));
+    shard.xorbs.sort_by_key(|x| xet_order(&x.xorb));
     Ok(shard)
 }
 
@@ -272,10 +322,10 @@ mod tests {
                 xorb: x,
                 chunks: vec![
                     CasChunk { hash: chunk_hash(b"a"), byte_start: 0, unpacked_bytes: 4 },
-                    CasChunk { hash: chunk_hash(b"b"), byte_start: 12, unpacked_bytes: 6 },
+                    CasChunk { hash: chunk_hash(b"b"), byte_start: 4, unpacked_bytes: 6 },
                 ],
                 unpacked_bytes: 10,
-                serialized_bytes: 26,
+                serialized_bytes: 0,
             }],
         }
     }
@@ -290,6 +340,56 @@ mod tests {
         let mut with_footer = bytes.clone();
         with_footer.extend_from_slice(&[1; 200]);
         assert_eq!(parse(&with_footer).unwrap(), s);
+    }
+
+    #[test]
+    fn cas_info_is_written_as_xet_core_writes_it() {
+        let mut s = sample();
+        // In memory: serialized offsets and length (what prepare reports).
+        s.xorbs[0].chunks[1].byte_start = 12;
+        s.xorbs[0].serialized_bytes = 26;
+        let bytes = serialize(&s);
+        let cas = RECORD * 6; // header, file header, term, verification, sha256, bookend
+        assert_eq!(u32_at(&bytes[cas..], 44), 0, "num_bytes_on_disk");
+        let (a, b) = (&bytes[cas + RECORD..], &bytes[cas + 2 * RECORD..]);
+        assert_eq!((u32_at(a, 32), u32_at(b, 32)), (0, 4), "unpacked offsets");
+        assert_eq!((u32_at(a, 40), u32_at(b, 40)), (CHUNK_GLOBAL_DEDUP, 0), "the file starts at chunk 0");
+        assert_eq!(parse(&bytes).unwrap(), sample());
+        // A file without terms still announces (zero) verification entries.
+        let empty = Shard {
+            files: vec![FileInfo { hash: MerkleHash::default(), terms: vec![], verification: vec![], sha256: None }],
+            xorbs: vec![],
+        };
+        let bytes = serialize(&empty);
+        assert_eq!(u32_at(&bytes[RECORD..], 32), WITH_VERIFICATION);
+        assert_eq!(parse(&bytes).unwrap(), empty);
+    }
+
+    /// The records of `shard`'s one file (file info section minus header and bookend).
+    fn file_records(f: FileInfo) -> Vec<u8> {
+        let bytes = serialize(&Shard { files: vec![f], xorbs: vec![] });
+        bytes[RECORD..bytes.len() - 2 * RECORD].to_vec()
+    }
+
+    #[test]
+    fn parse_serialize_parse_is_stable() {
+        let file = |name: &[u8]| FileInfo { hash: chunk_hash(name), ..sample().files[0].clone() };
+        let (a, b) = (file(b"a"), file(b"b"));
+        let (first, second) = if xet_order(&a.hash) < xet_order(&b.hash) { (a, b) } else { (b, a) };
+        // Files out of order, and CAS info with a serialized size and an offset that are not
+        // what xet-core records (an older writer's): read, canonicalized, stable.
+        let mut bytes = serialize(&Shard::default())[..RECORD].to_vec();
+        bytes.extend(file_records(second.clone()));
+        bytes.extend(file_records(first.clone()));
+        let cas = serialize(&sample());
+        bytes.extend_from_slice(&cas[RECORD * 5..]); // bookend, CAS info, bookend
+        let at = bytes.len() - 4 * RECORD;
+        bytes[at + 44..at + 48].copy_from_slice(&122u32.to_le_bytes());
+        bytes[at + 2 * RECORD + 32..at + 2 * RECORD + 36].copy_from_slice(&999u32.to_le_bytes());
+        let parsed = parse(&bytes).unwrap();
+        assert_eq!(parsed.files, [first, second]);
+        assert_eq!(parsed.xorbs, sample().xorbs);
+        assert_eq!(parse(&serialize(&parsed)).unwrap(), parsed);
     }
 
     #[test]

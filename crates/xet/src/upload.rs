@@ -1,7 +1,14 @@
 //! Turning one file's bytes into what an upload sends: its xorbs and the shard registering it.
 //! No deduplication against the CAS (an optional optimisation in the protocol); chunks
-//! repeated inside the file are stored once. Xorbs close before 64 MiB serialized or 8192
-//! chunks, as xet-core's do.
+//! repeated inside the file are stored once. Xorbs close before 64 MiB of raw chunk bytes or
+//! 8192 chunks, as xet-core's do.
+//!
+//! The result is what hf_xet 1.8.0 uploads for the same file alone, byte for byte — xorbs
+//! (packing, compression choices), shard (terms, verification, CAS info) — on every input of
+//! `tests/xet_upload_vectors.txt`, captured from hf_xet's local CAS. Known difference: for an
+//! empty file hf_xet records an all-zero sha256, we the digest of no bytes. hf_xet may also
+//! decline an in-file deduplication that would fragment a file (its defrag guard); we always
+//! deduplicate, which is equally valid.
 
 use std::collections::HashMap;
 
@@ -10,7 +17,7 @@ use sha2::{Digest, Sha256};
 use crate::chunking::chunk_ends;
 use crate::hash::{chunk_hash, file_hash, verification_hash, xorb_hash};
 use crate::shard::{CasChunk, CasInfo, FileInfo, Shard, Term};
-use crate::xorb::{push_chunk, MAX_XORB_BYTES};
+use crate::xorb::{choose_scheme, push_chunk_with, Scheme, MAX_XORB_BYTES, SCHEME_RETEST_INTERVAL};
 use crate::MerkleHash;
 
 /// Most chunks in one xorb.
@@ -41,9 +48,19 @@ pub fn prepare(data: &[u8]) -> PreparedFile {
 struct OpenXorb {
     bytes: Vec<u8>,
     chunks: Vec<CasChunk>,
+    /// Sum of the chunks' raw lengths (what xet-core's cut rule counts).
+    raw: usize,
+    /// The compression scheme of the current run of chunks (see `xorb::serialize`).
+    scheme: Option<Scheme>,
 }
 
 /// [`prepare`] with a smaller xorb limit (tests split small data into several xorbs).
+///
+/// The cut rule is xet-core's (`file_deduplication.rs`): a new xorb starts when the next new
+/// chunk would take the open one past `max_xorb_bytes` *raw* bytes or past 8192 chunks. So a
+/// serialized xorb can exceed the limit by its 8-byte chunk headers, exactly as hf_xet's do
+/// (see [`crate::xorb::MAX_SERIALIZED_XORB_BYTES`]); the point is identical xorbs, hence
+/// identical xorb hashes and deduplication, to the real client's.
 pub fn prepare_with_limit(data: &[u8], max_xorb_bytes: usize) -> PreparedFile {
     let mut xorbs: Vec<OpenXorb> = vec![OpenXorb::default()];
     // Where each distinct chunk lives: (xorb index, chunk index).
@@ -60,14 +77,18 @@ pub fn prepare_with_limit(data: &[u8], max_xorb_bytes: usize) -> PreparedFile {
         let (xi, ci) = *seen.entry(hash).or_insert_with(|| {
             let open = xorbs.last_mut().expect("one open xorb");
             let full = open.chunks.len() >= MAX_XORB_CHUNKS
-                || (!open.chunks.is_empty() && open.bytes.len() + chunk.len() + 8 > max_xorb_bytes);
+                || (!open.chunks.is_empty() && open.raw + chunk.len() > max_xorb_bytes);
             if full {
                 xorbs.push(OpenXorb::default());
             }
             let xi = xorbs.len() - 1;
             let open = &mut xorbs[xi];
             let byte_start = open.bytes.len() as u32;
-            push_chunk(&mut open.bytes, chunk);
+            if open.chunks.len() % SCHEME_RETEST_INTERVAL == 0 {
+                open.scheme = Some(choose_scheme(chunk));
+            }
+            push_chunk_with(&mut open.bytes, chunk, open.scheme.unwrap_or(Scheme::Lz4));
+            open.raw += chunk.len();
             open.chunks.push(CasChunk { hash, byte_start, unpacked_bytes: chunk.len() as u32 });
             (xi, open.chunks.len() as u32 - 1)
         });
@@ -167,7 +188,14 @@ mod tests {
         assert_eq!(rebuild(&p), data);
         let f = &p.shard.files[0];
         assert_eq!(f.verification.len(), f.terms.len());
-        assert_eq!(crate::shard::parse(&crate::shard::serialize(&p.shard)).unwrap(), p.shard);
+        // On the wire the CAS info carries unpacked offsets and no serialized length (as xet-core).
+        let wire = crate::shard::parse(&crate::shard::serialize(&p.shard)).unwrap();
+        assert_eq!(wire.files, p.shard.files);
+        let mut offset = 0;
+        for (w, c) in wire.xorbs[0].chunks.iter().zip(&p.shard.xorbs[0].chunks) {
+            assert_eq!((w.hash, w.unpacked_bytes, w.byte_start), (c.hash, c.unpacked_bytes, offset));
+            offset += c.unpacked_bytes;
+        }
     }
 
     #[test]
@@ -176,7 +204,8 @@ mod tests {
         let data = [block.as_slice(), block.as_slice(), &noise(400_000, 5)].concat();
         let p = prepare_with_limit(&data, 200_000);
         assert!(p.xorbs.len() >= 3, "{} xorbs", p.xorbs.len());
-        assert!(p.xorbs.iter().all(|x| x.bytes.len() <= 200_000));
+        assert!(p.shard.xorbs.iter().all(|x| x.unpacked_bytes <= 200_000));
+        assert!(p.xorbs.iter().zip(&p.shard.xorbs).all(|(x, i)| x.bytes.len() <= 200_000 + 8 * i.chunks.len()));
         let stored: usize = p.shard.xorbs.iter().map(|x| x.unpacked_bytes as usize).sum();
         // Chunks re-align a boundary or two into the copy; the rest of it is not stored again.
         assert!(stored < data.len() - 150_000, "the repeated block is stored once ({stored} bytes)");

@@ -1,9 +1,20 @@
 //! The xorb container: chunks in order, each an 8-byte header (version 0, compressed length
-//! u24 LE, scheme, raw length u24 LE) and its bytes — raw, LZ4 (frame format), or byte-grouped
-//! then LZ4 ("BG4"). We write what the spec defines: chunks only, LZ4 where it is smaller, raw
-//! otherwise. hf_xet also appends a footer (ident `XETBLOB`, chunk hashes and boundaries);
-//! the spec leaves it out, so readers here stop at it and ignore it. Parsing takes untrusted
-//! bytes: every length is checked and no chunk may decode past the 128 KiB chunk maximum.
+//! u24 LE, scheme, raw length u24 LE) and its bytes — raw, LZ4, or byte-grouped then LZ4
+//! ("BG4"). Parsing takes untrusted bytes: every length is checked and no chunk may decode
+//! past the 128 KiB chunk maximum.
+//!
+//! Decisions, from xet-core (`xorb_object/`) and checked against hf_xet 1.8.0:
+//! - LZ4 is the LZ4 *frame* format (xet-core: `lz4_flex::frame` encoder/decoder, default
+//!   settings), so we use the same `lz4_flex` API and our compressed chunks are byte-identical
+//!   to hf_xet's (tests/vectors.rs compares whole xorbs).
+//! - We choose schemes as hf_xet does (its default `auto` policy): BG4 or LZ4 by xet-core's
+//!   byte-lane predictor, decided every 32 chunks, raw whenever compression does not make a
+//!   chunk strictly smaller ([`serialize`], [`choose_scheme`]).
+//! - No footer on upload: since xet-core 1.5 (`file_upload_session.rs`) clients POST the bare
+//!   chunks. Older clients, and hf_xet's local CAS, append a footer (ident `XETBLOB`, hashes and
+//!   boundaries, a trailing u32 length). A chunk header starts with version byte 0, and xet-core
+//!   refuses a chunk header that begins with `XETBLOB`, so readers stop there and ignore the
+//!   footer (tests/hf_xet_sample.rs parses such a xorb written by hf_xet).
 
 use std::io::{Read, Write};
 
@@ -11,8 +22,13 @@ use crate::chunking::MAX_CHUNK;
 use crate::hash::chunk_hash;
 use crate::{FormatError, MerkleHash};
 
-/// Largest serialized xorb the CAS accepts.
+/// Largest xorb: xet-core cuts a xorb before its chunks' *raw* bytes exceed this (the spec
+/// words it as the serialized size; hf_xet's serialized xorbs exceed it by their chunk headers
+/// when data does not compress, and the CAS takes them).
 pub const MAX_XORB_BYTES: usize = 64 * 1024 * 1024;
+/// Largest xorb [`parse`] reads: [`MAX_XORB_BYTES`] of raw chunks, an 8-byte header per chunk
+/// and a legacy footer (about 40 bytes per chunk), for the most chunks a xorb holds.
+pub const MAX_SERIALIZED_XORB_BYTES: usize = MAX_XORB_BYTES + crate::upload::MAX_XORB_CHUNKS * (HEADER + 40) + 1024;
 const HEADER: usize = 8;
 const FOOTER_IDENT: &[u8] = b"XETBLOB";
 const NONE: u8 = 0;
@@ -48,28 +64,100 @@ fn lz4(data: &[u8]) -> Option<Vec<u8>> {
     enc.finish().ok()
 }
 
-/// Append one chunk (header and bytes) to `out`.
+/// How a chunk's bytes are stored.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scheme {
+    None,
+    Lz4,
+    /// Bytes regrouped by position mod 4, then LZ4 (numeric arrays compress better).
+    Bg4Lz4,
+}
+
+/// xet-core picks a scheme from one chunk and keeps it for this many (`compression_scheme_retest_interval`).
+pub const SCHEME_RETEST_INTERVAL: usize = 32;
+
+/// xet-core's choice for a run of chunks, made on its first (`CompressionScheme::choose_from_data`):
+/// BG4 when the popcount histogram of some byte lane (position mod 4) diverges from the pooled
+/// one by a Kullback-Leibler divergence above 0.02, LZ4 otherwise. Reproduced operation for
+/// operation — including a lane with an empty bin yielding NaN, which `f64::max` then skips —
+/// so that our xorbs are byte-identical to hf_xet's.
+pub fn choose_scheme(chunk: &[u8]) -> Scheme {
+    let mut hist = [[0u32; 9]; 4];
+    for (i, b) in chunk.iter().enumerate() {
+        hist[i % 4][b.count_ones() as usize] += 1;
+    }
+    let mut pooled = [1u32; 9];
+    let mut totals = [0u32; 4];
+    for (lane, total) in hist.iter().zip(totals.iter_mut()) {
+        for (j, &c) in lane.iter().enumerate() {
+            pooled[j] += c;
+            *total += c;
+        }
+    }
+    let pooled_total: u32 = totals.iter().sum();
+    let mut max_kl = 0f64;
+    for (lane, &total) in hist.iter().zip(&totals) {
+        let mut kl = 0.0;
+        for (&c, &b) in lane.iter().zip(&pooled) {
+            let p = c as f64 / total as f64;
+            let q = b as f64 / pooled_total as f64;
+            kl += p * (p / q).ln();
+        }
+        max_kl = max_kl.max(kl);
+    }
+    if max_kl > 0.02 {
+        Scheme::Bg4Lz4
+    } else {
+        Scheme::Lz4
+    }
+}
+
+/// Group bytes by position mod 4: lane 0 (bytes 0, 4, 8, …), then lanes 1, 2, 3.
+fn group4(data: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(data.len());
+    for lane in 0..4 {
+        out.extend(data.iter().skip(lane).step_by(4));
+    }
+    out
+}
+
+/// Append one chunk (header and bytes) to `out`, LZ4 where it is smaller, raw otherwise.
 pub fn push_chunk(out: &mut Vec<u8>, chunk: &[u8]) {
-    let packed = lz4(chunk).filter(|c| c.len() < chunk.len());
-    let (scheme, body) = match &packed {
-        Some(c) => (LZ4, c.as_slice()),
-        None => (NONE, chunk),
+    push_chunk_with(out, chunk, Scheme::Lz4);
+}
+
+/// Append one chunk compressed with `scheme`, or raw when that is not strictly smaller
+/// (xet-core's rule).
+pub fn push_chunk_with(out: &mut Vec<u8>, chunk: &[u8], scheme: Scheme) {
+    let packed = match scheme {
+        Scheme::None => None,
+        Scheme::Lz4 => lz4(chunk),
+        Scheme::Bg4Lz4 => lz4(&group4(chunk)),
+    };
+    let (code, body) = match &packed {
+        Some(c) if c.len() < chunk.len() => (if scheme == Scheme::Bg4Lz4 { BG4_LZ4 } else { LZ4 }, c.as_slice()),
+        _ => (NONE, chunk),
     };
     out.push(0);
     put_u24(out, body.len());
-    out.push(scheme);
+    out.push(code);
     put_u24(out, chunk.len());
     out.extend_from_slice(body);
 }
 
-/// Serialize chunks (LZ4 where it helps, stored raw otherwise). Returns the bytes and each
-/// chunk's header offset (what a shard's CAS info records).
+/// Serialize chunks as hf_xet does for one file's chunks: a scheme chosen
+/// ([`choose_scheme`]) on every 32nd chunk for the run it starts, each chunk stored raw when
+/// that scheme does not make it smaller. Returns the bytes and each chunk's header offset.
 pub fn serialize(chunks: &[&[u8]]) -> (Vec<u8>, Vec<u32>) {
     let mut out = Vec::with_capacity(chunks.iter().map(|c| c.len() + HEADER).sum());
     let mut starts = Vec::with_capacity(chunks.len());
-    for c in chunks {
+    let mut scheme = Scheme::Lz4;
+    for (i, c) in chunks.iter().enumerate() {
+        if i % SCHEME_RETEST_INTERVAL == 0 {
+            scheme = choose_scheme(c);
+        }
         starts.push(out.len() as u32);
-        push_chunk(&mut out, c);
+        push_chunk_with(&mut out, c, scheme);
     }
     (out, starts)
 }
@@ -131,8 +219,8 @@ fn at_footer(bytes: &[u8], at: usize) -> bool {
 /// Parse a serialized xorb (any compression scheme; a trailing footer is ignored), decompress
 /// every chunk and hash it.
 pub fn parse(bytes: &[u8]) -> Result<Vec<XorbChunk>, FormatError> {
-    if bytes.len() > MAX_XORB_BYTES {
-        return Err(err(format!("xorb of {} bytes exceeds {MAX_XORB_BYTES}", bytes.len())));
+    if bytes.len() > MAX_SERIALIZED_XORB_BYTES {
+        return Err(err(format!("xorb of {} bytes exceeds {MAX_SERIALIZED_XORB_BYTES}", bytes.len())));
     }
     let mut chunks = Vec::new();
     let mut at = 0;
@@ -177,6 +265,7 @@ mod tests {
         let text = b"abcdefgh".repeat(4000);
         let noise: Vec<u8> = (0..5000u32).map(|i| (i.wrapping_mul(2654435761) >> 13) as u8).collect();
         let (bytes, starts) = serialize(&[&text, &noise]);
+        assert_eq!(choose_scheme(&text), Scheme::Lz4);
         assert_eq!(bytes[4], LZ4, "repetitive text is compressed");
         let parsed = parse(&bytes).unwrap();
         assert_eq!(parsed.len(), 2);
@@ -192,6 +281,7 @@ mod tests {
         for n in [13usize, 16, 1001] {
             let data: Vec<u8> = (0..n).map(|i| (i * 7 % 251) as u8).collect();
             assert_eq!(ungroup4(&grouped4(&data)), data);
+            assert_eq!(group4(&data), grouped4(&data));
             let body = lz4(&grouped4(&data)).unwrap();
             let mut bytes = vec![0];
             put_u24(&mut bytes, body.len());
@@ -203,6 +293,25 @@ mod tests {
             assert_eq!(parsed.len(), 1);
             assert_eq!(parsed[0].data, data);
         }
+    }
+
+    #[test]
+    fn numeric_runs_are_byte_grouped() {
+        let floats: Vec<u8> = (0..20_000).flat_map(|i| (1.0f32 + i as f32 * 1e-4).to_le_bytes()).collect();
+        assert_eq!(choose_scheme(&floats), Scheme::Bg4Lz4);
+        let text = b"the same few words again and again ".repeat(1000);
+        // One run of 32 chunks shares the first chunk's scheme; the 33rd chooses again.
+        let mut chunks: Vec<&[u8]> = vec![&floats; 32];
+        chunks.push(&text);
+        let (bytes, starts) = serialize(&chunks);
+        assert_eq!(bytes[starts[31] as usize + 4], BG4_LZ4);
+        assert_eq!(bytes[starts[32] as usize + 4], LZ4);
+        let mut text_first: Vec<&[u8]> = vec![&text];
+        text_first.push(&floats);
+        let (bytes, starts) = serialize(&text_first);
+        // The run keeps the text's LZ4 (which does not shrink these floats: stored raw).
+        assert_ne!(bytes[starts[1] as usize + 4], BG4_LZ4);
+        assert_eq!(parse(&bytes).unwrap()[1].data, floats);
     }
 
     #[test]

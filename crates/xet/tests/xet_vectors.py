@@ -7,7 +7,9 @@
 Inputs are made by the same generator as tests/vectors.rs, so the Rust implementation in
 crates/xet and hf_xet hash the same bytes. Each line: name, size, Xet file hash.
 """
+import hashlib
 import os
+import struct
 import sys
 import tempfile
 
@@ -27,6 +29,11 @@ def xorshift(n, seed):
     return bytes(out)
 
 
+def sha256_counter(n):
+    """n bytes: sha256(b"xet vector <i>") for i = 0, 1, 2, ... concatenated (fast, incompressible)."""
+    return b"".join(hashlib.sha256(b"xet vector %d" % i).digest() for i in range((n + 31) // 32))[:n]
+
+
 def inputs():
     seed = 0x9E3779B97F4A7C15
     for n in (0, 1, 100, 8191, 8192, 8193, 65536, 131072, 131073, 1_000_000, 3_000_000):
@@ -37,6 +44,12 @@ def inputs():
     # A repeated random block: chunks repeat inside one file.
     block = xorshift(200_000, 7)
     yield "repeated-600000", block * 3
+    # Numeric data: hf_xet stores it byte-grouped (BG4) then LZ4.
+    yield "floats-1000000", struct.pack("<250000f", *[1.0 + i * 1e-4 for i in range(250_000)])
+    # Past hf_xet's 8 MiB ingestion blocks: chunking must carry its state across them.
+    yield "tiled-9000000", xorshift(3_000_000, seed) * 3
+    # Past the 64 MiB xorb limit with incompressible data: two xorbs, cut on raw bytes.
+    yield "counter-70000000", sha256_counter(70_000_000)
 
 
 def vectors():

@@ -91,3 +91,43 @@ def test_unknown_or_corrupted_xet_hash_is_refused(xet_hash):
     assert e.value.response.status_code == 400
     assert "xetHash" in str(e.value)
     assert [f for f in api.list_bucket_tree(bucket_id, recursive=True, token=ALICE)] == []
+
+
+V1_ROUND_TRIP = """
+import os, sys
+from huggingface_hub import HfApi
+api = HfApi(endpoint=os.environ["HF_ENDPOINT"])
+bucket_id, src, dst = sys.argv[1:4]
+api.batch_bucket_files(bucket_id, add=[(src, "v1.bin")], token="%s")
+api.download_bucket_files(bucket_id, [("v1.bin", dst)], token="%s")
+""" % (ALICE, ALICE)
+
+
+def test_v1_routes_and_direct_xorb_upload_through_xet(tmp_path):
+    # hf_xet reads its protocol versions at start-up, hence a child process: pinned to the v1
+    # shard and reconstruction routes (what hubmcp's own client speaks) and to the plain xorb
+    # upload without the grant request, it round-trips through the stand-in as well.
+    import subprocess
+    import sys
+
+    bucket_id = new_bucket()
+    data = random.Random(11).randbytes(900_000)
+    src, dst = tmp_path / "src.bin", tmp_path / "dst.bin"
+    src.write_bytes(data)
+    env = dict(
+        os.environ,
+        HF_XET_CLIENT_RECONSTRUCTION_API_VERSION="1",
+        HF_XET_CLIENT_SHARD_API_VERSION="1",
+        HF_XET_CLIENT_LEGACY_DIRECT_XORB_UPLOAD="true",
+    )
+    subprocess.run([sys.executable, "-c", V1_ROUND_TRIP, bucket_id, str(src), str(dst)], env=env, check=True)
+    assert dst.read_bytes() == data
+
+    file_hash = xet_hash_of(tmp_path, data)
+    with urllib.request.urlopen(f"{os.environ['HF_ENDPOINT']}/__standin/requests", timeout=10) as r:
+        log = json.load(r)
+    log = log.get("requests", log) if isinstance(log, dict) else log
+    paths = [(r["method"], r["path"]) for r in log]
+    assert ("GET", f"/xet-cas/v1/reconstructions/{file_hash}") in paths
+    assert ("GET", f"/xet-cas/v2/reconstructions/{file_hash}") not in paths
+    assert ("POST", "/xet-cas/v1/shards") in paths

@@ -238,3 +238,30 @@ async fn xorbs_beyond_the_chunk_bound_are_refused() {
         assert_eq!(r.status(), status, "{n} chunks");
     }
 }
+
+#[tokio::test]
+async fn a_refused_shard_registers_none_of_its_files() {
+    let hub = spawn(StandInConfig::default()).await;
+    let bucket = new_bucket(&hub, "atomic").await;
+    let cas = cas_token(&hub, &bucket, "write").await;
+    let file = prepare(&data(200_000));
+    for xorb in &file.xorbs {
+        assert_eq!(cas.post(&format!("/v1/xorbs/default/{}", xorb.hash.hex()), xorb.bytes.clone()).await.status(), 200);
+    }
+    // The good file next to a forged one whose hash sorts first, then last: either way the
+    // shard is refused and the good file stays unknown. (All-0xff is the format's bookend.)
+    for forged_hash in [[0u8; 32], [0xfe; 32]] {
+        let mut shard = file.shard.clone();
+        let mut forged = shard.files[0].clone();
+        forged.hash = xet_format::MerkleHash(forged_hash);
+        shard.files.push(forged);
+        assert_eq!(cas.post("/v1/shards", xet_format::shard::serialize(&shard)).await.status(), 400);
+    }
+    let add =
+        format!("{{\"type\":\"addFile\",\"path\":\"a.bin\",\"xetHash\":\"{}\",\"mtime\":0}}\n", file.file_hash.hex());
+    let batch = || cas.http.post(hub.url(&format!("/api/buckets/{bucket}/batch"))).bearer_auth(ALICE).body(add.clone());
+    assert_eq!(batch().send().await.unwrap().status(), 400);
+    // The same file alone is accepted, and then known to the batch.
+    assert_eq!(cas.post("/v1/shards", xet_format::shard::serialize(&file.shard)).await.status(), 200);
+    assert_eq!(batch().send().await.unwrap().status(), 200);
+}

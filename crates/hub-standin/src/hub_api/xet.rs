@@ -22,7 +22,7 @@ use xet_format::MerkleHash;
 
 use super::write_access::check_write;
 use super::xet_recon;
-use super::xet_store::{Grant, StoredXorb, XetStore};
+use super::xet_store::{Grant, StoredXorb, XetStore, MAX_FILES};
 use super::Answer;
 use crate::util::{bad_request, hub_error, not_found_route, ok_json};
 use crate::Ctx;
@@ -165,7 +165,8 @@ fn upload_shard(ctx: &Ctx<'_>, grant: &Grant) -> Result<u8, Response> {
             return Err(refuse(&format!("the CAS info of xorb {} does not match its chunks", info.xorb)));
         }
     }
-    let mut new_files = 0;
+    // Every file is checked before any is registered: a refused shard leaves no trace.
+    let mut checked = Vec::with_capacity(shard.files.len());
     for file in &shard.files {
         if file.verification.len() != file.terms.len() {
             return Err(refuse("every term needs a verification entry"));
@@ -194,12 +195,16 @@ fn upload_shard(ctx: &Ctx<'_>, grant: &Grant) -> Result<u8, Response> {
         if file_hash(&chunks) != file.hash {
             return Err(refuse("the file hash does not match its chunks"));
         }
-        if let std::collections::hash_map::Entry::Vacant(slot) = xet.files.entry(file.hash) {
-            new_files += 1;
-            slot.insert(super::xet_store::FileRecon { terms: file.terms.clone(), size });
-        }
+        checked.push((file.hash, size));
     }
-    Ok(if new_files > 0 || shard.files.is_empty() { 1 } else { 0 })
+    let new: usize = checked.iter().filter(|(hash, _)| !xet.files.contains_key(hash)).count();
+    if xet.files.len() + new > MAX_FILES {
+        return Err(cas_error(StatusCode::INSUFFICIENT_STORAGE, "the stand-in's file registry is full"));
+    }
+    for (file, (hash, size)) in shard.files.iter().zip(checked) {
+        xet.files.entry(hash).or_insert_with(|| super::xet_store::FileRecon { terms: file.terms.clone(), size });
+    }
+    Ok(if new > 0 || shard.files.is_empty() { 1 } else { 0 })
 }
 
 /// The `/v2/shards` answer to a shard already checked and registered: the NDJSON progress

@@ -16,6 +16,8 @@ const MAX_XORBS: usize = 10_000;
 /// stand-in's 64 MiB request body limit).
 const MAX_XORB_BYTES_TOTAL: usize = 1024 * 1024 * 1024;
 const MAX_TOKENS: usize = 10_000;
+/// File reconstructions shards may register (each is small, but shards are unbounded in number).
+pub(crate) const MAX_FILES: usize = 100_000;
 /// Largest file the stand-in rebuilds from its xorbs (what a bucket batch may register).
 pub(crate) const MAX_FILE_BYTES: u64 = 256 * 1024 * 1024;
 /// How long an access token lives.

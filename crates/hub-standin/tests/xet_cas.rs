@@ -125,6 +125,11 @@ async fn uploads_are_checked_and_served_back() {
         .await
         .unwrap();
     assert!(r.status() == 403 || r.status() == 404, "{}", r.status());
+    // No token for a bucket that does not exist.
+    for kind in ["read", "write"] {
+        let url = hub.url(&format!("/api/buckets/alice/no-such-bucket/xet-{kind}-token"));
+        assert_eq!(cas.http.get(url).bearer_auth(ALICE).send().await.unwrap().status(), 404, "{kind}");
+    }
 }
 
 /// Rebuilds `[offset, offset + len)` of a file from a reconstruction answer of either version.

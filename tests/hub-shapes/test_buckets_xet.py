@@ -16,7 +16,7 @@ import uuid
 import hf_xet
 import pytest
 from huggingface_hub import HfApi
-from huggingface_hub.errors import HfHubHTTPError
+from huggingface_hub.errors import BucketBatchError
 
 ALICE = "hf_standin_alice_write"
 BOB = "hf_standin_bob_read"
@@ -85,13 +85,28 @@ def test_read_only_token_cannot_upload():
 
 @pytest.mark.parametrize("xet_hash", ["ab" * 32, "not-a-xet-hash"])
 def test_unknown_or_corrupted_xet_hash_is_refused(xet_hash):
+    # As on the Hub: the failed operation is listed in `failed` of a 422 (all failed), which
+    # huggingface_hub raises as a BucketBatchError naming the path.
     bucket_id = new_bucket()
-    with pytest.raises(HfHubHTTPError) as e:
+    with pytest.raises(BucketBatchError) as e:
         api.batch_bucket_files(bucket_id, copy=[("bucket", bucket_id, xet_hash, "ghost.txt")], token=ALICE)
-    assert e.value.response.status_code == 400
+    assert e.value.response.status_code == 422
+    assert [f["path"] for f in e.value.failures] == ["ghost.txt"]
     assert "xetHash" in str(e.value)
     assert [f for f in api.list_bucket_tree(bucket_id, recursive=True, token=ALICE)] == []
 
+
+def test_a_failed_operation_does_not_stop_the_others():
+    bucket_id = new_bucket()
+    api.batch_bucket_files(bucket_id, add=[(b"kept\n", "kept.txt")], token=ALICE)
+    kept = next(iter(api.get_bucket_paths_info(bucket_id, ["kept.txt"], token=ALICE)))
+    copies = [("bucket", bucket_id, kept.xet_hash, "copy.txt"), ("bucket", bucket_id, "cd" * 32, "ghost.txt")]
+    with pytest.raises(BucketBatchError) as e:
+        api.batch_bucket_files(bucket_id, copy=copies, token=ALICE)
+    assert e.value.response.status_code == 200
+    assert [f["path"] for f in e.value.failures] == ["ghost.txt"]
+    paths = {f.path for f in api.list_bucket_tree(bucket_id, recursive=True, token=ALICE)}
+    assert paths == {"kept.txt", "copy.txt"}
 
 V1_ROUND_TRIP = """
 import os, sys

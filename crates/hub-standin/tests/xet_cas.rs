@@ -187,9 +187,30 @@ async fn v2_shards_stream_and_both_reconstructions_honour_range() {
         cas.http.post(hub.url(&format!("/api/buckets/{bucket}/batch"))).bearer_auth(ALICE).body(body).send()
     };
     assert_eq!(batch(line).await.unwrap().status(), 200);
-    // A corrupted hash is refused by the batch.
+    // A corrupted hash is listed in `failed`: a 422 when every operation failed, a 200 naming
+    // the failed one when others applied.
     let bad = "{\"type\":\"addFile\",\"path\":\"g.bin\",\"xetHash\":\"zz\",\"mtime\":0}\n".to_owned();
-    assert_eq!(batch(bad).await.unwrap().status(), 400);
+    let r = batch(bad.clone()).await.unwrap();
+    assert_eq!(r.status(), 422);
+    assert_eq!(r.json::<Value>().await.unwrap()["failed"][0]["path"], "g.bin");
+    let good = format!("{{\"type\":\"addFile\",\"path\":\"h.bin\",\"xetHash\":\"{hex}\",\"mtime\":0}}\n");
+    let r = batch(format!("{bad}{good}")).await.unwrap();
+    assert_eq!(r.status(), 200);
+    let failed = r.json::<Value>().await.unwrap()["failed"].clone();
+    assert_eq!(failed.as_array().map(Vec::len), Some(1), "{failed}");
+    assert_eq!(failed[0]["path"], "g.bin");
+    let tree: Value = cas
+        .http
+        .get(hub.url(&format!("/api/buckets/{bucket}/tree?recursive=true")))
+        .bearer_auth(ALICE)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let paths: Vec<&str> = tree.as_array().unwrap().iter().filter_map(|e| e["path"].as_str()).collect();
+    assert!(paths.contains(&"h.bin") && !paths.contains(&"g.bin"), "{paths:?}");
 
     let read = cas_token(&hub, &bucket, "read").await;
     for version in ["v1", "v2"] {
@@ -265,7 +286,7 @@ async fn a_refused_shard_registers_none_of_its_files() {
     let add =
         format!("{{\"type\":\"addFile\",\"path\":\"a.bin\",\"xetHash\":\"{}\",\"mtime\":0}}\n", file.file_hash.hex());
     let batch = || cas.http.post(hub.url(&format!("/api/buckets/{bucket}/batch"))).bearer_auth(ALICE).body(add.clone());
-    assert_eq!(batch().send().await.unwrap().status(), 400);
+    assert_eq!(batch().send().await.unwrap().status(), 422);
     // The same file alone is accepted, and then known to the batch.
     assert_eq!(cas.post("/v1/shards", xet_format::shard::serialize(&file.shard)).await.status(), 200);
     assert_eq!(batch().send().await.unwrap().status(), 200);

@@ -150,18 +150,20 @@ fn batch(ctx: &Ctx<'_>, id: &str) -> Answer {
     }
     let mut store = ctx.store.lock();
     // Content is addressed by Xet hash: a file registered in the Xet store by a shard upload
-    // (or stored there by the stand-in itself).
+    // (or stored there by the stand-in itself). As on the Hub, an operation that cannot apply
+    // is listed in `failed` ({path, error}) and the others still apply: a 200 when some
+    // failed, a 422 when all did.
     let mut adds = Vec::new();
+    let mut failed = Vec::new();
     for op in &ops {
         let path = op.get("path").and_then(Value::as_str).unwrap_or_default().to_owned();
         match op.get("type").and_then(Value::as_str) {
             Some("addFile") | Some("copyFile") => {
                 let hash = op.get("xetHash").and_then(Value::as_str).unwrap_or_default();
-                let bytes = xet_format::MerkleHash::from_hex(hash)
-                    .ok()
-                    .and_then(|h| store.xet.rebuild(&h))
-                    .ok_or_else(|| bad_request(&format!("Unknown xetHash for {path}: upload the content first")))?;
-                adds.push((path, Some((bytes, hash.to_owned()))));
+                match xet_format::MerkleHash::from_hex(hash).ok().and_then(|h| store.xet.rebuild(&h)) {
+                    Some(bytes) => adds.push((path, Some((bytes, hash.to_owned())))),
+                    None => failed.push(json!({ "path": path, "error": "Unknown xetHash: upload the content first" })),
+                }
             }
             Some("deleteFile") => adds.push((path, None)),
             _ => return Err(bad_request("Unknown batch operation")),
@@ -173,13 +175,20 @@ fn batch(ctx: &Ctx<'_>, id: &str) -> Answer {
             Some((b, hash)) => live.put(&path, b, hash),
             None => {
                 if live.files.remove(&path).is_none() {
-                    return Err(hub_error(StatusCode::NOT_FOUND, Some("EntryNotFound"), &format!("{path} not found")));
+                    failed.push(json!({ "path": path, "error": "File not found" }));
+                    continue;
                 }
                 live.updated_at = now();
             }
         }
     }
-    Ok(ok_json(&json!({ "success": true })))
+    if failed.is_empty() {
+        Ok(ok_json(&json!({ "success": true })))
+    } else if failed.len() == ops.len() {
+        Ok(crate::util::json_response(StatusCode::UNPROCESSABLE_ENTITY, &json!({ "failed": failed })))
+    } else {
+        Ok(ok_json(&json!({ "success": true, "failed": failed })))
+    }
 }
 
 /// `GET|HEAD /buckets/{ns}/{name}/resolve/{path}`.

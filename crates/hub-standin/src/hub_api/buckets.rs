@@ -7,7 +7,8 @@
 //! * `GET /api/buckets/{id}/tree[/{prefix}][?recursive=true]` lists files and directories;
 //! * `POST /api/buckets/{id}/paths-info` (`{paths}`) describes files;
 //! * `POST /api/buckets/{id}/batch` takes NDJSON `addFile` (by the `xetHash` of a file
-//!   uploaded to the stand-in's Xet storage, `xet.rs`) and `deleteFile` lines;
+//!   uploaded to the stand-in's Xet storage, `xet.rs`) and `deleteFile` lines; lines that cannot
+//!   apply are listed in `failed` (`[{path, error}]`, 200 when others applied, 422 when none did);
 //! * `GET /api/buckets/{id}/xet-{read|write}-token` hands out Xet access tokens (`xet.rs`);
 //! * `GET|HEAD /buckets/{id}/resolve/{path}` serves a file's bytes.
 //!

@@ -92,6 +92,13 @@ async fn uploads_are_checked_and_served_back() {
         .await
         .unwrap();
     assert_eq!(r.status(), 200);
+    // Its resolve names the Xet hash and where to get a read token (Link and header forms).
+    let head =
+        cas.http.head(hub.url(&format!("/buckets/{bucket}/resolve/d.bin"))).bearer_auth(ALICE).send().await.unwrap();
+    assert_eq!(head.headers()["x-xet-hash"], file.file_hash.hex().as_str());
+    let route = hub.url(&format!("/api/buckets/{bucket}/xet-read-token"));
+    assert_eq!(head.headers()["x-xet-refresh-route"], route.as_str());
+    assert!(head.headers()["link"].to_str().unwrap().contains("rel=\"xet-auth\""));
     let read = cas_token(&hub, &bucket, "read").await;
     let recon: Value = read.get(&format!("/v1/reconstructions/{}", file.file_hash.hex())).await.json().await.unwrap();
     let mut rebuilt = Vec::new();

@@ -58,9 +58,11 @@ pub(super) fn token(ctx: &Ctx<'_>, bucket_id: &str, owner: &str, write: bool) ->
 
 /// The headers a bucket file's `resolve` adds so clients download it through Xet.
 pub(super) fn file_headers(resp: &mut Response, ctx: &Ctx<'_>, bucket_id: &str, xet_hash: &str) {
-    let link = format!("<{}/api/buckets/{bucket_id}/xet-read-token>; rel=\"xet-auth\"", ctx.origin);
+    // Both forms the Hub sends (huggingface_hub reads the Link first, then the header).
+    let route = format!("{}/api/buckets/{bucket_id}/xet-read-token", ctx.origin);
+    let link = format!("<{route}>; rel=\"xet-auth\"");
     let h = resp.headers_mut();
-    for (name, value) in [("x-xet-hash", xet_hash.to_owned()), ("link", link)] {
+    for (name, value) in [("x-xet-hash", xet_hash.to_owned()), ("link", link), ("x-xet-refresh-route", route)] {
         if let Ok(v) = HeaderValue::from_str(&value) {
             h.insert(name, v);
         }

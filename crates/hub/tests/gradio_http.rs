@@ -9,9 +9,8 @@ use std::ops::Deref;
 use std::sync::Arc;
 use std::time::Duration;
 
-use common::{client_config, serve, server_info, text, Served};
+use common::{client_config, serve, server_info, session_post, text, Served, Sse};
 use futures_util::future::BoxFuture;
-use futures_util::StreamExt;
 use hub_standin::spaces::{spawn_spaces, SpaceMode, SpacesConfig, SpacesStandIn};
 use hub_standin::{spawn, tokens, StandIn, StandInConfig};
 use hubmcp_hub::auth::{WhoamiAuthenticator, WhoamiConfig};
@@ -691,66 +690,11 @@ async fn dynamic_space_finds_views_and_invokes_with_gpu_confirmation() {
 // ----- session era ---------------------------------------------------------------------------
 
 fn post(h: &H, query: &str, session: Option<&str>, token: &str, body: Value) -> reqwest::RequestBuilder {
-    let mut r = h
-        .http
-        .post(format!("{}{query}", h.url))
-        .header("content-type", "application/json")
-        .header("accept", "application/json, text/event-stream")
-        .header("authorization", format!("Bearer {token}"))
-        .body(body.to_string());
-    if let Some(s) = session {
-        r = r.header("mcp-session-id", s).header("mcp-protocol-version", "2025-11-25");
-    }
-    r
+    session_post(&h.http, &format!("{}{query}", h.url), token, session, &body)
 }
 
 async fn open_session(h: &H, query: &str, token: &str) -> String {
-    let init = json!({ "jsonrpc": "2.0", "id": 0, "method": "initialize", "params": {
-        "protocolVersion": "2025-11-25", "capabilities": { "elicitation": {} },
-        "clientInfo": { "name": "legacy", "version": "1" } } });
-    let res = post(h, query, None, token, init).send().await.unwrap();
-    assert_eq!(res.status(), 200);
-    let sid = res.headers()["mcp-session-id"].to_str().unwrap().to_owned();
-    let res = post(h, query, Some(&sid), token, json!({ "jsonrpc": "2.0", "method": "notifications/initialized" }))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), 202);
-    sid
-}
-
-/// JSON messages of an SSE response, one at a time.
-struct Sse {
-    body: std::pin::Pin<Box<dyn futures_util::Stream<Item = reqwest::Result<Vec<u8>>> + Send>>,
-    buf: String,
-}
-
-impl Sse {
-    fn new(res: reqwest::Response) -> Sse {
-        assert!(res.headers()["content-type"].to_str().unwrap().starts_with("text/event-stream"));
-        Sse { body: Box::pin(res.bytes_stream().map(|r| r.map(|b| b.to_vec()))), buf: String::new() }
-    }
-    async fn message(&mut self, wait: Duration) -> Option<Value> {
-        tokio::time::timeout(wait, async {
-            loop {
-                if let Some(end) = self.buf.find("\n\n") {
-                    let block: String = self.buf.drain(..end + 2).collect();
-                    let data: String =
-                        block.lines().filter_map(|l| l.strip_prefix("data:")).map(str::trim_start).collect();
-                    if !data.is_empty() {
-                        return Some(serde_json::from_str(&data).unwrap());
-                    }
-                    continue;
-                }
-                match self.body.next().await {
-                    Some(Ok(b)) => self.buf.push_str(std::str::from_utf8(&b).unwrap()),
-                    _ => return None,
-                }
-            }
-        })
-        .await
-        .expect("timed out waiting for an SSE message")
-    }
+    common::open_session(&h.http, &format!("{}{query}", h.url), token).await
 }
 
 const WAIT: Duration = Duration::from_secs(5);
@@ -764,14 +708,14 @@ async fn session_era_gpu_confirmation_is_a_server_initiated_elicitation() {
         "arguments": { "operation": "invoke", "space_name": SCHNELL, "parameters": "{\"prompt\": \"legacy\"}" },
         "_meta": { "progressToken": 77 } } });
     let mut sse = Sse::new(post(&h, "", Some(&sid), token, call).send().await.unwrap());
-    let req = sse.message(WAIT).await.unwrap();
+    let req = sse.message_within(WAIT).await.unwrap();
     assert_eq!(req["method"], "elicitation/create", "{req}");
     let answer =
         json!({ "jsonrpc": "2.0", "id": req["id"], "result": { "action": "accept", "content": { "confirm": true } } });
     assert_eq!(post(&h, "", Some(&sid), token, answer).send().await.unwrap().status(), 202);
     let mut progress = 0;
     loop {
-        let m = sse.message(WAIT).await.unwrap();
+        let m = sse.message_within(WAIT).await.unwrap();
         if m["method"] == "notifications/progress" {
             assert_eq!(m["params"]["progressToken"], 77);
             progress += 1;
@@ -817,10 +761,10 @@ async fn settings_changes_announce_list_changed_to_that_user() {
         .send()
     };
     let mut listener = Sse::new(listen(alice).await.unwrap());
-    let ack = listener.message(WAIT).await.unwrap();
+    let ack = listener.message_within(WAIT).await.unwrap();
     assert_eq!(ack["method"], "notifications/subscriptions/acknowledged");
     let mut bob = Sse::new(listen(tokens::BOB_READ).await.unwrap());
-    bob.message(WAIT).await.unwrap();
+    bob.message_within(WAIT).await.unwrap();
 
     assert_eq!(h.tools("", Some(alice)).await, ["hf_fs", "hub_repo_search", "hf_whoami"]);
     h.hub.set_user_settings(
@@ -831,12 +775,12 @@ async fn settings_changes_announce_list_changed_to_that_user() {
     // The next request of alice refetches her settings, sees the change, and announces it.
     let names = h.tools("", Some(alice)).await;
     assert_eq!(gradio_tools(&names), ["gr1_evalstate_flux1_schnellinfer"]);
-    let n = push.message(WAIT).await.unwrap();
+    let n = push.message_within(WAIT).await.unwrap();
     assert_eq!(n["method"], "notifications/tools/list_changed", "{n}");
-    let n = listener.message(WAIT).await.unwrap();
+    let n = listener.message_within(WAIT).await.unwrap();
     assert_eq!(n["method"], "notifications/tools/list_changed", "{n}");
     // Bob's listener hears nothing of alice's change.
-    assert!(tokio::time::timeout(Duration::from_millis(300), bob.message(WAIT)).await.is_err());
+    assert!(tokio::time::timeout(Duration::from_millis(300), bob.message_within(WAIT)).await.is_err());
     // The session sees the new list too.
     let list = json!({ "jsonrpc": "2.0", "id": 3, "method": "tools/list" });
     let v: Value = post(&h, "", Some(&sid), alice, list).send().await.unwrap().json().await.unwrap();

@@ -10,8 +10,7 @@ use std::ops::Deref;
 use std::sync::Arc;
 use std::time::Duration;
 
-use common::{client_config, serve, server_info, text, Served};
-use futures_util::StreamExt;
+use common::{client_config, serve, server_info, session_post, text, Served, Sse};
 use hub_standin::{spawn, tokens, StandIn, StandInConfig};
 use hubmcp_hub::auth::{WhoamiAuthenticator, WhoamiConfig};
 use hubmcp_hub::selection::SelectionConfig;
@@ -423,64 +422,11 @@ async fn run_can_be_taken_as_a_task() {
 // ----- session era ---------------------------------------------------------------------------
 
 fn post(h: &H, session: Option<&str>, body: Value) -> reqwest::RequestBuilder {
-    let mut r = h
-        .http
-        .post(&h.url)
-        .header("content-type", "application/json")
-        .header("accept", "application/json, text/event-stream")
-        .header("authorization", format!("Bearer {}", tokens::ALICE_WRITE))
-        .body(body.to_string());
-    if let Some(s) = session {
-        r = r.header("mcp-session-id", s).header("mcp-protocol-version", "2025-11-25");
-    }
-    r
+    session_post(&h.http, &h.url, tokens::ALICE_WRITE, session, &body)
 }
 
 async fn open_session(h: &H) -> String {
-    let init = json!({ "jsonrpc": "2.0", "id": 0, "method": "initialize", "params": {
-        "protocolVersion": "2025-11-25", "capabilities": { "elicitation": {} },
-        "clientInfo": { "name": "legacy", "version": "1" } } });
-    let res = post(h, None, init).send().await.unwrap();
-    assert_eq!(res.status(), 200);
-    let sid = res.headers()["mcp-session-id"].to_str().unwrap().to_owned();
-    let res =
-        post(h, Some(&sid), json!({ "jsonrpc": "2.0", "method": "notifications/initialized" })).send().await.unwrap();
-    assert_eq!(res.status(), 202);
-    sid
-}
-
-/// JSON messages of an SSE response, one at a time.
-struct Sse {
-    body: std::pin::Pin<Box<dyn futures_util::Stream<Item = reqwest::Result<Vec<u8>>> + Send>>,
-    buf: String,
-}
-
-impl Sse {
-    fn new(res: reqwest::Response) -> Sse {
-        assert!(res.headers()["content-type"].to_str().unwrap().starts_with("text/event-stream"));
-        Sse { body: Box::pin(res.bytes_stream().map(|r| r.map(|b| b.to_vec()))), buf: String::new() }
-    }
-    async fn message(&mut self) -> Value {
-        tokio::time::timeout(Duration::from_secs(15), async {
-            loop {
-                if let Some(end) = self.buf.find("\n\n") {
-                    let block: String = self.buf.drain(..end + 2).collect();
-                    let data: String =
-                        block.lines().filter_map(|l| l.strip_prefix("data:")).map(str::trim_start).collect();
-                    if !data.is_empty() {
-                        return serde_json::from_str(&data).unwrap();
-                    }
-                    continue;
-                }
-                match self.body.next().await {
-                    Some(Ok(b)) => self.buf.push_str(std::str::from_utf8(&b).unwrap()),
-                    _ => panic!("stream ended before the message"),
-                }
-            }
-        })
-        .await
-        .expect("timed out waiting for an SSE message")
-    }
+    common::open_session(&h.http, &h.url, tokens::ALICE_WRITE).await
 }
 
 #[tokio::test]

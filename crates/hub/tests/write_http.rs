@@ -11,8 +11,7 @@ use std::ops::Deref;
 use std::sync::Arc;
 use std::time::Duration;
 
-use common::{client_config, serve, server_info, text, Served};
-use futures_util::StreamExt;
+use common::{client_config, json_or_first_event, serve, server_info, session_post, text, Served, Sse};
 use hub_standin::{spawn, tokens, StandIn, StandInConfig};
 use hubmcp_hub::auth::{WhoamiAuthenticator, WhoamiConfig};
 use hubmcp_hub::{HubClient, HubOptions, HubProvider};
@@ -568,53 +567,11 @@ async fn bucket_overwrites_are_confirmed() {
 // ----- session era ---------------------------------------------------------------------------
 
 fn post(h: &H, session: Option<&str>, body: Value) -> reqwest::RequestBuilder {
-    let mut r = h
-        .http
-        .post(format!("{}{Q}", h.url))
-        .header("content-type", "application/json")
-        .header("accept", "application/json, text/event-stream")
-        .header("authorization", format!("Bearer {}", tokens::ALICE_WRITE))
-        .body(body.to_string());
-    if let Some(s) = session {
-        r = r.header("mcp-session-id", s).header("mcp-protocol-version", "2025-11-25");
-    }
-    r
+    session_post(&h.http, &format!("{}{Q}", h.url), tokens::ALICE_WRITE, session, &body)
 }
 
 async fn open_session(h: &H) -> String {
-    let init = json!({ "jsonrpc": "2.0", "id": 0, "method": "initialize", "params": {
-        "protocolVersion": "2025-11-25", "capabilities": { "elicitation": {} },
-        "clientInfo": { "name": "legacy", "version": "1" } } });
-    let res = post(h, None, init).send().await.unwrap();
-    assert_eq!(res.status(), 200);
-    let sid = res.headers()["mcp-session-id"].to_str().unwrap().to_owned();
-    let res =
-        post(h, Some(&sid), json!({ "jsonrpc": "2.0", "method": "notifications/initialized" })).send().await.unwrap();
-    assert_eq!(res.status(), 202);
-    sid
-}
-
-/// The JSON messages of an SSE response, one at a time.
-async fn next_message(
-    body: &mut (impl futures_util::Stream<Item = reqwest::Result<bytes::Bytes>> + Unpin),
-    buf: &mut String,
-) -> Value {
-    tokio::time::timeout(Duration::from_secs(5), async {
-        loop {
-            if let Some(end) = buf.find("\n\n") {
-                let block: String = buf.drain(..end + 2).collect();
-                let data: String = block.lines().filter_map(|l| l.strip_prefix("data:")).map(str::trim_start).collect();
-                if !data.is_empty() {
-                    return serde_json::from_str(&data).unwrap();
-                }
-                continue;
-            }
-            let chunk = body.next().await.expect("stream ended").unwrap();
-            buf.push_str(std::str::from_utf8(&chunk).unwrap());
-        }
-    })
-    .await
-    .expect("timed out waiting for an SSE message")
+    common::open_session(&h.http, &format!("{}{Q}", h.url), tokens::ALICE_WRITE).await
 }
 
 #[tokio::test]
@@ -627,9 +584,7 @@ async fn destructive_writes_are_confirmed_in_the_session_era() {
     let call = json!({ "jsonrpc": "2.0", "id": 4, "method": "tools/call", "params": { "name": "create_repo",
         "arguments": { "uri": "hf://datasets/alice/session-made" } } });
     let res = post(&h, Some(&sid), call).send().await.unwrap();
-    let sse = res.headers()["content-type"].to_str().unwrap().starts_with("text/event-stream");
-    let created: Value =
-        if sse { next_message(&mut res.bytes_stream(), &mut String::new()).await } else { res.json().await.unwrap() };
+    let created = json_or_first_event(res).await;
     assert_eq!(created["result"]["structuredContent"]["repo"], "alice/session-made", "{created}");
     assert!(h.raw("/api/datasets/alice/session-made").await.is_some());
     for (id, answer, gone) in [
@@ -640,14 +595,13 @@ async fn destructive_writes_are_confirmed_in_the_session_era() {
         let call = json!({ "jsonrpc": "2.0", "id": id, "method": "tools/call", "params": { "name": "hf_fs_write",
             "arguments": { "cmd": "rm", "args": ["hf://models/alice/s/a.txt"] } } });
         let res = post(&h, Some(&sid), call).send().await.unwrap();
-        let mut body = res.bytes_stream();
-        let mut buf = String::new();
-        let req = next_message(&mut body, &mut buf).await;
+        let mut sse = Sse::new(res);
+        let req = sse.message().await;
         assert_eq!(req["method"], "elicitation/create", "{req}");
         assert!(req["params"]["message"].as_str().unwrap().contains("Delete `a.txt`"));
         let reply = json!({ "jsonrpc": "2.0", "id": req["id"], "result": answer });
         assert_eq!(post(&h, Some(&sid), reply).send().await.unwrap().status(), 202);
-        let done = next_message(&mut body, &mut buf).await;
+        let done = sse.message().await;
         assert_eq!(done["id"], id, "{done}");
         let result = &done["result"];
         assert_eq!(result["isError"], Value::Null, "{done}");
@@ -668,9 +622,7 @@ async fn bucket_puts_in_the_session_era() {
     };
     // A new file: written without a question.
     let res = post(&h, Some(&sid), call(10, "one")).send().await.unwrap();
-    let sse = res.headers()["content-type"].to_str().unwrap().starts_with("text/event-stream");
-    let done: Value =
-        if sse { next_message(&mut res.bytes_stream(), &mut String::new()).await } else { res.json().await.unwrap() };
+    let done = json_or_first_event(res).await;
     assert_eq!(done["result"]["structuredContent"]["done"], true, "{done}");
     h.seen.lock().unwrap().push(done.to_string());
     assert_eq!(h.raw("/buckets/alice/scratch/resolve/session.txt").await.as_deref(), Some(&b"one"[..]));
@@ -680,14 +632,13 @@ async fn bucket_puts_in_the_session_era() {
         (12, json!({ "action": "accept", "content": { "confirm": true } }), &b"two"[..]),
     ] {
         let res = post(&h, Some(&sid), call(id, "two")).send().await.unwrap();
-        let mut body = res.bytes_stream();
-        let mut buf = String::new();
-        let req = next_message(&mut body, &mut buf).await;
+        let mut sse = Sse::new(res);
+        let req = sse.message().await;
         assert_eq!(req["method"], "elicitation/create", "{req}");
         assert!(req["params"]["message"].as_str().unwrap().contains("Overwrite `session.txt` in bucket"), "{req}");
         let reply = json!({ "jsonrpc": "2.0", "id": req["id"], "result": answer });
         assert_eq!(post(&h, Some(&sid), reply).send().await.unwrap().status(), 202);
-        let done = next_message(&mut body, &mut buf).await;
+        let done = sse.message().await;
         assert_eq!(done["id"], id, "{done}");
         assert_eq!(done["result"]["isError"], Value::Null, "{done}");
         h.seen.lock().unwrap().push(done.to_string());

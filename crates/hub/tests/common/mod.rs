@@ -1,6 +1,7 @@
 //! Test support shared by the Hub crate's integration tests: a client configuration aimed at
 //! the Hub stand-in, an engine served on a real TCP port, and 2026-07-28 requests with their
-//! standard headers (the answer read as JSON, or as the last event of an SSE stream).
+//! standard headers (the answer read as JSON, or as the last event of an SSE stream), and the
+//! session era: POSTs in a session, opening one, and reading an SSE response message by message.
 
 #![allow(dead_code)]
 
@@ -140,4 +141,96 @@ pub fn text(result: &Value) -> String {
 
 pub fn is_error(result: &Value) -> bool {
     result["isError"] == true
+}
+
+// ----- session era -----------------------------------------------------------------------------
+
+/// The session-era version the tests open sessions with.
+pub const SESSION_VERSION: &str = "2025-11-25";
+
+/// A JSON-RPC POST to `url` (query included) as `token`, inside `session` when given.
+pub fn session_post(
+    http: &reqwest::Client,
+    url: &str,
+    token: &str,
+    session: Option<&str>,
+    body: &Value,
+) -> reqwest::RequestBuilder {
+    let mut r = http
+        .post(url)
+        .header("content-type", "application/json")
+        .header("accept", "application/json, text/event-stream")
+        .header("authorization", format!("Bearer {token}"))
+        .body(body.to_string());
+    if let Some(s) = session {
+        r = r.header("mcp-session-id", s).header("mcp-protocol-version", SESSION_VERSION);
+    }
+    r
+}
+
+/// Open a session whose client declares elicitation (initialize + initialized); its id.
+pub async fn open_session(http: &reqwest::Client, url: &str, token: &str) -> String {
+    let init = json!({ "jsonrpc": "2.0", "id": 0, "method": "initialize", "params": {
+        "protocolVersion": SESSION_VERSION, "capabilities": { "elicitation": {} },
+        "clientInfo": { "name": "legacy", "version": "1" } } });
+    let res = session_post(http, url, token, None, &init).send().await.unwrap();
+    assert_eq!(res.status(), 200);
+    let sid = res.headers()["mcp-session-id"].to_str().unwrap().to_owned();
+    let initialized = json!({ "jsonrpc": "2.0", "method": "notifications/initialized" });
+    let res = session_post(http, url, token, Some(&sid), &initialized).send().await.unwrap();
+    assert_eq!(res.status(), 202);
+    sid
+}
+
+/// The JSON messages of an SSE response, one at a time.
+pub struct Sse {
+    body: std::pin::Pin<Box<dyn futures_util::Stream<Item = reqwest::Result<Vec<u8>>> + Send>>,
+    buf: String,
+}
+
+impl Sse {
+    pub fn new(res: reqwest::Response) -> Sse {
+        use futures_util::StreamExt;
+        assert!(res.headers()["content-type"].to_str().unwrap().starts_with("text/event-stream"));
+        Sse { body: Box::pin(res.bytes_stream().map(|r| r.map(|b| b.to_vec()))), buf: String::new() }
+    }
+
+    /// The next message within `wait` (panics on timeout); `None` once the stream ended.
+    pub async fn message_within(&mut self, wait: Duration) -> Option<Value> {
+        use futures_util::StreamExt;
+        tokio::time::timeout(wait, async {
+            loop {
+                if let Some(end) = self.buf.find("\n\n") {
+                    let block: String = self.buf.drain(..end + 2).collect();
+                    let data: String =
+                        block.lines().filter_map(|l| l.strip_prefix("data:")).map(str::trim_start).collect();
+                    if !data.is_empty() {
+                        return Some(serde_json::from_str(&data).unwrap());
+                    }
+                    continue;
+                }
+                match self.body.next().await {
+                    Some(Ok(b)) => self.buf.push_str(std::str::from_utf8(&b).unwrap()),
+                    _ => return None,
+                }
+            }
+        })
+        .await
+        .expect("timed out waiting for an SSE message")
+    }
+
+    /// The next message (within 15 s); the stream must not end first.
+    pub async fn message(&mut self) -> Value {
+        self.message_within(Duration::from_secs(15)).await.expect("stream ended before the message")
+    }
+}
+
+/// A session-era answer: the JSON body, or the first message of its SSE stream.
+pub async fn json_or_first_event(res: reqwest::Response) -> Value {
+    let sse = res.headers()["content-type"].to_str().unwrap().starts_with("text/event-stream");
+    if sse {
+        Sse::new(res).message().await
+    } else {
+        res.json().await.unwrap()
+    }
 }

@@ -17,6 +17,7 @@ use axum::response::Response;
 use serde_json::{json, Map, Value};
 use xet_format::MerkleHash;
 
+use super::files::parse_range;
 use super::written::serve_bytes;
 use super::xet::{cas_error, cas_url, parse_hash};
 use super::xet_store::Grant;
@@ -24,25 +25,11 @@ use super::Answer;
 use crate::util::not_found_route;
 use crate::Ctx;
 
-/// `bytes=a-b`, `bytes=a-` or `bytes=-n` against a file of `size` bytes, as `[start, end]`.
+/// The file's `Range` (`bytes=a-b`, `a-`, `-n`) as `[start, end]`, the same reading as file
+/// downloads (416 when it cannot be satisfied).
 fn file_range(ctx: &Ctx<'_>, size: u64) -> Result<Option<(u64, u64)>, Response> {
-    let Some(v) = ctx.headers.get(header::RANGE).and_then(|v| v.to_str().ok()) else { return Ok(None) };
-    let bad = || cas_error(StatusCode::RANGE_NOT_SATISFIABLE, "unsatisfiable range");
-    let spec = v.strip_prefix("bytes=").ok_or_else(bad)?;
-    let (a, b) = spec.split_once('-').ok_or_else(bad)?;
-    let (a, b) = (a.trim(), b.trim());
-    let (start, end) = if a.is_empty() {
-        let n: u64 = b.parse().map_err(|_| bad())?;
-        (size.saturating_sub(n), size.saturating_sub(1))
-    } else {
-        let start: u64 = a.parse().map_err(|_| bad())?;
-        let end = if b.is_empty() { size.saturating_sub(1) } else { b.parse().map_err(|_| bad())? };
-        (start, end)
-    };
-    if start >= size || end < start {
-        return Err(bad());
-    }
-    Ok(Some((start, end.min(size - 1))))
+    let header = ctx.headers.get(header::RANGE).and_then(|v| v.to_str().ok());
+    parse_range(header, size).map_err(|()| cas_error(StatusCode::RANGE_NOT_SATISFIABLE, "unsatisfiable range"))
 }
 
 /// One term of a reconstruction with the xorb bytes that hold it.

@@ -47,6 +47,12 @@ impl Confirmation {
     }
 }
 
+/// Whether [`confirm_destructive`] would ask (confirmations on and the client can answer):
+/// callers skip the read that decides whether to ask when nobody would be asked.
+pub fn will_ask(ctx: &Ctx, enabled: bool) -> bool {
+    enabled && ctx.request().client_supports("elicitation")
+}
+
 /// Ask the user to confirm `action` (a sentence such as "Delete `config.json` from model
 /// `alice/demo` on branch `main`?"). `enabled` is the operator's `--confirm-destructive`.
 ///
@@ -54,7 +60,7 @@ impl Confirmation {
 /// with `?`); the call is replayed with the answer, so everything before this point must be
 /// free of side effects.
 pub async fn confirm_destructive(ctx: &mut Ctx, enabled: bool, action: &str) -> Result<Confirmation, CallError> {
-    if !enabled || !ctx.request().client_supports("elicitation") {
+    if !will_ask(ctx, enabled) {
         return Ok(Confirmation::NotAsked);
     }
     let schema = json!({

@@ -27,7 +27,7 @@ use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 
 use super::args::{invalid_args, parse_args};
-use super::confirm::{confirm_destructive, Confirmation};
+use super::confirm::{confirm_destructive, will_ask, Confirmation};
 use super::format::{escape_md, format_bytes, inline_code};
 use super::shell::{scrub, token_of};
 use super::write_common::{no_token, parse_target, refused, Target};
@@ -335,7 +335,7 @@ async fn repo(
 
     // Deleting, or overwriting on main, asks first. Everything before the question is
     // read-only: in the stateless era the call is replayed with the answer.
-    if !p.create_pr && confirm && ctx.request().client_supports("elicitation") {
+    if !p.create_pr && will_ask(ctx, confirm) {
         let destructive = if p.put {
             rev == "main"
                 && match client.file_exists(Some(token), kind, id, Some(&rev), path).await {
@@ -458,7 +458,7 @@ async fn bucket(
     // is read-only (the stateless era replays the call with the answer).
     let destructive = match &content {
         None => true,
-        Some(_) if confirm && ctx.request().client_supports("elicitation") => {
+        Some(_) if will_ask(ctx, confirm) => {
             match client.bucket_file_exists(Some(token), id, path).await {
                 Ok(exists) => exists,
                 Err(e) => return Ok(Err(what(&e))),

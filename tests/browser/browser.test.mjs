@@ -11,17 +11,13 @@
 
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
 import { createServer } from "node:http";
-import { mkdtempSync, readFileSync, existsSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { launchChromium } from "../lib/chromium.mjs";
 
 const MCP = process.env.HUBMCP_URL;
 const ALLOWED = `http://allowed.test:${process.env.ALLOWED_PORT}`;
 const OTHER = `http://other.test:${process.env.OTHER_PORT}`;
 const CHROMIUM = process.env.CHROMIUM || "/usr/bin/chromium";
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 // The page: calls the endpoint given in ?mcp= and writes what happened into #out.
 const PAGE = `<!doctype html><meta charset="utf-8"><title>web client</title><pre id="out">running</pre>
@@ -55,8 +51,7 @@ const body = { jsonrpc: "2.0", id: 1, method: "tools/call", params: {
 })();
 </script>`;
 
-let servers = [], browser, profile, ws, nextId = 1;
-const pending = new Map();
+let servers = [], chromium;
 
 function servePage(port) {
   return new Promise((resolve) => {
@@ -68,62 +63,6 @@ function servePage(port) {
   });
 }
 
-async function launch() {
-  profile = mkdtempSync(join(tmpdir(), "hubmcp-browser-"));
-  browser = spawn(CHROMIUM, [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
-    "--disable-dev-shm-usage", "--mute-audio",
-    "--host-resolver-rules=MAP allowed.test 127.0.0.1, MAP other.test 127.0.0.1",
-    `--user-data-dir=${profile}`, "--remote-debugging-port=0", "about:blank",
-  ], { stdio: ["ignore", "ignore", "pipe"] });
-  let stderr = "";
-  browser.stderr.on("data", (d) => { stderr += d; });
-  const portFile = join(profile, "DevToolsActivePort");
-  for (let i = 0; i < 200 && !existsSync(portFile); i++) await sleep(100);
-  assert.ok(existsSync(portFile), "Chromium did not start its DevTools endpoint:\n" + stderr.slice(-2000));
-  const port = readFileSync(portFile, "utf8").split("\n")[0];
-  const targets = await (await fetch(`http://127.0.0.1:${port}/json/list`)).json();
-  const page = targets.find((t) => t.type === "page");
-  ws = new WebSocket(page.webSocketDebuggerUrl);
-  await new Promise((resolve, reject) => { ws.onopen = resolve; ws.onerror = reject; });
-  ws.onmessage = (ev) => {
-    const msg = JSON.parse(ev.data);
-    if (msg.id && pending.has(msg.id)) {
-      const { resolve, reject } = pending.get(msg.id);
-      pending.delete(msg.id);
-      msg.error ? reject(new Error(JSON.stringify(msg.error))) : resolve(msg.result);
-    }
-  };
-}
-
-function cdp(method, params = {}) {
-  const id = nextId++;
-  ws.send(JSON.stringify({ id, method, params }));
-  return new Promise((resolve, reject) => pending.set(id, { resolve, reject }));
-}
-
-async function evaluate(expression) {
-  const r = await cdp("Runtime.evaluate", { expression, returnByValue: true, awaitPromise: true });
-  if (r.exceptionDetails) throw new Error("page error: " + JSON.stringify(r.exceptionDetails));
-  return r.result.value;
-}
-
-async function waitFor(what, expression, timeoutMs = 20000) {
-  const end = Date.now() + timeoutMs;
-  let last;
-  while (Date.now() < end) {
-    try {
-      last = await evaluate(expression);
-      if (last) return last;
-    } catch (e) {
-      last = String(e.message || e);
-    }
-    await sleep(100);
-  }
-  assert.fail(`timed out waiting for ${what} (last: ${JSON.stringify(last)})`);
-}
-
 /// Open the page at `origin`, wait for its report.
 async function runPage(origin) {
   await cdp("Page.navigate", { url: `${origin}/page.html?mcp=${encodeURIComponent(MCP)}` });
@@ -133,19 +72,19 @@ async function runPage(origin) {
   return JSON.parse(text);
 }
 
+const cdp = (...a) => chromium.cdp(...a);
+const waitFor = (...a) => chromium.waitFor(...a);
+
 before(async () => {
   servers = await Promise.all([servePage(process.env.ALLOWED_PORT), servePage(process.env.OTHER_PORT)]);
-  await launch();
+  chromium = await launchChromium(CHROMIUM, ["--host-resolver-rules=MAP allowed.test 127.0.0.1, MAP other.test 127.0.0.1"]);
   await cdp("Page.enable");
   await cdp("Runtime.enable");
 });
 
 after(async () => {
-  try { ws?.close(); } catch {}
-  browser?.kill("SIGKILL");
+  await chromium?.close();
   for (const s of servers) s.close();
-  await sleep(200);
-  try { rmSync(profile, { recursive: true, force: true }); } catch {}
 });
 
 test("a page on an allowed origin completes a 2026-07-28 tools/call with fetch", async () => {

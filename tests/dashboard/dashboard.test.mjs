@@ -8,80 +8,22 @@
 
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
-import { mkdtempSync, readFileSync, writeFileSync, existsSync, rmSync, mkdirSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { writeFileSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
+import { launchChromium, sleep } from "../lib/chromium.mjs";
 
 const BASE = process.env.HUBMCP_BASE;
 const PASSWORD = process.env.HUBMCP_PASSWORD;
 const CHROMIUM = process.env.CHROMIUM || "/usr/bin/chromium";
 const ARTIFACTS = process.env.ARTIFACTS || "test-artifacts";
 const AUTH = "Basic " + Buffer.from("operator:" + PASSWORD).toString("base64");
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
-// ----- Chromium over CDP -------------------------------------------------------------
+// ----- Chromium over CDP (tests/lib/chromium.mjs) -------------------------------------------
 
-let browser, profile, ws, nextId = 1;
-const pending = new Map();
-
-async function launch() {
-  profile = mkdtempSync(join(tmpdir(), "hubmcp-chromium-"));
-  browser = spawn(CHROMIUM, [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
-    "--disable-dev-shm-usage", "--hide-scrollbars", "--mute-audio",
-    `--user-data-dir=${profile}`, "--remote-debugging-port=0", "--window-size=1440,1000", "about:blank",
-  ], { stdio: ["ignore", "ignore", "pipe"] });
-  let stderr = "";
-  browser.stderr.on("data", (d) => { stderr += d; });
-  const portFile = join(profile, "DevToolsActivePort");
-  for (let i = 0; i < 200 && !existsSync(portFile); i++) await sleep(100);
-  assert.ok(existsSync(portFile), "Chromium did not start its DevTools endpoint:\n" + stderr.slice(-2000));
-  const port = readFileSync(portFile, "utf8").split("\n")[0];
-  const targets = await (await fetch(`http://127.0.0.1:${port}/json/list`)).json();
-  const page = targets.find((t) => t.type === "page");
-  assert.ok(page, "no page target");
-  ws = new WebSocket(page.webSocketDebuggerUrl);
-  await new Promise((resolve, reject) => { ws.onopen = resolve; ws.onerror = reject; });
-  ws.onmessage = (ev) => {
-    const msg = JSON.parse(ev.data);
-    if (msg.id && pending.has(msg.id)) {
-      const { resolve, reject } = pending.get(msg.id);
-      pending.delete(msg.id);
-      msg.error ? reject(new Error(JSON.stringify(msg.error))) : resolve(msg.result);
-    }
-  };
-}
-
-function cdp(method, params = {}) {
-  const id = nextId++;
-  ws.send(JSON.stringify({ id, method, params }));
-  return new Promise((resolve, reject) => pending.set(id, { resolve, reject }));
-}
-
-async function evaluate(expression) {
-  const r = await cdp("Runtime.evaluate", { expression, returnByValue: true, awaitPromise: true });
-  if (r.exceptionDetails) throw new Error("page error: " + JSON.stringify(r.exceptionDetails));
-  return r.result.value;
-}
-
-// While a page loads, `document.body` and the elements may not exist yet: an expression
-// that throws then is "not yet", not a failure.
-async function waitFor(what, expression, timeoutMs = 15000) {
-  const end = Date.now() + timeoutMs;
-  let last;
-  while (Date.now() < end) {
-    try {
-      last = await evaluate(expression);
-      if (last) return last;
-    } catch (e) {
-      last = String(e.message || e);
-    }
-    await sleep(200);
-  }
-  assert.fail(`timed out waiting for ${what} (last value: ${JSON.stringify(last)})`);
-}
+let chromium;
+const cdp = (...a) => chromium.cdp(...a);
+const evaluate = (...a) => chromium.evaluate(...a);
+const waitFor = (what, expression, timeoutMs = 15000) => chromium.waitFor(what, expression, timeoutMs);
 
 // ----- MCP traffic -----------------------------------------------------------------------
 
@@ -134,13 +76,10 @@ async function legacySession() {
 
 // ----- the test ----------------------------------------------------------------------------
 
-before(async () => { await launch(); });
-after(async () => {
-  try { ws?.close(); } catch {}
-  browser?.kill("SIGKILL");
-  await sleep(200);
-  try { rmSync(profile, { recursive: true, force: true }); } catch {}
+before(async () => {
+  chromium = await launchChromium(CHROMIUM, ["--hide-scrollbars", "--window-size=1440,1000"]);
 });
+after(async () => { await chromium?.close(); });
 
 test("the API and /metrics refuse requests without the password", async () => {
   for (const path of ["/dashboard", "/api/snapshot", "/metrics"]) {

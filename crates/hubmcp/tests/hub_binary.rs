@@ -7,23 +7,11 @@ use std::io::{BufRead, BufReader, Write};
 use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use hub_standin::{repos, spawn, tokens, FaultRule, StandIn, StandInConfig};
+use hub_standin::{repos, tokens, FaultRule, StandIn};
 use serde_json::{json, Value};
 
 mod common;
-use common::{serve_binary, ServedBinary, BIN};
-
-/// A stand-in running on its own runtime for the life of the test.
-struct Hub {
-    standin: StandIn,
-    _rt: tokio::runtime::Runtime,
-}
-
-fn hub() -> Hub {
-    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().unwrap();
-    let standin = rt.block_on(spawn(StandInConfig::default()));
-    Hub { standin, _rt: rt }
-}
+use common::{hub, serve_binary, ServedBinary, BIN};
 
 /// `hubmcp serve` (default toolset) on an ephemeral port, Hub at `hub`, debug logging.
 fn serve(hub: &StandIn, extra_env: &[(&str, &str)]) -> ServedBinary {

@@ -12,12 +12,11 @@ use std::net::TcpListener;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use hub_standin::spaces::{spawn_spaces, SpacesConfig, SpacesStandIn};
-use hub_standin::{spawn, tokens, StandIn, StandInConfig};
+use hub_standin::tokens;
 use serde_json::{json, Value};
 
 mod common;
-use common::{serve_binary, ServedBinary, BIN};
+use common::{serve_binary, upstreams, ServedBinary, Upstreams, BIN};
 
 const REDIS_PASSWORD: &str = "redis-pw-Zq81xKf0secret";
 const HF_TOKEN_SECRET: &str = "hf_env_token_Q7w2secret";
@@ -58,19 +57,6 @@ fn redis_with_password() -> Option<Redis> {
         std::thread::sleep(Duration::from_millis(20));
     }
     Some(Redis { child, port })
-}
-
-struct Upstreams {
-    hub: StandIn,
-    spaces: SpacesStandIn,
-    _rt: tokio::runtime::Runtime,
-}
-
-fn upstreams() -> Upstreams {
-    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().unwrap();
-    let hub = rt.block_on(spawn(StandInConfig::default()));
-    let spaces = rt.block_on(spawn_spaces(SpacesConfig::default()));
-    Upstreams { hub, spaces, _rt: rt }
 }
 
 fn hub_command(up: &Upstreams, redis: Option<&str>) -> Command {

@@ -9,25 +9,12 @@ use std::process::Command;
 
 use std::time::Duration;
 
-use hub_standin::spaces::{spawn_spaces, SpacesConfig, SpacesStandIn};
-use hub_standin::{spawn, tokens, StandIn, StandInConfig};
+use hub_standin::spaces::{spawn_spaces, SpacesConfig};
+use hub_standin::{spawn, tokens, StandInConfig};
 use serde_json::{json, Value};
 
 mod common;
-use common::{serve_binary, ServedBinary, BIN};
-
-struct Upstreams {
-    hub: StandIn,
-    spaces: SpacesStandIn,
-    _rt: tokio::runtime::Runtime,
-}
-
-fn upstreams() -> Upstreams {
-    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().unwrap();
-    let hub = rt.block_on(spawn(StandInConfig::default()));
-    let spaces = rt.block_on(spawn_spaces(SpacesConfig::default()));
-    Upstreams { hub, spaces, _rt: rt }
-}
+use common::{serve_binary, upstreams, ServedBinary, Upstreams, BIN};
 
 fn serve(up: &Upstreams, extra: &[(&str, &str)]) -> ServedBinary {
     let port = up.spaces.port().to_string();

@@ -6,22 +6,11 @@
 use std::process::Command;
 use std::time::Duration;
 
-use hub_standin::{spawn, tokens, StandIn, StandInConfig};
+use hub_standin::{tokens, StandIn};
 use serde_json::{json, Value};
 
 mod common;
-use common::{serve_binary, ServedBinary, BIN};
-
-struct Hub {
-    standin: StandIn,
-    _rt: tokio::runtime::Runtime,
-}
-
-fn hub() -> Hub {
-    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().unwrap();
-    let standin = rt.block_on(spawn(StandInConfig::default()));
-    Hub { standin, _rt: rt }
-}
+use common::{hub, serve_binary, ServedBinary, BIN};
 
 fn serve(hub: &StandIn, args: &[&str], env: &[(&str, &str)]) -> ServedBinary {
     let mut cmd = Command::new(BIN);

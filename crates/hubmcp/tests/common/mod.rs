@@ -53,3 +53,30 @@ pub fn serve_binary(mut cmd: Command) -> ServedBinary {
     });
     ServedBinary { child, base: url.trim_end_matches("/mcp").to_owned(), url, log }
 }
+
+/// A Hub stand-in on its own runtime for the life of the test.
+pub struct Hub {
+    pub standin: hub_standin::StandIn,
+    _rt: tokio::runtime::Runtime,
+}
+
+pub fn hub() -> Hub {
+    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().unwrap();
+    let standin = rt.block_on(hub_standin::spawn(hub_standin::StandInConfig::default()));
+    Hub { standin, _rt: rt }
+}
+
+/// A Hub stand-in and a Gradio Spaces stand-in on their own runtime for the life of the test.
+pub struct Upstreams {
+    pub hub: hub_standin::StandIn,
+    pub spaces: hub_standin::spaces::SpacesStandIn,
+    _rt: tokio::runtime::Runtime,
+}
+
+pub fn upstreams() -> Upstreams {
+    use hub_standin::spaces::{spawn_spaces, SpacesConfig};
+    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().unwrap();
+    let hub = rt.block_on(hub_standin::spawn(hub_standin::StandInConfig::default()));
+    let spaces = rt.block_on(spawn_spaces(SpacesConfig::default()));
+    Upstreams { hub, spaces, _rt: rt }
+}

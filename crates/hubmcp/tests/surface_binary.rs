@@ -372,21 +372,7 @@ fn gradio_settings_under_upstream_names() {
         serve_binary(cmd)
     };
     let rpc = |s: &ServedBinary, method: &str, params: Value| -> Value {
-        let mut params = params;
-        params["_meta"] = json!({ "io.modelcontextprotocol/protocolVersion": "2026-07-28",
-                                  "io.modelcontextprotocol/clientCapabilities": {} });
-        let mut r = Client::new()
-            .post(format!("{}?gradio=black-forest-labs/FLUX.1-Kontext-Dev", s.url))
-            .header("content-type", "application/json")
-            .header("accept", "application/json")
-            .header("mcp-protocol-version", "2026-07-28")
-            .header("mcp-method", method)
-            .header("authorization", format!("Bearer {}", hub_standin::tokens::ALICE_WRITE));
-        if let Some(name) = params.get("name").and_then(Value::as_str) {
-            r = r.header("mcp-name", name);
-        }
-        let body = json!({ "jsonrpc": "2.0", "id": 1, "method": method, "params": params });
-        r.body(body.to_string()).send().unwrap().json().unwrap()
+        stateless_rpc(&format!("{}?gradio=black-forest-labs/FLUX.1-Kontext-Dev", s.url), method, params)
     };
     let space_tools = |list: &Value| {
         list["result"]["tools"]
@@ -455,21 +441,7 @@ fn dynamic_space_data_lists_the_operators_spaces() {
 
     let s = serve_binary(start(&[("DYNAMIC_SPACE_DATA", &list_url), ("ALLOW_PERMISSIVE_URLS", "true")]));
     let rpc = |method: &str, params: Value| -> Value {
-        let mut params = params;
-        params["_meta"] = json!({ "io.modelcontextprotocol/protocolVersion": "2026-07-28",
-                                  "io.modelcontextprotocol/clientCapabilities": {} });
-        let mut r = Client::new()
-            .post(format!("{}?bouquet=dynamic_space", s.url))
-            .header("content-type", "application/json")
-            .header("accept", "application/json")
-            .header("mcp-protocol-version", "2026-07-28")
-            .header("mcp-method", method)
-            .header("authorization", format!("Bearer {}", hub_standin::tokens::ALICE_WRITE));
-        if let Some(name) = params.get("name").and_then(Value::as_str) {
-            r = r.header("mcp-name", name);
-        }
-        let body = json!({ "jsonrpc": "2.0", "id": 1, "method": method, "params": params });
-        r.body(body.to_string()).send().unwrap().json().unwrap()
+        stateless_rpc(&format!("{}?bouquet=dynamic_space", s.url), method, params)
     };
     let list = rpc("tools/list", json!({}));
     let tool =
@@ -490,4 +462,22 @@ fn dynamic_space_data_lists_the_operators_spaces() {
     let usage = call(json!({}));
     let usage = usage["content"][0]["text"].as_str().unwrap();
     assert!(usage.contains("\"operation\": \"discover\"") && !usage.contains("search_query"), "{usage}");
+}
+
+/// One 2026-07-28 request to `url` as Alice (write token), its JSON answer.
+fn stateless_rpc(url: &str, method: &str, mut params: Value) -> Value {
+    params["_meta"] = json!({ "io.modelcontextprotocol/protocolVersion": "2026-07-28",
+                              "io.modelcontextprotocol/clientCapabilities": {} });
+    let mut r = Client::new()
+        .post(url)
+        .header("content-type", "application/json")
+        .header("accept", "application/json")
+        .header("mcp-protocol-version", "2026-07-28")
+        .header("mcp-method", method)
+        .header("authorization", format!("Bearer {}", hub_standin::tokens::ALICE_WRITE));
+    if let Some(name) = params.get("name").and_then(Value::as_str) {
+        r = r.header("mcp-name", name);
+    }
+    let body = json!({ "jsonrpc": "2.0", "id": 1, "method": method, "params": params });
+    r.body(body.to_string()).send().unwrap().json().unwrap()
 }

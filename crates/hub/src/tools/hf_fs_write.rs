@@ -458,12 +458,10 @@ async fn bucket(
     // is read-only (the stateless era replays the call with the answer).
     let destructive = match &content {
         None => true,
-        Some(_) if will_ask(ctx, confirm) => {
-            match client.bucket_file_exists(Some(token), id, path).await {
-                Ok(exists) => exists,
-                Err(e) => return Ok(Err(what(&e))),
-            }
-        }
+        Some(_) if will_ask(ctx, confirm) => match client.bucket_file_exists(Some(token), id, path).await {
+            Ok(exists) => exists,
+            Err(e) => return Ok(Err(what(&e))),
+        },
         Some(_) => false,
     };
     if destructive {
